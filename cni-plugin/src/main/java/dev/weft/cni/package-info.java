@@ -1,0 +1,2 @@
+/** The CNI executables (weft-bridge, weft-host-local, weft-loopback, weft-flannel). Not written yet. */
+package dev.weft.cni;
