@@ -1,0 +1,158 @@
+package dev.weft.netlink;
+
+import static dev.weft.libc.Linux.AF_NETLINK;
+import static dev.weft.libc.Linux.SOCK_CLOEXEC;
+import static dev.weft.libc.Linux.SOCK_RAW;
+import static dev.weft.libc.Linux.SOL_SOCKET;
+import static dev.weft.libc.Linux.SO_RCVBUF;
+import static dev.weft.libc.Linux.SO_RCVBUFFORCE;
+import static dev.weft.libc.Linux.SO_SNDBUF;
+import static dev.weft.libc.Linux.SO_SNDBUFFORCE;
+
+import dev.weft.libc.Errno;
+import dev.weft.libc.ErrnoException;
+import dev.weft.libc.LibC;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * A raw netlink socket: open, bind, send a buffer, receive into a buffer. Knows nothing about
+ * message contents. The socket belongs to the network namespace of the thread that opened it, for
+ * its whole life, whichever thread uses it later.
+ */
+final class NetlinkSocket implements AutoCloseable {
+    static final int SOL_NETLINK = 270;
+    static final int NETLINK_ADD_MEMBERSHIP = 1;
+    static final int NETLINK_CAP_ACK = 10;
+    static final int NETLINK_EXT_ACK = 11;
+
+    private static final int SOCKADDR_NL_LEN = 12;
+
+    private final LibC libc = LibC.get();
+    private final int fd;
+    private final int portId;
+    private final Pointer scratch;
+    private volatile boolean closed;
+
+    private NetlinkSocket(int fd, int portId) {
+        this.fd = fd;
+        this.portId = portId;
+        this.scratch = Memory.allocateDirect(LibC.runtime(), 16);
+    }
+
+    /** Opens and binds a socket of the given netlink protocol, joined to the legacy group mask. */
+    static NetlinkSocket open(int protocol, int groups) {
+        LibC c = LibC.get();
+        int fd = ErrnoException.check(c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), "socket(AF_NETLINK)");
+        try {
+            Pointer sa = Memory.allocateDirect(LibC.runtime(), SOCKADDR_NL_LEN);
+            sa.putShort(0, (short) AF_NETLINK);
+            sa.putShort(2, (short) 0);
+            sa.putInt(4, 0); // let the kernel assign the port id
+            sa.putInt(8, groups);
+            ErrnoException.check(c.bind(fd, sa, SOCKADDR_NL_LEN), "bind(AF_NETLINK)");
+            Pointer len = Memory.allocateDirect(LibC.runtime(), 4);
+            len.putInt(0, SOCKADDR_NL_LEN);
+            ErrnoException.check(c.getsockname(fd, sa, len), "getsockname(AF_NETLINK)");
+            NetlinkSocket s = new NetlinkSocket(fd, sa.getInt(4));
+            // Small error ACKs (no echoed request) and the kernel's own error text where it has one.
+            s.setIntOption(SOL_NETLINK, NETLINK_CAP_ACK, 1, true);
+            s.setIntOption(SOL_NETLINK, NETLINK_EXT_ACK, 1, true);
+            return s;
+        } catch (RuntimeException e) {
+            c.close(fd);
+            throw e;
+        }
+    }
+
+    int portId() {
+        return portId;
+    }
+
+    int fd() {
+        return fd;
+    }
+
+    /** Sets an int socket option; when {@code optional}, a kernel that lacks it is not an error. */
+    void setIntOption(int level, int name, int value, boolean optional) {
+        scratch.putInt(0, value);
+        int r = libc.setsockopt(fd, level, name, scratch, 4);
+        if (r < 0 && !optional) {
+            throw new ErrnoException("setsockopt(" + level + "," + name + ")", LibC.errno());
+        }
+    }
+
+    void joinGroup(int group) {
+        setIntOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group, false);
+    }
+
+    /** Raises the buffers so a batch of ACKs or a burst of events does not overflow (ENOBUFS). */
+    void setBufferSizes(int bytes) {
+        scratch.putInt(0, bytes);
+        if (libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, scratch, 4) < 0) {
+            libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, scratch, 4);
+        }
+        scratch.putInt(0, bytes);
+        if (libc.setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, scratch, 4) < 0) {
+            libc.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, scratch, 4);
+        }
+    }
+
+    /** Sends bytes [0, limit) of a direct buffer to the kernel (port 0) as one datagram. */
+    void send(ByteBuffer direct, Pointer address) {
+        int len = direct.limit();
+        while (true) {
+            long r = libc.sendto(fd, address, len, 0, null, 0);
+            if (r >= 0) {
+                return;
+            }
+            int err = LibC.errno();
+            if (Errno.of(err) != Errno.EINTR) {
+                throw new ErrnoException("sendto(netlink)", err);
+            }
+        }
+    }
+
+    /**
+     * Receives one datagram into the direct buffer; on return position is 0 and limit is its size.
+     * Blocks unless {@code dontWait}; then returns false when nothing is queued.
+     */
+    boolean receive(ByteBuffer direct, Pointer address, boolean dontWait) {
+        int flags = dontWait ? dev.weft.libc.Linux.MSG_DONTWAIT : 0;
+        while (true) {
+            long r = libc.recvfrom(fd, address, direct.capacity(), flags, null, null);
+            if (r >= 0) {
+                direct.clear();
+                direct.limit((int) r);
+                return true;
+            }
+            int err = LibC.errno();
+            Errno e = Errno.of(err);
+            if (e == Errno.EINTR) {
+                continue;
+            }
+            if (e == Errno.EAGAIN && dontWait) {
+                return false;
+            }
+            throw new ErrnoException(closed ? "recvfrom(netlink) on a closed socket" : "recvfrom(netlink)", err);
+        }
+    }
+
+    static ByteBuffer allocate(int size) {
+        return ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+    }
+
+    static Pointer pointerTo(ByteBuffer direct) {
+        return Pointer.wrap(LibC.runtime(), direct);
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            libc.close(fd);
+        }
+    }
+}

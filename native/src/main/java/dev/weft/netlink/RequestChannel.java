@@ -1,0 +1,191 @@
+package dev.weft.netlink;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import jnr.ffi.Pointer;
+
+/**
+ * The request/response half of netlink over one socket: numbered requests, their ACKs, replies
+ * and multipart dumps. Requests may be queued and sent many to a datagram, which is what makes
+ * bulk route programming cheap. Not thread-safe; {@link RtNetlink} serialises callers.
+ */
+final class RequestChannel implements AutoCloseable {
+    /** Upper bound on requests in flight, so their ACKs never overflow the receive queue. */
+    static final int WINDOW = 256;
+    private static final int WINDOW_BYTES = 60 * 1024;
+    private static final int DUMP_RETRIES = 10;
+
+    /** Turns one reply message into a value, or null to skip it. */
+    interface Parser<T> {
+        T parse(ByteBuffer buf, int type, int payloadStart, int payloadEnd);
+    }
+
+    /** A queued request: its sequence number and a description for error messages. */
+    record Pending(int seq, String description) {
+    }
+
+    private final NetlinkSocket socket;
+    private final MessageWriter writer = new MessageWriter(64 * 1024);
+    private final ByteBuffer rx = NetlinkSocket.allocate(256 * 1024);
+    private final Pointer rxAddress = NetlinkSocket.pointerTo(rx);
+    private int seq = (int) (System.nanoTime() & 0x3fffffff);
+
+    RequestChannel(NetlinkSocket socket) {
+        this.socket = socket;
+        socket.setBufferSizes(1 << 20);
+    }
+
+    int nextSeq() {
+        return ++seq;
+    }
+
+    MessageWriter writer() {
+        return writer;
+    }
+
+    /** Sends one request built by {@code body} and waits for its ACK; returns any reply messages. */
+    <T> List<T> call(int type, int flags, String description, Consumer<MessageWriter> body, Parser<T> parser) {
+        writer.reset();
+        int s = nextSeq();
+        writer.begin(type, flags | Rt.NLM_F_REQUEST | Rt.NLM_F_ACK, s);
+        body.accept(writer);
+        writer.end();
+        List<T> replies = new ArrayList<>(1);
+        List<BatchFailure> failures = new ArrayList<>(1);
+        sendAndAwait(List.of(new Pending(s, description)), replies, parser, failures);
+        if (!failures.isEmpty()) {
+            throw failures.get(0).error();
+        }
+        return replies;
+    }
+
+    /** Runs a dump request and parses every part; restarts when the kernel says it was interrupted. */
+    <T> List<T> dump(int type, String description, Consumer<MessageWriter> body, Parser<T> parser) {
+        for (int attempt = 0; ; attempt++) {
+            writer.reset();
+            int s = nextSeq();
+            writer.begin(type, Rt.NLM_F_REQUEST | Rt.NLM_F_DUMP, s);
+            body.accept(writer);
+            writer.end();
+            ByteBuffer out = writer.flip();
+            socket.send(out, NetlinkSocket.pointerTo(out));
+            List<T> result = new ArrayList<>();
+            boolean interrupted = false;
+            boolean done = false;
+            while (!done) {
+                socket.receive(rx, rxAddress, false);
+                int p = 0;
+                while (p + 16 <= rx.limit()) {
+                    int len = rx.getInt(p);
+                    int mtype = Short.toUnsignedInt(rx.getShort(p + 4));
+                    int mflags = Short.toUnsignedInt(rx.getShort(p + 6));
+                    int mseq = rx.getInt(p + 8);
+                    if (len < 16 || p + len > rx.limit()) {
+                        break;
+                    }
+                    if (mseq == s) {
+                        if ((mflags & Rt.NLM_F_DUMP_INTR) != 0) {
+                            interrupted = true;
+                        }
+                        if (mtype == Rt.NLMSG_DONE) {
+                            int err = len >= 20 ? rx.getInt(p + 16) : 0;
+                            if (err < 0) {
+                                throw new NetlinkException(description, err, null);
+                            }
+                            done = true;
+                        } else if (mtype == Rt.NLMSG_ERROR) {
+                            int err = rx.getInt(p + 16);
+                            if (err < 0) {
+                                throw new NetlinkException(description, err, extAck(p, len, mflags));
+                            }
+                            done = true;
+                        } else {
+                            T v = parser.parse(rx, mtype, p + 16, p + len);
+                            if (v != null) {
+                                result.add(v);
+                            }
+                        }
+                    }
+                    p += (len + 3) & ~3;
+                }
+            }
+            if (!interrupted) {
+                return result;
+            }
+            if (attempt >= DUMP_RETRIES) {
+                throw new NetlinkException(description + " (dump kept changing)", dev.weft.libc.Errno.EINTR.number(), null);
+            }
+        }
+    }
+
+    /**
+     * Sends every message currently in the writer (each already numbered, described by
+     * {@code pending}) and collects failures; the writer must hold at most {@link #WINDOW} messages.
+     */
+    <T> void sendAndAwait(List<Pending> pending, List<T> replies, Parser<T> parser, List<BatchFailure> failures) {
+        ByteBuffer out = writer.flip();
+        socket.send(out, NetlinkSocket.pointerTo(out));
+        writer.reset();
+        int first = pending.get(0).seq();
+        int last = pending.get(pending.size() - 1).seq();
+        int outstanding = pending.size();
+        while (outstanding > 0) {
+            socket.receive(rx, rxAddress, false);
+            int p = 0;
+            while (p + 16 <= rx.limit()) {
+                int len = rx.getInt(p);
+                int mtype = Short.toUnsignedInt(rx.getShort(p + 4));
+                int mflags = Short.toUnsignedInt(rx.getShort(p + 6));
+                int mseq = rx.getInt(p + 8);
+                if (len < 16 || p + len > rx.limit()) {
+                    break;
+                }
+                if (mseq - first >= 0 && last - mseq >= 0) {
+                    int idx = mseq - first;
+                    if (mtype == Rt.NLMSG_ERROR) {
+                        outstanding--;
+                        int err = rx.getInt(p + 16);
+                        if (err < 0) {
+                            Pending req = pending.get(idx);
+                            failures.add(new BatchFailure(idx, req.description(),
+                                    new NetlinkException(req.description(), err, extAck(p, len, mflags))));
+                        }
+                    } else if (parser != null && mtype != Rt.NLMSG_DONE && mtype != Rt.NLMSG_NOOP) {
+                        T v = parser.parse(rx, mtype, p + 16, p + len);
+                        if (v != null) {
+                            replies.add(v);
+                        }
+                    }
+                }
+                p += (len + 3) & ~3;
+            }
+        }
+    }
+
+    /** Whether the writer has reached the window, by count or bytes, and should be flushed. */
+    boolean windowFull(int queued) {
+        return queued >= WINDOW || writer.size() >= WINDOW_BYTES;
+    }
+
+    /** The kernel's extended-ACK text inside an NLMSG_ERROR at {@code p}, if it sent one. */
+    private String extAck(int p, int len, int flags) {
+        if ((flags & Rt.NLM_F_ACK_TLVS) == 0) {
+            return null;
+        }
+        int echoed = p + 20;
+        int echoedLen = rx.getInt(echoed);
+        // With NETLINK_CAP_ACK (flag NLM_F_CAPPED, 0x100) only the request header is echoed.
+        int tlvs = (flags & 0x100) != 0 ? echoed + 16 : echoed + ((echoedLen + 3) & ~3);
+        if (tlvs >= p + len) {
+            return null;
+        }
+        return Attrs.parse(rx, tlvs, p + len).string(Rt.NLMSGERR_ATTR_MSG);
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.weft.netlink;
+
+import dev.weft.libc.Errno;
+import dev.weft.libc.ErrnoException;
+import dev.weft.libc.LibC;
+import dev.weft.netns.NetNs;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * A subscription to rtnetlink multicast groups ({@link Rt#RTNLGRP_LINK},
+ * {@link Rt#RTNLGRP_IPV4_ROUTE} …) in one namespace. Watchers call {@link #next(Duration)} in
+ * a loop on their own thread; {@link #close()} from another thread ends the wait.
+ */
+public final class RtEvents implements AutoCloseable {
+    private static final short POLLIN = 0x1;
+
+    private final NetlinkSocket socket;
+    private final ByteBuffer rx = NetlinkSocket.allocate(256 * 1024);
+    private final Pointer rxAddress = NetlinkSocket.pointerTo(rx);
+    private final Pointer pollfd = Memory.allocateDirect(LibC.runtime(), 8, true);
+    private final ArrayDeque<RtEvent> queued = new ArrayDeque<>();
+
+    private RtEvents(NetlinkSocket socket) {
+        this.socket = socket;
+    }
+
+    /** Subscribes in the calling thread's namespace. */
+    public static RtEvents subscribe(int... groups) {
+        NetlinkSocket s = NetlinkSocket.open(0, 0);
+        try {
+            s.setBufferSizes(4 << 20);
+            for (int g : groups) {
+                s.joinGroup(g);
+            }
+            return new RtEvents(s);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** Subscribes in another namespace. */
+    public static RtEvents subscribe(NetNs ns, int... groups) {
+        return ns.run(() -> subscribe(groups));
+    }
+
+    /** The next event, waiting at most {@code timeout}; empty when none came in time. */
+    public synchronized Optional<RtEvent> next(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (queued.isEmpty()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !waitReadable((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)))) {
+                if (queued.isEmpty() && System.nanoTime() - deadline >= 0) {
+                    return Optional.empty();
+                }
+                continue;
+            }
+            try {
+                if (socket.receive(rx, rxAddress, true)) {
+                    decode();
+                }
+            } catch (ErrnoException e) {
+                if (e.errno() == Errno.ENOBUFS) {
+                    queued.add(new RtEvent.Overflow());
+                } else {
+                    throw e;
+                }
+            }
+        }
+        return Optional.of(queued.poll());
+    }
+
+    private boolean waitReadable(int millis) {
+        pollfd.putInt(0, socket.fd());
+        pollfd.putShort(4, POLLIN);
+        pollfd.putShort(6, (short) 0);
+        int r = LibC.get().poll(pollfd, 1, millis);
+        if (r < 0) {
+            int err = LibC.errno();
+            if (Errno.of(err) == Errno.EINTR) {
+                return false;
+            }
+            throw new ErrnoException("poll(netlink)", err);
+        }
+        return r > 0;
+    }
+
+    private void decode() {
+        int p = 0;
+        while (p + 16 <= rx.limit()) {
+            int len = rx.getInt(p);
+            int type = Short.toUnsignedInt(rx.getShort(p + 4));
+            if (len < 16 || p + len > rx.limit()) {
+                break;
+            }
+            RtEvent e = decodeOne(type, p + 16, p + len);
+            if (e != null) {
+                queued.add(e);
+            }
+            p += (len + 3) & ~3;
+        }
+    }
+
+    private RtEvent decodeOne(int type, int from, int to) {
+        switch (type) {
+            case Rt.RTM_NEWLINK, Rt.RTM_DELLINK -> {
+                Link l = RtNetlink.parseLink(rx, type, from, to);
+                return l == null ? null : new RtEvent.LinkChange(type == Rt.RTM_DELLINK, l);
+            }
+            case Rt.RTM_NEWADDR, Rt.RTM_DELADDR -> {
+                Address a = RtNetlink.parseAddress(rx, type, from, to);
+                return a == null ? null : new RtEvent.AddressChange(type == Rt.RTM_DELADDR, a);
+            }
+            case Rt.RTM_NEWROUTE, Rt.RTM_DELROUTE -> {
+                Route r = RtNetlink.parseRoute(rx, type, from, to);
+                return r == null ? null : new RtEvent.RouteChange(type == Rt.RTM_DELROUTE, r);
+            }
+            case Rt.RTM_NEWNEIGH, Rt.RTM_DELNEIGH -> {
+                Neighbour n = RtNetlink.parseNeighbour(rx, type, from, to);
+                return n == null ? null : new RtEvent.NeighbourChange(type == Rt.RTM_DELNEIGH, n);
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}
