@@ -14,9 +14,11 @@ import dev.weft.testkit.TestNetns;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** Address add/replace/delete/list for IPv4 and IPv6, checked against {@code ip -j addr}. */
+@KernelTest
 class AddressOpsTest {
     private TestNetns ns;
     private NetNs handle;

@@ -13,9 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** 500 full create/delete cycles through every kind of handle leak no descriptor and no link. */
+@KernelTest
 class LeakTest {
     private static final int CYCLES = 500;
 

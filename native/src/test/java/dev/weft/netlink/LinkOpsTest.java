@@ -18,9 +18,11 @@ import dev.weft.testkit.TestNetns;
 import dev.weft.testkit.VxlanInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** Link operations through Weft's client, each checked against {@code ip -j} / {@code bridge -j}. */
+@KernelTest
 class LinkOpsTest {
     private TestNetns ns;
     private NetNs handle;

@@ -14,9 +14,11 @@ import dev.weft.testkit.TestNetns;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** ARP/NDP entries and vxlan FDB entries, checked against {@code ip -j neigh} and {@code bridge -j fdb}. */
+@KernelTest
 class NeighbourOpsTest {
     private TestNetns ns;
     private NetNs handle;

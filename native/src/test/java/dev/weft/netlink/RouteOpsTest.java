@@ -17,9 +17,11 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** Routes: gateway, onlink, blackhole, table, metric, src, batches; checked against {@code ip -j route}. */
+@KernelTest
 class RouteOpsTest {
     private TestNetns ns;
     private NetNs handle;

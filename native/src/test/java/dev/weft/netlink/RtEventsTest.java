@@ -9,9 +9,11 @@ import dev.weft.testkit.TestNetns;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Predicate;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** Event subscription: changes made by an independent tool ({@code ip}) arrive as typed events. */
+@KernelTest
 class RtEventsTest {
 
     @Test

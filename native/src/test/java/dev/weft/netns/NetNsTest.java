@@ -17,8 +17,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
+@KernelTest
 class NetNsTest {
 
     @Test

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.netns.NetNs;
 import dev.weft.testkit.TestNetns;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** sysctl reads and writes land in the namespace they are meant for, checked with sysctl(8). */
+@KernelTest
 class SysctlTest {
 
     @Test

@@ -9,9 +9,11 @@ import dev.weft.netns.NetNs;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.LinkInfo;
 import dev.weft.testkit.TestNetns;
+import dev.weft.testkit.KernelTest;
 import org.junit.jupiter.api.Test;
 
 /** TUN devices made through /dev/net/tun inside a test namespace, checked with {@code ip -j -d}. */
+@KernelTest
 class TunDeviceTest {
 
     @Test
