@@ -1,0 +1,35 @@
+package dev.weft.cni;
+
+import dev.weft.cni.loopback.LoopbackPlugin;
+import dev.weft.cni.skel.CniPlugin;
+import dev.weft.cni.skel.PluginRunner;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Entry point of every Weft CNI executable. One jar serves all plugins; the launcher passes the
+ * executable's own name in the system property {@code weft.plugin}.
+ */
+public final class Main {
+    private static final Map<String, Supplier<CniPlugin>> PLUGINS = Map.of(
+            "weft-loopback", LoopbackPlugin::new);
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        String name = System.getProperty("weft.plugin", args.length > 0 ? args[0] : "");
+        Supplier<CniPlugin> p = PLUGINS.get(name);
+        if (p == null) {
+            System.err.println("weft: unknown plugin \"" + name + "\"; known: " + PLUGINS.keySet());
+            System.exit(2);
+        }
+        byte[] stdin = System.getenv("CNI_COMMAND") == null ? new byte[0] : System.in.readAllBytes();
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
+        int rc = PluginRunner.run(p.get(), System.getenv(), stdin, out, System.err);
+        out.flush();
+        System.exit(rc);
+    }
+}
