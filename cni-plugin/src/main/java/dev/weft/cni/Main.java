@@ -1,8 +1,13 @@
 package dev.weft.cni;
 
+import dev.weft.cni.bridge.BridgePlugin;
+import dev.weft.cni.flannel.FlannelPlugin;
+import dev.weft.cni.invoke.InProcess;
 import dev.weft.cni.loopback.LoopbackPlugin;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.PluginRunner;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;
@@ -14,21 +19,30 @@ import java.util.function.Supplier;
  */
 public final class Main {
     private static final Map<String, Supplier<CniPlugin>> PLUGINS = Map.of(
-            "weft-loopback", LoopbackPlugin::new);
+            "weft-loopback", LoopbackPlugin::new,
+            "weft-bridge", BridgePlugin::new,
+            "weft-flannel", FlannelPlugin::new);
 
     private Main() {
     }
 
+    /** Weft's own plugin for a type, or null. */
+    public static CniPlugin plugin(String type) {
+        Supplier<CniPlugin> s = PLUGINS.get(type);
+        return s == null ? null : s.get();
+    }
+
     public static void main(String[] args) throws IOException {
         String name = System.getProperty("weft.plugin", args.length > 0 ? args[0] : "");
-        Supplier<CniPlugin> p = PLUGINS.get(name);
+        CniPlugin p = plugin(name);
         if (p == null) {
             System.err.println("weft: unknown plugin \"" + name + "\"; known: " + PLUGINS.keySet());
             System.exit(2);
         }
+        InProcess.useRegistry(Main::plugin);
         byte[] stdin = System.getenv("CNI_COMMAND") == null ? new byte[0] : System.in.readAllBytes();
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
-        int rc = PluginRunner.run(p.get(), System.getenv(), stdin, out, System.err);
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false);
+        int rc = PluginRunner.run(p, System.getenv(), stdin, out, System.err);
         out.flush();
         System.exit(rc);
     }
