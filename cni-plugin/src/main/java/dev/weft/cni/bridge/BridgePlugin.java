@@ -56,10 +56,20 @@ public final class BridgePlugin implements CniPlugin {
         boolean ipamDone = false;
         List<Cidr> masqueraded = List.of();
         try (RtNetlink host = RtNetlink.open(); NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
-            Link br = BridgeDevice.ensure(host, cfg);
             if (podNl.link(r.ifname()).isPresent()) {
                 throw new CniError(CniError.INTERNAL, "container veth name provided (" + r.ifname() + ") already exists");
             }
+            // IPAM first (the reference does it after the links): a bad IPAM config or an
+            // exhausted range then leaves no veth behind at all (plugins#29).
+            Result ipamResult = null;
+            if (ipam != null) {
+                ipamResult = ipam.add(r);
+                ipamDone = true;
+                if (ipamResult.ips().isEmpty()) {
+                    throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
+                }
+            }
+            Link br = BridgeDevice.ensure(host, cfg);
             hostVethName = VethPair.create(host, pod, cfg, r.ifname());
             Link hostVeth = host.requireLink(hostVethName);
             host.setMaster(hostVeth.index(), br.index());
@@ -81,12 +91,7 @@ public final class BridgePlugin implements CniPlugin {
                     Result.Iface.of(hostVethName, String.valueOf(hostVeth.mac()), null),
                     Result.Iface.of(r.ifname(), String.valueOf(cont.mac()), r.netns())));
 
-            if (ipam != null) {
-                Result ipamResult = ipam.add(r);
-                ipamDone = true;
-                if (ipamResult.ips().isEmpty()) {
-                    throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
-                }
+            if (ipamResult != null) {
                 result = withGateways(result, ipamResult, cfg);
                 PodInterface.configure(pod, podNl, cont.index(), r.ifname(), result);
                 if (cfg.isGateway()) {
