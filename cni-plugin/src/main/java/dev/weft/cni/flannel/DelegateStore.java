@@ -53,8 +53,10 @@ final class DelegateStore {
         }
     }
 
+    /** Removes the saved config and any temp file a crashed ADD left half-written. */
     void remove(String containerId) {
         try {
+            Files.deleteIfExists(dir.resolve("." + containerId + ".tmp"));
             Files.deleteIfExists(dir.resolve(containerId));
         } catch (IOException e) {
             throw new CniError(CniError.IO_FAILURE, "failed to remove saved delegate config for " + containerId, e.getMessage());

@@ -70,6 +70,7 @@ public final class FlannelPlugin implements CniPlugin {
         DelegateStore store = store(r);
         byte[] saved = store.load(r.containerId());
         if (saved == null) {
+            store.remove(r.containerId()); // a crashed ADD may have left a temp file
             return; // never added, or already deleted
         }
         JsonNode json;
