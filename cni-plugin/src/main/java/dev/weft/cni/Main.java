@@ -40,6 +40,9 @@ public final class Main {
             System.exit(2);
         }
         InProcess.useRegistry(Main::plugin);
+        if (System.getenv("WEFT_CDS_TRAIN") != null) {
+            System.exit(CdsTraining.run());
+        }
         byte[] stdin = System.getenv("CNI_COMMAND") == null ? new byte[0] : System.in.readAllBytes();
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false);
         int rc = PluginRunner.run(p, System.getenv(), stdin, out, System.err);

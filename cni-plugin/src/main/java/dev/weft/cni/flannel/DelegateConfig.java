@@ -69,7 +69,7 @@ final class DelegateConfig {
         if (env.subnetV6() != null) {
             ranges.addArray().addObject().put("subnet", env.subnetV6().toString());
         }
-        ArrayNode routes = Json.MAPPER.createArrayNode();
+        ArrayNode routes = Json.array();
         if (user.path("routes").isArray()) {
             user.path("routes").forEach(x -> routes.add(x.deepCopy()));
         }

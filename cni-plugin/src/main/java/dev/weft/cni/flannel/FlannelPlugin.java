@@ -75,7 +75,7 @@ public final class FlannelPlugin implements CniPlugin {
         }
         JsonNode json;
         try {
-            json = Json.MAPPER.readTree(saved);
+            json = Json.read(saved);
         } catch (java.io.IOException e) {
             System.err.println("weft-flannel: saved delegate config for " + r.containerId() + " is corrupt; removing it: " + e.getMessage());
             store.remove(r.containerId());

@@ -90,7 +90,7 @@ public final class Delegate {
 
     private static CniError asError(String type, int rc, String stdout) {
         try {
-            JsonNode e = Json.MAPPER.readTree(stdout);
+            JsonNode e = Json.read(stdout.getBytes(StandardCharsets.UTF_8));
             if (e != null && e.has("code")) {
                 return new CniError(e.path("code").asInt(), e.path("msg").asText(), e.path("details").asText(""));
             }

@@ -91,7 +91,7 @@ public final class PluginRunner {
     private static JsonNode versionAnswer(byte[] stdin) {
         String asked = CniVersion.CURRENT;
         try {
-            JsonNode n = stdin.length == 0 ? null : Json.MAPPER.readTree(stdin);
+            JsonNode n = stdin.length == 0 ? null : Json.read(stdin);
             if (n != null && n.hasNonNull("cniVersion")) {
                 asked = n.get("cniVersion").asText();
             }
