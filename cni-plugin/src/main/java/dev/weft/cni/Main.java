@@ -2,6 +2,7 @@ package dev.weft.cni;
 
 import dev.weft.cni.bridge.BridgePlugin;
 import dev.weft.cni.flannel.FlannelPlugin;
+import dev.weft.cni.hostlocal.HostLocalPlugin;
 import dev.weft.cni.invoke.InProcess;
 import dev.weft.cni.loopback.LoopbackPlugin;
 import dev.weft.cni.skel.CniPlugin;
@@ -21,7 +22,8 @@ public final class Main {
     private static final Map<String, Supplier<CniPlugin>> PLUGINS = Map.of(
             "weft-loopback", LoopbackPlugin::new,
             "weft-bridge", BridgePlugin::new,
-            "weft-flannel", FlannelPlugin::new);
+            "weft-flannel", FlannelPlugin::new,
+            "weft-host-local", HostLocalPlugin::new);
 
     private Main() {
     }

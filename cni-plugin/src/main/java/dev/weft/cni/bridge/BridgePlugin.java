@@ -3,6 +3,7 @@ package dev.weft.cni.bridge;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.cni.ipam.Ipam;
 import dev.weft.cni.ipam.IpamProvider;
+import dev.weft.cni.masq.Attachment;
 import dev.weft.cni.masq.Masquerade;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.Request;
@@ -22,7 +23,6 @@ import dev.weft.netns.NetNs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -262,9 +262,12 @@ public final class BridgePlugin implements CniPlugin {
                 errors.add("ipam: " + e.msg());
             }
         }
-        Set<String> valid = validContainerIds(r.config());
+        List<Attachment> valid = validAttachments(r.config());
         try {
-            Masquerade.forBackend(cfg.ipMasqBackend()).gc(r.networkName(), valid);
+            var res = Masquerade.forBackend(cfg.ipMasqBackend()).gc(r.networkName(), valid);
+            if (!res.ok()) {
+                errors.add("masquerade: " + String.join("; ", res.errors()));
+            }
         } catch (RuntimeException e) {
             errors.add("masquerade: " + e.getMessage());
         }
@@ -273,19 +276,19 @@ public final class BridgePlugin implements CniPlugin {
         }
     }
 
-    /** Container IDs named in cni.dev/valid-attachments (or the legacy cni.dev/attachments). */
-    static Set<String> validContainerIds(JsonNode config) {
+    /** The attachments named in cni.dev/valid-attachments (or the legacy cni.dev/attachments). */
+    static List<Attachment> validAttachments(JsonNode config) {
         JsonNode list = config.get("cni.dev/valid-attachments");
         if (list == null || list.isNull()) {
             list = config.get("cni.dev/attachments");
         }
-        Set<String> ids = new HashSet<>();
+        List<Attachment> valid = new ArrayList<>();
         if (list == null || list.isNull()) {
             System.err.println("weft-bridge: GC got no cni.dev/valid-attachments: every attachment of this network counts as stale");
-            return ids;
+            return valid;
         }
-        list.forEach(a -> ids.add(a.path("containerID").asText()));
-        return ids;
+        list.forEach(a -> valid.add(Attachment.of(a.path("containerID").asText(), a.path("ifname").asText())));
+        return valid;
     }
 
     @Override
