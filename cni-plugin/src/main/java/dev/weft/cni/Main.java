@@ -7,6 +7,7 @@ import dev.weft.cni.invoke.InProcess;
 import dev.weft.cni.loopback.LoopbackPlugin;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.PluginRunner;
+import dev.weft.cni.skel.Trace;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -35,6 +36,7 @@ public final class Main {
     }
 
     public static void main(String[] args) throws IOException {
+        Trace.mark("main");
         String name = System.getProperty("weft.plugin", args.length > 0 ? args[0] : "");
         CniPlugin p = plugin(name);
         if (p == null) {
@@ -47,8 +49,10 @@ public final class Main {
         }
         byte[] stdin = System.getenv("CNI_COMMAND") == null ? new byte[0] : System.in.readAllBytes();
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false);
+        Trace.mark("stdin read");
         int rc = PluginRunner.run(p, System.getenv(), stdin, out, System.err);
         out.flush();
+        Trace.mark("done");
         System.exit(rc);
     }
 }

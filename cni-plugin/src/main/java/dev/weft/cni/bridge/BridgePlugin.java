@@ -7,6 +7,7 @@ import dev.weft.cni.masq.Attachment;
 import dev.weft.cni.masq.Masquerade;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.Request;
+import dev.weft.cni.skel.Trace;
 import dev.weft.cni.spec.CniError;
 import dev.weft.cni.spec.Result;
 import dev.weft.libc.Errno;
@@ -61,16 +62,20 @@ public final class BridgePlugin implements CniPlugin {
             }
             // IPAM first (the reference does it after the links): a bad IPAM config or an
             // exhausted range then leaves no veth behind at all (plugins#29).
+            Trace.mark("netns+sockets");
             Result ipamResult = null;
             if (ipam != null) {
                 ipamResult = ipam.add(r);
+                Trace.mark("ipam add");
                 ipamDone = true;
                 if (ipamResult.ips().isEmpty()) {
                     throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
                 }
             }
             Link br = BridgeDevice.ensure(host, cfg);
+            Trace.mark("bridge ensured");
             hostVethName = VethPair.create(host, pod, cfg, r.ifname());
+            Trace.mark("veth created");
             Link hostVeth = host.requireLink(hostVethName);
             host.setMaster(hostVeth.index(), br.index());
             if (cfg.hairpinMode()) {
@@ -93,7 +98,9 @@ public final class BridgePlugin implements CniPlugin {
 
             if (ipamResult != null) {
                 result = withGateways(result, ipamResult, cfg);
+                Trace.mark("host end set up");
                 PodInterface.configure(pod, podNl, cont.index(), r.ifname(), result);
+                Trace.mark("pod end configured");
                 if (cfg.isGateway()) {
                     for (Result.IpConfig ip : result.ips()) {
                         if (ip.gateway() != null) {
@@ -109,7 +116,9 @@ public final class BridgePlugin implements CniPlugin {
             } else {
                 PodInterface.up(podNl, cont.index());
             }
+            Trace.mark("gateway+masq");
             BridgeDevice.waitForwarding(host, hostVeth.index());
+            Trace.mark("port forwarding");
             Link brNow = host.requireLink(br.name());
             Link vethNow = host.requireLink(hostVethName);
             List<Result.Iface> ifs = new ArrayList<>(result.interfaces());

@@ -1,7 +1,6 @@
 package dev.weft.cni.masq;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.cni.spec.CniError;
 import dev.weft.net.Cidr;
 import java.io.IOException;
@@ -33,7 +32,6 @@ public final class NftablesMasquerade implements Masquerade {
     private static final String T = "inet " + TABLE;
     /** A transaction that names a handle fails whole if a concurrent writer deleted it: relist. */
     private static final int ATTEMPTS = 3;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CommandRunner runner;
 
@@ -206,7 +204,7 @@ public final class NftablesMasquerade implements Masquerade {
     static List<NftRule> parseRules(String json) {
         JsonNode root;
         try {
-            root = JSON.readTree(json);
+            root = dev.weft.cni.spec.Json.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new CniError(CniError.INTERNAL, "cannot parse nft -j output", e.getMessage());
         }
