@@ -56,7 +56,9 @@ public final class BridgePlugin implements CniPlugin {
         String hostVethName = null;
         boolean ipamDone = false;
         List<Cidr> masqueraded = List.of();
-        try (RtNetlink host = RtNetlink.open(); NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
+        Trace.mark("config parsed");
+        try (RtNetlink host = openTraced(); NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
+            Trace.mark("pod netns socket");
             if (podNl.link(r.ifname()).isPresent()) {
                 throw new CniError(CniError.INTERNAL, "container veth name provided (" + r.ifname() + ") already exists");
             }
@@ -133,6 +135,12 @@ public final class BridgePlugin implements CniPlugin {
             rollback(r, cfg, ipam, ipamDone, hostVethName, masqueraded, e);
             throw e;
         }
+    }
+
+    private static RtNetlink openTraced() {
+        RtNetlink nl = RtNetlink.open();
+        Trace.mark("host socket (libc bound)");
+        return nl;
     }
 
     /** Undoes a failed ADD: masquerade, IPAM reservation and the veth pair, each on its own. */

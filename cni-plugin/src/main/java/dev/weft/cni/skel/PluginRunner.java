@@ -48,6 +48,7 @@ public final class PluginRunner {
                 return 0;
             }
             checkEnv(verb, env);
+            Trace.mark("env checked");
             JsonNode config = Json.parse(stdin, "network configuration");
             if (!config.isObject()) {
                 throw new CniError(CniError.DECODE_FAILURE, "error parsing network configuration", "not a JSON object");
@@ -57,6 +58,7 @@ public final class PluginRunner {
             CniVersion.requireSupported(version);
             gate(verb, version);
             checkConfig(config);
+            Trace.mark("stdin parsed");
             Request r = new Request(verb, env.getOrDefault("CNI_CONTAINERID", ""), env.getOrDefault("CNI_NETNS", ""),
                     env.getOrDefault("CNI_IFNAME", ""), CniArgs.parse(env.get("CNI_ARGS"), plugin.knownArgs()),
                     env.getOrDefault("CNI_ARGS", ""), env.getOrDefault("CNI_PATH", ""), stdin, config, version, env);
