@@ -1,7 +1,6 @@
 package dev.weft.flannel.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -47,8 +46,7 @@ public final class GoJsonWriter {
         } else if (node.isObject()) {
             sb.append('{');
             boolean first = true;
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> m = it.next();
+            for (Map.Entry<String, JsonNode> m : node.properties()) {
                 if (!first) {
                     sb.append(',');
                 }
