@@ -1,0 +1,192 @@
+package dev.weft.flannel.lease;
+
+import dev.weft.flannel.config.BackendTypes;
+import dev.weft.flannel.config.NetworkConfig;
+import dev.weft.flannel.config.SubnetRange;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides whether a lease read from the store may be used. Anyone with write access to etcd can
+ * put anything under the subnets prefix, and every lease becomes routes and neighbour entries on
+ * every node, so a lease that is malformed or implausible is dropped here: never returned, logged
+ * once per key and revision, and counted by reason for metrics.
+ */
+public final class LeaseValidator {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseValidator.class);
+    private static final int REMEMBERED = 4096;
+
+    /** Why a lease was rejected. */
+    public enum Reason {
+        /** The key is not a canonical subnet key ({@code 10.244.1.0-24}). */
+        MALFORMED_KEY,
+        /** The value is not lease JSON (bad syntax, wrong types). */
+        MALFORMED_VALUE,
+        /** The subnet is not inside the configured Network. */
+        SUBNET_OUTSIDE_NETWORK,
+        /** The subnet's prefix length is not the configured SubnetLen. */
+        WRONG_SUBNET_LENGTH,
+        /** PublicIP (or PublicIPv6) is not a unicast address a peer could tunnel to. */
+        BAD_PUBLIC_IP,
+        /** The backend's own check refused BackendData (e.g. vxlan VtepMAC). */
+        BAD_BACKEND_DATA
+    }
+
+    private final Map<String, BackendDataCheck> backendChecks = new ConcurrentHashMap<>();
+    private final Map<Reason, LongAdder> counts = new EnumMap<>(Reason.class);
+    private final Map<String, Boolean> seen = new LinkedHashMap<>(256, 0.75f, false) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
+
+    /** A validator that checks vxlan BackendData; other backends may {@link #register} their own check. */
+    public LeaseValidator() {
+        for (Reason r : Reason.values()) {
+            counts.put(r, new LongAdder());
+        }
+        register(BackendTypes.VXLAN, new VxlanBackendDataCheck());
+    }
+
+    /** Installs (or replaces) the BackendData check for leases of {@code backendType}. */
+    public void register(String backendType, BackendDataCheck check) {
+        backendChecks.put(backendType.toLowerCase(Locale.ROOT), check);
+    }
+
+    /**
+     * Validates one stored lease.
+     *
+     * @param key         the key suffix under {@code <prefix>/subnets/}
+     * @param value       the stored value
+     * @param expiration  lease expiration (epoch ms, 0 = no TTL)
+     * @param modRevision the value's store revision
+     * @return the lease, or empty if rejected (then logged and counted)
+     */
+    public Optional<Lease> validate(NetworkConfig config, String key, String value, long expiration, long modRevision) {
+        Outcome o = judge(config, key, value, expiration, modRevision);
+        if (o.reason != null) {
+            reject(key, modRevision, o.reason, o.detail);
+            return Optional.empty();
+        }
+        return Optional.of(o.lease);
+    }
+
+    /** Parses just the key as this validator would accept it; empty if it is not a canonical subnet key. */
+    public static Optional<SubnetKey> canonicalKey(String key) {
+        return SubnetKey.parse(key).filter(k -> k.isNetworkAligned() && k.toString().equals(key));
+    }
+
+    private record Outcome(Lease lease, Reason reason, String detail) {
+        static Outcome no(Reason r, String detail) {
+            return new Outcome(null, r, detail);
+        }
+    }
+
+    private Outcome judge(NetworkConfig config, String key, String value, long expiration, long modRevision) {
+        Optional<SubnetKey> parsed = SubnetKey.parse(key);
+        if (parsed.isEmpty()) {
+            return Outcome.no(Reason.MALFORMED_KEY, "not a subnet key");
+        }
+        SubnetKey sk = parsed.get();
+        // flanneld only ever writes the canonical form; an alias would let one subnet appear twice.
+        if (!sk.isNetworkAligned()) {
+            return Outcome.no(Reason.MALFORMED_KEY, "subnet address has host bits set");
+        }
+        if (!sk.toString().equals(key)) {
+            return Outcome.no(Reason.MALFORMED_KEY, "not in canonical form (expected \"" + sk + "\")");
+        }
+        Outcome subnet = checkSubnet(config.ipv4(), sk.subnet());
+        if (subnet == null && sk.subnetV6() != null && config.ipv6() != null) {
+            subnet = checkSubnet(config.ipv6(), sk.subnetV6());
+        }
+        if (subnet != null) {
+            return subnet;
+        }
+        LeaseAttrs attrs;
+        try {
+            attrs = LeaseAttrs.fromJson(value);
+        } catch (LeaseFormatException e) {
+            return Outcome.no(Reason.MALFORMED_VALUE, e.getMessage());
+        }
+        if (!usableUnicast(attrs.publicIp())) {
+            return Outcome.no(Reason.BAD_PUBLIC_IP, "PublicIP " + attrs.publicIp() + " is not a unicast address");
+        }
+        if (attrs.publicIpV6() != null && !usableUnicast(attrs.publicIpV6())) {
+            return Outcome.no(Reason.BAD_PUBLIC_IP, "PublicIPv6 " + attrs.publicIpV6() + " is not a unicast address");
+        }
+        BackendDataCheck check = backendChecks.get(attrs.backendType().toLowerCase(Locale.ROOT));
+        if (check != null) {
+            Optional<String> problem = check.problem(attrs.backendData(), attrs.backendV6Data());
+            if (problem.isPresent()) {
+                return Outcome.no(Reason.BAD_BACKEND_DATA, problem.get());
+            }
+        }
+        return new Outcome(new Lease(sk.subnet(), sk.subnetV6(), attrs, expiration, modRevision), null, null);
+    }
+
+    private static Outcome checkSubnet(SubnetRange range, Cidr subnet) {
+        if (range == null) {
+            return null; // family not configured: nothing to compare with
+        }
+        if (subnet.prefixLength() != range.subnetLen()) {
+            return Outcome.no(Reason.WRONG_SUBNET_LENGTH, "subnet " + subnet + " is not a /" + range.subnetLen());
+        }
+        if (!range.network().contains(subnet)) {
+            return Outcome.no(Reason.SUBNET_OUTSIDE_NETWORK, "subnet " + subnet + " is outside " + range.network());
+        }
+        return null;
+    }
+
+    /**
+     * Unicast a peer can send to: not unspecified, loopback, multicast, link-local or broadcast
+     * (Go's IsGlobalUnicast), and for IPv4 also not 0.0.0.0/8 or the reserved 240.0.0.0/4.
+     */
+    static boolean usableUnicast(IpAddress a) {
+        if (!a.isGlobalUnicast()) {
+            return false;
+        }
+        if (a.isV4()) {
+            int top = a.toV4Int() >>> 24;
+            return top != 0 && top < 240;
+        }
+        return !a.isV4Mapped();
+    }
+
+    private void reject(String key, long revision, Reason reason, String detail) {
+        boolean first;
+        synchronized (seen) {
+            first = seen.put(key + "@" + revision, Boolean.TRUE) == null;
+        }
+        if (first) {
+            counts.get(reason).increment();
+            LOG.warn("Ignoring invalid subnet lease \"{}\" (revision {}): {}: {}", key, revision, reason, detail);
+        }
+    }
+
+    /** Distinct rejected lease versions (key + revision) so far, by reason. */
+    public Map<Reason, Long> rejections() {
+        Map<Reason, Long> m = new EnumMap<>(Reason.class);
+        counts.forEach((r, c) -> m.put(r, c.sum()));
+        return m;
+    }
+
+    public long rejections(Reason reason) {
+        return counts.get(reason).sum();
+    }
+
+    public long totalRejections() {
+        return counts.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+}
