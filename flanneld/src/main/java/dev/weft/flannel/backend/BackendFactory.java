@@ -1,0 +1,19 @@
+package dev.weft.flannel.backend;
+
+/**
+ * Makes backends of one type. A new backend type is one more factory given to
+ * {@link BackendRegistry#register} (or listed in
+ * {@code META-INF/services/dev.weft.flannel.backend.BackendFactory}); the daemon does not change.
+ */
+public interface BackendFactory {
+
+    /** The Backend "Type" of the net-conf this factory answers to, lower case ("vxlan"). */
+    String type();
+
+    /**
+     * A backend for this node. Reads its own options from {@code ctx.network().backend()}.
+     *
+     * @throws BackendException for bad options or a node that cannot run it
+     */
+    Backend create(BackendContext ctx);
+}

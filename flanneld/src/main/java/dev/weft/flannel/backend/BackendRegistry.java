@@ -1,0 +1,58 @@
+package dev.weft.flannel.backend;
+
+import dev.weft.flannel.backend.hostgw.HostGwFactory;
+import dev.weft.flannel.backend.vxlan.VxlanFactory;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Backend factories by type name. {@link #standard()} knows vxlan and host-gw, plus any factory
+ * found through {@link ServiceLoader}; later types (udp, bgp) register the same way.
+ */
+public final class BackendRegistry {
+    private final Map<String, BackendFactory> factories = new TreeMap<>();
+
+    /** An empty registry. */
+    public BackendRegistry() {
+    }
+
+    /** The built-in backends and every {@link BackendFactory} on the class path. */
+    public static BackendRegistry standard() {
+        BackendRegistry r = new BackendRegistry().register(new VxlanFactory()).register(new HostGwFactory());
+        for (BackendFactory f : ServiceLoader.load(BackendFactory.class)) {
+            r.register(f);
+        }
+        return r;
+    }
+
+    /** Adds (or replaces) the factory for {@code f.type()}. */
+    public synchronized BackendRegistry register(BackendFactory f) {
+        factories.put(f.type().toLowerCase(Locale.ROOT), f);
+        return this;
+    }
+
+    public synchronized Optional<BackendFactory> factory(String type) {
+        return Optional.ofNullable(factories.get(type.toLowerCase(Locale.ROOT)));
+    }
+
+    public synchronized Set<String> types() {
+        return Collections.unmodifiableSet(new java.util.TreeSet<>(factories.keySet()));
+    }
+
+    /**
+     * The backend the net-conf asks for ({@code ctx.network().backendType()}).
+     *
+     * @throws BackendException for a type nobody registered, or from the factory
+     */
+    public Backend create(BackendContext ctx) {
+        String type = ctx.network().backendType();
+        BackendFactory f = factory(type).orElseThrow(() ->
+                new BackendException("unknown backend type: " + type + " (known: " + String.join(", ", types()) + ")"));
+        return f.create(ctx);
+    }
+}

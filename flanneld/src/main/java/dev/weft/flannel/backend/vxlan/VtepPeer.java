@@ -1,0 +1,76 @@
+package dev.weft.flannel.backend.vxlan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.json.GoObject;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import dev.weft.net.MacAddress;
+
+/**
+ * What one remote node's lease asks of this node's vxlan device, for one address family.
+ *
+ * @param subnet   the remote node's pod subnet S
+ * @param publicIp the remote VTEP (its PublicIP)
+ * @param mac      the remote VtepMAC
+ * @param vni      the VNI it announced
+ * @param direct   reached by a plain route via {@code publicIp} (DirectRouting, same L2) instead of vxlan
+ */
+record VtepPeer(Cidr subnet, IpAddress publicIp, MacAddress mac, long vni, boolean direct) {
+
+    /** S0, the remote device's address: neighbour entry and on-link gateway. */
+    IpAddress gateway() {
+        return subnet.networkAddress();
+    }
+
+    VtepPeer withDirect(boolean d) {
+        return new VtepPeer(subnet, publicIp, mac, vni, d);
+    }
+
+    /**
+     * Reads a lease's half for one family.
+     *
+     * @return null when the lease has no such half (no v6 subnet, no PublicIPv6)
+     * @throws IllegalArgumentException when BackendData is unusable (the message says why)
+     */
+    static VtepPeer of(Lease lease, IpFamily family) {
+        Cidr subnet = family.subnet(lease);
+        IpAddress publicIp = family.publicIp(lease.attrs());
+        if (subnet == null || publicIp == null) {
+            if (family == IpFamily.V4) {
+                throw new IllegalArgumentException("no " + family + " subnet or PublicIP");
+            }
+            return null;
+        }
+        String field = family == IpFamily.V4 ? "BackendData" : "BackendV6Data";
+        JsonNode data = family.backendData(lease.attrs());
+        if (data == null || !data.isObject()) {
+            throw new IllegalArgumentException(field + " is " + (data == null ? "missing" : "not an object: "
+                    + GoObject.describe(data)));
+        }
+        GoObject o = GoObject.of(data);
+        JsonNode vni = o.get("VNI");
+        if (vni == null) {
+            throw new IllegalArgumentException(field + ".VNI is missing");
+        }
+        if (!vni.isIntegralNumber() || !vni.canConvertToLong() || vni.longValue() < 0 || vni.longValue() > 0xffff_ffffL) {
+            throw new IllegalArgumentException(field + ".VNI is not a 32-bit unsigned integer: " + GoObject.describe(vni));
+        }
+        JsonNode m = o.get("VtepMAC");
+        if (m == null || !m.isTextual()) {
+            throw new IllegalArgumentException(field + ".VtepMAC is " + (m == null ? "missing" : "not a string: "
+                    + GoObject.describe(m)));
+        }
+        MacAddress mac;
+        try {
+            mac = MacAddress.parse(m.textValue());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ".VtepMAC: " + e.getMessage(), e);
+        }
+        if (mac.isMulticast() || mac.toLong() == 0) {
+            throw new IllegalArgumentException(field + ".VtepMAC " + mac + " is not a unicast address");
+        }
+        return new VtepPeer(subnet.network(), publicIp, mac, vni.longValue(), false);
+    }
+}

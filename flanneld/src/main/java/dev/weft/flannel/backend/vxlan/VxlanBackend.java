@@ -1,0 +1,246 @@
+package dev.weft.flannel.backend.vxlan;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.BackendContext;
+import dev.weft.flannel.backend.BackendException;
+import dev.weft.flannel.backend.ExternalInterface;
+import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseTypeFilter;
+import dev.weft.flannel.config.BackendTypes;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.flannel.lease.LeaseEvent;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import dev.weft.netlink.RtNetlink;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * flannel's vxlan backend: a kernel vxlan device per address family ({@code flannel.<VNI>},
+ * {@code flannel-v6.<VNI>}) and, per remote node, a neighbour, an FDB entry and an on-link route
+ * (see {@link VtepProgrammer}). The lease carries {@code {"VNI":1,"VtepMAC":"..."}}. The VTEP MAC
+ * is kept in {@code <stateDir>/<device>.mac} so restarts and recreations keep it.
+ */
+public final class VxlanBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(VxlanBackend.class);
+
+    private final BackendContext ctx;
+    private final VxlanOptions options;
+    private final LeaseTypeFilter filter = new LeaseTypeFilter(BackendTypes.VXLAN);
+    private final List<Side> sides = new ArrayList<>();
+    private RtNetlink nl;
+    private LeaseAttrs attrs;
+    private Lease own;
+    private LinkWatcher watcher;
+    private boolean closed;
+
+    /** One address family: its device and what is programmed on it. */
+    private record Side(IpFamily family, VxlanDevice device, VtepProgrammer programmer) {
+    }
+
+    /** @throws BackendException for bad options or a missing interface address */
+    public VxlanBackend(BackendContext ctx) {
+        this.ctx = ctx;
+        this.options = VxlanOptions.parse(ctx.network().backend());
+        for (IpFamily f : IpFamily.values()) {
+            if (f.enabled(ctx.network()) && f.ifaceAddr(ctx.extIface()) == null) {
+                throw new BackendException("vxlan: " + f + " is enabled but interface " + ctx.extIface().name()
+                        + " has no " + f + " address");
+            }
+        }
+        LOG.info("VXLAN config: {}", options);
+    }
+
+    @Override
+    public String type() {
+        return BackendTypes.VXLAN;
+    }
+
+    public VxlanOptions options() {
+        return options;
+    }
+
+    @Override
+    public synchronized LeaseAttrs prepare() {
+        checkOpen();
+        if (attrs != null) {
+            return attrs;
+        }
+        ExternalInterface ext = ctx.extIface();
+        nl = ctx.openNetlink();
+        try {
+            MacStore store = new MacStore(ctx.stateDir());
+            for (IpFamily f : IpFamily.values()) {
+                if (!f.enabled(ctx.network())) {
+                    continue;
+                }
+                String name = f == IpFamily.V4 ? options.deviceName() : options.v6DeviceName();
+                VxlanDevice dev = new VxlanDevice(nl,
+                        VxlanDevice.spec(f, options, name, f.ifaceAddr(ext), ext.index(), ext.mtu()), store, ctx);
+                dev.ensure();
+                sides.add(new Side(f, dev, new VtepProgrammer(nl, f, name, f.network(ctx.network()),
+                        options.directRouting(), options.vni())));
+            }
+        } catch (RuntimeException e) {
+            nl.close();
+            nl = null;
+            sides.clear();
+            throw e instanceof BackendException ? e : new BackendException("vxlan: " + e.getMessage(), e);
+        }
+        attrs = new LeaseAttrs(
+                ext.extAddr() != null ? ext.extAddr() : IpAddress.V4_UNSPECIFIED,
+                side(IpFamily.V6) != null ? ext.extAddrV6() : null,
+                BackendTypes.VXLAN,
+                backendData(side(IpFamily.V4)),
+                backendData(side(IpFamily.V6)));
+        return attrs;
+    }
+
+    private ObjectNode backendData(Side s) {
+        if (s == null) {
+            return null;
+        }
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("VNI", options.vni());
+        o.put("VtepMAC", s.device().mac().toString());
+        return o;
+    }
+
+    @Override
+    public synchronized LeaseAttrs leaseAttrs() {
+        if (attrs == null) {
+            throw new IllegalStateException("prepare() first");
+        }
+        return attrs;
+    }
+
+    @Override
+    public synchronized void start(Lease ownLease) {
+        checkOpen();
+        leaseAttrs();
+        if (own != null) {
+            throw new IllegalStateException("already started");
+        }
+        for (Side s : sides) {
+            Cidr subnet = s.family().subnet(ownLease);
+            if (subnet == null) {
+                throw new BackendException("vxlan: the lease " + ownLease.subnet() + " has no " + s.family() + " subnet");
+            }
+            try {
+                s.device().configure(subnet, s.family().network(ctx.network()));
+            } catch (RuntimeException e) {
+                throw new BackendException("failed to configure interface " + s.device().name() + ": " + e.getMessage(), e);
+            }
+            s.programmer().attach(s.device().index());
+        }
+        own = ownLease;
+        filter.setOwnSubnet(ownLease.subnet());
+        List<String> names = sides.stream().map(s -> s.device().name()).toList();
+        watcher = new LinkWatcher(ctx, names, this::indexOf, n -> nl.link(n).isPresent(), this::recreate);
+        watcher.start();
+    }
+
+    @Override
+    public void handle(LeaseEvent event) {
+        synchronized (this) {
+            checkOpen();
+            if (own == null) {
+                throw new IllegalStateException("start() first");
+            }
+            try {
+                if (event instanceof LeaseEvent.Added) {
+                    Lease l = ((LeaseEvent.Added) event).lease();
+                    if (filter.accepts(l)) {
+                        sides.forEach(s -> s.programmer().add(l));
+                    }
+                } else if (event instanceof LeaseEvent.Removed) {
+                    Lease l = ((LeaseEvent.Removed) event).lease();
+                    if (filter.accepts(l)) {
+                        sides.forEach(s -> s.programmer().remove(l));
+                    }
+                } else if (event instanceof LeaseEvent.Snapshot) {
+                    List<Lease> mine = ((LeaseEvent.Snapshot) event).leases().stream().filter(filter::accepts).toList();
+                    sides.forEach(s -> s.programmer().resync(mine));
+                }
+            } catch (RuntimeException e) {
+                LOG.error("vxlan: handling {} failed: {}", event.getClass().getSimpleName(), e.toString(), e);
+            }
+        }
+    }
+
+    /** Called by the link watcher: the device is gone; bring it back with the same MAC and all peers. */
+    private synchronized void recreate(String name) {
+        if (closed) {
+            return;
+        }
+        for (Side s : sides) {
+            if (s.device().name().equals(name)) {
+                s.device().ensure();
+                s.device().configure(s.family().subnet(own), s.family().network(ctx.network()));
+                s.programmer().attach(s.device().index());
+                s.programmer().reprogram();
+            }
+        }
+    }
+
+    private synchronized int indexOf(String name) {
+        for (Side s : sides) {
+            if (s.device().name().equals(name)) {
+                return s.device().index();
+            }
+        }
+        return -1;
+    }
+
+    private Side side(IpFamily f) {
+        for (Side s : sides) {
+            if (s.family() == f) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public int mtu() {
+        return options.deviceMtu(ctx.extIface().mtu());
+    }
+
+    /** Where the VTEP MAC of a device is kept. */
+    public Path macFile(String device) {
+        return new MacStore(ctx.stateDir()).file(device);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("backend closed");
+        }
+    }
+
+    /** Stops the link watcher and closes the netlink socket; the devices and every entry stay. */
+    @Override
+    public void close() {
+        LinkWatcher w;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            w = watcher;
+        }
+        if (w != null) {
+            w.close(); // outside the lock: the watcher may be waiting for it
+        }
+        synchronized (this) {
+            if (nl != null) {
+                nl.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.weft.flannel.backend.vxlan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.TestLeases;
+import dev.weft.flannel.backend.TestNode;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.testkit.FdbInfo;
+import dev.weft.testkit.KernelState;
+import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.NeighInfo;
+import dev.weft.testkit.RouteInfo;
+import dev.weft.testkit.Underlay;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Lease events become neighbour + FDB + on-link route on flannel.1 (or a direct route), checked with ip/bridge -j. */
+@KernelTest
+class VtepProgrammingTest {
+    static final String CONF = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}";
+    static final String MAC_B = "0a:00:00:00:00:02";
+
+    private static Backend started(TestNode n, String conf) {
+        Backend b = n.backend(conf);
+        b.start(TestLeases.own("10.244.1.0/24", b.prepare()));
+        return b;
+    }
+
+    @Test
+    void addedProgramsNeighbourFdbAndRouteRemovedDeletesThem(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, CONF);
+            Lease peer = TestLeases.vxlan("10.244.2.0/24", "192.168.213.50", MAC_B);
+            b.handle(TestLeases.added(peer));
+
+            NeighInfo neigh = single(KernelState.neighbours(n.netns(), 4, "flannel.1"));
+            assertEquals("10.244.2.0", neigh.dst());
+            assertEquals(MAC_B, neigh.lladdr());
+            assertTrue(neigh.isPermanent());
+
+            FdbInfo fdb = single(vteps(n));
+            assertEquals(MAC_B, fdb.mac());
+            assertEquals("192.168.213.50", fdb.dst());
+            assertTrue(fdb.flags().contains("self"), fdb.raw().toString());
+            assertTrue(fdb.isPermanent());
+
+            RouteInfo r = route(n, "10.244.2.0/24").orElseThrow();
+            assertEquals("10.244.2.0", r.gateway());
+            assertEquals("flannel.1", r.dev());
+            assertTrue(r.flags().contains("onlink"), r.raw().toString());
+            assertEquals("87", r.protocol());
+
+            b.handle(TestLeases.removed(peer));
+            assertEquals(List.of(), KernelState.neighbours(n.netns(), 4, "flannel.1"));
+            assertEquals(List.of(), vteps(n));
+            assertTrue(route(n, "10.244.2.0/24").isEmpty());
+        }
+    }
+
+    @Test
+    void changedMacReplacesTheEntries(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, CONF);
+            b.handle(TestLeases.added(TestLeases.vxlan("10.244.2.0/24", "192.168.213.50", MAC_B)));
+            b.handle(TestLeases.added(TestLeases.vxlan("10.244.2.0/24", "192.168.213.60", "0a:00:00:00:00:99")));
+            assertEquals("0a:00:00:00:00:99", single(KernelState.neighbours(n.netns(), 4, "flannel.1")).lladdr());
+            FdbInfo fdb = single(vteps(n));
+            assertEquals("0a:00:00:00:00:99", fdb.mac());
+            assertEquals("192.168.213.60", fdb.dst());
+            assertEquals("10.244.2.0", route(n, "10.244.2.0/24").orElseThrow().gateway());
+        }
+    }
+
+    @Test
+    void snapshotRemovesStaleEntriesKeepsForeignOnesAddsMissing(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, CONF);
+            // Left over from a lease that expired while the daemon was down (flannel-made: proto boot).
+            n.sh("ip", "neigh", "add", "10.244.9.0", "lladdr", "0a:00:00:00:00:09", "dev", "flannel.1", "nud", "permanent");
+            n.sh("bridge", "fdb", "add", "0a:00:00:00:00:09", "dev", "flannel.1", "dst", "192.168.213.99", "self", "permanent");
+            n.sh("ip", "route", "add", "10.244.9.0/24", "via", "10.244.9.0", "dev", "flannel.1", "onlink");
+            // ... and one Weft made (tagged).
+            n.sh("ip", "route", "add", "10.244.8.0/24", "via", "10.244.8.0", "dev", "flannel.1", "onlink", "proto", "87");
+            // Not ours: a route on eth0 into the network, a device route on flannel.1, a tagged route outside the network.
+            n.sh("ip", "route", "add", "10.244.10.0/24", "via", "192.168.213.77", "dev", "eth0");
+            n.sh("ip", "route", "add", "10.99.0.0/16", "dev", "flannel.1");
+            n.sh("ip", "route", "add", "10.98.0.0/16", "via", "192.168.213.78", "dev", "eth0", "proto", "87");
+
+            Lease keep = TestLeases.vxlan("10.244.2.0/24", "192.168.213.50", MAC_B);
+            b.handle(TestLeases.snapshot(List.of(keep)));
+
+            assertEquals(List.of("10.244.2.0"), dsts(KernelState.neighbours(n.netns(), 4, "flannel.1")));
+            assertEquals(List.of(MAC_B), vteps(n).stream().map(FdbInfo::mac).collect(Collectors.toList()));
+            assertTrue(route(n, "10.244.9.0/24").isEmpty(), "stale flannel route removed");
+            assertTrue(route(n, "10.244.8.0/24").isEmpty(), "stale tagged route removed");
+            assertTrue(route(n, "10.244.2.0/24").isPresent(), "missing route added");
+            assertTrue(route(n, "10.244.10.0/24").isPresent(), "foreign route on eth0 untouched");
+            assertTrue(route(n, "10.99.0.0/16").isPresent(), "foreign device route untouched");
+            assertTrue(route(n, "10.98.0.0/16").isPresent(), "tagged route outside the network untouched");
+
+            // A restart with the same leases writes nothing and removes nothing.
+            b.close();
+            Backend again = started(n, CONF);
+            again.handle(TestLeases.snapshot(List.of(keep)));
+            assertEquals(1, vteps(n).size());
+            assertTrue(route(n, "10.244.2.0/24").isPresent());
+        }
+    }
+
+    @Test
+    void directRoutingRoutesPeersOnTheSameSegmentWithoutEncapsulation(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"DirectRouting\":true}}");
+            Lease near = TestLeases.vxlan("10.244.2.0/24", "192.168.213.2", MAC_B);
+            Lease far = TestLeases.vxlan("10.244.3.0/24", "172.31.0.3", "0a:00:00:00:00:03"); // no route at all: encapsulate
+            b.handle(TestLeases.added(near));
+            b.handle(TestLeases.added(far));
+
+            RouteInfo direct = route(n, "10.244.2.0/24").orElseThrow();
+            assertEquals("192.168.213.2", direct.gateway());
+            assertEquals("eth0", direct.dev());
+            assertEquals("87", direct.protocol());
+            assertEquals(List.of("10.244.3.0"), dsts(KernelState.neighbours(n.netns(), 4, "flannel.1")));
+            assertEquals(List.of("0a:00:00:00:00:03"), vteps(n).stream().map(FdbInfo::mac).collect(Collectors.toList()));
+            assertEquals("flannel.1", route(n, "10.244.3.0/24").orElseThrow().dev());
+
+            // Snapshot keeps both as they are; Removed takes the direct route away.
+            b.handle(TestLeases.snapshot(List.of(near, far)));
+            assertEquals("eth0", route(n, "10.244.2.0/24").orElseThrow().dev());
+            assertEquals("flannel.1", route(n, "10.244.3.0/24").orElseThrow().dev());
+            b.handle(TestLeases.removed(near));
+            assertTrue(route(n, "10.244.2.0/24").isEmpty());
+        }
+    }
+
+    @Test
+    void malformedBackendDataIsIgnored(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, CONF);
+            List<Lease> bad = List.of(
+                    TestLeases.lease("10.244.2.0/24", "192.168.213.50", "vxlan", "{\"VNI\":1,\"VtepMAC\":\"zz:00:00:00:00:02\"}"),
+                    TestLeases.lease("10.244.3.0/24", "192.168.213.51", "vxlan", "{\"VtepMAC\":\"0a:00:00:00:00:03\"}"),
+                    TestLeases.lease("10.244.4.0/24", "192.168.213.52", "vxlan", "{\"VNI\":1,\"VtepMAC\":\"ff:ff:ff:ff:ff:ff\"}"),
+                    TestLeases.lease("10.244.5.0/24", "192.168.213.53", "vxlan", "{\"VNI\":\"one\",\"VtepMAC\":\"0a:00:00:00:00:05\"}"),
+                    TestLeases.lease("10.244.6.0/24", "192.168.213.54", "vxlan", "[1,2]"),
+                    TestLeases.lease("10.244.7.0/24", "192.168.213.55", "vxlan", null));
+            for (Lease l : bad) {
+                b.handle(TestLeases.added(l));
+                b.handle(TestLeases.removed(l));
+            }
+            b.handle(TestLeases.snapshot(bad));
+            assertEquals(List.of(), KernelState.neighbours(n.netns(), 4, "flannel.1"));
+            assertEquals(List.of(), vteps(n));
+            assertEquals(List.of(), VxlanDeviceTest.routesVia(n.netns(), "flannel.1"));
+
+            // Still working.
+            b.handle(TestLeases.added(TestLeases.vxlan("10.244.8.0/24", "192.168.213.56", MAC_B)));
+            assertTrue(route(n, "10.244.8.0/24").isPresent());
+        }
+    }
+
+    @Test
+    void leasesOfOtherBackendsAndTheOwnLeaseAreIgnored(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, CONF);
+            b.handle(TestLeases.added(TestLeases.hostGw("10.244.2.0/24", "192.168.213.2")));
+            b.handle(TestLeases.added(TestLeases.lease("10.244.3.0/24", "192.168.213.3", "", null)));
+            b.handle(TestLeases.added(TestLeases.vxlan("10.244.1.0/24", "192.168.213.1", MAC_B)));
+            assertEquals(List.of(), KernelState.neighbours(n.netns(), 4, "flannel.1"));
+            assertTrue(route(n, "10.244.2.0/24").isEmpty());
+            assertTrue(route(n, "10.244.3.0/24").isEmpty());
+            assertTrue(route(n, "10.244.1.0/24").isEmpty());
+        }
+    }
+
+    static Optional<RouteInfo> route(TestNode n, String dst) {
+        return KernelState.routes(n.netns(), 4).stream().filter(r -> dst.equals(r.dst())).findFirst();
+    }
+
+    static List<FdbInfo> vteps(TestNode n) {
+        return KernelState.fdb(n.netns(), "flannel.1").stream().filter(f -> f.dst() != null).collect(Collectors.toList());
+    }
+
+    static List<String> dsts(List<NeighInfo> l) {
+        return l.stream().map(NeighInfo::dst).sorted().collect(Collectors.toList());
+    }
+
+    static <T> T single(List<T> l) {
+        assertEquals(1, l.size(), l.toString());
+        return l.get(0);
+    }
+}
