@@ -1,0 +1,22 @@
+#!/bin/sh
+# Weft CNI plugin: this shell header is followed by the plugin jar (Java finds a jar by its end).
+# The plugin's name is the name this file was run as. Start-up is most of a plugin's run, so:
+# one small heap, the client compiler only, no perf-data file, JNR's reflective stubs (cheaper to
+# set up than generated ones for a handful of calls), and the class-data archive that the
+# installer writes beside this file (<name>.jsa) when there is one; -Xlog:disable keeps the JVM
+# from ever printing on stdout, which is the CNI protocol.
+self="$0"
+java="${WEFT_JAVA:-}"
+if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
+if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java); fi
+lib=""
+case "$self" in */*) dir="${self%/*}" ;; *) dir=. ;; esac
+# jffi's native stub, extracted once by the installer: saves writing it to /tmp on every start.
+if [ -f "$dir/.weft-jffi/libjffi-1.2.so" ]; then lib="-Djffi.boot.library.path=$dir/.weft-jffi"; fi
+cds=""
+if [ -n "$WEFT_CDS_DUMP" ]; then cds="-XX:ArchiveClassesAtExit=$WEFT_CDS_DUMP"
+elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
+exec "$java" -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k \
+  -Xshare:auto $cds $lib -Djnr.ffi.asm.enabled=false \
+  -Dweft.plugin="${self##*/}" -cp "$self" dev.weft.cni.Main "$@"
+exit 127

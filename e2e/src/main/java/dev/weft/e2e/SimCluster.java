@@ -1,0 +1,285 @@
+package dev.weft.e2e;
+
+import dev.weft.testkit.Cmd;
+import dev.weft.testkit.EtcdServer;
+import dev.weft.testkit.TestNetns;
+import dev.weft.testkit.Underlay;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A simulated cluster on one machine: an underlay L2 network of node namespaces, etcd as one more
+ * host on it, weftd running in each node, and pods made through the CNI chain
+ * (weft-flannel → weft-bridge → weft-host-local). Everything lives in wt- namespaces; close()
+ * removes all of it.
+ */
+public final class SimCluster implements AutoCloseable {
+    public static final String PREFIX = "/coreos.com/network";
+
+    /**
+     * @param netConf  the network config JSON written to etcd
+     * @param leaseTtl weftd's -subnet-lease-ttl (e.g. "24h", "20s")
+     * @param extraArgs more weftd flags for every node
+     */
+    public record Options(int nodes, String netConf, String leaseTtl, List<String> extraArgs, List<String> etcdArgs) {
+        public static Options of(int nodes, String backendJson) {
+            return new Options(nodes, "{\"Network\":\"10.244.0.0/16\",\"Backend\":" + backendJson + "}", "24h", List.of(), List.of());
+        }
+
+        public Options withLeaseTtl(String ttl) {
+            return new Options(nodes, netConf, ttl, extraArgs, etcdArgs);
+        }
+
+        public Options withExtraArgs(List<String> a) {
+            return new Options(nodes, netConf, leaseTtl, a, etcdArgs);
+        }
+
+        public Options withNetConf(String c) {
+            return new Options(nodes, c, leaseTtl, extraArgs, etcdArgs);
+        }
+
+        public Options withEtcdArgs(List<String> a) {
+            return new Options(nodes, netConf, leaseTtl, extraArgs, a);
+        }
+    }
+
+    /** A node: its namespace on the underlay, its weftd, its files. */
+    public record Node(String name, Underlay.Node host, Path dir, WeftdProcess weftd) {
+        public Path subnetEnv() {
+            return dir.resolve("subnet.env");
+        }
+
+        public String netns() {
+            return host.netns();
+        }
+
+        public String address() {
+            return host.address();
+        }
+    }
+
+    /** A pod: its namespace, the node it runs on, and the address the CNI result gave it. */
+    public record Pod(String containerId, TestNetns netns, Node node, String ip) {
+    }
+
+    private final Options options;
+    private final Path work;
+    private final Launchers launchers;
+    private final Underlay underlay;
+    private final EtcdServer etcd;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Pod> pods = new ArrayList<>();
+    private int podSeq;
+
+    private SimCluster(Options options, Path work, Launchers launchers, Underlay underlay, EtcdServer etcd) {
+        this.options = options;
+        this.work = work;
+        this.launchers = launchers;
+        this.underlay = underlay;
+        this.etcd = etcd;
+    }
+
+    /** Builds the underlay and etcd, writes the network config, and starts weftd on every node. */
+    public static SimCluster start(Options o) {
+        Path work;
+        try {
+            work = Files.createTempDirectory("wt-cluster");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Underlay ul = Underlay.builder().subnet("192.168.213.0/24").build();
+        SimCluster c = null;
+        try {
+            Underlay.Node etcdHost = ul.addNode("etcd");
+            EtcdServer etcd = EtcdServer.builder().on(etcdHost).extraArgs(o.etcdArgs().toArray(String[]::new)).launch();
+            c = new SimCluster(o, work, Launchers.create(work.resolve("bin")), ul, etcd);
+            etcd.put(PREFIX + "/config", o.netConf());
+            for (int i = 0; i < o.nodes(); i++) {
+                c.addNode("n" + (i + 1));
+            }
+            for (Node n : c.nodes) {
+                c.awaitSubnetEnv(n, Duration.ofSeconds(60));
+            }
+            return c;
+        } catch (RuntimeException e) {
+            if (c != null) {
+                c.close();
+            } else {
+                ul.close();
+                deleteTree(work);
+            }
+            throw e;
+        }
+    }
+
+    /** Adds a node and starts its weftd (does not wait for it). */
+    public Node addNode(String name) {
+        Underlay.Node h = underlay.addNode(name);
+        Path dir = work.resolve(name);
+        try {
+            Files.createDirectories(dir.resolve("state"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> args = new ArrayList<>(List.of("-etcd-endpoints", endpointOnUnderlay(), "-etcd-prefix", PREFIX,
+                "-iface", "eth0", "-subnet-file", dir.resolve("subnet.env").toString(), "-state-dir", dir.resolve("state").toString(),
+                "-subnet-lease-ttl", options.leaseTtl()));
+        args.addAll(options.extraArgs());
+        WeftdProcess w = new WeftdProcess(h.netns(), launchers.weftd(), args, dir.resolve("weftd.log"));
+        Node n = new Node(name, h, dir, w);
+        nodes.add(n);
+        w.start();
+        return n;
+    }
+
+    public String endpointOnUnderlay() {
+        return etcd.endpoint();
+    }
+
+    public void awaitSubnetEnv(Node n, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(n.subnetEnv())) {
+            if (!n.weftd().isAlive()) {
+                throw new IllegalStateException("weftd on " + n.name() + " exited:\n" + n.weftd().logTail(4000));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("weftd on " + n.name() + " wrote no subnet.env in " + timeout + ":\n" + n.weftd().logTail(4000));
+            }
+            sleep(100);
+        }
+    }
+
+    /** subnet.env of a node as a map. */
+    public static Map<String, String> readSubnetEnv(Node n) {
+        try {
+            Map<String, String> m = new java.util.LinkedHashMap<>();
+            for (String l : Files.readAllLines(n.subnetEnv())) {
+                int eq = l.indexOf('=');
+                if (eq > 0) {
+                    m.put(l.substring(0, eq), l.substring(eq + 1));
+                }
+            }
+            return m;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private String podConfig(Node n, String op) {
+        return "{\"cniVersion\":\"1.0.0\",\"name\":\"cbr0\",\"type\":\"weft-flannel\",\"subnetFile\":\"" + n.subnetEnv()
+                + "\",\"dataDir\":\"" + n.dir().resolve("cni-flannel") + "\",\"delegate\":{\"hairpinMode\":true,\"isDefaultGateway\":true},"
+                + "\"ipam\":{\"dataDir\":\"" + n.dir().resolve("cni-networks") + "\"}}";
+    }
+
+    /** Creates a pod on a node through the CNI chain, exactly as a runtime would. */
+    public Pod addPod(Node n) {
+        TestNetns ns = TestNetns.create("pod");
+        String id = "pod-" + n.name() + "-" + (++podSeq);
+        Cmd.Result r = cni(n, "ADD", id, ns);
+        if (!r.ok()) {
+            ns.close();
+            throw new IllegalStateException("CNI ADD on " + n.name() + " failed: " + r.stdout() + " " + r.stderr());
+        }
+        String ip = parseIp(r.stdout());
+        Pod p = new Pod(id, ns, n, ip);
+        pods.add(p);
+        return p;
+    }
+
+    public void removePod(Pod p) {
+        Cmd.Result r = cni(p.node(), "DEL", p.containerId(), p.netns());
+        pods.remove(p);
+        p.netns().close();
+        if (!r.ok()) {
+            throw new IllegalStateException("CNI DEL failed: " + r.stdout() + " " + r.stderr());
+        }
+    }
+
+    private Cmd.Result cni(Node n, String verb, String id, TestNetns ns) {
+        return Cmd.of("ip", "netns", "exec", n.netns(), launchers.plugin("weft-flannel").toString())
+                .unsetEnvPrefix("CNI_")
+                .env("CNI_COMMAND", verb).env("CNI_CONTAINERID", id).env("CNI_NETNS", ns.path().toString())
+                .env("CNI_IFNAME", "eth0").env("CNI_PATH", launchers.cniBin().toString())
+                .input(podConfig(n, verb)).timeout(Duration.ofSeconds(60)).tryRun();
+    }
+
+    private static String parseIp(String json) {
+        int i = json.indexOf("\"address\":\"");
+        if (i < 0) {
+            throw new IllegalStateException("no address in CNI result: " + json);
+        }
+        int s = i + 11;
+        return json.substring(s, json.indexOf('/', s));
+    }
+
+    public List<Node> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    public Node node(int i) {
+        return nodes.get(i);
+    }
+
+    public EtcdServer etcd() {
+        return etcd;
+    }
+
+    public Underlay underlay() {
+        return underlay;
+    }
+
+    public Launchers launchers() {
+        return launchers;
+    }
+
+    public Path work() {
+        return work;
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Pod p : new ArrayList<>(pods)) {
+            try {
+                removePod(p);
+            } catch (RuntimeException e) {
+                p.netns().close();
+            }
+        }
+        for (Node n : nodes) {
+            n.weftd().kill();
+        }
+        try {
+            etcd.close();
+        } finally {
+            underlay.close();
+            deleteTree(work);
+        }
+    }
+
+    static void deleteTree(Path d) {
+        if (!Files.exists(d)) {
+            return;
+        }
+        try (var s = Files.walk(d)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

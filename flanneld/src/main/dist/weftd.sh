@@ -1,0 +1,8 @@
+#!/bin/sh
+# weftd: this shell header is followed by the daemon's jar. Flags are flanneld's (see -help).
+self="$0"
+java="${WEFT_JAVA:-}"
+if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
+if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java); fi
+exec "$java" ${WEFTD_JAVA_OPTS:--XX:+UseSerialGC -Xmx256m} -cp "$self" dev.weft.flannel.daemon.Main "$@"
+exit 127

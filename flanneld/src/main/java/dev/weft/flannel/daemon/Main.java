@@ -1,0 +1,41 @@
+package dev.weft.flannel.daemon;
+
+import picocli.CommandLine;
+
+/** weftd's entry point: flags, logging, then the daemon. Exit 1 on a start-up failure, as flanneld. */
+public final class Main {
+    public static final String VERSION = "weftd 0.1.0 (flannel-compatible)";
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        WeftdOptions o = new WeftdOptions();
+        CommandLine cl = new CommandLine(o).setCaseInsensitiveEnumValuesAllowed(true).setUnmatchedOptionsArePositionalParams(false);
+        try {
+            cl.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            System.err.println("weftd: " + e.getMessage());
+            cl.usage(System.err);
+            System.exit(2);
+        }
+        if (o.help) {
+            cl.usage(System.out);
+            return;
+        }
+        if (o.version) {
+            System.out.println(VERSION);
+            return;
+        }
+        // SLF4J's simple logger: stderr, timestamps, -v 1+ is debug.
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", o.verbosity > 0 ? "debug" : "info");
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.etcd", "warn");
+        int rc = new Weftd(o).run();
+        System.exit(rc);
+    }
+}

@@ -1,0 +1,186 @@
+package dev.weft.flannel.daemon;
+
+import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.ExternalInterface;
+import dev.weft.flannel.config.NetworkConfig;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.flannel.subnet.LeaseRenewer;
+import dev.weft.flannel.subnet.LeaseWatcher;
+import dev.weft.flannel.subnet.PreviousSubnets;
+import dev.weft.flannel.subnet.SubnetManager;
+import dev.weft.flannel.subnet.SubnetManagerOptions;
+import dev.weft.flannel.subnet.SubnetStores;
+import dev.weft.flannel.subnet.etcd.EtcdOptions;
+import dev.weft.flannel.subnet.kv.KvStore;
+import dev.weft.netlink.RtNetlink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's wiring, in flanneld's order: network config, external interface, backend device,
+ * lease, device address, traffic rules, subnet.env, ready; then renewal and the lease watch until
+ * SIGTERM. On exit nothing in the kernel is torn down, so pods keep talking across a restart.
+ */
+final class Weftd {
+    private static final Logger LOG = LoggerFactory.getLogger(Weftd.class);
+
+    private final WeftdOptions o;
+    private volatile boolean ready;
+
+    Weftd(WeftdOptions o) {
+        this.o = o;
+    }
+
+    int run() {
+        List<AutoCloseable> open = new ArrayList<>();
+        CountDownLatch stop = new CountDownLatch(1);
+        Thread hook = new Thread(stop::countDown, "weftd-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            validate();
+            if (o.healthzPort > 0) {
+                HealthServer hs = new HealthServer(o.healthzIp, o.healthzPort, () -> ready);
+                open.add(hs);
+                LOG.info("serving /healthz and /readyz on {}:{}", o.healthzIp, hs.port());
+            }
+            KvStore store = openStore();
+            open.add(store);
+            SubnetManager sm = new SubnetManager(store, managerOptions());
+            NetworkConfig cfg = networkConfig(sm, stop);
+            if (cfg == null) {
+                return 0; // stopped while waiting for a config
+            }
+            LOG.info("network {} (IPv6 {}), backend {}", cfg.network(), cfg.enableIPv6() ? cfg.ipv6Network() : "off", cfg.backendType());
+
+            RtNetlink nl = RtNetlink.open();
+            open.add(nl);
+            ExternalInterface ext = new InterfaceSelector(nl).select(o.ifaces(), o.ifaceRegexes(), o.publicIp, o.publicIpV6,
+                    cfg.enableIPv4(), cfg.enableIPv6());
+            LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
+
+            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir));
+            open.add(backend);
+            LeaseAttrs attrs = backend.prepare();
+            PreviousSubnets prev = PreviousSubnets.read(Path.of(o.subnetFile));
+            Lease lease = sm.acquireLease(attrs, prev.subnet(), prev.subnetV6());
+            LOG.info("acquired lease {} (expires {})", lease.key(), lease.isReservation() ? "never" : java.time.Instant.ofEpochMilli(lease.expirationEpochMillis()));
+            backend.start(lease);
+
+            open.add(Traffic.start(o, cfg, lease));
+            writeSubnetEnv(cfg, lease, backend.mtu());
+            ready = true;
+
+            LeaseRenewer renewer = sm.keepLease(lease, changed -> onOwnLeaseChanged(cfg, backend, changed));
+            open.add(renewer);
+            LeaseWatcher watcher = sm.watchLeases(() -> renewer.current().subnet(), backend::handle);
+            open.add(watcher);
+            LOG.info("weftd is running");
+            stop.await();
+            LOG.info("stopping; the data path stays in place");
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        } catch (RuntimeException | IOException e) {
+            LOG.error("weftd failed: {}", e.getMessage(), e);
+            return 1;
+        } finally {
+            ready = false;
+            for (int i = open.size() - 1; i >= 0; i--) {
+                try {
+                    open.get(i).close();
+                } catch (Exception e) {
+                    LOG.debug("closing {}: {}", open.get(i), e.toString());
+                }
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already exiting through the hook
+            }
+        }
+    }
+
+    private void validate() {
+        if (o.kubeSubnetMgr) {
+            throw new IllegalArgumentException("-kube-subnet-mgr is not supported by weftd yet; use etcd (-etcd-endpoints) or -subnet-store file:PATH");
+        }
+        if (o.renewMarginMinutes < 1 || o.renewMarginMinutes > 1439) {
+            throw new IllegalArgumentException("-subnet-lease-renew-margin must be between 1 and 1439 minutes, got " + o.renewMarginMinutes);
+        }
+        if (o.iptablesResync < 1) {
+            throw new IllegalArgumentException("-iptables-resync must be at least 1 second");
+        }
+    }
+
+    private KvStore openStore() {
+        EtcdOptions etcd = EtcdOptions.of(o.etcdEndpoints);
+        if (!o.etcdKeyFile.isEmpty() && !o.etcdCertFile.isEmpty()) {
+            etcd = etcd.withTls(o.etcdCaFile.isEmpty() ? null : o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile);
+        } else if (o.subnetStore.isEmpty()) {
+            LOG.warn("etcd without TLS: give -etcd-certfile and -etcd-keyfile to secure it");
+        }
+        if (!o.etcdUsername.isEmpty()) {
+            etcd = etcd.withAuth(o.etcdUsername, o.etcdPassword);
+        }
+        return SubnetStores.open(o.subnetStore.isEmpty() ? "etcd" : o.subnetStore, etcd);
+    }
+
+    /**
+     * TTL from -subnet-lease-ttl; the renew margin is flannel's minutes, shrunk to a third of the TTL
+     * when the TTL is shorter than that (tests and demos use leases of seconds).
+     */
+    private SubnetManagerOptions managerOptions() {
+        Duration ttl = GoDuration.parse(o.leaseTtl);
+        Duration margin = SubnetManagerOptions.renewMarginMinutes(o.renewMarginMinutes);
+        if (margin.compareTo(ttl) >= 0) {
+            margin = ttl.dividedBy(3);
+        }
+        Duration retry = SubnetManagerOptions.DEFAULT_RETRY;
+        if (retry.compareTo(margin) >= 0) {
+            retry = margin.dividedBy(3);
+        }
+        return SubnetManagerOptions.defaults().withPrefix(o.etcdPrefix).withLeaseTtl(ttl, margin).withRenewRetryInterval(retry);
+    }
+
+    /** From -net-config-path when given, else from etcd, retried every second as flanneld does. */
+    private NetworkConfig networkConfig(SubnetManager sm, CountDownLatch stop) throws IOException, InterruptedException {
+        if (!o.netConfigPath.isEmpty()) {
+            return NetworkConfig.parse(Files.readString(Path.of(o.netConfigPath)));
+        }
+        while (true) {
+            try {
+                return sm.getNetworkConfig();
+            } catch (RuntimeException e) {
+                LOG.warn("no usable network config yet ({}); retrying in 1 s", e.getMessage());
+                if (stop.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                    return null;
+                }
+            }
+        }
+    }
+
+    private void writeSubnetEnv(NetworkConfig cfg, Lease lease, int mtu) throws IOException {
+        SubnetEnvFile.write(Path.of(o.subnetFile), SubnetEnvFile.render(cfg, lease, mtu, o.ipMasq));
+        LOG.info("wrote {}", o.subnetFile);
+    }
+
+    /** Our lease was re-acquired (it had vanished): possibly a new subnet, so the node is set up again. */
+    private void onOwnLeaseChanged(NetworkConfig cfg, Backend backend, Lease changed) {
+        try {
+            LOG.info("own lease is now {}", changed.key());
+            backend.start(changed);
+            writeSubnetEnv(cfg, changed, backend.mtu());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("applying the re-acquired lease {} failed: {}", changed.key(), e.getMessage(), e);
+        }
+    }
+}
