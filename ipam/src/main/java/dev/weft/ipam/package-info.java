@@ -1,2 +1,6 @@
-/** Address management: the reference-compatible host-local store and allocator. Not written yet. */
+/**
+ * Address management. {@link dev.weft.ipam.IpamException} is the error every allocator raises: it
+ * carries the CNI error code a plugin prints. The host-local allocator, byte-compatible with the
+ * reference plugin's store, lives in {@link dev.weft.ipam.hostlocal}.
+ */
 package dev.weft.ipam;

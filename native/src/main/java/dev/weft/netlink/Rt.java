@@ -70,6 +70,10 @@ public final class Rt {
     static final int VETH_INFO_PEER = 1;
     static final int IFLA_BRPORT_MODE = 4;
     static final int IFLA_BR_VLAN_FILTERING = 7;
+    static final int IFLA_AF_SPEC = 26;
+    static final int IFLA_BRIDGE_VLAN_INFO = 2;
+    public static final int BRIDGE_VLAN_INFO_PVID = 0x2;
+    public static final int BRIDGE_VLAN_INFO_UNTAGGED = 0x4;
 
     static final int IFLA_VXLAN_ID = 1;
     static final int IFLA_VXLAN_LINK = 3;

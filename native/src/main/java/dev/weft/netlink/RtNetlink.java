@@ -152,6 +152,30 @@ public final class RtNetlink implements AutoCloseable {
         return r.get(0);
     }
 
+    /**
+     * Adds a VLAN to a bridge port (or, with {@code self}, to the bridge device itself), as
+     * {@code bridge vlan add dev X vid N [pvid] [untagged] [self]} does.
+     */
+    public synchronized void addBridgeVlan(int index, int vid, boolean pvid, boolean untagged, boolean self) {
+        int flags = (pvid ? Rt.BRIDGE_VLAN_INFO_PVID : 0) | (untagged ? Rt.BRIDGE_VLAN_INFO_UNTAGGED : 0);
+        channel.call(Rt.RTM_SETLINK, 0, "add vlan " + vid + " on link #" + index, w -> writeVlan(w, index, vid, flags, self), null);
+    }
+
+    /** Removes a VLAN from a bridge port ({@code bridge vlan del}). */
+    public synchronized void deleteBridgeVlan(int index, int vid, boolean self) {
+        channel.call(Rt.RTM_DELLINK, 0, "delete vlan " + vid + " on link #" + index, w -> writeVlan(w, index, vid, 0, self), null);
+    }
+
+    private static void writeVlan(MessageWriter w, int index, int vid, int flags, boolean self) {
+        w.ifinfomsg(AF_BRIDGE, index, 0, 0);
+        int spec = w.nestStart(Rt.IFLA_AF_SPEC);
+        if (self) {
+            w.attrU16(0 /* IFLA_BRIDGE_FLAGS */, 1 /* BRIDGE_FLAGS_SELF */);
+        }
+        w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, (vid << 16) | flags);
+        w.nestEnd(spec);
+    }
+
     private void setFlags(int index, int flags, int change, String what) {
         synchronized (this) {
             channel.call(Rt.RTM_NEWLINK, 0, what + " link #" + index, w -> w.ifinfomsg(AF_UNSPEC, index, flags, change), null);

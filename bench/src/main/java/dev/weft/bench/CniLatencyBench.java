@@ -1,0 +1,143 @@
+package dev.weft.bench;
+
+import dev.weft.netns.NetNs;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * ADD and DEL latency of a pod network attachment, measured the way a runtime pays it: the
+ * plugin exec'd as a process with env + stdin, timed from start to exit. Both suites run inside
+ * the same throwaway "node" namespace with their own bridge and IPAM directory, alternating
+ * iteration by iteration so machine noise hits both alike.
+ */
+public final class CniLatencyBench {
+    private CniLatencyBench() {
+    }
+
+    record Suite(String label, Path plugin, String config) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int iterations = intArg(args, "--iterations", 60);
+        Path dist = Path.of(stringArg(args, "--dist", "dist/cni/bin"));
+        String tag = Integer.toString(ThreadLocalRandom.current().nextInt(1 << 24), 36);
+        String node = "wt-bn-" + tag;
+        Path work = Files.createTempDirectory("wt-cni-bench");
+        Path bin = work.resolve("bin");
+        run(List.of(dist.resolve("install").toString(), "--dest", bin.toString()), null, null);
+        String cniPath = bin + ":/usr/lib/cni";
+        Suite ref = new Suite("reference bridge+host-local", Path.of("/usr/lib/cni/bridge"), config("bridge", "host-local", "wt-bref0",
+                "10.213.20.0/24", work.resolve("ipam-ref")));
+        Suite weft = new Suite("weft-bridge+weft-host-local", bin.resolve("weft-bridge"), config("weft-bridge", "weft-host-local", "wt-bweft0",
+                "10.213.21.0/24", work.resolve("ipam-weft")));
+        NetNs.create(node).close();
+        List<Double> refAdd = new ArrayList<>();
+        List<Double> refDel = new ArrayList<>();
+        List<Double> weftAdd = new ArrayList<>();
+        List<Double> weftDel = new ArrayList<>();
+        try {
+            for (int warm = 0; warm < 3; warm++) {
+                once(node, ref, cniPath, "warm-r" + warm);
+                once(node, weft, cniPath, "warm-w" + warm);
+            }
+            for (int i = 0; i < iterations; i++) {
+                double[] r = once(node, ref, cniPath, "r" + i);
+                double[] w = once(node, weft, cniPath, "w" + i);
+                refAdd.add(r[0]);
+                refDel.add(r[1]);
+                weftAdd.add(w[0]);
+                weftDel.add(w[1]);
+            }
+        } finally {
+            NetNs.delete(node);
+            try (var s = Files.walk(work)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        System.out.printf("cni-latency: %d iterations each, fresh pod netns per iteration, interleaved (ms)%n", iterations);
+        System.out.printf("  %-30s ADD p50 %7.1f  p99 %7.1f   DEL p50 %7.1f  p99 %7.1f%n", ref.label(), pct(refAdd, 50), pct(refAdd, 99),
+                pct(refDel, 50), pct(refDel, 99));
+        System.out.printf("  %-30s ADD p50 %7.1f  p99 %7.1f   DEL p50 %7.1f  p99 %7.1f%n", weft.label(), pct(weftAdd, 50), pct(weftAdd, 99),
+                pct(weftDel, 50), pct(weftDel, 99));
+        System.out.printf("  ratio weft/reference: ADD p50 %.2fx  p99 %.2fx   DEL p50 %.2fx  p99 %.2fx%n",
+                pct(weftAdd, 50) / pct(refAdd, 50), pct(weftAdd, 99) / pct(refAdd, 99),
+                pct(weftDel, 50) / pct(refDel, 50), pct(weftDel, 99) / pct(refDel, 99));
+        System.out.printf("  goal for this issue: weft ADD p50 <= 150 ms -> %s%n", pct(weftAdd, 50) <= 150 ? "met" : "NOT met");
+    }
+
+    private static String config(String type, String ipam, String bridge, String subnet, Path dataDir) {
+        return "{\"cniVersion\":\"1.0.0\",\"name\":\"wtbench\",\"type\":\"" + type + "\",\"bridge\":\"" + bridge
+                + "\",\"isGateway\":true,\"hairpinMode\":true,\"mtu\":1450,\"ipam\":{\"type\":\"" + ipam + "\",\"subnet\":\"" + subnet
+                + "\",\"dataDir\":\"" + dataDir + "\",\"routes\":[{\"dst\":\"10.213.0.0/16\"}]}}";
+    }
+
+    /** One attachment's life: a fresh pod netns, ADD (timed), DEL (timed), netns removed. */
+    private static double[] once(String node, Suite s, String cniPath, String id) throws IOException, InterruptedException {
+        String pod = "wt-bp-" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 24), 36);
+        NetNs.create(pod).close();
+        try {
+            Map<String, String> env = Map.of("CNI_CONTAINERID", id, "CNI_NETNS", NetNs.RUN_DIR.resolve(pod).toString(),
+                    "CNI_IFNAME", "eth0", "CNI_PATH", cniPath);
+            double add = timed(node, s, "ADD", env);
+            double del = timed(node, s, "DEL", env);
+            return new double[] {add, del};
+        } finally {
+            NetNs.delete(pod);
+        }
+    }
+
+    private static double timed(String node, Suite s, String verb, Map<String, String> env) throws IOException, InterruptedException {
+        java.util.HashMap<String, String> e = new java.util.HashMap<>(env);
+        e.put("CNI_COMMAND", verb);
+        long t0 = System.nanoTime();
+        run(List.of("nsenter", "--net=" + NetNs.RUN_DIR.resolve(node), s.plugin().toString()), e, s.config());
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static void run(List<String> cmd, Map<String, String> env, String stdin) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        if (env != null) {
+            pb.environment().keySet().removeIf(k -> k.startsWith("CNI_"));
+            pb.environment().putAll(env);
+        }
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        if (stdin != null) {
+            p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        p.getOutputStream().close();
+        byte[] out = p.getInputStream().readAllBytes();
+        int rc = p.waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed (" + rc + "): " + new String(out, StandardCharsets.UTF_8));
+        }
+    }
+
+    private static double pct(List<Double> v, int p) {
+        List<Double> s = new ArrayList<>(v);
+        s.sort(null);
+        int idx = (int) Math.ceil(p / 100.0 * s.size()) - 1;
+        return s.get(Math.max(0, Math.min(s.size() - 1, idx)));
+    }
+
+    private static int intArg(String[] a, String n, int d) {
+        String s = stringArg(a, n, null);
+        return s == null ? d : Integer.parseInt(s);
+    }
+
+    private static String stringArg(String[] a, String n, String d) {
+        for (int i = 0; i + 1 < a.length; i++) {
+            if (a[i].equals(n)) {
+                return a[i + 1];
+            }
+        }
+        return d;
+    }
+}

@@ -1,0 +1,310 @@
+package dev.weft.cni.bridge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.weft.cni.ipam.Ipam;
+import dev.weft.cni.ipam.IpamProvider;
+import dev.weft.cni.masq.Attachment;
+import dev.weft.cni.masq.Masquerade;
+import dev.weft.cni.skel.CniPlugin;
+import dev.weft.cni.skel.Request;
+import dev.weft.cni.skel.Trace;
+import dev.weft.cni.spec.CniError;
+import dev.weft.cni.spec.Result;
+import dev.weft.libc.Errno;
+import dev.weft.libc.Linux;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import dev.weft.netlink.Address;
+import dev.weft.netlink.Link;
+import dev.weft.netlink.LinkSpec;
+import dev.weft.netlink.NetlinkException;
+import dev.weft.netlink.Rt;
+import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.NetNs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * weft-bridge: a veth per pod, its host end enslaved to a Linux bridge, addresses from IPAM.
+ * ADD and DEL follow the reference bridge plugin step for step (spec notes §2.2, §2.3), so that a
+ * node can switch between the two without a difference in kernel state.
+ */
+public final class BridgePlugin implements CniPlugin {
+    @Override
+    public String name() {
+        return "weft-bridge";
+    }
+
+    @Override
+    public Set<String> knownArgs() {
+        return Set.of("MAC", "IP", "K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID");
+    }
+
+    @Override
+    public Result add(Request r) {
+        BridgeConfig cfg = BridgeConfig.parse(r);
+        if (cfg.macspoofchk()) {
+            throw new CniError(CniError.UNSUPPORTED_FIELD, "unsupported field: macspoofchk", "weft-bridge does not implement MAC spoof checking yet");
+        }
+        if (cfg.vlan() != 0 && cfg.isGateway()) {
+            throw new CniError(CniError.UNSUPPORTED_FIELD, "unsupported field: vlan together with isGateway");
+        }
+        Ipam ipam = cfg.ipamType() == null ? null : IpamProvider.forType(cfg.ipamType());
+        String hostVethName = null;
+        boolean ipamDone = false;
+        List<Cidr> masqueraded = List.of();
+        try (RtNetlink host = RtNetlink.open(); NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
+            if (podNl.link(r.ifname()).isPresent()) {
+                throw new CniError(CniError.INTERNAL, "container veth name provided (" + r.ifname() + ") already exists");
+            }
+            // IPAM first (the reference does it after the links): a bad IPAM config or an
+            // exhausted range then leaves no veth behind at all (plugins#29).
+            Trace.mark("netns+sockets");
+            Result ipamResult = null;
+            if (ipam != null) {
+                ipamResult = ipam.add(r);
+                Trace.mark("ipam add");
+                ipamDone = true;
+                if (ipamResult.ips().isEmpty()) {
+                    throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
+                }
+            }
+            Link br = BridgeDevice.ensure(host, cfg);
+            Trace.mark("bridge ensured");
+            hostVethName = VethPair.create(host, pod, cfg, r.ifname());
+            Trace.mark("veth created");
+            Link hostVeth = host.requireLink(hostVethName);
+            host.setMaster(hostVeth.index(), br.index());
+            if (cfg.hairpinMode()) {
+                host.setHairpin(hostVeth.index(), true);
+            }
+            if (cfg.vlan() != 0) {
+                if (!cfg.preserveDefaultVlan()) {
+                    host.deleteBridgeVlan(hostVeth.index(), 1, false);
+                }
+                host.addBridgeVlan(hostVeth.index(), cfg.vlan(), true, true, false);
+            }
+            host.setUp(hostVeth.index());
+            Sysctls.setIfPresent("net/ipv6/conf/" + hostVethName + "/accept_ra", "0");
+            Link cont = podNl.requireLink(r.ifname());
+
+            Result result = Result.empty().withInterfaces(List.of(
+                    Result.Iface.of(br.name(), String.valueOf(br.mac()), null),
+                    Result.Iface.of(hostVethName, String.valueOf(hostVeth.mac()), null),
+                    Result.Iface.of(r.ifname(), String.valueOf(cont.mac()), r.netns())));
+
+            if (ipamResult != null) {
+                result = withGateways(result, ipamResult, cfg);
+                Trace.mark("host end set up");
+                PodInterface.configure(pod, podNl, cont.index(), r.ifname(), result);
+                Trace.mark("pod end configured");
+                if (cfg.isGateway()) {
+                    for (Result.IpConfig ip : result.ips()) {
+                        if (ip.gateway() != null) {
+                            BridgeDevice.ensureGatewayAddress(host, br, Cidr.of(ip.gateway(), ip.address().prefixLength()), cfg.forceAddress());
+                        }
+                    }
+                    enableForwarding(result);
+                }
+                if (cfg.ipMasq()) {
+                    masqueraded = result.ips().stream().map(Result.IpConfig::address).toList();
+                    Masquerade.forBackend(cfg.ipMasqBackend()).setup(r.networkName(), r.containerId(), r.ifname(), masqueraded);
+                }
+            } else {
+                PodInterface.up(podNl, cont.index());
+            }
+            Trace.mark("gateway+masq");
+            BridgeDevice.waitForwarding(host, hostVeth.index());
+            Trace.mark("port forwarding");
+            Link brNow = host.requireLink(br.name());
+            Link vethNow = host.requireLink(hostVethName);
+            List<Result.Iface> ifs = new ArrayList<>(result.interfaces());
+            ifs.set(0, Result.Iface.of(brNow.name(), String.valueOf(brNow.mac()), null));
+            ifs.set(1, Result.Iface.of(vethNow.name(), String.valueOf(vethNow.mac()), null));
+            result = result.withInterfaces(ifs);
+            if (!cfg.dns().isEmpty()) {
+                result = result.withDns(cfg.dns());
+            }
+            return result;
+        } catch (RuntimeException e) {
+            rollback(r, cfg, ipam, ipamDone, hostVethName, masqueraded, e);
+            throw e;
+        }
+    }
+
+    /** Undoes a failed ADD: masquerade, IPAM reservation and the veth pair, each on its own. */
+    private static void rollback(Request r, BridgeConfig cfg, Ipam ipam, boolean ipamDone, String hostVethName,
+                                 List<Cidr> masqueraded, RuntimeException cause) {
+        if (!masqueraded.isEmpty()) {
+            try {
+                Masquerade.forBackend(cfg.ipMasqBackend()).teardown(r.networkName(), r.containerId(), r.ifname(), masqueraded);
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+        if (ipamDone) {
+            try {
+                ipam.del(r);
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+        if (hostVethName != null) {
+            try (RtNetlink host = RtNetlink.open()) {
+                host.link(hostVethName).ifPresent(l -> host.delete(l.index()));
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+
+    /** Sets each IP's interface to the container (index 2) and fills gateways as the reference does. */
+    static Result withGateways(Result skeleton, Result ipamResult, BridgeConfig cfg) {
+        List<Result.IpConfig> ips = new ArrayList<>();
+        List<Result.RouteEntry> routes = new ArrayList<>(ipamResult.routes());
+        boolean v4Default = false;
+        boolean v6Default = false;
+        for (Result.RouteEntry rt : routes) {
+            if (rt.dst().prefixLength() == 0 && rt.gw() != null) {
+                if (rt.dst().isV4()) {
+                    v4Default = true;
+                } else {
+                    v6Default = true;
+                }
+            }
+        }
+        for (Result.IpConfig ip : ipamResult.ips()) {
+            IpAddress gw = ip.gateway();
+            if (gw == null && cfg.isGateway()) {
+                gw = ip.address().network().networkAddress().next();
+            }
+            ips.add(new Result.IpConfig(ip.address(), gw, 2));
+            if (cfg.isDefaultGateway() && gw != null) {
+                if (ip.address().isV4() && !v4Default) {
+                    routes.add(Result.RouteEntry.of(Cidr.parse("0.0.0.0/0"), gw));
+                    v4Default = true;
+                } else if (ip.address().isV6() && !v6Default) {
+                    routes.add(Result.RouteEntry.of(Cidr.parse("::/0"), gw));
+                    v6Default = true;
+                }
+            }
+        }
+        return skeleton.withIps(ips).withRoutes(routes).withDns(ipamResult.dns());
+    }
+
+    private static void enableForwarding(Result result) {
+        boolean v4 = result.ips().stream().anyMatch(i -> i.address().isV4());
+        boolean v6 = result.ips().stream().anyMatch(i -> i.address().isV6());
+        if (v4) {
+            Sysctls.ensure("net/ipv4/ip_forward", "1");
+        }
+        if (v6) {
+            Sysctls.ensure("net/ipv6/conf/all/forwarding", "1");
+        }
+    }
+
+    @Override
+    public void del(Request r) {
+        BridgeConfig cfg = BridgeConfig.parse(r);
+        List<Cidr> addresses = new ArrayList<>();
+        boolean nsAlive = !r.netns().isEmpty() && Files.exists(Path.of(r.netns()));
+        if (nsAlive) {
+            try (NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
+                podNl.link(r.ifname()).ifPresent(l -> {
+                    for (Address a : podNl.addresses(Linux.AF_UNSPEC, l.index())) {
+                        if (a.scope() == Rt.RT_SCOPE_UNIVERSE) {
+                            addresses.add(a.cidr());
+                        }
+                    }
+                    try {
+                        podNl.delete(l.index()); // its host end goes with it
+                    } catch (NetlinkException e) {
+                        if (!e.isNotFound()) {
+                            throw e;
+                        }
+                    }
+                });
+            } catch (dev.weft.libc.ErrnoException e) {
+                if (e.errno() != Errno.ENOENT) {
+                    throw e;
+                }
+            }
+        }
+        if (addresses.isEmpty() && r.hasPrevResult()) {
+            // The namespace is gone: the masquerade rules are still keyed by the pod's IPs.
+            for (Result.IpConfig ip : r.prevResult().ips()) {
+                addresses.add(ip.address());
+            }
+        }
+        if (cfg.ipamType() != null) {
+            IpamProvider.forType(cfg.ipamType()).del(r);
+        }
+        if (cfg.ipMasq()) {
+            Masquerade.forBackend(cfg.ipMasqBackend()).teardown(r.networkName(), r.containerId(), r.ifname(), addresses);
+        }
+    }
+
+    @Override
+    public void check(Request r) {
+        BridgeConfig cfg = BridgeConfig.parse(r);
+        if (cfg.ipamType() != null) {
+            IpamProvider.forType(cfg.ipamType()).check(r);
+        }
+        Result prev = r.prevResult();
+        if (prev == null) {
+            throw new CniError(CniError.INVALID_CONFIG, "Required prevResult missing");
+        }
+        BridgeCheck.verify(r, cfg, prev);
+    }
+
+    @Override
+    public void gc(Request r) {
+        BridgeConfig cfg = BridgeConfig.parse(r);
+        List<String> errors = new ArrayList<>();
+        if (cfg.ipamType() != null) {
+            try {
+                IpamProvider.forType(cfg.ipamType()).gc(r);
+            } catch (CniError e) {
+                errors.add("ipam: " + e.msg());
+            }
+        }
+        List<Attachment> valid = validAttachments(r.config());
+        try {
+            var res = Masquerade.forBackend(cfg.ipMasqBackend()).gc(r.networkName(), valid);
+            if (!res.ok()) {
+                errors.add("masquerade: " + String.join("; ", res.errors()));
+            }
+        } catch (RuntimeException e) {
+            errors.add("masquerade: " + e.getMessage());
+        }
+        if (!errors.isEmpty()) {
+            throw new CniError(CniError.INTERNAL, "garbage collection failed", String.join("; ", errors));
+        }
+    }
+
+    /** The attachments named in cni.dev/valid-attachments (or the legacy cni.dev/attachments). */
+    static List<Attachment> validAttachments(JsonNode config) {
+        JsonNode list = config.get("cni.dev/valid-attachments");
+        if (list == null || list.isNull()) {
+            list = config.get("cni.dev/attachments");
+        }
+        List<Attachment> valid = new ArrayList<>();
+        if (list == null || list.isNull()) {
+            System.err.println("weft-bridge: GC got no cni.dev/valid-attachments: every attachment of this network counts as stale");
+            return valid;
+        }
+        list.forEach(a -> valid.add(Attachment.of(a.path("containerID").asText(), a.path("ifname").asText())));
+        return valid;
+    }
+
+    @Override
+    public void status(Request r) {
+        BridgeConfig cfg = BridgeConfig.parse(r);
+        if (cfg.ipamType() != null) {
+            IpamProvider.forType(cfg.ipamType()).status(r);
+        }
+    }
+}

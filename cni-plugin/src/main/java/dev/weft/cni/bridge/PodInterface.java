@@ -1,0 +1,72 @@
+package dev.weft.cni.bridge;
+
+import dev.weft.cni.spec.Result;
+import dev.weft.net.IpAddress;
+import dev.weft.netlink.Address;
+import dev.weft.netlink.Route;
+import dev.weft.netlink.Rt;
+import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.NetNs;
+import dev.weft.sysctl.Sysctl;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Configures the pod end from a result: the reference's sysctls (arp_notify, no DAD), addresses,
+ * link up, routes. IPv6 addresses get IFA_F_NODAD as well, so ADD never waits for DAD.
+ */
+final class PodInterface {
+    private PodInterface() {
+    }
+
+    static void configure(NetNs pod, RtNetlink podNl, int index, String ifname, Result result) {
+        boolean v6 = result.ips().stream().anyMatch(i -> i.address().isV6());
+        // One trip into the namespace for every sysctl: each trip is a thread.
+        pod.exec(() -> {
+            setIfPresent("net/ipv6/conf/" + ifname + "/accept_dad", "0");
+            setIfPresent("net/ipv4/conf/" + ifname + "/arp_notify", "1");
+            if (v6) {
+                setIfPresent("net/ipv6/conf/lo/disable_ipv6", "0");
+                setIfPresent("net/ipv6/conf/" + ifname + "/disable_ipv6", "0");
+                setIfPresent("net/ipv6/conf/" + ifname + "/keep_addr_on_down", "1");
+            }
+        });
+        for (Result.IpConfig ip : result.ips()) {
+            if (ip.interfaceIndex() != null && ip.interfaceIndex() == 2) {
+                podNl.addAddress(Address.of(index, ip.address()).withFlags(ip.address().isV6() ? Rt.IFA_F_NODAD : 0));
+            }
+        }
+        podNl.setUp(index);
+        for (Result.RouteEntry rt : result.routes()) {
+            IpAddress gw = rt.gw();
+            if (gw == null) {
+                gw = result.ips().stream().filter(i -> i.address().isV4() == rt.dst().isV4() && i.gateway() != null)
+                        .map(Result.IpConfig::gateway).findFirst().orElse(null);
+            }
+            Route route = Route.to(rt.dst()).dev(index);
+            if (gw != null) {
+                route = route.via(gw);
+            }
+            if (rt.priority() != null) {
+                route = route.withPriority(rt.priority());
+            }
+            if (rt.table() != null) {
+                route = route.inTable(rt.table());
+            }
+            if (rt.scope() != null) {
+                route = route.withScope(rt.scope());
+            }
+            podNl.addRoute(route);
+        }
+    }
+
+    static void up(RtNetlink podNl, int index) {
+        podNl.setUp(index);
+    }
+
+    private static void setIfPresent(String key, String value) {
+        if (Files.exists(Path.of("/proc/sys", key))) {
+            Sysctl.write(key, value);
+        }
+    }
+}
