@@ -1,0 +1,139 @@
+package dev.weft.flannel.rules;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a {@link RuleSet} installed, as flannel's resync loop does: installs it at start, then every
+ * {@code -iptables-resync} period checks {@link TrafficRules#isComplete} and reinstalls the whole
+ * set if anything is missing (the order of the rules matters, so a single missing rule is not
+ * just appended). Failures are logged and retried at the next period; they never stop the loop.
+ *
+ * <p>{@link #close()} stops checking but leaves the rules in place: flannel does not remove them on
+ * shutdown, so traffic keeps flowing while the daemon restarts.
+ *
+ * <pre>{@code
+ * TrafficRules rules = TrafficRules.select(netConf.enableNFTables(), CommandRunner.local());
+ * RulesKeeper keeper = RulesKeeper.start(rules, current, previousFromSubnetEnv, Duration.ofSeconds(5));
+ * }</pre>
+ */
+public final class RulesKeeper implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RulesKeeper.class);
+
+    private final TrafficRules rules;
+    private final RuleSet set;
+    private final ScheduledExecutorService timer;
+    private final AtomicLong installs = new AtomicLong();
+    private volatile boolean inPlace;
+
+    private RulesKeeper(TrafficRules rules, RuleSet set) {
+        this.rules = rules;
+        this.set = set;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "weft-rules-keeper");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** {@link #start(TrafficRules, RuleSet, RuleSet, Duration)} without a previous rule set. */
+    public static RulesKeeper start(TrafficRules rules, RuleSet set, Duration resync) {
+        return start(rules, set, null, resync);
+    }
+
+    /**
+     * Removes the masquerade rules of {@code previous} that {@code set} replaces (Network or lease
+     * subnet changed, see {@link RuleSet#staleMasq}), installs {@code set} on the calling thread, and
+     * starts checking it every {@code resync}.
+     *
+     * @param previous the rule set of the last run (from subnet.env), or null
+     */
+    public static RulesKeeper start(TrafficRules rules, RuleSet set, RuleSet previous, Duration resync) {
+        Objects.requireNonNull(rules, "rules");
+        Objects.requireNonNull(set, "set");
+        if (resync.isNegative() || resync.isZero()) {
+            throw new IllegalArgumentException("resync period must be positive: " + resync);
+        }
+        RulesKeeper k = new RulesKeeper(rules, set);
+        RuleSet.staleMasq(previous, set).ifPresent(stale -> {
+            log.info("network or subnet changed since the last run ({}); removing its masquerade rules", describe(stale));
+            try {
+                rules.removeStale(stale);
+            } catch (RuntimeException e) {
+                log.error("failed to remove the old masquerade rules: {}", e.getMessage());
+            }
+        });
+        k.install();
+        long ms = resync.toMillis();
+        k.timer.scheduleWithFixedDelay(k::resync, ms, ms, TimeUnit.MILLISECONDS);
+        return k;
+    }
+
+    /** True when the last install or check found the rules in place (for readiness). */
+    public boolean rulesInPlace() {
+        return inPlace;
+    }
+
+    /** How many times the set was installed (the first time included), successfully or not. */
+    public long installs() {
+        return installs.get();
+    }
+
+    public RuleSet ruleSet() {
+        return set;
+    }
+
+    /** Stops checking. The rules stay. */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            if (!timer.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("the rules keeper did not stop within 30s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void resync() {
+        try {
+            if (rules.isComplete(set)) {
+                inPlace = true;
+                return;
+            }
+            log.info("some masquerade or forward rules are missing; deleting and recreating them");
+        } catch (RuntimeException e) {
+            log.error("failed to check the rules: {}", e.getMessage());
+        }
+        install();
+    }
+
+    private void install() {
+        installs.incrementAndGet();
+        try {
+            rules.install(set);
+            inPlace = true;
+        } catch (RuntimeException e) {
+            inPlace = false;
+            log.error("failed to install the masquerade and forward rules: {}", e.getMessage());
+        }
+    }
+
+    private static String describe(RuleSet s) {
+        StringBuilder b = new StringBuilder();
+        for (IpFamily f : s.families()) {
+            if (b.length() > 0) {
+                b.append(", ");
+            }
+            b.append(s.network(f)).append(" subnet ").append(s.subnet(f));
+        }
+        return b.toString();
+    }
+}
