@@ -80,7 +80,9 @@ final class Weftd {
 
             LeaseRenewer renewer = sm.keepLease(lease, changed -> onOwnLeaseChanged(cfg, backend, changed));
             open.add(renewer);
-            LeaseWatcher watcher = sm.watchLeases(() -> renewer.current().subnet(), backend::handle);
+            LeaseEventPump pump = new LeaseEventPump(backend);
+            open.add(pump);
+            LeaseWatcher watcher = sm.watchLeases(() -> renewer.current().subnet(), pump::accept);
             open.add(watcher);
             LOG.info("weftd is running");
             stop.await();
