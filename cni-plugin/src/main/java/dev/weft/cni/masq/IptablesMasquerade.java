@@ -1,5 +1,7 @@
 package dev.weft.cni.masq;
 
+import dev.weft.exec.CommandRunner;
+
 import dev.weft.cni.spec.CniError;
 import dev.weft.net.Cidr;
 import java.util.ArrayList;

@@ -10,3 +10,5 @@
  * batching each operation into one transaction per family so an ADD costs two short processes.
  */
 package dev.weft.cni.masq;
+
+import dev.weft.exec.CommandRunner;

@@ -1,5 +1,7 @@
 package dev.weft.cni.masq;
 
+import dev.weft.exec.CommandRunner;
+
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;

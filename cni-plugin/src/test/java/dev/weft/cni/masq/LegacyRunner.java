@@ -1,5 +1,7 @@
 package dev.weft.cni.masq;
 
+import dev.weft.exec.CommandRunner;
+
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,7 @@
 package dev.weft.cni.masq;
 
+import dev.weft.exec.CommandRunner;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

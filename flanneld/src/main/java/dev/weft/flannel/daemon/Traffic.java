@@ -2,7 +2,7 @@ package dev.weft.flannel.daemon;
 
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.lease.Lease;
-import dev.weft.flannel.rules.CommandRunner;
+import dev.weft.exec.CommandRunner;
 import dev.weft.flannel.rules.RuleSet;
 import dev.weft.flannel.rules.RulesKeeper;
 import dev.weft.flannel.rules.TrafficRules;

@@ -1,5 +1,7 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.exec.CommandRunner;
+
 import dev.weft.net.Cidr;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -1,5 +1,7 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.exec.CommandRunner;
+
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executors;

@@ -1,5 +1,7 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.exec.CommandRunner;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

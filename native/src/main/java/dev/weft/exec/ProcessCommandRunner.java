@@ -1,4 +1,4 @@
-package dev.weft.cni.masq;
+package dev.weft.exec;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,18 +12,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** {@link CommandRunner} on {@link ProcessBuilder}. */
 final class ProcessCommandRunner implements CommandRunner {
-    /**
-     * Runtimes often exec plugins with a PATH that lacks the sbin directories, where every
-     * firewall tool lives; the reference finds them through PATH only and fails there.
-     */
+    /** A daemon started by systemd or a container runtime may have a PATH without the sbin directories. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin",
             "/usr/local/sbin", "/usr/local/bin");
-    /** Far above any real run; only a wedged tool gets here, and then the plugin must not hang for ever. */
-    private static final long TIMEOUT_SECONDS = 120;
+    /** Far above any real run (iptables -w waits for the xtables lock); only a wedged tool gets here. */
+    private static final long TIMEOUT_SECONDS = 60;
 
     private final String netns;
 
@@ -59,10 +59,18 @@ final class ProcessCommandRunner implements CommandRunner {
         } catch (IOException e) {
             throw new ToolMissingException("cannot start " + program + ": " + e.getMessage());
         }
-        // stderr is drained on a second thread: a tool that fills one pipe while we block on the
-        // other would deadlock (iptables-save of a big node prints megabytes).
-        StreamCollector err = new StreamCollector(p.getErrorStream());
-        err.start();
+        // Both pipes are drained concurrently: a tool that fills one while we block on the other
+        // would deadlock (iptables-save of a kube-proxy node prints megabytes).
+        CompletableFuture<String> err = new CompletableFuture<>();
+        Thread errReader = new Thread(() -> {
+            try {
+                err.complete(readAll(p.getErrorStream()));
+            } catch (RuntimeException e) {
+                err.completeExceptionally(e);
+            }
+        }, "weft-exec-stderr");
+        errReader.setDaemon(true);
+        errReader.start();
         try {
             try (OutputStream in = p.getOutputStream()) {
                 if (stdin != null) {
@@ -71,20 +79,26 @@ final class ProcessCommandRunner implements CommandRunner {
             } catch (IOException e) {
                 // The tool may exit without reading; its exit code and stderr say why.
             }
-            String out = new String(readAll(p.getInputStream()), StandardCharsets.UTF_8);
+            String out = readAll(p.getInputStream());
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return new Result(argv, -1, out, "timed out after " + TIMEOUT_SECONDS + "s");
             }
-            err.join();
-            return new Result(argv, p.exitValue(), out, err.text());
+            // stdout is what callers plan on (iptables-save): never dropped, whatever happens to stderr
+            return new Result(argv, p.exitValue(), out, stderrOf(err));
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             return new Result(argv, -1, "", "interrupted");
-        } catch (IOException e) {
-            p.destroyForcibly();
-            throw new UncheckedIOException("reading output of " + program, e);
+        }
+    }
+
+    /** The tool has exited, so its stderr is at EOF; the wait only covers a slow reader thread. */
+    private static String stderrOf(CompletableFuture<String> err) throws InterruptedException {
+        try {
+            return err.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return "(stderr unreadable: " + e + ")";
         }
     }
 
@@ -111,33 +125,13 @@ final class ProcessCommandRunner implements CommandRunner {
         return null;
     }
 
-    private static byte[] readAll(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        in.transferTo(b);
-        return b.toByteArray();
-    }
-
-    private static final class StreamCollector extends Thread {
-        private final InputStream in;
-        private volatile String text = "";
-
-        StreamCollector(InputStream in) {
-            super("weft-masq-stderr");
-            setDaemon(true);
-            this.in = in;
-        }
-
-        @Override
-        public void run() {
-            try {
-                text = new String(readAll(in), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                text = "(stderr unreadable: " + e.getMessage() + ")";
-            }
-        }
-
-        String text() {
-            return text;
+    private static String readAll(InputStream in) {
+        try (in) {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            in.transferTo(b);
+            return b.toString(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -1,11 +1,12 @@
-package dev.weft.cni.masq;
+package dev.weft.exec;
 
 import java.util.List;
 
 /**
- * Runs the firewall tools. The default runs them here; {@link #inNetns} runs them inside a named
- * network namespace ({@code ip netns exec}, which execs in place, so the process count stays the
- * same), which is how tests keep their rules out of the host's tables.
+ * Runs system tools (iptables*, ip6tables*, nft) for the plugins and the daemon. {@link #local()}
+ * runs them in the caller's own network namespace; {@link #inNetns} prefixes
+ * {@code ip netns exec <name>} (which execs in place, so the process count stays the same), which is
+ * how tests keep their rules out of the host's tables.
  */
 public interface CommandRunner {
 
@@ -32,6 +33,10 @@ public interface CommandRunner {
      * @throws ToolMissingException when the program cannot be found or started
      */
     Result run(List<String> argv, String stdin);
+
+    default Result run(String... argv) {
+        return run(List.of(argv), null);
+    }
 
     /** True when {@code program} can be found, without starting anything. */
     boolean hasTool(String program);
