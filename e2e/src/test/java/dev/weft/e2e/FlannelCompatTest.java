@@ -22,8 +22,13 @@ class FlannelCompatTest {
 
     @Test
     void leaseFormatIsFlannelsAndAHandBuiltFlannelNodeIsReachable() {
-        try (SimCluster c = SimCluster.start(SimCluster.Options.of(1, "{\"Type\":\"vxlan\"}"))) {
+        try (SimCluster c = SimCluster.start(SimCluster.Options.of(1, "{\"Type\":\"vxlan\"}")
+                .withExtraArgs(java.util.List.of("-healthz-ip", "127.0.0.1", "-healthz-port", "18081")))) {
             SimCluster.Node n1 = c.node(0);
+            // Ready: lease held, backend up, subnet.env written.
+            ClusterAssertions.eventually(Duration.ofSeconds(10), () -> n1.host().tryExec("curl", "-sf", "http://127.0.0.1:18081/readyz").ok(),
+                    "/readyz answers 200");
+            assertTrue(n1.host().exec("curl", "-sf", "http://127.0.0.1:18081/healthz").stdout().contains("weftd is running"));
             String net1 = ClusterAssertions.network(SimCluster.readSubnetEnv(n1).get("FLANNEL_SUBNET"));
             String raw = c.etcd().etcdctl("get", "--print-value-only", SimCluster.PREFIX + "/subnets/" + net1.replace('/', '-')).strip();
             assertTrue(FLANNEL_VXLAN_LEASE.matcher(raw).matches(), "lease JSON not in flannel's exact format: " + raw);
