@@ -1,15 +1,15 @@
 package dev.weft.libc;
 
 import jnr.ffi.Pointer;
-import jnr.ffi.annotations.SaveError;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.ssize_t;
 
 /**
  * The few libc entry points Weft needs, bound through JNR-FFI. Every call saves errno so that
  * callers can turn a -1 into an {@link ErrnoException}. Obtain the binding with {@link #get()}.
+ *
+ * <p>No JNR annotations here, on purpose: each annotation type costs a reflective proxy class at
+ * start-up, and a CNI plugin lives for a fraction of a second. {@code size_t}/{@code ssize_t} are
+ * plain {@code long} (64-bit on every platform Weft runs on), and errno saving is a loader option.
  */
-@SaveError
 public interface LibC {
 
     int socket(int domain, int type, int protocol);
@@ -22,13 +22,13 @@ public interface LibC {
 
     int getsockopt(int fd, int level, int optname, Pointer optval, Pointer optlen);
 
-    @ssize_t long sendto(int fd, Pointer buf, @size_t long len, int flags, Pointer addr, int addrlen);
+    long sendto(int fd, Pointer buf, long len, int flags, Pointer addr, int addrlen);
 
-    @ssize_t long recvfrom(int fd, Pointer buf, @size_t long len, int flags, Pointer addr, Pointer addrlen);
+    long recvfrom(int fd, Pointer buf, long len, int flags, Pointer addr, Pointer addrlen);
 
-    @ssize_t long read(int fd, Pointer buf, @size_t long count);
+    long read(int fd, Pointer buf, long count);
 
-    @ssize_t long write(int fd, Pointer buf, @size_t long count);
+    long write(int fd, Pointer buf, long count);
 
     int close(int fd);
 
@@ -76,7 +76,8 @@ public interface LibC {
 
     /** Holder idiom: the library is linked once, lazily, on the first call to {@link #get()}. */
     final class Loaded {
-        static final LibC LIBC = jnr.ffi.LibraryLoader.create(LibC.class).load("c");
+        static final LibC LIBC = jnr.ffi.LibraryLoader.create(LibC.class)
+                .option(jnr.ffi.LibraryOption.SaveError, Boolean.TRUE).load("c");
         static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
 
         private Loaded() {
