@@ -1,10 +1,9 @@
 #!/bin/sh
 # Weft CNI plugin: this shell header is followed by the plugin jar (Java finds a jar by its end).
 # The plugin's name is the name this file was run as. Start-up is most of a plugin's run, so:
-# one small heap, the client compiler only, no perf-data file, JNR's reflective stubs (cheaper to
-# set up than generated ones for a handful of calls), and the class-data archive that the
-# installer writes beside this file (<name>.jsa) when there is one; -Xlog:disable keeps the JVM
-# from ever printing on stdout, which is the CNI protocol.
+# one small heap, the client compiler only, no perf-data file, and the class-data archive that
+# the installer writes beside this file (<name>.jsa) when there is one; -Xlog:disable keeps the
+# JVM from ever printing on stdout, which is the CNI protocol.
 self="$0"
 java="${WEFT_JAVA:-}"
 if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
@@ -17,6 +16,6 @@ cds=""
 if [ -n "$WEFT_CDS_DUMP" ]; then cds="-XX:ArchiveClassesAtExit=$WEFT_CDS_DUMP"
 elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
 exec "$java" -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k \
-  -Xshare:auto $cds $lib -Djnr.ffi.asm.enabled=false \
+  -Xshare:auto $cds $lib \
   -Dweft.plugin="${self##*/}" -cp "$self" dev.weft.cni.Main "$@"
 exit 127

@@ -26,7 +26,7 @@ public final class Launchers {
             String cp = System.getProperty("java.class.path");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (String name : PLUGINS) {
-                write(dir.resolve(name), "exec " + java + " -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Djnr.ffi.asm.enabled=false"
+                write(dir.resolve(name), "exec " + java + " -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
                         + " -Dweft.plugin=" + name + " -cp '" + cp + "' dev.weft.cni.Main \"$@\"");
             }
             write(dir.resolve("weftd"), "exec " + java + " -XX:+UseSerialGC -Xss512k -Xmx256m -cp '" + cp + "' dev.weft.flannel.daemon.Main \"$@\"");

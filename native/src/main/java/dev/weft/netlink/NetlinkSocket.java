@@ -12,10 +12,9 @@ import static dev.weft.libc.Linux.SO_SNDBUFFORCE;
 import dev.weft.libc.Errno;
 import dev.weft.libc.ErrnoException;
 import dev.weft.libc.LibC;
+import dev.weft.libc.NativeMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 /**
  * A raw netlink socket: open, bind, send a buffer, receive into a buffer. Knows nothing about
@@ -33,29 +32,27 @@ final class NetlinkSocket implements AutoCloseable {
     private final LibC libc = LibC.get();
     private final int fd;
     private final int portId;
-    private final Pointer scratch;
+    private final NativeMemory scratch;
     private volatile boolean closed;
 
     private NetlinkSocket(int fd, int portId) {
         this.fd = fd;
         this.portId = portId;
-        this.scratch = Memory.allocateDirect(LibC.runtime(), 16);
+        this.scratch = NativeMemory.allocate(16);
     }
 
     /** Opens and binds a socket of the given netlink protocol, joined to the legacy group mask. */
     static NetlinkSocket open(int protocol, int groups) {
         LibC c = LibC.get();
         int fd = ErrnoException.check(c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), "socket(AF_NETLINK)");
-        try {
-            Pointer sa = Memory.allocateDirect(LibC.runtime(), SOCKADDR_NL_LEN);
+        try (NativeMemory sa = NativeMemory.allocate(SOCKADDR_NL_LEN); NativeMemory len = NativeMemory.allocate(4)) {
             sa.putShort(0, (short) AF_NETLINK);
             sa.putShort(2, (short) 0);
             sa.putInt(4, 0); // let the kernel assign the port id
             sa.putInt(8, groups);
-            ErrnoException.check(c.bind(fd, sa, SOCKADDR_NL_LEN), "bind(AF_NETLINK)");
-            Pointer len = Memory.allocateDirect(LibC.runtime(), 4);
+            ErrnoException.check(c.bind(fd, sa.address(), SOCKADDR_NL_LEN), "bind(AF_NETLINK)");
             len.putInt(0, SOCKADDR_NL_LEN);
-            ErrnoException.check(c.getsockname(fd, sa, len), "getsockname(AF_NETLINK)");
+            ErrnoException.check(c.getsockname(fd, sa.address(), len.address()), "getsockname(AF_NETLINK)");
             NetlinkSocket s = new NetlinkSocket(fd, sa.getInt(4));
             // Small error ACKs (no echoed request) and the kernel's own error text where it has one.
             s.setIntOption(SOL_NETLINK, NETLINK_CAP_ACK, 1, true);
@@ -78,7 +75,7 @@ final class NetlinkSocket implements AutoCloseable {
     /** Sets an int socket option; when {@code optional}, a kernel that lacks it is not an error. */
     void setIntOption(int level, int name, int value, boolean optional) {
         scratch.putInt(0, value);
-        int r = libc.setsockopt(fd, level, name, scratch, 4);
+        int r = libc.setsockopt(fd, level, name, scratch.address(), 4);
         if (r < 0 && !optional) {
             throw new ErrnoException("setsockopt(" + level + "," + name + ")", LibC.errno());
         }
@@ -91,20 +88,20 @@ final class NetlinkSocket implements AutoCloseable {
     /** Raises the buffers so a batch of ACKs or a burst of events does not overflow (ENOBUFS). */
     void setBufferSizes(int bytes) {
         scratch.putInt(0, bytes);
-        if (libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, scratch, 4) < 0) {
-            libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, scratch, 4);
+        if (libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, scratch.address(), 4) < 0) {
+            libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, scratch.address(), 4);
         }
         scratch.putInt(0, bytes);
-        if (libc.setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, scratch, 4) < 0) {
-            libc.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, scratch, 4);
+        if (libc.setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, scratch.address(), 4) < 0) {
+            libc.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, scratch.address(), 4);
         }
     }
 
     /** Sends bytes [0, limit) of a direct buffer to the kernel (port 0) as one datagram. */
-    void send(ByteBuffer direct, Pointer address) {
+    void send(ByteBuffer direct, long address) {
         int len = direct.limit();
         while (true) {
-            long r = libc.sendto(fd, address, len, 0, null, 0);
+            long r = libc.sendto(fd, address, len, 0, 0L, 0);
             if (r >= 0) {
                 return;
             }
@@ -119,10 +116,10 @@ final class NetlinkSocket implements AutoCloseable {
      * Receives one datagram into the direct buffer; on return position is 0 and limit is its size.
      * Blocks unless {@code dontWait}; then returns false when nothing is queued.
      */
-    boolean receive(ByteBuffer direct, Pointer address, boolean dontWait) {
+    boolean receive(ByteBuffer direct, long address, boolean dontWait) {
         int flags = dontWait ? dev.weft.libc.Linux.MSG_DONTWAIT : 0;
         while (true) {
-            long r = libc.recvfrom(fd, address, direct.capacity(), flags, null, null);
+            long r = libc.recvfrom(fd, address, direct.capacity(), flags, 0L, 0L);
             if (r >= 0) {
                 direct.clear();
                 direct.limit((int) r);
@@ -144,8 +141,8 @@ final class NetlinkSocket implements AutoCloseable {
         return ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
     }
 
-    static Pointer pointerTo(ByteBuffer direct) {
-        return Pointer.wrap(LibC.runtime(), direct);
+    static long pointerTo(ByteBuffer direct) {
+        return NativeMemory.addressOf(direct);
     }
 
     @Override
@@ -153,6 +150,7 @@ final class NetlinkSocket implements AutoCloseable {
         if (!closed) {
             closed = true;
             libc.close(fd);
+            scratch.close();
         }
     }
 }

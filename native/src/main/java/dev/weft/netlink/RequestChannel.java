@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import jnr.ffi.Pointer;
 
 /**
  * The request/response half of netlink over one socket: numbered requests, their ACKs, replies
@@ -29,7 +28,7 @@ final class RequestChannel implements AutoCloseable {
     private final NetlinkSocket socket;
     private final MessageWriter writer = new MessageWriter(64 * 1024);
     private final ByteBuffer rx = NetlinkSocket.allocate(256 * 1024);
-    private final Pointer rxAddress = NetlinkSocket.pointerTo(rx);
+    private final long rxAddress = NetlinkSocket.pointerTo(rx);
     private int seq = (int) (System.nanoTime() & 0x3fffffff);
 
     RequestChannel(NetlinkSocket socket) {

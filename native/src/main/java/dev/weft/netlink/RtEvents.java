@@ -3,13 +3,12 @@ package dev.weft.netlink;
 import dev.weft.libc.Errno;
 import dev.weft.libc.ErrnoException;
 import dev.weft.libc.LibC;
+import dev.weft.libc.NativeMemory;
 import dev.weft.netns.NetNs;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Optional;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 /**
  * A subscription to rtnetlink multicast groups ({@link Rt#RTNLGRP_LINK},
@@ -21,8 +20,8 @@ public final class RtEvents implements AutoCloseable {
 
     private final NetlinkSocket socket;
     private final ByteBuffer rx = NetlinkSocket.allocate(256 * 1024);
-    private final Pointer rxAddress = NetlinkSocket.pointerTo(rx);
-    private final Pointer pollfd = Memory.allocateDirect(LibC.runtime(), 8, true);
+    private final long rxAddress = NetlinkSocket.pointerTo(rx);
+    private final NativeMemory pollfd = NativeMemory.allocate(8);
     private final ArrayDeque<RtEvent> queued = new ArrayDeque<>();
 
     private RtEvents(NetlinkSocket socket) {
@@ -79,7 +78,7 @@ public final class RtEvents implements AutoCloseable {
         pollfd.putInt(0, socket.fd());
         pollfd.putShort(4, POLLIN);
         pollfd.putShort(6, (short) 0);
-        int r = LibC.get().poll(pollfd, 1, millis);
+        int r = LibC.get().poll(pollfd.address(), 1, millis);
         if (r < 0) {
             int err = LibC.errno();
             if (Errno.of(err) == Errno.EINTR) {
@@ -133,5 +132,8 @@ public final class RtEvents implements AutoCloseable {
     @Override
     public void close() {
         socket.close();
+        synchronized (this) {
+            pollfd.close();
+        }
     }
 }

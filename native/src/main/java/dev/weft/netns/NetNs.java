@@ -116,7 +116,7 @@ public final class NetNs implements AutoCloseable {
         try {
             onFreshThread("netns create " + name, () -> {
                 ErrnoException.check(c.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
-                ErrnoException.check(c.mount("/proc/thread-self/ns/net", target, "none", MS_BIND, null),
+                ErrnoException.check(c.mount("/proc/thread-self/ns/net", target, "none", MS_BIND, 0L),
                         "bind-mount netns to " + target);
                 return null;
             });
@@ -152,7 +152,7 @@ public final class NetNs implements AutoCloseable {
 
     private static void makeRunDirShared(LibC c) {
         String dir = RUN_DIR.toString();
-        if (c.mount("", dir, "none", MS_SHARED | MS_REC, null) == 0) {
+        if (c.mount("", dir, "none", MS_SHARED | MS_REC, 0L) == 0) {
             return;
         }
         int err = LibC.errno();
@@ -160,8 +160,8 @@ public final class NetNs implements AutoCloseable {
             throw new ErrnoException("make " + dir + " a shared mount", err);
         }
         // Not a mount point yet: bind it onto itself first, as iproute2 does.
-        ErrnoException.check(c.mount(dir, dir, "none", MS_BIND | MS_REC, null), "bind-mount " + dir);
-        ErrnoException.check(c.mount("", dir, "none", MS_SHARED | MS_REC, null), "make " + dir + " a shared mount");
+        ErrnoException.check(c.mount(dir, dir, "none", MS_BIND | MS_REC, 0L), "bind-mount " + dir);
+        ErrnoException.check(c.mount("", dir, "none", MS_SHARED | MS_REC, 0L), "make " + dir + " a shared mount");
     }
 
     private static String checkName(String name) {

@@ -9,9 +9,8 @@ import static dev.weft.libc.Linux.O_RDWR;
 
 import dev.weft.libc.ErrnoException;
 import dev.weft.libc.LibC;
+import dev.weft.libc.NativeMemory;
 import java.nio.charset.StandardCharsets;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 /**
  * A TUN/TAP device opened through {@code /dev/net/tun}. The device exists while this fd (or
@@ -66,13 +65,12 @@ public final class TunDevice implements AutoCloseable {
         }
         LibC c = LibC.get();
         int fd = ErrnoException.check(c.open("/dev/net/tun", O_RDWR | O_CLOEXEC, 0), "open /dev/net/tun");
-        try {
-            Pointer ifr = Memory.allocateDirect(LibC.runtime(), IFREQ_SIZE, true);
-            ifr.put(0, nb, 0, nb.length);
+        try (NativeMemory ifr = NativeMemory.allocate(IFREQ_SIZE)) {
+            ifr.put(0, nb);
             ifr.putShort(IFNAMSIZ, (short) flags);
-            ErrnoException.check(c.ioctl(fd, TUNSETIFF, ifr), "TUNSETIFF " + name);
+            ErrnoException.check(c.ioctl(fd, TUNSETIFF, ifr.address()), "TUNSETIFF " + name);
             byte[] out = new byte[IFNAMSIZ];
-            ifr.get(0, out, 0, IFNAMSIZ);
+            ifr.get(0, out);
             int end = 0;
             while (end < IFNAMSIZ && out[end] != 0) {
                 end++;
@@ -88,9 +86,8 @@ public final class TunDevice implements AutoCloseable {
     public static int supportedFeatures() {
         LibC c = LibC.get();
         int fd = ErrnoException.check(c.open("/dev/net/tun", O_RDWR | O_CLOEXEC, 0), "open /dev/net/tun");
-        try {
-            Pointer p = Memory.allocateDirect(LibC.runtime(), 4, true);
-            ErrnoException.check(c.ioctl(fd, TUNGETFEATURES, p), "TUNGETFEATURES");
+        try (NativeMemory p = NativeMemory.allocate(4)) {
+            ErrnoException.check(c.ioctl(fd, TUNGETFEATURES, p.address()), "TUNGETFEATURES");
             return p.getInt(0);
         } finally {
             c.close(fd);
@@ -104,9 +101,10 @@ public final class TunDevice implements AutoCloseable {
 
     /** Sets the virtio_net_hdr size (10 or 12) used with IFF_VNET_HDR. */
     public void setVnetHeaderSize(int size) {
-        Pointer p = Memory.allocateDirect(LibC.runtime(), 4, true);
-        p.putInt(0, size);
-        ErrnoException.check(LibC.get().ioctl(fd, TUNSETVNETHDRSZ, p), "TUNSETVNETHDRSZ " + name);
+        try (NativeMemory p = NativeMemory.allocate(4)) {
+            p.putInt(0, size);
+            ErrnoException.check(LibC.get().ioctl(fd, TUNSETVNETHDRSZ, p.address()), "TUNSETVNETHDRSZ " + name);
+        }
     }
 
     /** Keeps the device after the fd closes (or lets it go again). */
