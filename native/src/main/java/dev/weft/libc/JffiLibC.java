@@ -25,6 +25,27 @@ final class JffiLibC implements LibC {
         if (lib == null) {
             throw new IllegalStateException("cannot open libc.so.6: " + Library.getLastError());
         }
+        socket = new Fn("socket", I, I, I, I);
+        bind = new Fn("bind", I, I, P, I);
+        getsockname = new Fn("getsockname", I, I, P, P);
+        setsockopt = new Fn("setsockopt", I, I, I, I, P, I);
+        getsockopt = new Fn("getsockopt", I, I, I, I, P, P);
+        sendto = new Fn("sendto", L, I, P, L, I, P, I);
+        recvfrom = new Fn("recvfrom", L, I, P, L, I, P, P);
+        read = new Fn("read", L, I, P, L);
+        write = new Fn("write", L, I, P, L);
+        close = new Fn("close", I, I);
+        open = new Fn("open", I, P, I, I);
+        fcntl = new Fn("fcntl", I, I, I, I);
+        ioctl = new Fn("ioctl", I, I, L, L);
+        flock = new Fn("flock", I, I, I);
+        setns = new Fn("setns", I, I, I);
+        unshare = new Fn("unshare", I, I);
+        mount = new Fn("mount", I, P, P, P, L, P);
+        umount2 = new Fn("umount2", I, P, I);
+        gettid = new Fn("gettid", I);
+        ifNameToIndex = new Fn("if_nametoindex", I, P);
+        poll = new Fn("poll", I, P, L, I);
     }
 
     /** One bound function: its address and how to call it. */
@@ -45,28 +66,28 @@ final class JffiLibC implements LibC {
     private static final Type L = Type.SLONG;
     private static final Type P = Type.POINTER;
 
-    // Bound on first use: a plugin run needs only a few of them.
-    private volatile Fn socket;
-    private volatile Fn bind;
-    private volatile Fn getsockname;
-    private volatile Fn setsockopt;
-    private volatile Fn getsockopt;
-    private volatile Fn sendto;
-    private volatile Fn recvfrom;
-    private volatile Fn read;
-    private volatile Fn write;
-    private volatile Fn close;
-    private volatile Fn open;
-    private volatile Fn fcntl;
-    private volatile Fn ioctl;
-    private volatile Fn flock;
-    private volatile Fn setns;
-    private volatile Fn unshare;
-    private volatile Fn mount;
-    private volatile Fn umount2;
-    private volatile Fn gettid;
-    private volatile Fn ifNameToIndex;
-    private volatile Fn poll;
+    // Bound once, up front: a symbol lookup and a call context each, well under a millisecond in all.
+    private final Fn socket;
+    private final Fn bind;
+    private final Fn getsockname;
+    private final Fn setsockopt;
+    private final Fn getsockopt;
+    private final Fn sendto;
+    private final Fn recvfrom;
+    private final Fn read;
+    private final Fn write;
+    private final Fn close;
+    private final Fn open;
+    private final Fn fcntl;
+    private final Fn ioctl;
+    private final Fn flock;
+    private final Fn setns;
+    private final Fn unshare;
+    private final Fn mount;
+    private final Fn umount2;
+    private final Fn gettid;
+    private final Fn ifNameToIndex;
+    private final Fn poll;
 
     /** A NUL-terminated copy of a Java string in native memory; free with {@link #free}. */
     private static long cstr(String s) {
@@ -85,122 +106,118 @@ final class JffiLibC implements LibC {
         }
     }
 
-    private static int i(Fn f, long... args) {
-        return (int) call(f, args);
+    // One overload per arity: no varargs array per call (read/write may sit on a packet path).
+    private static long call(Fn f) {
+        return INVOKER.invokeL0(f.ctx, f.address);
     }
 
-    private static long call(Fn f, long... args) {
-        switch (args.length) {
-            case 0: return INVOKER.invokeL0(f.ctx, f.address);
-            case 1: return INVOKER.invokeL1(f.ctx, f.address, args[0]);
-            case 2: return INVOKER.invokeL2(f.ctx, f.address, args[0], args[1]);
-            case 3: return INVOKER.invokeL3(f.ctx, f.address, args[0], args[1], args[2]);
-            case 4: return INVOKER.invokeL4(f.ctx, f.address, args[0], args[1], args[2], args[3]);
-            case 5: return INVOKER.invokeL5(f.ctx, f.address, args[0], args[1], args[2], args[3], args[4]);
-            case 6: return INVOKER.invokeL6(f.ctx, f.address, args[0], args[1], args[2], args[3], args[4], args[5]);
-            default: throw new IllegalArgumentException("too many arguments");
-        }
+    private static int i(Fn f) {
+        return (int) call(f);
+    }
+
+    private static long call(Fn f, long a) {
+        return INVOKER.invokeL1(f.ctx, f.address, a);
+    }
+
+    private static int i(Fn f, long a) {
+        return (int) call(f, a);
+    }
+
+    private static long call(Fn f, long a, long b) {
+        return INVOKER.invokeL2(f.ctx, f.address, a, b);
+    }
+
+    private static int i(Fn f, long a, long b) {
+        return (int) call(f, a, b);
+    }
+
+    private static long call(Fn f, long a, long b, long c) {
+        return INVOKER.invokeL3(f.ctx, f.address, a, b, c);
+    }
+
+    private static int i(Fn f, long a, long b, long c) {
+        return (int) call(f, a, b, c);
+    }
+
+    private static long call(Fn f, long a, long b, long c, long d) {
+        return INVOKER.invokeL4(f.ctx, f.address, a, b, c, d);
+    }
+
+    private static int i(Fn f, long a, long b, long c, long d) {
+        return (int) call(f, a, b, c, d);
+    }
+
+    private static long call(Fn f, long a, long b, long c, long d, long e) {
+        return INVOKER.invokeL5(f.ctx, f.address, a, b, c, d, e);
+    }
+
+    private static int i(Fn f, long a, long b, long c, long d, long e) {
+        return (int) call(f, a, b, c, d, e);
+    }
+
+    private static long call(Fn f, long a, long b, long c, long d, long e, long g) {
+        return INVOKER.invokeL6(f.ctx, f.address, a, b, c, d, e, g);
+    }
+
+    private static int i(Fn f, long a, long b, long c, long d, long e, long g) {
+        return (int) call(f, a, b, c, d, e, g);
     }
 
     @Override
     public int socket(int domain, int type, int protocol) {
-        Fn f = socket;
-        if (f == null) {
-            socket = f = new Fn("socket", I, I, I, I);
-        }
-        return i(f, domain, type, protocol);
+        return i(socket, domain, type, protocol);
     }
 
     @Override
     public int bind(int fd, long addr, int addrlen) {
-        Fn f = bind;
-        if (f == null) {
-            bind = f = new Fn("bind", I, I, P, I);
-        }
-        return i(f, fd, addr, addrlen);
+        return i(bind, fd, addr, addrlen);
     }
 
     @Override
     public int getsockname(int fd, long addr, long addrlen) {
-        Fn f = getsockname;
-        if (f == null) {
-            getsockname = f = new Fn("getsockname", I, I, P, P);
-        }
-        return i(f, fd, addr, addrlen);
+        return i(getsockname, fd, addr, addrlen);
     }
 
     @Override
     public int setsockopt(int fd, int level, int optname, long optval, int optlen) {
-        Fn f = setsockopt;
-        if (f == null) {
-            setsockopt = f = new Fn("setsockopt", I, I, I, I, P, I);
-        }
-        return i(f, fd, level, optname, optval, optlen);
+        return i(setsockopt, fd, level, optname, optval, optlen);
     }
 
     @Override
     public int getsockopt(int fd, int level, int optname, long optval, long optlen) {
-        Fn f = getsockopt;
-        if (f == null) {
-            getsockopt = f = new Fn("getsockopt", I, I, I, I, P, P);
-        }
-        return i(f, fd, level, optname, optval, optlen);
+        return i(getsockopt, fd, level, optname, optval, optlen);
     }
 
     @Override
     public long sendto(int fd, long buf, long len, int flags, long addr, int addrlen) {
-        Fn f = sendto;
-        if (f == null) {
-            sendto = f = new Fn("sendto", L, I, P, L, I, P, I);
-        }
-        return call(f, fd, buf, len, flags, addr, addrlen);
+        return call(sendto, fd, buf, len, flags, addr, addrlen);
     }
 
     @Override
     public long recvfrom(int fd, long buf, long len, int flags, long addr, long addrlen) {
-        Fn f = recvfrom;
-        if (f == null) {
-            recvfrom = f = new Fn("recvfrom", L, I, P, L, I, P, P);
-        }
-        return call(f, fd, buf, len, flags, addr, addrlen);
+        return call(recvfrom, fd, buf, len, flags, addr, addrlen);
     }
 
     @Override
     public long read(int fd, long buf, long count) {
-        Fn f = read;
-        if (f == null) {
-            read = f = new Fn("read", L, I, P, L);
-        }
-        return call(f, fd, buf, count);
+        return call(read, fd, buf, count);
     }
 
     @Override
     public long write(int fd, long buf, long count) {
-        Fn f = write;
-        if (f == null) {
-            write = f = new Fn("write", L, I, P, L);
-        }
-        return call(f, fd, buf, count);
+        return call(write, fd, buf, count);
     }
 
     @Override
     public int close(int fd) {
-        Fn f = close;
-        if (f == null) {
-            close = f = new Fn("close", I, I);
-        }
-        return i(f, fd);
+        return i(close, fd);
     }
 
     @Override
     public int open(String path, int flags, int mode) {
-        Fn f = open;
-        if (f == null) {
-            open = f = new Fn("open", I, P, I, I);
-        }
         long p = cstr(path);
         try {
-            return i(f, p, flags, mode);
+            return i(open, p, flags, mode);
         } finally {
             free(p);
         }
@@ -208,60 +225,36 @@ final class JffiLibC implements LibC {
 
     @Override
     public int fcntl(int fd, int cmd, int arg) {
-        Fn f = fcntl;
-        if (f == null) {
-            fcntl = f = new Fn("fcntl", I, I, I, I);
-        }
-        return i(f, fd, cmd, arg);
+        return i(fcntl, fd, cmd, arg);
     }
 
     @Override
     public int ioctl(int fd, long request, long arg) {
-        Fn f = ioctl;
-        if (f == null) {
-            ioctl = f = new Fn("ioctl", I, I, L, L);
-        }
-        return i(f, fd, request, arg);
+        return i(ioctl, fd, request, arg);
     }
 
     @Override
     public int flock(int fd, int operation) {
-        Fn f = flock;
-        if (f == null) {
-            flock = f = new Fn("flock", I, I, I);
-        }
-        return i(f, fd, operation);
+        return i(flock, fd, operation);
     }
 
     @Override
     public int setns(int fd, int nstype) {
-        Fn f = setns;
-        if (f == null) {
-            setns = f = new Fn("setns", I, I, I);
-        }
-        return i(f, fd, nstype);
+        return i(setns, fd, nstype);
     }
 
     @Override
     public int unshare(int flags) {
-        Fn f = unshare;
-        if (f == null) {
-            unshare = f = new Fn("unshare", I, I);
-        }
-        return i(f, flags);
+        return i(unshare, flags);
     }
 
     @Override
     public int mount(String source, String target, String fstype, long flags, long data) {
-        Fn f = mount;
-        if (f == null) {
-            mount = f = new Fn("mount", I, P, P, P, L, P);
-        }
         long s = cstr(source);
         long t = cstr(target);
         long y = cstr(fstype);
         try {
-            return i(f, s, t, y, flags, data);
+            return i(mount, s, t, y, flags, data);
         } finally {
             free(s);
             free(t);
@@ -271,13 +264,9 @@ final class JffiLibC implements LibC {
 
     @Override
     public int umount2(String target, int flags) {
-        Fn f = umount2;
-        if (f == null) {
-            umount2 = f = new Fn("umount2", I, P, I);
-        }
         long t = cstr(target);
         try {
-            return i(f, t, flags);
+            return i(umount2, t, flags);
         } finally {
             free(t);
         }
@@ -285,22 +274,14 @@ final class JffiLibC implements LibC {
 
     @Override
     public int gettid() {
-        Fn f = gettid;
-        if (f == null) {
-            gettid = f = new Fn("gettid", I);
-        }
-        return i(f);
+        return i(gettid);
     }
 
     @Override
     public int if_nametoindex(String name) {
-        Fn f = ifNameToIndex;
-        if (f == null) {
-            ifNameToIndex = f = new Fn("if_nametoindex", I, P);
-        }
         long n = cstr(name);
         try {
-            return i(f, n);
+            return i(ifNameToIndex, n);
         } finally {
             free(n);
         }
@@ -308,10 +289,6 @@ final class JffiLibC implements LibC {
 
     @Override
     public int poll(long fds, long nfds, int timeoutMillis) {
-        Fn f = poll;
-        if (f == null) {
-            poll = f = new Fn("poll", I, P, L, I);
-        }
-        return i(f, fds, nfds, timeoutMillis);
+        return i(poll, fds, nfds, timeoutMillis);
     }
 }
