@@ -126,6 +126,13 @@ public final class UdpBackend implements Backend {
         IpAddress tunAddr = ownSubnet.networkAddress();
         int idx = nl.requireLink(tun.name()).index();
         configureAddress(idx, Cidr.ofHost(tunAddr));
+        // The ICMP net-unreachable errors come out of the TUN with the TUN's own address as source;
+        // without accept_local the kernel drops them as martians (flannel's do get dropped).
+        try {
+            ctx.writeSysctl("net/ipv4/conf/" + tun.name() + "/accept_local", "1");
+        } catch (RuntimeException e) {
+            LOG.warn("udp: cannot set accept_local on {}: {}", tun.name(), e.toString());
+        }
         nl.setUp(idx);
         try {
             nl.addRoute(Route.to(network).dev(idx));

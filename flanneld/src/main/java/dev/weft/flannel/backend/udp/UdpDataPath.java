@@ -14,6 +14,7 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoEvent;
@@ -81,6 +82,8 @@ final class UdpDataPath implements AutoCloseable {
             channel.config().setAllocator(alloc);
             channel.config().setOption(ChannelOption.SO_RCVBUF, SOCKET_BUFFER);
             channel.config().setOption(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
+            // Room for a full drain batch between flushes; beyond it the socket itself is full.
+            channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1 << 20, 2 << 20));
             channel.pipeline().addLast(new Inbound());
             loop.register(channel).syncUninterruptibly();
             channel.bind(new InetSocketAddress(bind.toInetAddress(), port)).syncUninterruptibly();
@@ -262,16 +265,16 @@ final class UdpDataPath implements AutoCloseable {
         int len = b.readableBytes();
         metrics.udpRx(len);
         if (len > mtu) {
-            metrics.drop(UdpMetrics.Drop.OVERSIZE);
+            metrics.udpRxDrop(UdpMetrics.Drop.OVERSIZE);
             return;
         }
         UdpMetrics.Drop bad = Ipv4Packets.validate(b, off, len);
         if (bad != null) {
-            metrics.drop(bad);
+            metrics.udpRxDrop(bad);
             return;
         }
         if (!Ipv4Packets.decrementTtl(b, off)) {
-            metrics.drop(UdpMetrics.Drop.TTL_EXPIRED);
+            metrics.udpRxDrop(UdpMetrics.Drop.TTL_EXPIRED);
             return;
         }
         int total = Ipv4Packets.totalLength(b, off);
@@ -279,7 +282,7 @@ final class UdpDataPath implements AutoCloseable {
             writeTun(b, off, total);
             metrics.tunTx(total);
         } catch (IOException e) {
-            metrics.drop(UdpMetrics.Drop.TUN_WRITE_ERROR);
+            metrics.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);
             LOG.debug("udp: TUN write failed: {}", e.toString());
         }
     }

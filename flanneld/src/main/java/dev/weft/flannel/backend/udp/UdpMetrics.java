@@ -47,7 +47,8 @@ public final class UdpMetrics {
     private static final int TUN_TX_PACKETS = 6;
     private static final int TUN_TX_BYTES = 7;
     private static final int ICMP_UNREACHABLE = 8;
-    private static final int DROPS = 9;
+    private static final int UDP_RX_DROPPED = 9;
+    private static final int DROPS = 10;
 
     private final long[] c = new long[DROPS + Drop.values().length];
 
@@ -85,6 +86,12 @@ public final class UdpMetrics {
 
     void drop(Drop d) {
         add(DROPS + d.ordinal(), 1);
+    }
+
+    /** A received datagram was dropped (also counted by reason). */
+    void udpRxDrop(Drop d) {
+        add(UDP_RX_DROPPED, 1);
+        drop(d);
     }
 
     /** Packets read from the TUN. */
@@ -128,6 +135,14 @@ public final class UdpMetrics {
         return get(ICMP_UNREACHABLE);
     }
 
+    /**
+     * Received datagrams that were dropped, for any reason: every received datagram is either
+     * written to the TUN or counted here.
+     */
+    public long udpRxDropped() {
+        return get(UDP_RX_DROPPED);
+    }
+
     public long drops(Drop d) {
         return get(DROPS + d.ordinal());
     }
@@ -153,6 +168,6 @@ public final class UdpMetrics {
     public String toString() {
         return "tunRx=" + tunRxPackets() + "/" + tunRxBytes() + "B udpTx=" + udpTxPackets() + "/" + udpTxBytes()
                 + "B udpRx=" + udpRxPackets() + "/" + udpRxBytes() + "B tunTx=" + tunTxPackets() + "/" + tunTxBytes()
-                + "B icmpUnreach=" + icmpUnreachableSent() + " drops=" + dropCounts();
+                + "B icmpUnreach=" + icmpUnreachableSent() + " udpRxDropped=" + udpRxDropped() + " drops=" + dropCounts();
     }
 }
