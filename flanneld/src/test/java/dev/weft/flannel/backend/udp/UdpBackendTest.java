@@ -113,6 +113,21 @@ class UdpBackendTest {
         }
     }
 
+    @Test
+    void leaseRemovalAndSnapshotSwapTheTable(Underlay ul, @TempDir Path sa, @TempDir Path sb) {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b);
+            Lease lb = TestLeases.own("10.244.2.0/24", p[1].leaseAttrs());
+            ping(a, "10.244.1.1", "10.244.2.1");
+            p[0].handle(TestLeases.removed(lb));
+            long noRoute = p[0].metrics().drops(UdpMetrics.Drop.NO_ROUTE);
+            assertFalse(a.node.tryExec("ping", "-c", "1", "-W", "1", "-I", "10.244.1.1", "10.244.2.1").ok());
+            assertTrue(p[0].metrics().drops(UdpMetrics.Drop.NO_ROUTE) > noRoute);
+            p[0].handle(TestLeases.snapshot(List.of(lb)));
+            ping(a, "10.244.1.1", "10.244.2.1");
+        }
+    }
+
     /** A raw IPv4 ICMP echo request with correct checksums. */
     private static byte[] echo(String src, String dst, int ttl) throws Exception {
         ByteBuf b = Unpooled.buffer();
