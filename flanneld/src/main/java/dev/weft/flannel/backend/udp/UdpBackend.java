@@ -1,0 +1,239 @@
+package dev.weft.flannel.backend.udp;
+
+import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.BackendContext;
+import dev.weft.flannel.backend.BackendException;
+import dev.weft.flannel.config.BackendTypes;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.flannel.lease.LeaseEvent;
+import dev.weft.libc.Errno;
+import dev.weft.libc.ErrnoException;
+import dev.weft.libc.Linux;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import dev.weft.netlink.Address;
+import dev.weft.netlink.Link;
+import dev.weft.netlink.Route;
+import dev.weft.netlink.RtNetlink;
+import dev.weft.tun.TunDevice;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * flannel's udp backend, wire-compatible with flannel's C proxy: a TUN device {@code flannel0}
+ * (IFF_TUN|IFF_NO_PI, the own subnet's network address as /32, MTU = external − 28, a route for
+ * the whole Network through it) and a UDP socket on the interface address and Port (8285); each
+ * datagram carries one bare IPv4 packet. The lease carries the PublicIP only, with no BackendType
+ * (flannel's quirk), and the BackendType of other leases is not checked.
+ */
+public final class UdpBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(UdpBackend.class);
+
+    private final BackendContext ctx;
+    private final UdpOptions options;
+    private final Cidr network;
+    private final UdpMetrics metrics = new UdpMetrics();
+    private final Map<Cidr, Lease> leases = new LinkedHashMap<>();
+    private RtNetlink nl;
+    private TunDevice tun;
+    private LeaseAttrs attrs;
+    private UdpDataPath dataPath;
+    private Cidr ownSubnet;
+    private boolean closed;
+
+    /** @throws BackendException for bad options or an IPv6-only network */
+    public UdpBackend(BackendContext ctx) {
+        this.ctx = ctx;
+        this.options = UdpOptions.parse(ctx.network().backend());
+        if (!ctx.network().enableIPv4()) {
+            throw new BackendException("udp backend supports IPv4 only");
+        }
+        if (ctx.network().enableIPv6()) {
+            LOG.warn("udp backend carries IPv4 only; IPv6 is ignored");
+        }
+        this.network = ctx.network().network();
+        if (ctx.extIface().ifaceAddr() == null) {
+            throw new BackendException("udp: interface " + ctx.extIface().name() + " has no IPv4 address");
+        }
+    }
+
+    @Override
+    public String type() {
+        return BackendTypes.UDP;
+    }
+
+    public UdpOptions options() {
+        return options;
+    }
+
+    /** The data path counters. */
+    public UdpMetrics metrics() {
+        return metrics;
+    }
+
+    /** The TUN name the kernel gave (flannel0); valid after {@link #prepare()}. */
+    public synchronized String deviceName() {
+        if (tun == null) {
+            throw new IllegalStateException("prepare() first");
+        }
+        return tun.name();
+    }
+
+    @Override
+    public synchronized LeaseAttrs prepare() {
+        checkOpen();
+        if (attrs != null) {
+            return attrs;
+        }
+        nl = ctx.openNetlink();
+        try {
+            int flags = TunDevice.IFF_TUN | TunDevice.IFF_NO_PI;
+            tun = ctx.netns() == null ? TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags)
+                    : ctx.netns().run(() -> TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags));
+            tun.setNonBlocking(); // after TUNSETIFF, before epoll sees it
+            Link l = nl.requireLink(tun.name());
+            nl.setMtu(l.index(), mtu());
+        } catch (RuntimeException e) {
+            release();
+            throw e instanceof BackendException ? e : new BackendException("udp: cannot create the TUN device: " + e, e);
+        }
+        // flannel: PublicIP only; no BackendType, no BackendData, PublicIPv6 null.
+        attrs = new LeaseAttrs(ctx.extIface().extAddr(), null, "", null, null);
+        LOG.info("udp: TUN {} (MTU {}), port {}", tun.name(), mtu(), options.port());
+        return attrs;
+    }
+
+    @Override
+    public synchronized LeaseAttrs leaseAttrs() {
+        if (attrs == null) {
+            throw new IllegalStateException("prepare() first");
+        }
+        return attrs;
+    }
+
+    @Override
+    public synchronized void start(Lease ownLease) {
+        checkOpen();
+        leaseAttrs();
+        if (dataPath != null) {
+            throw new IllegalStateException("already started");
+        }
+        ownSubnet = ownLease.subnet();
+        IpAddress tunAddr = ownSubnet.networkAddress();
+        int idx = nl.requireLink(tun.name()).index();
+        configureAddress(idx, Cidr.ofHost(tunAddr));
+        // The ICMP net-unreachable errors come out of the TUN with the TUN's own address as source;
+        // without accept_local the kernel drops them as martians (flannel's do get dropped).
+        try {
+            ctx.writeSysctl("net/ipv4/conf/" + tun.name() + "/accept_local", "1");
+        } catch (RuntimeException e) {
+            LOG.warn("udp: cannot set accept_local on {}: {}", tun.name(), e.toString());
+        }
+        nl.setUp(idx);
+        try {
+            nl.addRoute(Route.to(network).dev(idx));
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EEXIST) {
+                throw new BackendException("udp: adding route " + network + " dev " + tun.name() + ": " + e, e);
+            }
+        }
+        UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics);
+        dp.start(ctx.netns(), ctx.extIface().ifaceAddr());
+        dataPath = dp;
+        publishRoutes();
+    }
+
+    /** flannel's EnsureV4AddressOnLink: the wanted /32, and no other address of the Network. */
+    private void configureAddress(int idx, Cidr want) {
+        boolean present = false;
+        for (Address a : nl.addresses(Linux.AF_INET, idx)) {
+            if (a.cidr().equals(want)) {
+                present = true;
+            } else if (network.contains(a.cidr().address())) {
+                nl.deleteAddress(a);
+            }
+        }
+        if (!present) {
+            nl.addAddress(Address.of(idx, want));
+        }
+    }
+
+    @Override
+    public synchronized void handle(LeaseEvent event) {
+        checkOpen();
+        if (dataPath == null) {
+            throw new IllegalStateException("start() first");
+        }
+        try {
+            if (event instanceof LeaseEvent.Added) {
+                put(((LeaseEvent.Added) event).lease());
+            } else if (event instanceof LeaseEvent.Removed) {
+                leases.remove(((LeaseEvent.Removed) event).lease().subnet());
+            } else if (event instanceof LeaseEvent.Snapshot) {
+                leases.clear();
+                ((LeaseEvent.Snapshot) event).leases().forEach(this::put);
+            }
+            publishRoutes();
+        } catch (RuntimeException e) {
+            LOG.error("udp: handling {} failed: {}", event.getClass().getSimpleName(), e.toString(), e);
+        }
+    }
+
+    private void put(Lease l) {
+        if (l.subnet().equals(ownSubnet) || !l.subnet().isV4()) {
+            return;
+        }
+        leases.put(l.subnet(), l);
+    }
+
+    private void publishRoutes() {
+        Map<Cidr, InetSocketAddress> m = new LinkedHashMap<>();
+        for (Lease l : leases.values()) {
+            m.put(l.subnet(), new InetSocketAddress(l.attrs().publicIp().toInetAddress(), options.port()));
+        }
+        dataPath.setRoutes(RouteTable.of(m));
+    }
+
+    @Override
+    public int mtu() {
+        return UdpOptions.deviceMtu(ctx.extIface().mtu());
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("backend closed");
+        }
+    }
+
+    /**
+     * Stops the data path and closes the socket. The TUN goes with its fd, as flannel's does when
+     * flanneld exits.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        release();
+    }
+
+    private void release() {
+        if (dataPath != null) {
+            dataPath.close();
+            dataPath = null;
+        }
+        if (tun != null) {
+            tun.close();
+            tun = null;
+        }
+        if (nl != null) {
+            nl.close();
+            nl = null;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dev.weft.flannel.backend.udp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.flannel.backend.TestLeases;
+import dev.weft.flannel.backend.TestNode;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.net.Cidr;
+import dev.weft.testkit.Cmd;
+import dev.weft.testkit.KernelState;
+import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.Underlay;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes on an underlay, each running the udp backend in its namespace with the other's lease,
+ * and a "pod" address (.1 of its subnet on a bridge).
+ */
+@KernelTest
+class UdpBackendTest {
+    private static final String CONF = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"udp\",\"Port\":8285}}";
+
+    private static UdpBackend startNode(TestNode n, String subnet) {
+        UdpBackend b = n.track(new UdpBackend(n.context(CONF)));
+        LeaseAttrs attrs = b.prepare();
+        b.start(TestLeases.own(subnet, attrs));
+        Cidr s = Cidr.parse(subnet);
+        n.sh("ip", "link", "add", "wt-pod", "type", "bridge");
+        n.sh("ip", "addr", "add", s.networkAddress().next() + "/" + s.prefixLength(), "dev", "wt-pod");
+        n.sh("ip", "link", "set", "wt-pod", "up");
+        return b;
+    }
+
+    private static void ping(TestNode from, String src, String dst) {
+        Cmd.Result r = from.node.tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", "-I", src, dst);
+        assertTrue(r.ok(), "ping " + src + " -> " + dst + " failed:\n" + r);
+    }
+
+    private static void await(LongSupplier v, long atLeast, String what) throws InterruptedException {
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (v.getAsLong() < atLeast && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        assertTrue(v.getAsLong() >= atLeast, what + ": " + v.getAsLong() + " < " + atLeast);
+    }
+
+    /** Both nodes up with each other's lease: {a, b}. */
+    private static UdpBackend[] pair(TestNode a, TestNode b) {
+        UdpBackend ba = startNode(a, "10.244.1.0/24");
+        UdpBackend bb = startNode(b, "10.244.2.0/24");
+        Lease la = TestLeases.own("10.244.1.0/24", ba.leaseAttrs());
+        Lease lb = TestLeases.own("10.244.2.0/24", bb.leaseAttrs());
+        ba.handle(TestLeases.snapshot(List.of(lb, la))); // its own lease in the snapshot is skipped
+        bb.handle(TestLeases.added(la));
+        return new UdpBackend[] {ba, bb};
+    }
+
+    @Test
+    void deviceLeaseAndRouteLookLikeFlannels(Underlay ul, @TempDir Path sa) {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa)) {
+            UdpBackend b = startNode(a, "10.244.1.0/24");
+            assertEquals("flannel0", b.deviceName());
+            assertEquals("{\"PublicIP\":\"" + a.ext.extAddr() + "\",\"PublicIPv6\":null}", b.leaseAttrs().toJson());
+            assertEquals(a.ext.mtu() - 28, b.mtu());
+            var link = KernelState.parse(a.node.exec("ip", "-j", "link", "show", "dev", "flannel0")).path(0);
+            assertEquals(a.ext.mtu() - 28, link.path("mtu").asInt());
+            String addr = a.node.exec("ip", "-4", "-o", "addr", "show", "dev", "flannel0").stdout();
+            assertTrue(addr.contains("10.244.1.0/32"), addr);
+            String routes = a.node.exec("ip", "route", "show", "10.244.0.0/16").stdout();
+            assertTrue(routes.contains("dev flannel0"), routes);
+            String ss = a.node.exec("ss", "-uln").stdout();
+            assertTrue(ss.contains(a.ext.ifaceAddr() + ":8285"), ss);
+        }
+    }
+
+    @Test
+    void podsReachEachOtherAndTcpFlows(Underlay ul, @TempDir Path sa, @TempDir Path sb) throws Exception {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b);
+            ping(a, "10.244.1.1", "10.244.2.1");
+            ping(b, "10.244.2.1", "10.244.1.1");
+            ping(a, "10.244.1.0", "10.244.2.1"); // from the flannel0 address
+            assertTrue(p[0].metrics().udpTxPackets() >= 2, p[0].metrics().toString());
+            assertTrue(p[1].metrics().tunTxPackets() >= 2, p[1].metrics().toString());
+
+            if (Cmd.tryRun("which", "iperf3").ok()) {
+                b.sh("iperf3", "-s", "-1", "-D", "-B", "10.244.2.1");
+                Cmd.Result r = null;
+                for (int i = 0; i < 20; i++) {
+                    Thread.sleep(100);
+                    r = a.node.tryExec("iperf3", "-c", "10.244.2.1", "-B", "10.244.1.1", "-n", "8M");
+                    if (r.ok()) {
+                        break;
+                    }
+                }
+                assertTrue(r.ok(), "iperf3 failed:\n" + r);
+                assertTrue(p[0].metrics().udpTxBytes() > 4_000_000, p[0].metrics().toString());
+            }
+        }
+    }
+
+    @Test
+    void leaseRemovalAndSnapshotSwapTheTable(Underlay ul, @TempDir Path sa, @TempDir Path sb) {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b);
+            Lease lb = TestLeases.own("10.244.2.0/24", p[1].leaseAttrs());
+            ping(a, "10.244.1.1", "10.244.2.1");
+            p[0].handle(TestLeases.removed(lb));
+            long noRoute = p[0].metrics().drops(UdpMetrics.Drop.NO_ROUTE);
+            assertFalse(a.node.tryExec("ping", "-c", "1", "-W", "1", "-I", "10.244.1.1", "10.244.2.1").ok());
+            assertTrue(p[0].metrics().drops(UdpMetrics.Drop.NO_ROUTE) > noRoute);
+            p[0].handle(TestLeases.snapshot(List.of(lb)));
+            ping(a, "10.244.1.1", "10.244.2.1");
+        }
+    }
+
+    /** A raw IPv4 ICMP echo request with correct checksums. */
+    private static byte[] echo(String src, String dst, int ttl) throws Exception {
+        ByteBuf b = Unpooled.buffer();
+        b.writeByte(0x45).writeByte(0).writeShort(20 + 8 + 16).writeShort(7).writeShort(0x4000).writeByte(ttl)
+                .writeByte(1).writeShort(0).writeBytes(InetAddress.getByName(src).getAddress())
+                .writeBytes(InetAddress.getByName(dst).getAddress());
+        b.setShort(10, Ipv4Packets.checksum(b, 0, 20));
+        b.writeByte(8).writeByte(0).writeShort(0).writeShort(0x4242).writeShort(1);
+        for (int i = 0; i < 16; i++) {
+            b.writeByte(i);
+        }
+        b.setShort(22, Ipv4Packets.checksum(b, 20, 24));
+        byte[] out = new byte[b.readableBytes()];
+        b.readBytes(out);
+        return out;
+    }
+
+    private static void sendFrom(TestNode n, List<byte[]> datagrams, InetSocketAddress to) throws Exception {
+        n.ns.exec(() -> {
+            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(n.ext.ifaceAddr().toInetAddress(), 0))) {
+                int i = 0;
+                for (byte[] d : datagrams) {
+                    s.send(new DatagramPacket(d, d.length, to));
+                    if (++i % 200 == 0) {
+                        Thread.sleep(2);
+                    }
+                }
+            }
+        });
+    }
+
+    @Test
+    void handBuiltDatagramReachesTheTunAndIsAnswered(Underlay ul, @TempDir Path sa, @TempDir Path sb)
+            throws Exception {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b);
+            long aIn = p[0].metrics().tunTxPackets();
+            long bIn = p[1].metrics().tunTxPackets();
+            InetSocketAddress aPort = new InetSocketAddress(a.ext.ifaceAddr().toInetAddress(), 8285);
+            sendFrom(b, List.of(echo("10.244.2.1", "10.244.1.1", 64)), aPort);
+            await(() -> p[0].metrics().tunTxPackets(), aIn + 1, "request written to A's TUN");
+            await(() -> p[1].metrics().tunTxPackets(), bIn + 1, "A's echo reply came back to B's TUN");
+        }
+    }
+
+    /**
+     * flannel sends the net-unreachable for anything but ICMP (RFC 792: no ICMP about ICMP), so a
+     * TCP connect is what sees it: it fails at once with ENETUNREACH instead of timing out; a ping
+     * to the same address gets no error back.
+     */
+    @Test
+    void unknownDestinationInTheNetworkGetsNetUnreachable(Underlay ul, @TempDir Path sa, @TempDir Path sb) {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b);
+            UdpMetrics m = p[0].metrics();
+            String connect = "import socket,errno\n"
+                    + "s=socket.socket(); s.settimeout(5); s.bind(('10.244.1.1',0))\n"
+                    + "try:\n s.connect(('10.244.99.1',80)); print('connected')\n"
+                    + "except OSError as e:\n print('errno', e.errno, errno.errorcode.get(e.errno))\n";
+            Cmd.Result r = a.node.exec("python3", "-c", connect);
+            assertTrue(r.stdout().contains("ENETUNREACH"), r.stdout() + " / " + m + " / "
+                    + a.node.exec("nstat", "-az", "IpExtInNoRoutes", "IpInAddrErrors", "TcpExtIPReversePathFilter").stdout());
+            assertTrue(m.icmpUnreachableSent() >= 1, m.toString());
+            assertTrue(m.drops(UdpMetrics.Drop.NO_ROUTE) >= 1);
+
+            long icmp = m.icmpUnreachableSent();
+            Cmd.Result ping = a.node.tryExec("ping", "-c", "1", "-W", "1", "-I", "10.244.1.1", "10.244.99.1");
+            assertFalse(ping.ok());
+            assertFalse(ping.stdout().contains("Unreachable"), ping.stdout());
+            assertEquals(icmp, m.icmpUnreachableSent(), "no ICMP about ICMP");
+        }
+    }
+
+    @Test
+    void hostileDatagramsAreCountedAndDropped(Underlay ul, @TempDir Path sa, @TempDir Path sb) throws Exception {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b);
+            UdpMetrics m = p[0].metrics();
+            Random r = new Random(42);
+            List<byte[]> junk = new java.util.ArrayList<>();
+            for (int i = 0; i < 12_000; i++) {
+                byte[] d;
+                switch (i % 6) {
+                    case 0 -> d = new byte[r.nextInt(20)];                       // short
+                    case 1 -> d = new byte[2000 + r.nextInt(4000)];              // oversize
+                    case 2 -> {                                                  // bad total length
+                        d = echo("10.244.2.1", "10.244.1.1", 64);
+                        d[2] = (byte) 0xff;
+                    }
+                    case 3 -> {                                                  // bad IHL
+                        d = echo("10.244.2.1", "10.244.1.1", 64);
+                        d[0] = (byte) (0x40 | r.nextInt(5));
+                    }
+                    case 4 -> d = echo("10.244.2.1", "10.244.1.1", 1);           // TTL expires
+                    default -> d = new byte[20 + r.nextInt(1400)];               // random
+                }
+                if (i % 6 == 0 || i % 6 == 1 || i % 6 == 5) {
+                    r.nextBytes(d);
+                    if (i % 6 == 1 || i % 12 == 5) {
+                        d[0] = (byte) 0x45;
+                    }
+                }
+                junk.add(d);
+            }
+            long rx0 = m.udpRxPackets();
+            long tun0 = m.tunTxPackets();
+            long drop0 = m.udpRxDropped();
+            sendFrom(b, junk, new InetSocketAddress(a.ext.ifaceAddr().toInetAddress(), 8285));
+            await(m::udpRxPackets, rx0 + junk.size() * 99L / 100, "datagrams received");
+            Thread.sleep(200);
+            long rx = m.udpRxPackets() - rx0;
+            assertEquals(rx, (m.tunTxPackets() - tun0) + (m.udpRxDropped() - drop0), m.toString());
+            for (UdpMetrics.Drop d : List.of(UdpMetrics.Drop.TOO_SHORT, UdpMetrics.Drop.OVERSIZE,
+                    UdpMetrics.Drop.BAD_TOTAL_LENGTH, UdpMetrics.Drop.BAD_HEADER_LENGTH, UdpMetrics.Drop.TTL_EXPIRED,
+                    UdpMetrics.Drop.NOT_IPV4)) {
+                assertTrue(m.drops(d) > 0, d + " " + m);
+            }
+            ping(a, "10.244.1.1", "10.244.2.1");
+            ping(b, "10.244.2.1", "10.244.1.1");
+        }
+    }
+}
