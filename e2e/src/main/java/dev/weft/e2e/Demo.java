@@ -26,7 +26,7 @@ public final class Demo {
                 case "--keep" -> keep = true;
                 case "--nodes" -> nodes = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
-                    System.out.println("usage: scripts/demo [--backend vxlan|host-gw] [--nodes N] [--keep]");
+                    System.out.println("usage: scripts/demo [--backend vxlan|vxlan-direct|host-gw|udp] [--nodes N] [--keep]");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -36,7 +36,8 @@ public final class Demo {
             case "vxlan" -> "{\"Type\":\"vxlan\"}";
             case "host-gw" -> "{\"Type\":\"host-gw\"}";
             case "vxlan-direct" -> "{\"Type\":\"vxlan\",\"DirectRouting\":true}";
-            default -> throw new IllegalArgumentException("--backend must be vxlan, vxlan-direct or host-gw");
+            case "udp" -> "{\"Type\":\"udp\"}";
+            default -> throw new IllegalArgumentException("--backend must be vxlan, vxlan-direct, host-gw or udp");
         };
         System.out.printf("== Weft demo: %d nodes, backend %s ==%n", nodes, backend);
         long t0 = System.nanoTime();

@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Backend factories by type name. {@link #standard()} knows vxlan and host-gw, plus any factory
- * found through {@link ServiceLoader}; later types (udp, bgp) register the same way.
+ * Backend factories by type name. {@link #standard()} knows vxlan, host-gw and udp, plus any
+ * factory found through {@link ServiceLoader}; later types (bgp) register the same way.
  */
 public final class BackendRegistry {
     private final Map<String, BackendFactory> factories = new TreeMap<>();
@@ -23,7 +23,8 @@ public final class BackendRegistry {
 
     /** The built-in backends and every {@link BackendFactory} on the class path. */
     public static BackendRegistry standard() {
-        BackendRegistry r = new BackendRegistry().register(new VxlanFactory()).register(new HostGwFactory());
+        BackendRegistry r = new BackendRegistry().register(new VxlanFactory()).register(new HostGwFactory())
+                .register(new dev.weft.flannel.backend.udp.UdpFactory());
         for (BackendFactory f : ServiceLoader.load(BackendFactory.class)) {
             r.register(f);
         }
