@@ -1,7 +1,7 @@
 #!/bin/sh
 # Weft CNI plugin: this shell header is followed by the plugin jar (Java finds a jar by its end).
 # The plugin's name is the name this file was run as. Start-up is most of a plugin's run, so:
-# one small heap, the client compiler only, no perf-data file, and the class-data archive that
+# one small heap, one client-compiler thread, no perf-data file, and the class-data archive that
 # the installer writes beside this file (<name>.jsa) when there is one; -Xlog:disable keeps the
 # JVM from ever printing on stdout, which is the CNI protocol.
 self="$0"
@@ -15,7 +15,7 @@ if [ -f "$dir/.weft-jffi/libjffi-1.2.so" ]; then lib="-Djffi.boot.library.path=$
 cds=""
 if [ -n "$WEFT_CDS_DUMP" ]; then cds="-XX:ArchiveClassesAtExit=$WEFT_CDS_DUMP"
 elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
-exec "$java" -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k \
+exec "$java" -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k \
   -Xshare:auto $cds $lib \
   -Dweft.plugin="${self##*/}" -cp "$self" dev.weft.cni.Main "$@"
 exit 127
