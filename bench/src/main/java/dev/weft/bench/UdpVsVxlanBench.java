@@ -1,0 +1,110 @@
+package dev.weft.bench;
+
+import dev.weft.e2e.SimCluster;
+import dev.weft.testkit.Cmd;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Data-path throughput and latency of the udp backend beside kernel VXLAN, on identical fresh
+ * clusters, alternating backend by backend so that machine noise hits both alike.
+ */
+public final class UdpVsVxlanBench {
+    private UdpVsVxlanBench() {
+    }
+
+    record Run(double gbps, double cpuPercent, double rttP50, double rttP99) {
+    }
+
+    public static void main(String[] args) {
+        int rounds = intArg(args, "--rounds", 3);
+        int seconds = intArg(args, "--seconds", 10);
+        List<Run> udp = new ArrayList<>();
+        List<Run> vxlan = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            for (String backend : List.of("udp", "vxlan")) {
+                Run run = once(backend, seconds);
+                (backend.equals("udp") ? udp : vxlan).add(run);
+                System.out.printf("  round %d %-5s %6.2f Gbit/s  cpu %5.1f %%  rtt p50 %.3f ms p99 %.3f ms%n", r + 1, backend,
+                        run.gbps(), run.cpuPercent(), run.rttP50(), run.rttP99());
+            }
+        }
+        double u = median(udp.stream().mapToDouble(Run::gbps).toArray());
+        double v = median(vxlan.stream().mapToDouble(Run::gbps).toArray());
+        double uc = median(udp.stream().mapToDouble(x -> x.cpuPercent() / Math.max(x.gbps(), 1e-9)).toArray());
+        double vc = median(vxlan.stream().mapToDouble(x -> x.cpuPercent() / Math.max(x.gbps(), 1e-9)).toArray());
+        System.out.printf("udp-vs-vxlan: single TCP stream, %d s, %d rounds each (medians)%n", seconds, rounds);
+        System.out.printf("  udp    %6.2f Gbit/s  %6.1f %%CPU per Gbit/s  rtt p50 %.3f ms p99 %.3f ms%n", u, uc,
+                median(udp.stream().mapToDouble(Run::rttP50).toArray()), median(udp.stream().mapToDouble(Run::rttP99).toArray()));
+        System.out.printf("  vxlan  %6.2f Gbit/s  %6.1f %%CPU per Gbit/s  rtt p50 %.3f ms p99 %.3f ms%n", v, vc,
+                median(vxlan.stream().mapToDouble(Run::rttP50).toArray()), median(vxlan.stream().mapToDouble(Run::rttP99).toArray()));
+        System.out.printf("  ratio udp/vxlan %.2f (goal >= 0.8)%n", u / v);
+    }
+
+    private static Run once(String backend, int seconds) {
+        try (SimCluster c = SimCluster.start(SimCluster.Options.of(2, "{\"Type\":\"" + backend + "\"}"))) {
+            SimCluster.Pod a = c.addPod(c.node(0));
+            SimCluster.Pod b = c.addPod(c.node(1));
+            // warm the path (JIT for udp, neighbour entries for both) before measuring
+            Cmd.of("ip", "netns", "exec", a.netns().name(), "ping", "-c", "20", "-i", "0.01", "-W", "1", b.ip()).tryRun();
+            double[] rtt = rtts(a, b);
+            Thread t = new Thread(() -> Cmd.of("ip", "netns", "exec", b.netns().name(), "iperf3", "-s", "-1", "-B", b.ip())
+                    .timeout(Duration.ofSeconds(seconds + 30)).tryRun(), "iperf3-server");
+            t.setDaemon(true);
+            t.start();
+            sleep(500);
+            Cmd.Result r = Cmd.of("ip", "netns", "exec", a.netns().name(), "iperf3", "-c", b.ip(), "-t", String.valueOf(seconds), "-J")
+                    .timeout(Duration.ofSeconds(seconds + 30)).tryRun();
+            double gbps = number(r.stdout(), "\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([\\d.e+]+)") / 1e9;
+            double cpu = number(r.stdout(), "\"host_total\"\\s*:\\s*([\\d.e+]+)") + number(r.stdout(), "\"remote_total\"\\s*:\\s*([\\d.e+]+)");
+            return new Run(gbps, cpu, rtt[0], rtt[1]);
+        }
+    }
+
+    private static double[] rtts(SimCluster.Pod a, SimCluster.Pod b) {
+        Cmd.Result r = Cmd.of("ip", "netns", "exec", a.netns().name(), "ping", "-c", "100", "-i", "0.01", "-W", "1", b.ip())
+                .timeout(Duration.ofSeconds(30)).tryRun();
+        List<Double> v = new ArrayList<>();
+        Matcher m = Pattern.compile("time=([\\d.]+) ms").matcher(r.stdout());
+        while (m.find()) {
+            v.add(Double.parseDouble(m.group(1)));
+        }
+        if (v.isEmpty()) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        v.sort(null);
+        return new double[] {v.get(v.size() / 2), v.get(Math.min(v.size() - 1, (int) Math.ceil(0.99 * v.size()) - 1))};
+    }
+
+    private static double number(String s, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(s);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static int intArg(String[] a, String n, int d) {
+        for (int i = 0; i + 1 < a.length; i++) {
+            if (a[i].equals(n)) {
+                return Integer.parseInt(a[i + 1]);
+            }
+        }
+        return d;
+    }
+}
