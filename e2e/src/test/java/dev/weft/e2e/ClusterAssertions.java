@@ -88,7 +88,7 @@ final class ClusterAssertions {
         return s;
     }
 
-    static Set<String> actualHostGw(SimCluster c, SimCluster.Node n) {
+    static Set<String> actualHostGw(SimCluster.Node n) {
         Set<String> s = new TreeSet<>();
         for (RouteInfo r : KernelState.routes(n.netns(), 4, "main")) {
             if ("eth0".equals(r.dev()) && r.gateway() != null && r.dst().startsWith("10.")) {

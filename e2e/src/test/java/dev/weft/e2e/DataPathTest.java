@@ -36,12 +36,12 @@ class DataPathTest {
                     assertTrue(KernelState.requireLink(n.netns(), "flannel.1").mtu() == 1450);
                 } else if (backend.equals("host-gw")) {
                     ClusterAssertions.eventually(Duration.ofSeconds(15), () -> ClusterAssertions.expectedHostGw(c, n),
-                            () -> ClusterAssertions.actualHostGw(c, n), "host-gw routes of " + n.name());
+                            () -> ClusterAssertions.actualHostGw(n), "host-gw routes of " + n.name());
                     assertTrue(KernelState.link(n.netns(), "flannel.1").isEmpty());
                 } else {
                     // All nodes share one L2 segment: DirectRouting gives plain routes via the peer, no neigh/FDB.
                     ClusterAssertions.eventually(Duration.ofSeconds(15), () -> ClusterAssertions.expectedHostGw(c, n),
-                            () -> ClusterAssertions.actualHostGw(c, n), "direct routes of " + n.name());
+                            () -> ClusterAssertions.actualHostGw(n), "direct routes of " + n.name());
                     assertTrue(ClusterAssertions.actualVxlan(n).isEmpty(), "no tunnel entries for same-L2 peers");
                 }
             }

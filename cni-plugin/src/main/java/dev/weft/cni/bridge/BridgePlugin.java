@@ -2,7 +2,7 @@ package dev.weft.cni.bridge;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.cni.ipam.Ipam;
-import dev.weft.cni.ipam.IpamProvider;
+import dev.weft.cni.ipam.DelegatedIpam;
 import dev.weft.cni.masq.Attachment;
 import dev.weft.cni.masq.Masquerade;
 import dev.weft.cni.skel.CniPlugin;
@@ -52,7 +52,7 @@ public final class BridgePlugin implements CniPlugin {
         if (cfg.vlan() != 0 && cfg.isGateway()) {
             throw new CniError(CniError.UNSUPPORTED_FIELD, "unsupported field: vlan together with isGateway");
         }
-        Ipam ipam = cfg.ipamType() == null ? null : IpamProvider.forType(cfg.ipamType());
+        Ipam ipam = cfg.ipamType() == null ? null : new DelegatedIpam(cfg.ipamType());
         String hostVethName = null;
         boolean ipamDone = false;
         List<Cidr> masqueraded = List.of();
@@ -116,7 +116,7 @@ public final class BridgePlugin implements CniPlugin {
                     Masquerade.forBackend(cfg.ipMasqBackend()).setup(r.networkName(), r.containerId(), r.ifname(), masqueraded);
                 }
             } else {
-                PodInterface.up(podNl, cont.index());
+                podNl.setUp(cont.index());
             }
             Trace.mark("gateway+masq");
             BridgeDevice.waitForwarding(host, hostVeth.index());
@@ -248,7 +248,7 @@ public final class BridgePlugin implements CniPlugin {
             }
         }
         if (cfg.ipamType() != null) {
-            IpamProvider.forType(cfg.ipamType()).del(r);
+            new DelegatedIpam(cfg.ipamType()).del(r);
         }
         if (cfg.ipMasq()) {
             Masquerade.forBackend(cfg.ipMasqBackend()).teardown(r.networkName(), r.containerId(), r.ifname(), addresses);
@@ -259,7 +259,7 @@ public final class BridgePlugin implements CniPlugin {
     public void check(Request r) {
         BridgeConfig cfg = BridgeConfig.parse(r);
         if (cfg.ipamType() != null) {
-            IpamProvider.forType(cfg.ipamType()).check(r);
+            new DelegatedIpam(cfg.ipamType()).check(r);
         }
         Result prev = r.prevResult();
         if (prev == null) {
@@ -274,7 +274,7 @@ public final class BridgePlugin implements CniPlugin {
         List<String> errors = new ArrayList<>();
         if (cfg.ipamType() != null) {
             try {
-                IpamProvider.forType(cfg.ipamType()).gc(r);
+                new DelegatedIpam(cfg.ipamType()).gc(r);
             } catch (CniError e) {
                 errors.add("ipam: " + e.msg());
             }
@@ -312,7 +312,7 @@ public final class BridgePlugin implements CniPlugin {
     public void status(Request r) {
         BridgeConfig cfg = BridgeConfig.parse(r);
         if (cfg.ipamType() != null) {
-            IpamProvider.forType(cfg.ipamType()).status(r);
+            new DelegatedIpam(cfg.ipamType()).status(r);
         }
     }
 }

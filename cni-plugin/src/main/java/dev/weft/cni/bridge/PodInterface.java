@@ -7,9 +7,6 @@ import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
 import dev.weft.netns.NetNs;
-import dev.weft.sysctl.Sysctl;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Configures the pod end from a result: the reference's sysctls (arp_notify, no DAD), addresses,
@@ -23,12 +20,12 @@ final class PodInterface {
         boolean v6 = result.ips().stream().anyMatch(i -> i.address().isV6());
         // One trip into the namespace for every sysctl: each trip is a thread.
         pod.exec(() -> {
-            setIfPresent("net/ipv6/conf/" + ifname + "/accept_dad", "0");
-            setIfPresent("net/ipv4/conf/" + ifname + "/arp_notify", "1");
+            Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/accept_dad", "0");
+            Sysctls.setIfPresent("net/ipv4/conf/" + ifname + "/arp_notify", "1");
             if (v6) {
-                setIfPresent("net/ipv6/conf/lo/disable_ipv6", "0");
-                setIfPresent("net/ipv6/conf/" + ifname + "/disable_ipv6", "0");
-                setIfPresent("net/ipv6/conf/" + ifname + "/keep_addr_on_down", "1");
+                Sysctls.setIfPresent("net/ipv6/conf/lo/disable_ipv6", "0");
+                Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/disable_ipv6", "0");
+                Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/keep_addr_on_down", "1");
             }
         });
         for (Result.IpConfig ip : result.ips()) {
@@ -60,13 +57,4 @@ final class PodInterface {
         }
     }
 
-    static void up(RtNetlink podNl, int index) {
-        podNl.setUp(index);
-    }
-
-    private static void setIfPresent(String key, String value) {
-        if (Files.exists(Path.of("/proc/sys", key))) {
-            Sysctl.write(key, value);
-        }
-    }
 }

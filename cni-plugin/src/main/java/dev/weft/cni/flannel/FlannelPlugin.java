@@ -57,12 +57,8 @@ public final class FlannelPlugin implements CniPlugin {
         byte[] bytes = Json.write(delegate).getBytes(StandardCharsets.UTF_8);
         DelegateStore store = store(r);
         store.save(r.containerId(), bytes);
-        try {
-            return InProcess.add(delegate.get("type").asText(), r, bytes);
-        } catch (RuntimeException e) {
-            // The runtime will call DEL, which replays the saved config; nothing else to undo here.
-            throw e;
-        }
+        // On failure the runtime calls DEL, which replays the saved config: nothing to undo here.
+        return InProcess.add(delegate.get("type").asText(), r, bytes);
     }
 
     @Override
