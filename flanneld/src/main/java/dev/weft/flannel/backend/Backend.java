@@ -56,6 +56,14 @@ public interface Backend extends AutoCloseable {
     /** The MTU pods must use (FLANNEL_MTU). Valid after {@link #prepare()}. */
     int mtu();
 
+    /**
+     * The backend's own counters in the Prometheus text format (served on /metrics), or "" when it
+     * keeps none. Called from any thread.
+     */
+    default String metricsText() {
+        return "";
+    }
+
     /** Stops the backend's threads and releases its sockets. Devices, routes and entries stay. */
     @Override
     void close();

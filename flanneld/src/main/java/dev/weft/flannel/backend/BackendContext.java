@@ -20,9 +20,11 @@ import java.util.Objects;
  * @param netns              the namespace to program, or null for the daemon's own
  * @param routeCheckInterval how often route-based backends put back routes that went missing
  *                           (flannel: 10 s)
+ * @param offloads           whether a userspace data path (udp) may use the kernel's segmentation
+ *                           and checksum offloads; false forces the plain one-packet-per-syscall path
  */
 public record BackendContext(NetworkConfig network, ExternalInterface extIface, Path stateDir, NetNs netns,
-                             Duration routeCheckInterval) {
+                             Duration routeCheckInterval, boolean offloads) {
 
     public static final String DEFAULT_STATE_DIR = "/var/lib/weft";
     public static final Duration DEFAULT_ROUTE_CHECK_INTERVAL = Duration.ofSeconds(10);
@@ -37,21 +39,25 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
         }
     }
 
-    /** Defaults: state in /var/lib/weft, the calling namespace, routes checked every 10 s. */
+    /** Defaults: state in /var/lib/weft, the calling namespace, routes checked every 10 s, offloads on. */
     public static BackendContext of(NetworkConfig network, ExternalInterface extIface) {
-        return new BackendContext(network, extIface, null, null, null);
+        return new BackendContext(network, extIface, null, null, null, true);
     }
 
     public BackendContext withStateDir(Path dir) {
-        return new BackendContext(network, extIface, dir, netns, routeCheckInterval);
+        return new BackendContext(network, extIface, dir, netns, routeCheckInterval, offloads);
     }
 
     public BackendContext inNetns(NetNs ns) {
-        return new BackendContext(network, extIface, stateDir, ns, routeCheckInterval);
+        return new BackendContext(network, extIface, stateDir, ns, routeCheckInterval, offloads);
     }
 
     public BackendContext withRouteCheckInterval(Duration d) {
-        return new BackendContext(network, extIface, stateDir, netns, d);
+        return new BackendContext(network, extIface, stateDir, netns, d, offloads);
+    }
+
+    public BackendContext withOffloads(boolean on) {
+        return new BackendContext(network, extIface, stateDir, netns, routeCheckInterval, on);
     }
 
     /** An rtnetlink client bound to the backend's namespace. */

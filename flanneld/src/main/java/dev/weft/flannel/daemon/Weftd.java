@@ -34,6 +34,7 @@ final class Weftd {
 
     private final WeftdOptions o;
     private volatile boolean ready;
+    private volatile Backend backend;
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -47,9 +48,9 @@ final class Weftd {
         try {
             validate();
             if (o.healthzPort > 0) {
-                HealthServer hs = new HealthServer(o.healthzIp, o.healthzPort, () -> ready);
+                HealthServer hs = new HealthServer(o.healthzIp, o.healthzPort, () -> ready, this::metricsText);
                 open.add(hs);
-                LOG.info("serving /healthz and /readyz on {}:{}", o.healthzIp, hs.port());
+                LOG.info("serving /healthz, /readyz and /metrics on {}:{}", o.healthzIp, hs.port());
             }
             KvStore store = openStore();
             open.add(store);
@@ -66,8 +67,9 @@ final class Weftd {
                     cfg.enableIPv4(), cfg.enableIPv6());
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
 
-            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir));
+            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpOffload);
             open.add(backend);
+            this.backend = backend;
             LeaseAttrs attrs = backend.prepare();
             PreviousSubnets prev = PreviousSubnets.read(Path.of(o.subnetFile));
             Lease lease = sm.acquireLease(attrs, prev.subnet(), prev.subnetV6());
@@ -109,6 +111,11 @@ final class Weftd {
                 // the JVM is already exiting through the hook
             }
         }
+    }
+
+    private String metricsText() {
+        Backend b = backend;
+        return b == null ? "" : b.metricsText();
     }
 
     private void validate() {

@@ -83,6 +83,10 @@ public final class WeftdOptions {
     @Option(names = {"-healthz-port", "--healthz-port"}, defaultValue = "${env:FLANNELD_HEALTHZ_PORT:-0}")
     int healthzPort;
 
+    @Option(names = {"-udp-offload", "--udp-offload"}, defaultValue = "${env:FLANNELD_UDP_OFFLOAD:-true}", arity = "0..1",
+            fallbackValue = "true", description = "udp backend: use TSO/GSO/GRO offloads where the kernel has them (Weft; false forces one packet per syscall)")
+    boolean udpOffload;
+
     @Option(names = {"-net-config-path", "--net-config-path"}, defaultValue = "${env:FLANNELD_NET_CONFIG_PATH:-}",
             description = "read the network config from this file instead of <prefix>/config in etcd")
     String netConfigPath;

@@ -199,6 +199,11 @@ public final class UdpBackend implements Backend {
     }
 
     @Override
+    public String metricsText() {
+        return metrics.prometheusText();
+    }
+
+    @Override
     public int mtu() {
         return UdpOptions.deviceMtu(ctx.extIface().mtu());
     }

@@ -49,8 +49,30 @@ public final class UdpMetrics {
     private static final int ICMP_UNREACHABLE = 8;
     private static final int UDP_RX_DROPPED = 9;
     private static final int DROPS = 10;
+    private static final int BATCHES = DROPS + Drop.values().length;
 
-    private final long[] c = new long[DROPS + Drop.values().length];
+    /** The four legs of the data path; batch counters are kept per leg. */
+    public enum Path {
+        /** read(2) from the TUN: one packet, or one TSO super-segment with offloads. */
+        TUN_RX,
+        /** send on the socket: one sendmmsg of several datagrams, or one UDP GSO batch. */
+        UDP_TX,
+        /** receive on the socket: one recvmmsg, or one UDP GRO batch. */
+        UDP_RX,
+        /** write(2) to the TUN: one packet, or one coalesced TCP super-segment. */
+        TUN_TX;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Upper bounds of the batch-size histogram buckets (packets per batch), then +Inf. */
+    static final int[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64};
+    private static final int PER_PATH = 2 + BATCH_BUCKETS.length + 1; // batches, packets, buckets.., +Inf
+
+    private final long[] c = new long[BATCHES + Path.values().length * PER_PATH];
+    private volatile String offloads = "";
 
     private void add(int i, long v) {
         LONGS.setOpaque(c, i, (long) LONGS.getOpaque(c, i) + v);
@@ -86,6 +108,38 @@ public final class UdpMetrics {
 
     void drop(Drop d) {
         add(DROPS + d.ordinal(), 1);
+    }
+
+    /** One syscall (or batch) on {@code p} moved {@code packets} wire packets. */
+    void batch(Path p, int packets) {
+        int base = BATCHES + p.ordinal() * PER_PATH;
+        add(base, 1);
+        add(base + 1, packets);
+        int b = 0;
+        while (b < BATCH_BUCKETS.length && packets > BATCH_BUCKETS[b]) {
+            b++;
+        }
+        add(base + 2 + b, 1);
+    }
+
+    /** Batches (syscalls) on a leg. */
+    public long batches(Path p) {
+        return get(BATCHES + p.ordinal() * PER_PATH);
+    }
+
+    /** Wire packets moved by those batches. */
+    public long batchPackets(Path p) {
+        return get(BATCHES + p.ordinal() * PER_PATH + 1);
+    }
+
+    /** Records which offloads the data path runs with, e.g. "vnet_hdr tso4 tso6 udp_gso udp_gro". */
+    void offloads(String names) {
+        offloads = names;
+    }
+
+    /** The offloads in use, space separated; empty when none. */
+    public String offloads() {
+        return offloads;
     }
 
     /** A received datagram was dropped (also counted by reason). */
@@ -162,6 +216,62 @@ public final class UdpMetrics {
             m.put(d, drops(d));
         }
         return m;
+    }
+
+    /**
+     * The counters in the Prometheus text format: weft_udp_packets_total and weft_udp_bytes_total
+     * by path, weft_udp_drops_total by reason, weft_udp_rx_dropped_total,
+     * weft_udp_icmp_unreachable_total, weft_udp_batches_total and the weft_udp_batch_size
+     * histogram by path, and weft_udp_offload{feature} = 1 for each offload in use.
+     */
+    public String prometheusText() {
+        StringBuilder b = new StringBuilder(4096);
+        long[][] pb = {
+            {tunRxPackets(), tunRxBytes()}, {udpTxPackets(), udpTxBytes()},
+            {udpRxPackets(), udpRxBytes()}, {tunTxPackets(), tunTxBytes()}};
+        b.append("# HELP weft_udp_packets_total IPv4 packets (as on the wire) per leg of the udp data path.\n")
+                .append("# TYPE weft_udp_packets_total counter\n");
+        for (Path p : Path.values()) {
+            b.append("weft_udp_packets_total{path=\"").append(p.label()).append("\"} ").append(pb[p.ordinal()][0]).append('\n');
+        }
+        b.append("# HELP weft_udp_bytes_total Bytes of those packets.\n# TYPE weft_udp_bytes_total counter\n");
+        for (Path p : Path.values()) {
+            b.append("weft_udp_bytes_total{path=\"").append(p.label()).append("\"} ").append(pb[p.ordinal()][1]).append('\n');
+        }
+        b.append("# HELP weft_udp_drops_total Packets dropped, by reason.\n# TYPE weft_udp_drops_total counter\n");
+        for (Drop d : Drop.values()) {
+            b.append("weft_udp_drops_total{reason=\"").append(d.name().toLowerCase(java.util.Locale.ROOT)).append("\"} ")
+                    .append(drops(d)).append('\n');
+        }
+        b.append("# HELP weft_udp_rx_dropped_total Received datagrams that were not written to the TUN.\n")
+                .append("# TYPE weft_udp_rx_dropped_total counter\nweft_udp_rx_dropped_total ").append(udpRxDropped()).append('\n');
+        b.append("# HELP weft_udp_icmp_unreachable_total ICMP net-unreachable replies written to the TUN.\n")
+                .append("# TYPE weft_udp_icmp_unreachable_total counter\nweft_udp_icmp_unreachable_total ")
+                .append(icmpUnreachableSent()).append('\n');
+        b.append("# HELP weft_udp_batches_total Syscalls (batches) per leg.\n# TYPE weft_udp_batches_total counter\n");
+        for (Path p : Path.values()) {
+            b.append("weft_udp_batches_total{path=\"").append(p.label()).append("\"} ").append(batches(p)).append('\n');
+        }
+        b.append("# HELP weft_udp_batch_size Wire packets per batch.\n# TYPE weft_udp_batch_size histogram\n");
+        for (Path p : Path.values()) {
+            int base = BATCHES + p.ordinal() * PER_PATH;
+            long cum = 0;
+            for (int i = 0; i <= BATCH_BUCKETS.length; i++) {
+                cum += get(base + 2 + i);
+                String le = i < BATCH_BUCKETS.length ? Integer.toString(BATCH_BUCKETS[i]) : "+Inf";
+                b.append("weft_udp_batch_size_bucket{path=\"").append(p.label()).append("\",le=\"").append(le).append("\"} ")
+                        .append(cum).append('\n');
+            }
+            b.append("weft_udp_batch_size_sum{path=\"").append(p.label()).append("\"} ").append(batchPackets(p)).append('\n');
+            b.append("weft_udp_batch_size_count{path=\"").append(p.label()).append("\"} ").append(batches(p)).append('\n');
+        }
+        b.append("# HELP weft_udp_offload Offloads the data path runs with (1 = in use).\n# TYPE weft_udp_offload gauge\n");
+        for (String f : offloads.split(" ")) {
+            if (!f.isEmpty()) {
+                b.append("weft_udp_offload{feature=\"").append(f).append("\"} 1\n");
+            }
+        }
+        return b.toString();
     }
 
     @Override
