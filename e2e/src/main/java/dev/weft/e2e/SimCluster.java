@@ -139,6 +139,21 @@ public final class SimCluster implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Takes a node out of the cluster: deletes its pods through the CNI, kills its weftd (its lease
+     * stays in etcd until it expires or is deleted) and removes its namespace from the underlay.
+     */
+    public void removeNode(Node n) {
+        for (Pod p : new ArrayList<>(pods)) {
+            if (p.node().equals(n)) {
+                removePod(p);
+            }
+        }
+        n.weftd().kill();
+        nodes.remove(n);
+        underlay.removeNode(n.name());
+    }
+
     public String endpointOnUnderlay() {
         return etcd.endpoint();
     }
