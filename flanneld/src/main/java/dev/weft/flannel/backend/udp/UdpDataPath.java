@@ -53,8 +53,14 @@ final class UdpDataPath implements AutoCloseable {
     /** TUN reads between socket flushes while draining: bounds the queued bytes and the latency. */
     private static final int FLUSH_EVERY = 16;
     private static final int SOCKET_BUFFER = 4 << 20;
+    /** With UDP_GRO one read returns up to 64 KB of equal-sized datagrams from one peer. */
     private static final int GRO_SLOT = 65_535;
+    /**
+     * One GRO read per syscall: Netty reads the UDP_GRO segment size only on its recvmsg path (with
+     * several slots it uses recvmmsg and would hand over a whole GRO batch as one oversized datagram).
+     */
     private static final int GRO_SLOTS = 1;
+    /** Without GRO: recvmmsg of up to this many datagrams per syscall. */
     private static final int MMSG_SLOTS = 32;
 
     private final FileDescriptor tunFd;
