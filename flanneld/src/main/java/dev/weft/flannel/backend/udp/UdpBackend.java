@@ -44,6 +44,8 @@ public final class UdpBackend implements Backend {
     private UdpDataPath dataPath;
     private Cidr ownSubnet;
     private boolean closed;
+    /** The TUN offloads in use ("vnet_hdr tso4 ..."), empty without IFF_VNET_HDR. */
+    private String tunOffloads = "";
 
     /** @throws BackendException for bad options or an IPv6-only network */
     public UdpBackend(BackendContext ctx) {
@@ -91,10 +93,12 @@ public final class UdpBackend implements Backend {
         }
         nl = ctx.openNetlink();
         try {
-            int flags = TunDevice.IFF_TUN | TunDevice.IFF_NO_PI;
+            boolean vnet = ctx.offloads() && (TunDevice.supportedFeatures() & TunDevice.IFF_VNET_HDR) != 0;
+            int flags = TunDevice.IFF_TUN | TunDevice.IFF_NO_PI | (vnet ? TunDevice.IFF_VNET_HDR : 0);
             tun = ctx.netns() == null ? TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags)
                     : ctx.netns().run(() -> TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags));
             tun.setNonBlocking(); // after TUNSETIFF, before epoll sees it
+            tunOffloads = vnet ? enableTunOffloads(tun) : "";
             Link l = nl.requireLink(tun.name());
             nl.setMtu(l.index(), mtu());
         } catch (RuntimeException e) {
@@ -103,7 +107,8 @@ public final class UdpBackend implements Backend {
         }
         // flannel: PublicIP only; no BackendType, no BackendData, PublicIPv6 null.
         attrs = new LeaseAttrs(ctx.extIface().extAddr(), null, "", null, null);
-        LOG.info("udp: TUN {} (MTU {}), port {}", tun.name(), mtu(), options.port());
+        LOG.info("udp: TUN {} (MTU {}), port {}, offloads: {}", tun.name(), mtu(), options.port(),
+                tunOffloads.isEmpty() ? "off" : tunOffloads);
         return attrs;
     }
 
@@ -141,10 +146,35 @@ public final class UdpBackend implements Backend {
                 throw new BackendException("udp: adding route " + network + " dev " + tun.name() + ": " + e, e);
             }
         }
-        UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics);
-        dp.start(ctx.netns(), ctx.extIface().ifaceAddr());
+        boolean vnet = (tun.flags() & TunDevice.IFF_VNET_HDR) != 0;
+        UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, ctx.offloads());
+        String socketOffloads = dp.start(ctx.netns(), ctx.extIface().ifaceAddr());
+        metrics.offloads((tunOffloads + " " + socketOffloads).trim());
+        LOG.info("udp: data path up, offloads: {}", metrics.offloads().isEmpty() ? "none" : metrics.offloads());
         dataPath = dp;
         publishRoutes();
+    }
+
+    /**
+     * Lets the kernel hand over TCP/UDP super-segments with partial checksums (the segmenter
+     * finishes them): CSUM|TSO4|TSO6 plus USO4|USO6 where the kernel has them (6.2+). Returns the
+     * names of what is on; "vnet_hdr" alone when the kernel takes none of it.
+     */
+    private static String enableTunOffloads(TunDevice tun) {
+        int base = TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6;
+        try {
+            tun.setOffload(base | TunDevice.TUN_F_USO4 | TunDevice.TUN_F_USO6);
+            return "vnet_hdr csum tso4 tso6 uso4 uso6";
+        } catch (ErrnoException e) {
+            LOG.debug("udp: TUN without USO: {}", e.toString());
+        }
+        try {
+            tun.setOffload(base);
+            return "vnet_hdr csum tso4 tso6";
+        } catch (ErrnoException e) {
+            LOG.info("udp: TUN offloads not available ({}); packets come one by one", e.toString());
+            return "vnet_hdr";
+        }
     }
 
     /** flannel's EnsureV4AddressOnLink: the wanted /32, and no other address of the Network. */

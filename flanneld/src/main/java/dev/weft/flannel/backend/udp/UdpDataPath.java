@@ -6,6 +6,7 @@ import dev.weft.netns.NetNs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -16,6 +17,7 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
@@ -24,6 +26,8 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,21 +37,39 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The forwarding loop: one Netty epoll event loop drives both the UDP socket (an
- * {@link EpollDatagramChannel}) and the TUN fd (an {@link EpollIoHandle} registered through
- * {@link IoEventLoop#register}, edge-triggered, drained until EAGAIN). All packet work runs on that
- * one thread; buffers come from a pooled direct allocator.
+ * {@link EpollDatagramChannel}, recvmmsg, UDP_GRO when offloads are on) and the TUN fd (an
+ * {@link EpollIoHandle} registered through {@link IoEventLoop#register}, edge-triggered, drained
+ * until EAGAIN). All packet work runs on that one thread.
+ *
+ * <p>TUN → UDP: each read (a packet, or with IFF_VNET_HDR a TSO/USO super-segment of up to 64 KB)
+ * goes through the {@link Segmenter} into {@link GsoBatch}es: one UDP GSO send per batch, one
+ * packet per wire datagram. UDP → TUN: each datagram is checked and its TTL decremented in place,
+ * then written to the TUN, or gathered by the {@link TcpCoalescer} into a super-segment when it
+ * continues a TCP run. The TUN read buffer, the iovecs and the coalescer's header are allocated
+ * once; batches come from the pooled direct allocator.
  */
 final class UdpDataPath implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UdpDataPath.class);
-    /** Datagrams queued in the channel before a flush while draining the TUN. */
-    private static final int FLUSH_EVERY = 64;
+    /** TUN reads between socket flushes while draining: bounds the queued bytes and the latency. */
+    private static final int FLUSH_EVERY = 16;
     private static final int SOCKET_BUFFER = 4 << 20;
+    /** With UDP_GRO one read returns up to 64 KB of equal-sized datagrams from one peer. */
+    private static final int GRO_SLOT = 65_535;
+    /**
+     * One GRO read per syscall: Netty reads the UDP_GRO segment size only on its recvmsg path (with
+     * several slots it uses recvmmsg and would hand over a whole GRO batch as one oversized datagram).
+     */
+    private static final int GRO_SLOTS = 1;
+    /** Without GRO: recvmmsg of up to this many datagrams per syscall. */
+    private static final int MMSG_SLOTS = 32;
 
     private final FileDescriptor tunFd;
     private final int mtu;
     private final int tunAddr;
     private final int port;
     private final UdpMetrics metrics;
+    private final boolean vnetHdr;
+    private final boolean socketOffloads;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private volatile RouteTable routes = RouteTable.EMPTY;
 
@@ -55,41 +77,70 @@ final class UdpDataPath implements AutoCloseable {
     private IoEventLoop loop;
     private EpollDatagramChannel channel;
     private IoRegistration tunRegistration;
+    private ByteBuf tunBuf;
+    private GsoBatch batch;
+    private Segmenter segmenter;
+    private TunWriter tunWriter;
+    private TcpCoalescer coalescer;
+    private int rxBurst;
 
     /**
-     * @param tunFdInt the TUN fd (already O_NONBLOCK, after TUNSETIFF); not closed here
-     * @param mtu      the TUN MTU: the largest packet either way
-     * @param tunAddr  the TUN's address, source of ICMP errors
-     * @param port     the port peers listen on
+     * @param tunFdInt       the TUN fd (already O_NONBLOCK, after TUNSETIFF); not closed here
+     * @param mtu            the TUN MTU: the largest packet either way on the wire
+     * @param tunAddr        the TUN's address, source of ICMP errors
+     * @param port           the port peers listen on
+     * @param vnetHdr        whether the TUN was opened with IFF_VNET_HDR (its offloads are set)
+     * @param socketOffloads whether to use UDP GSO and GRO on the socket where the kernel has them
      */
-    UdpDataPath(int tunFdInt, int mtu, IpAddress tunAddr, int port, UdpMetrics metrics) {
+    UdpDataPath(int tunFdInt, int mtu, IpAddress tunAddr, int port, UdpMetrics metrics, boolean vnetHdr,
+                boolean socketOffloads) {
         this.tunFd = new FileDescriptor(tunFdInt);
         this.mtu = mtu;
         this.tunAddr = tunAddr.toV4Int();
         this.port = port;
         this.metrics = metrics;
+        this.vnetHdr = vnetHdr;
+        this.socketOffloads = socketOffloads;
     }
 
-    /** Opens the socket (in {@code ns}, or here when null), binds it to {@code bind}:port and starts the loop. */
-    void start(NetNs ns, IpAddress bind) {
+    /**
+     * Opens the socket (in {@code ns}, or here when null), binds it to {@code bind}:port and starts
+     * the loop. Returns the socket offloads in use ("udp_gso", "udp_gro", "tcp_coalesce").
+     */
+    String start(NetNs ns, IpAddress bind) {
         Epoll.ensureAvailability();
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("weft-udp", true),
                 EpollIoHandler.newFactory());
         try {
             loop = (IoEventLoop) group.next();
             channel = ns == null ? newChannel() : ns.run(UdpDataPath::newChannel);
-            channel.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(mtu + 1));
+            boolean gso = socketOffloads && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+            boolean gro = socketOffloads && enableGro(channel);
+            int slot = gro ? GRO_SLOT : mtu + 1; // one byte more than allowed: oversize shows
+            int slots = gro ? GRO_SLOTS : MMSG_SLOTS;
+            channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
+            FixedRecvByteBufAllocator recv = new FixedRecvByteBufAllocator(slot * slots);
+            channel.config().setRecvByteBufAllocator(recv);
+            channel.config().setMaxMessagesPerRead(1024); // counts datagrams: a GRO read holds dozens
             channel.config().setAllocator(alloc);
             channel.config().setOption(ChannelOption.SO_RCVBUF, SOCKET_BUFFER);
             channel.config().setOption(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
-            // Room for a full drain batch between flushes; beyond it the socket itself is full.
-            channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1 << 20, 2 << 20));
+            // Room for a full drain between flushes; beyond it the socket itself is full.
+            channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(2 << 20, 4 << 20));
             channel.pipeline().addLast(new Inbound());
+
+            tunBuf = alloc.directBuffer(vnetHdr ? VnetHdr.SIZE + 65_535 : mtu + 1);
+            batch = new GsoBatch(alloc, gso);
+            segmenter = new Segmenter(batch, this::emit, mtu);
+            tunWriter = new TunWriter(tunFd, vnetHdr, alloc);
+            coalescer = vnetHdr ? new TcpCoalescer(tunWriter, metrics, alloc) : null;
+
             loop.register(channel).syncUninterruptibly();
             channel.bind(new InetSocketAddress(bind.toInetAddress(), port)).syncUninterruptibly();
             tunRegistration = loop.register(new TunHandle()).syncUninterruptibly().getNow();
             loop.submit(() -> tunRegistration.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET)))
                     .syncUninterruptibly();
+            return (gso ? "udp_gso " : "") + (gro ? "udp_gro " : "") + (coalescer != null ? "tcp_coalesce" : "");
         } catch (RuntimeException e) {
             close();
             throw new BackendException("udp: cannot start the data path on " + bind + ":" + port + ": " + e, e);
@@ -98,6 +149,15 @@ final class UdpDataPath implements AutoCloseable {
 
     private static EpollDatagramChannel newChannel() {
         return new EpollDatagramChannel(SocketProtocolFamily.INET);
+    }
+
+    private static boolean enableGro(EpollDatagramChannel ch) {
+        try {
+            return ch.config().setOption(EpollChannelOption.UDP_GRO, true) && ch.config().isUdpGro();
+        } catch (ChannelException e) {
+            LOG.info("udp: UDP_GRO not available: {}", e.toString());
+            return false;
+        }
     }
 
     /** Swaps in a new lease table; packets read after this see it. */
@@ -133,104 +193,88 @@ final class UdpDataPath implements AutoCloseable {
     }
 
     private void drainTun() {
-        int queued = 0;
+        int reads = 0;
         for (;;) {
-            ByteBuf buf = alloc.directBuffer(mtu, mtu);
             int n;
             try {
-                n = readTun(buf);
+                n = tunFd.readAddress(tunBuf.memoryAddress(), 0, tunBuf.capacity());
             } catch (IOException | RuntimeException e) {
-                buf.release();
                 metrics.drop(UdpMetrics.Drop.TUN_READ_ERROR);
                 LOG.debug("udp: TUN read failed: {}", e.toString());
                 break;
             }
             if (n <= 0) {
-                buf.release();
                 break;
             }
-            buf.writerIndex(n);
-            metrics.tunRx(n);
-            if (fromTun(buf)) {
-                if (++queued >= FLUSH_EVERY) {
-                    channel.flush();
-                    queued = 0;
-                }
+            fromTun(n);
+            if (++reads % FLUSH_EVERY == 0) {
+                segmenter.flush();
+                channel.flush();
             }
         }
-        if (queued > 0) {
-            channel.flush();
-        }
+        segmenter.flush();
+        channel.flush();
     }
 
-    private int readTun(ByteBuf buf) throws IOException {
-        if (buf.hasMemoryAddress()) {
-            return tunFd.readAddress(buf.memoryAddress(), 0, buf.capacity());
+    /** Handles one read of {@code n} bytes from the TUN (with its virtio_net_hdr when on). */
+    private void fromTun(int n) {
+        int off = vnetHdr ? VnetHdr.SIZE : 0;
+        int len = n - off;
+        if (len < 0) {
+            metrics.drop(UdpMetrics.Drop.TOO_SHORT);
+            return;
         }
-        java.nio.ByteBuffer nio = buf.internalNioBuffer(0, buf.capacity());
-        return tunFd.read(nio, nio.position(), nio.limit());
-    }
-
-    /** Handles one packet from the TUN; true when it was queued on the channel (which now owns it). */
-    private boolean fromTun(ByteBuf buf) {
-        int len = buf.readableBytes();
-        UdpMetrics.Drop bad = Ipv4Packets.validate(buf, 0, len);
+        UdpMetrics.Drop bad = Ipv4Packets.validate(tunBuf, off, len);
+        if (bad == null) {
+            bad = route(off, len);
+        }
         if (bad != null) {
+            metrics.tunRx(len);
             metrics.drop(bad);
-            buf.release();
-            return false;
+            return;
         }
-        InetSocketAddress peer = routes.lookup(Ipv4Packets.destination(buf, 0));
+        int segments = segmenter.segments();
+        metrics.tunRx(segments, len);
+        metrics.batch(UdpMetrics.Path.TUN_RX, segments);
+    }
+
+    /** Looks up the peer, decrements the TTL and hands the packet to the segmenter; null when sent. */
+    private UdpMetrics.Drop route(int off, int len) {
+        InetSocketAddress peer = routes.lookup(Ipv4Packets.destination(tunBuf, off));
         if (peer == null) {
-            metrics.drop(UdpMetrics.Drop.NO_ROUTE);
-            if (Ipv4Packets.wantsUnreachable(buf, 0)) {
-                sendUnreachable(buf, len);
+            if (Ipv4Packets.wantsUnreachable(tunBuf, off)) {
+                sendUnreachable(tunBuf, off, len);
             }
-            buf.release();
-            return false;
+            return UdpMetrics.Drop.NO_ROUTE;
         }
-        if (!Ipv4Packets.decrementTtl(buf, 0)) {
-            metrics.drop(UdpMetrics.Drop.TTL_EXPIRED);
-            buf.release();
-            return false;
+        if (!Ipv4Packets.decrementTtl(tunBuf, off)) {
+            return UdpMetrics.Drop.TTL_EXPIRED;
         }
         if (!channel.isWritable()) {
-            metrics.drop(UdpMetrics.Drop.SEND_BACKPRESSURE);
-            buf.release();
-            return false;
+            return UdpMetrics.Drop.SEND_BACKPRESSURE;
         }
-        metrics.udpTx(len);
-        channel.write(new DatagramPacket(buf, peer), channel.voidPromise());
-        return true;
+        return segmenter.forward(tunBuf, vnetHdr ? 0 : -1, off, Ipv4Packets.totalLength(tunBuf, off), peer);
     }
 
-    private void sendUnreachable(ByteBuf offender, int len) {
-        ByteBuf out = alloc.directBuffer(Ipv4Packets.unreachableLength(offender, 0, len));
+    /** Writes a finished batch to the channel (flushed by the drain loop). */
+    private void emit(DatagramPacket p) {
+        int bytes = p.content().readableBytes();
+        int packets = p instanceof SegmentedDatagramPacket s ? (bytes + s.segmentSize() - 1) / s.segmentSize() : 1;
+        metrics.udpTx(packets, bytes);
+        metrics.batch(UdpMetrics.Path.UDP_TX, packets);
+        channel.write(p, channel.voidPromise());
+    }
+
+    private void sendUnreachable(ByteBuf offender, int off, int len) {
+        ByteBuf out = alloc.directBuffer(Ipv4Packets.unreachableLength(offender, off, len));
         try {
-            Ipv4Packets.writeNetUnreachable(out, tunAddr, offender, 0, len);
-            writeTun(out, out.readerIndex(), out.readableBytes());
+            Ipv4Packets.writeNetUnreachable(out, tunAddr, offender, off, len);
+            tunWriter.write(out, out.readerIndex(), out.readableBytes());
             metrics.icmpUnreachable();
         } catch (IOException e) {
             metrics.drop(UdpMetrics.Drop.TUN_WRITE_ERROR);
         } finally {
             out.release();
-        }
-    }
-
-    private void writeTun(ByteBuf b, int off, int len) throws IOException {
-        if (b.hasMemoryAddress()) {
-            tunFd.writeAddress(b.memoryAddress(), off, off + len);
-        } else if (b.isDirect()) {
-            java.nio.ByteBuffer nio = b.internalNioBuffer(off, len);
-            tunFd.write(nio, nio.position(), nio.limit());
-        } else {
-            ByteBuf d = alloc.directBuffer(len);
-            try {
-                d.writeBytes(b, off, len);
-                writeTun(d, 0, len);
-            } finally {
-                d.release();
-            }
         }
     }
 
@@ -240,11 +284,12 @@ final class UdpDataPath implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (!(msg instanceof DatagramPacket)) {
-                io.netty.util.ReferenceCountUtil.release(msg);
+                ReferenceCountUtil.release(msg);
                 return;
             }
             DatagramPacket p = (DatagramPacket) msg;
             try {
+                rxBurst++;
                 fromUdp(p.content());
             } catch (RuntimeException e) {
                 LOG.debug("udp: datagram handling failed: {}", e.toString());
@@ -254,8 +299,26 @@ final class UdpDataPath implements AutoCloseable {
         }
 
         @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            // the end of a read burst ends every run being coalesced: no packet waits for the next
+            if (coalescer != null) {
+                coalescer.flush();
+            }
+            if (rxBurst > 0) {
+                metrics.batch(UdpMetrics.Path.UDP_RX, rxBurst);
+                rxBurst = 0;
+            }
+        }
+
+        @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // e.g. ICMP port unreachable surfacing as ECONNREFUSED: never fatal for the loop
+            if (batch.gso() && String.valueOf(cause.getMessage()).contains("Input/output error")) {
+                // the egress device cannot checksum a segmented send: plain datagrams from now on
+                LOG.warn("udp: the kernel refused a UDP GSO send ({}); sending one datagram per syscall", cause.toString());
+                batch.disableGso();
+            }
+            metrics.drop(UdpMetrics.Drop.SEND_ERROR);
             LOG.debug("udp: socket error: {}", cause.toString());
         }
     }
@@ -278,9 +341,16 @@ final class UdpDataPath implements AutoCloseable {
             return;
         }
         int total = Ipv4Packets.totalLength(b, off);
+        if (coalescer != null) {
+            if (coalescer.offer(b, off, total)) {
+                return;
+            }
+            coalescer.flush(); // keep the order: what was gathered goes first
+        }
         try {
-            writeTun(b, off, total);
+            tunWriter.write(b, off, total);
             metrics.tunTx(total);
+            metrics.batch(UdpMetrics.Path.TUN_TX, 1);
         } catch (IOException e) {
             metrics.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);
             LOG.debug("udp: TUN write failed: {}", e.toString());
@@ -304,6 +374,23 @@ final class UdpDataPath implements AutoCloseable {
         } finally {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             group = null;
+            releaseBuffers();
+        }
+    }
+
+    private void releaseBuffers() {
+        if (batch != null) {
+            batch.discard();
+        }
+        if (coalescer != null) {
+            coalescer.close();
+        }
+        if (tunWriter != null) {
+            tunWriter.close();
+        }
+        if (tunBuf != null) {
+            tunBuf.release();
+            tunBuf = null;
         }
     }
 }

@@ -35,7 +35,11 @@ public final class UdpMetrics {
         /** write(2) to the TUN failed. */
         TUN_WRITE_ERROR,
         /** read(2) from the TUN failed. */
-        TUN_READ_ERROR
+        TUN_READ_ERROR,
+        /** A super-segment from the TUN whose GSO header does not match the packet. */
+        BAD_GSO,
+        /** A super-segment of a kind the udp backend does not carry (IPv6, UFO). */
+        UNSUPPORTED_GSO
     }
 
     private static final int TUN_RX_PACKETS = 0;
@@ -85,6 +89,21 @@ public final class UdpMetrics {
     void tunRx(int bytes) {
         add(TUN_RX_PACKETS, 1);
         add(TUN_RX_BYTES, bytes);
+    }
+
+    void tunRx(int packets, long bytes) {
+        add(TUN_RX_PACKETS, packets);
+        add(TUN_RX_BYTES, bytes);
+    }
+
+    void udpTx(int packets, long bytes) {
+        add(UDP_TX_PACKETS, packets);
+        add(UDP_TX_BYTES, bytes);
+    }
+
+    void tunTx(int packets, long bytes) {
+        add(TUN_TX_PACKETS, packets);
+        add(TUN_TX_BYTES, bytes);
     }
 
     void udpTx(int bytes) {
