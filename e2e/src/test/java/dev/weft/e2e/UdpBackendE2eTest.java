@@ -625,8 +625,8 @@ class UdpBackendE2eTest {
 
     /**
      * The same seeded 64 MB give the same SHA-256 with offloads at their default (on) and with
-     * -udp-offload=false, and equal a local digest of the stream; with offloads off /metrics
-     * names none in use.
+     * -udp-offload=false, and equal a local digest of the stream; /metrics names offloads in use
+     * in the default mode and none with them off.
      */
     @Test
     void offloadsOnAndOffCarryTheSameBytes() {
@@ -636,6 +636,11 @@ class UdpBackendE2eTest {
         PodTraffic.Transfer on = PodTraffic.tcp(a, b, 5206, bytes, seed, Duration.ofMinutes(2));
         assertTransferIntact(on, "offloads on");
         assertEquals(expected, on.receivedSha256(), "offloads on: received bytes differ from the seeded stream");
+        for (SimCluster.Node n : List.of(n1, n2)) {
+            List<String> inUse = WeftMetrics.scrape(n, METRICS_PORT).keysStartingWith("weft_udp_offload");
+            assertFalse(inUse.isEmpty(), "no offloads reported in use by default on " + n.name());
+            System.out.println("UdpBackendE2eTest offloads on " + n.name() + ": " + inUse);
+        }
         List<String> offArgs = new ArrayList<>(METRICS);
         offArgs.add("-udp-offload=false");
         try (SimCluster off = SimCluster.start(SimCluster.Options.of(2, UDP).withExtraArgs(offArgs))) {
