@@ -314,6 +314,8 @@ public final class BridgePlugin implements CniPlugin {
             }
         }
         List<Attachment> valid = validAttachments(r.config());
+        // macspoofchk chains are not collected: their names (cni-br-iface-<cid>-<ifname>) do not
+        // say which network made them, so this network's GC could delete another network's.
         try {
             var res = Masquerade.forBackend(cfg.ipMasqBackend()).gc(r.networkName(), valid);
             if (!res.ok()) {

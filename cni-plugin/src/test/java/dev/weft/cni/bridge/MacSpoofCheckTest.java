@@ -16,9 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code macspoofchk}: the same nftables objects as the reference bridge plugin (so either one's
@@ -27,19 +26,9 @@ import org.junit.jupiter.api.Test;
  */
 @KernelTest
 class MacSpoofCheckTest {
-    private Path dataDir;
-
-    @BeforeEach
-    void setUp() throws IOException {
-        dataDir = Files.createTempDirectory("wt-ipam");
-    }
-
-    @AfterEach
-    void tearDown() throws IOException {
-        try (var s = Files.walk(dataDir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    /** host-local's dataDir; JUnit removes it after each test. */
+    @TempDir
+    Path dataDir;
 
     private String conf(String bridgeType, String ipamType, Path dir, boolean spoofCheck) {
         return "{\"cniVersion\":\"1.0.0\",\"name\":\"wtmsc\",\"type\":\"" + bridgeType + "\",\"bridge\":\"wt-msc0\",\"isGateway\":true,"

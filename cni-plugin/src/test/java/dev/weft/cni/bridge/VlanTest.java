@@ -18,9 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code vlan}, {@code vlanTrunk}, {@code preserveDefaultVlan} and {@code vlan} with
@@ -31,19 +30,9 @@ import org.junit.jupiter.api.Test;
  */
 @KernelTest
 class VlanTest {
-    private Path dataDir;
-
-    @BeforeEach
-    void setUp() throws IOException {
-        dataDir = Files.createTempDirectory("wt-ipam");
-    }
-
-    @AfterEach
-    void tearDown() throws IOException {
-        try (var s = Files.walk(dataDir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    /** host-local's dataDir; JUnit removes it after each test. */
+    @TempDir
+    Path dataDir;
 
     private static String conf(String bridgeType, String ipamType, Path dir, String extra) {
         return "{\"cniVersion\":\"1.0.0\",\"name\":\"wtvlan\",\"type\":\"" + bridgeType + "\",\"bridge\":\"wt-vl0\"," + extra
