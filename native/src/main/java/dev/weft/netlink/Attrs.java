@@ -49,6 +49,11 @@ final class Attrs {
         return has(type) ? length[type] : -1;
     }
 
+    /** Where the payload of {@code type} starts in the buffer, or -1; for walks over repeated attributes. */
+    int offset(int type) {
+        return has(type) ? offset[type] : -1;
+    }
+
     Attrs nested(int type) {
         return has(type) ? parse(buf, offset[type], offset[type] + length[type]) : null;
     }

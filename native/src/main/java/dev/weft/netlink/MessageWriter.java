@@ -135,10 +135,22 @@ final class MessageWriter {
 
     /** Opens a nested attribute; pass the returned mark to {@link #nestEnd(int)}. */
     int nestStart(int type) {
+        return nestStart(type, Rt.NLA_F_NESTED);
+    }
+
+    /**
+     * A nest without NLA_F_NESTED, for the old attributes (IFLA_AF_SPEC) the kernel walks by hand;
+     * iproute2 and the reference's netlink library send them that way.
+     */
+    int legacyNestStart(int type) {
+        return nestStart(type, 0);
+    }
+
+    private int nestStart(int type, int flag) {
         align();
         ensure(4);
         int mark = buf.position();
-        buf.putShort((short) 0).putShort((short) (type | Rt.NLA_F_NESTED));
+        buf.putShort((short) 0).putShort((short) (type | flag));
         return mark;
     }
 

@@ -72,8 +72,15 @@ public final class Rt {
     static final int IFLA_BR_VLAN_FILTERING = 7;
     static final int IFLA_AF_SPEC = 26;
     static final int IFLA_BRIDGE_VLAN_INFO = 2;
+    static final int IFLA_BRIDGE_FLAGS = 0;
+    static final int BRIDGE_FLAGS_MASTER = 1;
+    static final int BRIDGE_FLAGS_SELF = 2;
     public static final int BRIDGE_VLAN_INFO_PVID = 0x2;
     public static final int BRIDGE_VLAN_INFO_UNTAGGED = 0x4;
+    static final int BRIDGE_VLAN_INFO_RANGE_BEGIN = 0x8;
+    static final int BRIDGE_VLAN_INFO_RANGE_END = 0x10;
+    static final int IFLA_EXT_MASK = 29;
+    static final int RTEXT_FILTER_BRVLAN = 0x2;
 
     static final int IFLA_VXLAN_ID = 1;
     static final int IFLA_VXLAN_LINK = 3;

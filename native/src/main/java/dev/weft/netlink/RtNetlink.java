@@ -154,26 +154,88 @@ public final class RtNetlink implements AutoCloseable {
 
     /**
      * Adds a VLAN to a bridge port (or, with {@code self}, to the bridge device itself), as
-     * {@code bridge vlan add dev X vid N [pvid] [untagged] [self]} does.
+     * {@code bridge vlan add dev X vid N [pvid] [untagged] master|self} does.
      */
     public synchronized void addBridgeVlan(int index, int vid, boolean pvid, boolean untagged, boolean self) {
         int flags = (pvid ? Rt.BRIDGE_VLAN_INFO_PVID : 0) | (untagged ? Rt.BRIDGE_VLAN_INFO_UNTAGGED : 0);
-        channel.call(Rt.RTM_SETLINK, 0, "add vlan " + vid + " on link #" + index, w -> writeVlan(w, index, vid, flags, self), null);
+        channel.call(Rt.RTM_SETLINK, 0, "add vlan " + vid + " on link #" + index,
+                w -> writeVlans(w, index, vid, vid, flags, self), null);
+    }
+
+    /**
+     * Adds the VLANs {@code from..to} (tagged, or untagged on egress) in one request, as
+     * {@code bridge vlan add dev X vid A-B [untagged]} does: the kernel takes a range as a
+     * RANGE_BEGIN/RANGE_END pair, so a trunk of 4094 VLANs is one message, not 4094.
+     */
+    public synchronized void addBridgeVlanRange(int index, int from, int to, boolean untagged, boolean self) {
+        int flags = untagged ? Rt.BRIDGE_VLAN_INFO_UNTAGGED : 0;
+        channel.call(Rt.RTM_SETLINK, 0, "add vlans " + from + "-" + to + " on link #" + index,
+                w -> writeVlans(w, index, from, to, flags, self), null);
     }
 
     /** Removes a VLAN from a bridge port ({@code bridge vlan del}). */
     public synchronized void deleteBridgeVlan(int index, int vid, boolean self) {
-        channel.call(Rt.RTM_DELLINK, 0, "delete vlan " + vid + " on link #" + index, w -> writeVlan(w, index, vid, 0, self), null);
+        channel.call(Rt.RTM_DELLINK, 0, "delete vlan " + vid + " on link #" + index,
+                w -> writeVlans(w, index, vid, vid, 0, self), null);
     }
 
-    private static void writeVlan(MessageWriter w, int index, int vid, int flags, boolean self) {
+    /**
+     * The VLANs of one bridge port ({@code bridge vlan show dev X}), one entry per VID; empty when
+     * the port has none or the kernel was built without VLAN filtering.
+     */
+    public synchronized List<BridgeVlan> bridgeVlans(int index) {
+        return channel.dump(Rt.RTM_GETLINK, "list vlans of link #" + index,
+                w -> w.ifinfomsg(AF_BRIDGE, 0, 0, 0).attrU32(Rt.IFLA_EXT_MASK, Rt.RTEXT_FILTER_BRVLAN),
+                (b, type, from, to) -> type == Rt.RTM_NEWLINK && b.getInt(from + 4) == index ? parseVlans(b, from, to) : null)
+                .stream().flatMap(List::stream).toList();
+    }
+
+    /** The body of a bridge VLAN request; one VID when {@code from == to}, else a range. */
+    static void writeVlans(MessageWriter w, int index, int from, int to, int flags, boolean self) {
         w.ifinfomsg(AF_BRIDGE, index, 0, 0);
-        int spec = w.nestStart(Rt.IFLA_AF_SPEC);
-        if (self) {
-            w.attrU16(0 /* IFLA_BRIDGE_FLAGS */, 1 /* BRIDGE_FLAGS_SELF */);
+        int spec = w.legacyNestStart(Rt.IFLA_AF_SPEC);
+        // The reference (vishvananda/netlink) and iproute2 both say "master" explicitly.
+        w.attrU16(Rt.IFLA_BRIDGE_FLAGS, self ? Rt.BRIDGE_FLAGS_SELF : Rt.BRIDGE_FLAGS_MASTER);
+        if (from == to) {
+            w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, vlanInfo(from, flags));
+        } else {
+            w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, vlanInfo(from, flags | Rt.BRIDGE_VLAN_INFO_RANGE_BEGIN));
+            w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, vlanInfo(to, flags | Rt.BRIDGE_VLAN_INFO_RANGE_END));
         }
-        w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, (vid << 16) | flags);
         w.nestEnd(spec);
+    }
+
+    /** struct bridge_vlan_info {u16 flags; u16 vid;} read as one native-order (little-endian) u32. */
+    private static int vlanInfo(int vid, int flags) {
+        if (vid < 1 || vid > 4094) {
+            throw new IllegalArgumentException("VLAN ID out of range 1..4094: " + vid);
+        }
+        return (vid << 16) | flags;
+    }
+
+    /** The IFLA_BRIDGE_VLAN_INFO attributes (repeated, so walked by hand) of one port message. */
+    private static List<BridgeVlan> parseVlans(ByteBuffer b, int from, int to) {
+        Attrs a = Attrs.parse(b, from + 16, to);
+        int p = a.offset(Rt.IFLA_AF_SPEC);
+        List<BridgeVlan> out = new ArrayList<>();
+        if (p < 0) {
+            return out;
+        }
+        int end = p + a.length(Rt.IFLA_AF_SPEC);
+        while (p + 4 <= end) {
+            int len = Short.toUnsignedInt(b.getShort(p));
+            int type = Short.toUnsignedInt(b.getShort(p + 2)) & Rt.NLA_TYPE_MASK;
+            if (len < 4 || p + len > end) {
+                break;
+            }
+            if (type == Rt.IFLA_BRIDGE_VLAN_INFO && len >= 8) {
+                int flags = Short.toUnsignedInt(b.getShort(p + 4));
+                int vid = Short.toUnsignedInt(b.getShort(p + 6));
+                out.add(new BridgeVlan(vid, (flags & Rt.BRIDGE_VLAN_INFO_PVID) != 0, (flags & Rt.BRIDGE_VLAN_INFO_UNTAGGED) != 0));
+            }
+            p += (len + 3) & ~3;
+        }
+        return out;
     }
 
     private void setFlags(int index, int flags, int change, String what) {

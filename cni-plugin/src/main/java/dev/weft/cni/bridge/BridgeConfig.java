@@ -12,12 +12,17 @@ import java.util.List;
 /**
  * weft-bridge's configuration, with the reference bridge plugin's keys, defaults and validation.
  *
+ * @param vlanFiltering whether the bridge is made VLAN-aware: {@code vlan} set or a {@code vlanTrunk}
+ *                      key present (even an empty list), as in the reference
+ * @param preserveDefaultVlan keep the bridge's default PVID on the pod's port (the reference's default:
+ *                      true); false removes every VLAN the port got on enslaving before ours are added
  * @param ipamType the IPAM plugin type, or null for an L2-only network
  * @param mac      the requested container MAC (runtimeConfig.mac, then args.cni.mac, then CNI_ARGS MAC)
  */
 public record BridgeConfig(String bridge, boolean isGateway, boolean isDefaultGateway, boolean forceAddress,
                            boolean ipMasq, String ipMasqBackend, int mtu, boolean hairpinMode, boolean promiscMode,
-                           int vlan, boolean preserveDefaultVlan, boolean macspoofchk, String ipamType, Result.Dns dns,
+                           int vlan, VlanTrunk vlanTrunk, boolean vlanFiltering, boolean preserveDefaultVlan,
+                           boolean macspoofchk, String ipamType, Result.Dns dns,
                            MacAddress mac) {
 
     static BridgeConfig parse(Request r) {
@@ -41,9 +46,12 @@ public record BridgeConfig(String bridge, boolean isGateway, boolean isDefaultGa
         if (mtu < 0 || mtu > 65535) {
             throw new CniError(CniError.INVALID_CONFIG, "invalid mtu " + mtu);
         }
-        if (c.has("vlanTrunk")) {
-            throw new CniError(CniError.UNSUPPORTED_FIELD, "unsupported field: vlanTrunk", "weft-bridge does not implement VLAN trunks");
+        VlanTrunk trunk = VlanTrunk.parse(c.get("vlanTrunk"));
+        // An access port (untagged) or a trunk port (tagged), not both: the reference's rule.
+        if (vlan > 0 && !trunk.isEmpty()) {
+            throw new CniError(CniError.INVALID_CONFIG, "cannot set vlan and vlanTrunk at the same time");
         }
+        boolean vlanFiltering = vlan != 0 || c.hasNonNull("vlanTrunk");
         if (Json.bool(c, "disableContainerInterface", false)) {
             throw new CniError(CniError.UNSUPPORTED_FIELD, "unsupported field: disableContainerInterface");
         }
@@ -54,7 +62,7 @@ public record BridgeConfig(String bridge, boolean isGateway, boolean isDefaultGa
         JsonNode ipam = c.path("ipam");
         String ipamType = ipam.isObject() ? Json.text(ipam, "type") : null;
         return new BridgeConfig(bridge, gw, defGw, Json.bool(c, "forceAddress", false), Json.bool(c, "ipMasq", false),
-                backend, mtu, hairpin, promisc, vlan, Json.bool(c, "preserveDefaultVlan", false),
+                backend, mtu, hairpin, promisc, vlan, trunk, vlanFiltering, Json.bool(c, "preserveDefaultVlan", true),
                 Json.bool(c, "macspoofchk", false), ipamType == null || ipamType.isEmpty() ? null : ipamType,
                 parseDns(c.path("dns")), requestedMac(r));
     }

@@ -19,10 +19,12 @@ final class BridgeDevice {
     /** Creates the bridge if missing (a concurrent ADD may win the race: EEXIST is fine), brings it up. */
     static Link ensure(RtNetlink host, BridgeConfig cfg) {
         try {
-            host.create(new LinkSpec.Bridge(cfg.bridge()).withMtu(cfg.mtu()).withVlanFiltering(cfg.vlan() != 0));
+            host.create(new LinkSpec.Bridge(cfg.bridge()).withMtu(cfg.mtu()).withVlanFiltering(cfg.vlanFiltering()));
         } catch (NetlinkException e) {
             if (e.errno() != Errno.EEXIST) {
-                throw e;
+                // e.g. EOPNOTSUPP for vlan_filtering on a kernel without CONFIG_BRIDGE_VLAN_FILTERING
+                throw new CniError(CniError.KERNEL_FAILURE, "failed to create bridge \"" + cfg.bridge() + "\": "
+                        + e.getMessage(), e.errno().name());
             }
         }
         Link br = host.requireLink(cfg.bridge());
@@ -40,7 +42,7 @@ final class BridgeDevice {
     }
 
     /**
-     * Puts the gateway address on the bridge. An identical address is fine; a different IPv4
+     * Puts the gateway address on the bridge (or on a VLAN's gateway interface, {@link VlanGateway}). An identical address is fine; a different IPv4
      * address (or an overlapping IPv6 one) is an error unless forceAddress. EEXIST from a
      * concurrent ADD is fine. The bridge's MAC is then pinned to itself, so it stops following the
      * lowest port MAC as pods come and go.

@@ -10,6 +10,7 @@ import dev.weft.cni.skel.Request;
 import dev.weft.cni.skel.Trace;
 import dev.weft.cni.spec.CniError;
 import dev.weft.cni.spec.Result;
+import dev.weft.exec.CommandRunner;
 import dev.weft.libc.Errno;
 import dev.weft.libc.Linux;
 import dev.weft.net.Cidr;
@@ -46,14 +47,9 @@ public final class BridgePlugin implements CniPlugin {
     @Override
     public Result add(Request r) {
         BridgeConfig cfg = BridgeConfig.parse(r);
-        if (cfg.macspoofchk()) {
-            throw new CniError(CniError.UNSUPPORTED_FIELD, "unsupported field: macspoofchk", "weft-bridge does not implement MAC spoof checking yet");
-        }
-        if (cfg.vlan() != 0 && cfg.isGateway()) {
-            throw new CniError(CniError.UNSUPPORTED_FIELD, "unsupported field: vlan together with isGateway");
-        }
         Ipam ipam = cfg.ipamType() == null ? null : new DelegatedIpam(cfg.ipamType());
         String hostVethName = null;
+        MacSpoofCheck spoofCheck = null;
         boolean ipamDone = false;
         List<Cidr> masqueraded = List.of();
         Trace.mark("config parsed");
@@ -83,15 +79,16 @@ public final class BridgePlugin implements CniPlugin {
             if (cfg.hairpinMode()) {
                 host.setHairpin(hostVeth.index(), true);
             }
-            if (cfg.vlan() != 0) {
-                if (!cfg.preserveDefaultVlan()) {
-                    host.deleteBridgeVlan(hostVeth.index(), 1, false);
-                }
-                host.addBridgeVlan(hostVeth.index(), cfg.vlan(), true, true, false);
-            }
+            PortVlans.configure(host, hostVeth.index(), hostVethName, cfg.vlan(), cfg.vlanTrunk(), cfg.preserveDefaultVlan());
             host.setUp(hostVeth.index());
             Sysctls.setIfPresent("net/ipv6/conf/" + hostVethName + "/accept_ra", "0");
             Link cont = podNl.requireLink(r.ifname());
+            if (cfg.macspoofchk()) {
+                MacSpoofCheck check = new MacSpoofCheck(CommandRunner.local(), r.containerId(), r.ifname());
+                check.setup(hostVethName, cont.mac());
+                spoofCheck = check; // only now: a failed setup left nothing to undo
+                Trace.mark("macspoofchk");
+            }
 
             Result result = Result.empty().withInterfaces(List.of(
                     Result.Iface.of(br.name(), String.valueOf(br.mac()), null),
@@ -104,11 +101,7 @@ public final class BridgePlugin implements CniPlugin {
                 PodInterface.configure(pod, podNl, cont.index(), r.ifname(), result);
                 Trace.mark("pod end configured");
                 if (cfg.isGateway()) {
-                    for (Result.IpConfig ip : result.ips()) {
-                        if (ip.gateway() != null) {
-                            BridgeDevice.ensureGatewayAddress(host, br, Cidr.of(ip.gateway(), ip.address().prefixLength()), cfg.forceAddress());
-                        }
-                    }
+                    result = ensureGateways(host, br, cfg, result);
                     enableForwarding(result);
                 }
                 if (cfg.ipMasq()) {
@@ -132,7 +125,7 @@ public final class BridgePlugin implements CniPlugin {
             }
             return result;
         } catch (RuntimeException e) {
-            rollback(r, cfg, ipam, ipamDone, hostVethName, masqueraded, e);
+            rollback(r, cfg, ipam, ipamDone, hostVethName, spoofCheck, masqueraded, e);
             throw e;
         }
     }
@@ -143,14 +136,47 @@ public final class BridgePlugin implements CniPlugin {
         return nl;
     }
 
-    /** Undoes a failed ADD: masquerade, IPAM reservation and the veth pair, each on its own. */
+    /**
+     * Puts each gateway address on the bridge, or with a {@code vlan} on the VLAN's gateway
+     * interface, which then joins the result as a fourth interface (as in the reference).
+     */
+    private static Result ensureGateways(RtNetlink host, Link br, BridgeConfig cfg, Result result) {
+        Link target = br;
+        if (cfg.vlan() != 0 && result.ips().stream().anyMatch(ip -> ip.gateway() != null)) {
+            try {
+                target = VlanGateway.ensure(host, br, cfg);
+            } catch (NetlinkException e) {
+                throw new CniError(CniError.KERNEL_FAILURE, "failed to create vlan interface: " + e.getMessage(), e.errno().name());
+            }
+        }
+        for (Result.IpConfig ip : result.ips()) {
+            if (ip.gateway() != null) {
+                BridgeDevice.ensureGatewayAddress(host, target, Cidr.of(ip.gateway(), ip.address().prefixLength()), cfg.forceAddress());
+            }
+        }
+        if (target == br) {
+            return result;
+        }
+        Link now = host.requireLink(target.name());
+        List<Result.Iface> ifs = new ArrayList<>(result.interfaces());
+        ifs.add(Result.Iface.of(now.name(), String.valueOf(now.mac()), null));
+        return result.withInterfaces(ifs);
+    }
+
+    /** Undoes a failed ADD: masquerade, spoof check, IPAM reservation and the veth pair, each on its own. */
     private static void rollback(Request r, BridgeConfig cfg, Ipam ipam, boolean ipamDone, String hostVethName,
-                                 List<Cidr> masqueraded, RuntimeException cause) {
+                                 MacSpoofCheck spoofCheck, List<Cidr> masqueraded, RuntimeException cause) {
         if (!masqueraded.isEmpty()) {
             try {
                 Masquerade.forBackend(cfg.ipMasqBackend()).teardown(r.networkName(), r.containerId(), r.ifname(), masqueraded);
             } catch (RuntimeException e) {
                 cause.addSuppressed(e);
+            }
+        }
+        if (spoofCheck != null) {
+            String error = spoofCheck.teardown();
+            if (error != null) {
+                cause.addSuppressed(new IllegalStateException(error));
             }
         }
         if (ipamDone) {
@@ -250,6 +276,14 @@ public final class BridgePlugin implements CniPlugin {
         if (cfg.ipamType() != null) {
             new DelegatedIpam(cfg.ipamType()).del(r);
         }
+        if (cfg.macspoofchk()) {
+            // Also when the netns is gone (the reference then leaves the chains behind). Failures
+            // are only logged, as the reference does: the pod is gone either way.
+            String error = new MacSpoofCheck(CommandRunner.local(), r.containerId(), r.ifname()).teardown();
+            if (error != null) {
+                System.err.println("weft-bridge: " + error);
+            }
+        }
         if (cfg.ipMasq()) {
             Masquerade.forBackend(cfg.ipMasqBackend()).teardown(r.networkName(), r.containerId(), r.ifname(), addresses);
         }
@@ -280,6 +314,8 @@ public final class BridgePlugin implements CniPlugin {
             }
         }
         List<Attachment> valid = validAttachments(r.config());
+        // macspoofchk chains are not collected: their names (cni-br-iface-<cid>-<ifname>) do not
+        // say which network made them, so this network's GC could delete another network's.
         try {
             var res = Masquerade.forBackend(cfg.ipMasqBackend()).gc(r.networkName(), valid);
             if (!res.ok()) {

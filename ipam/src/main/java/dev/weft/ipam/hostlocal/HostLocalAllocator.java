@@ -151,7 +151,8 @@ public final class HostLocalAllocator {
 
     /**
      * DEL: removes every reservation holding {@code id\r\nifname}; if there is none, every legacy
-     * one holding just {@code id}. Nothing to release is success. Only files named by an address
+     * one holding just {@code id}; and any empty one (crash debris, see below). Nothing to release
+     * is success. Only files named by an address
      * count (the reference would also delete, say, a {@code notes.txt} holding the same text).
      *
      * <p>Only the store location is taken from the config, so a config whose ranges no longer
@@ -189,6 +190,21 @@ public final class HostLocalAllocator {
                     store.remove(r.fileName());
                 } catch (IpamException e) {
                     errors.add(e.msg());
+                }
+            }
+            // A zero-length reservation is what an ADD killed between creating its file and writing
+            // it leaves. Every writer (the reference's too) holds the lock for both steps, so none
+            // is in progress now: nobody owns it, and no DEL could ever match it. Reclaim it here
+            // rather than wait for a GC the runtime may never send.
+            for (Reservation r : addresses) {
+                if ("".equals(r.owner()) && !mine.contains(r)) {
+                    try {
+                        if (store.remove(r.fileName())) {
+                            log.accept("DEL reclaimed the empty reservation " + r.fileName() + " left by an interrupted ADD");
+                        }
+                    } catch (IpamException e) {
+                        errors.add(e.msg());
+                    }
                 }
             }
             return null;
