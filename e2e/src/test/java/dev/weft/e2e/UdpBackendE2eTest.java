@@ -633,6 +633,8 @@ class UdpBackendE2eTest {
         long bytes = 64 * MB;
         long seed = 6;
         String expected = PodTraffic.expectedSha256(bytes, seed);
+        WeftMetrics on1 = atRest(n1, x -> true);
+        WeftMetrics on2 = atRest(n2, x -> true);
         PodTraffic.Transfer on = PodTraffic.tcp(a, b, 5206, bytes, seed, Duration.ofMinutes(2));
         assertTransferIntact(on, "offloads on");
         assertEquals(expected, on.receivedSha256(), "offloads on: received bytes differ from the seeded stream");
@@ -641,6 +643,14 @@ class UdpBackendE2eTest {
             assertFalse(inUse.isEmpty(), "no offloads reported in use by default on " + n.name());
             System.out.println("UdpBackendE2eTest offloads on " + n.name() + ": " + inUse);
         }
+        // On, the bulk stream moves in batches: TSO super-segments read from n1's TUN, UDP GSO
+        // sends, coalesced writes to n2's TUN.
+        WeftMetrics after1 = atRest(n1, x -> true);
+        WeftMetrics after2 = atRest(n2, x -> true);
+        System.out.println("UdpBackendE2eTest offloads on, 64 MB: " + batchSummary(on1, after1, "n1") + " " + batchSummary(on2, after2, "n2"));
+        assertTrue(multiPacketBatches(on1, after1, "tun_rx") > 0, "no TUN read on n1 carried more than one packet");
+        assertTrue(multiPacketBatches(on1, after1, "udp_tx") > 0, "no UDP send on n1 carried more than one datagram");
+        assertTrue(multiPacketBatches(on2, after2, "tun_tx") > 0, "no TUN write on n2 carried more than one packet");
         List<String> offArgs = new ArrayList<>(METRICS);
         offArgs.add("-udp-offload=false");
         try (SimCluster off = SimCluster.start(SimCluster.Options.of(2, UDP).withExtraArgs(offArgs))) {
@@ -650,12 +660,38 @@ class UdpBackendE2eTest {
             PodTraffic.Transfer t = PodTraffic.tcp(oa, ob, 5206, bytes, seed, Duration.ofMinutes(2));
             assertTransferIntact(t, "offloads off");
             assertEquals(expected, t.receivedSha256(), "offloads off: received bytes differ from the seeded stream");
+            WeftMetrics empty = WeftMetrics.parse("");
             for (SimCluster.Node n : off.nodes()) {
                 WeftMetrics m = atRest(n, x -> true);
+                System.out.println("UdpBackendE2eTest offloads off, 64 MB: " + batchSummary(empty, m, n.name()));
                 assertEquals(List.of(), m.keysStartingWith("weft_udp_offload"), "offloads reported in use with -udp-offload=false on " + n.name());
                 assertEquals(m.packets("udp_rx"), m.packets("tun_tx") + m.rxDropped(), "accounting on " + n.name());
+                // Off, one packet per TUN read, per send and per TUN write.
+                for (String path : List.of("tun_rx", "udp_tx", "tun_tx")) {
+                    assertEquals(0, multiPacketBatches(empty, m, path), path + " batches of more than one packet with offloads off on " + n.name());
+                }
             }
         }
+    }
+
+    /** Batches on a leg between two scrapes that moved more than one packet (histogram count less the le="1" bucket). */
+    private static long multiPacketBatches(WeftMetrics before, WeftMetrics after, String path) {
+        String count = "weft_udp_batch_size_count{path=\"" + path + "\"}";
+        String single = "weft_udp_batch_size_bucket{path=\"" + path + "\",le=\"1\"}";
+        return (after.get(count) - before.samples().getOrDefault(count, 0.0).longValue())
+                - (after.get(single) - before.samples().getOrDefault(single, 0.0).longValue());
+    }
+
+    private static String batchSummary(WeftMetrics before, WeftMetrics after, String node) {
+        StringBuilder sb = new StringBuilder(node + " packets/batch");
+        for (String path : List.of("tun_rx", "udp_tx", "udp_rx", "tun_tx")) {
+            String sum = "weft_udp_batch_size_sum{path=\"" + path + "\"}";
+            String count = "weft_udp_batch_size_count{path=\"" + path + "\"}";
+            long p = after.get(sum) - before.samples().getOrDefault(sum, 0.0).longValue();
+            long c = after.get(count) - before.samples().getOrDefault(count, 0.0).longValue();
+            sb.append(String.format(java.util.Locale.ROOT, " %s=%.1f", path, c == 0 ? 0.0 : (double) p / c));
+        }
+        return sb.toString();
     }
 
     // ------------------------------------------------------------------ helpers
