@@ -221,7 +221,7 @@ final class UdpDataPath implements AutoCloseable {
         int off = vnetHdr ? VnetHdr.SIZE : 0;
         int len = n - off;
         if (len < 0) {
-            metrics.drop(UdpMetrics.Drop.TOO_SHORT);
+            metrics.tunRxDrop(UdpMetrics.Drop.TOO_SHORT);
             return;
         }
         UdpMetrics.Drop bad = Ipv4Packets.validate(tunBuf, off, len);
@@ -230,7 +230,7 @@ final class UdpDataPath implements AutoCloseable {
         }
         if (bad != null) {
             metrics.tunRx(len);
-            metrics.drop(bad);
+            metrics.tunRxDrop(bad);
             return;
         }
         int segments = segmenter.segments();

@@ -52,7 +52,8 @@ public final class UdpMetrics {
     private static final int TUN_TX_BYTES = 7;
     private static final int ICMP_UNREACHABLE = 8;
     private static final int UDP_RX_DROPPED = 9;
-    private static final int DROPS = 10;
+    private static final int TUN_RX_DROPPED = 10;
+    private static final int DROPS = 11;
     private static final int BATCHES = DROPS + Drop.values().length;
 
     /** The four legs of the data path; batch counters are kept per leg. */
@@ -167,6 +168,20 @@ public final class UdpMetrics {
         drop(d);
     }
 
+    /** A packet read from the TUN was not sent (also counted by reason). */
+    void tunRxDrop(Drop d) {
+        add(TUN_RX_DROPPED, 1);
+        drop(d);
+    }
+
+    /**
+     * Packets read from the TUN that were dropped, for any reason: the send-side counterpart of
+     * {@link #udpRxDropped()}.
+     */
+    public long tunRxDropped() {
+        return get(TUN_RX_DROPPED);
+    }
+
     /** Packets read from the TUN. */
     public long tunRxPackets() {
         return get(TUN_RX_PACKETS);
@@ -264,6 +279,8 @@ public final class UdpMetrics {
         }
         b.append("# HELP weft_udp_rx_dropped_total Received datagrams that were not written to the TUN.\n")
                 .append("# TYPE weft_udp_rx_dropped_total counter\nweft_udp_rx_dropped_total ").append(udpRxDropped()).append('\n');
+        b.append("# HELP weft_udp_tx_dropped_total Packets read from the TUN that were not sent.\n")
+                .append("# TYPE weft_udp_tx_dropped_total counter\nweft_udp_tx_dropped_total ").append(tunRxDropped()).append('\n');
         b.append("# HELP weft_udp_icmp_unreachable_total ICMP net-unreachable replies written to the TUN.\n")
                 .append("# TYPE weft_udp_icmp_unreachable_total counter\nweft_udp_icmp_unreachable_total ")
                 .append(icmpUnreachableSent()).append('\n');
@@ -297,6 +314,6 @@ public final class UdpMetrics {
     public String toString() {
         return "tunRx=" + tunRxPackets() + "/" + tunRxBytes() + "B udpTx=" + udpTxPackets() + "/" + udpTxBytes()
                 + "B udpRx=" + udpRxPackets() + "/" + udpRxBytes() + "B tunTx=" + tunTxPackets() + "/" + tunTxBytes()
-                + "B icmpUnreach=" + icmpUnreachableSent() + " udpRxDropped=" + udpRxDropped() + " drops=" + dropCounts();
+                + "B icmpUnreach=" + icmpUnreachableSent() + " udpRxDropped=" + udpRxDropped() + " tunRxDropped=" + tunRxDropped() + " drops=" + dropCounts();
     }
 }
