@@ -133,11 +133,8 @@ final class Segmenter {
         for (int i = 0; i < n; i++) {
             int plen = Math.min(mss, payload - i * mss);
             int len = hdrs + plen;
-            ByteBuf out = reserve(peer, len, (n - i) * (hdrs + mss));
-            int w = out.writerIndex();
-            out.writeBytes(b, off, hdrs);
-            out.writeBytes(b, off + hdrs + i * mss, plen);
-            fixIpHeader(out, w, ihl, len, id + i);
+            ByteBuf out = segment(b, off, ihl, hdrs, i * mss, plen, id + i, peer, (n - i) * (hdrs + mss));
+            int w = out.writerIndex() - len;
             int t = w + ihl;
             out.setInt(t + 4, (int) (seq + (long) i * mss));
             int f = flags;
@@ -172,11 +169,8 @@ final class Segmenter {
         for (int i = 0; i < n; i++) {
             int plen = Math.min(gsoSize, payload - i * gsoSize);
             int len = hdrs + plen;
-            ByteBuf out = reserve(peer, len, (n - i) * (hdrs + gsoSize));
-            int w = out.writerIndex();
-            out.writeBytes(b, off, hdrs);
-            out.writeBytes(b, off + hdrs + i * gsoSize, plen);
-            fixIpHeader(out, w, ihl, len, id + i);
+            ByteBuf out = segment(b, off, ihl, hdrs, i * gsoSize, plen, id + i, peer, (n - i) * (hdrs + gsoSize));
+            int w = out.writerIndex() - len;
             int u = w + ihl;
             out.setShort(u + 4, 8 + plen);
             out.setShort(u + 6, 0);
@@ -186,6 +180,21 @@ final class Segmenter {
         }
         segments = n;
         return null;
+    }
+
+    /**
+     * Appends one segment to the batch: the super-segment's headers, then {@code plen} payload
+     * bytes from {@code at} (relative to the payload), with its own total length, IP ID and header
+     * checksum. Returns the batch buffer, its writer index just past the segment.
+     */
+    private ByteBuf segment(ByteBuf b, int off, int ihl, int hdrs, int at, int plen, int id, InetSocketAddress peer, int hint) {
+        int len = hdrs + plen;
+        ByteBuf out = reserve(peer, len, hint);
+        int w = out.writerIndex();
+        out.writeBytes(b, off, hdrs);
+        out.writeBytes(b, off + hdrs + at, plen);
+        fixIpHeader(out, w, ihl, len, id);
+        return out;
     }
 
     /** Total length, IP ID and a fresh header checksum for one segment. */
