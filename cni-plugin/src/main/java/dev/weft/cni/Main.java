@@ -53,6 +53,7 @@ public final class Main {
         int rc = PluginRunner.run(p, System.getenv(), stdin, out, System.err);
         out.flush();
         Trace.mark("done");
+        Trace.print();
         System.exit(rc);
     }
 }
