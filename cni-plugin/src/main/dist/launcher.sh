@@ -15,7 +15,10 @@ if [ -f "$dir/.weft-jffi/libjffi-1.2.so" ]; then lib="-Djffi.boot.library.path=$
 cds=""
 if [ -n "$WEFT_CDS_DUMP" ]; then cds="-XX:ArchiveClassesAtExit=$WEFT_CDS_DUMP"
 elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
+# ArchiveRelocationMode=0 maps the archive at the address it was written for instead of a random
+# one (the default since 17.0.x): no pointer patching, about 7 ms less per start. It gives up ASLR
+# for the archived class metadata only, in a process that lives a tenth of a second.
 exec "$java" -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k \
-  -Xshare:auto $cds $lib \
+  -Xshare:auto -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 $cds $lib \
   -Dweft.plugin="${self##*/}" -cp "$self" dev.weft.cni.Main "$@"
 exit 127
