@@ -24,7 +24,6 @@ final class CdsTraining {
     }
 
     static int run() throws IOException {
-        WarmUp.runHere(); // its classes and paths belong in the archive too
         String tag = Integer.toString(ThreadLocalRandom.current().nextInt(1 << 24), 36);
         String hostName = "wt-cds-h-" + tag;
         String podName = "wt-cds-p-" + tag;

@@ -51,10 +51,6 @@ public final class Main {
     public static void main(String[] args) throws IOException {
         Trace.mark("main");
         String name = System.getProperty("weft.plugin", args.length > 0 ? args[0] : "");
-        String verb = System.getenv("CNI_COMMAND");
-        if (!"weft-host-local".equals(name) && ("ADD".equals(verb) || "DEL".equals(verb) || "CHECK".equals(verb))) {
-            WarmUp.start(); // the verbs that talk to the kernel
-        }
         CniPlugin p = plugin(name);
         if (p == null) {
             System.err.println("weft: unknown plugin \"" + name + "\"; known: " + NAMES);
@@ -64,7 +60,7 @@ public final class Main {
         if (System.getenv("WEFT_CDS_TRAIN") != null) {
             System.exit(CdsTraining.run());
         }
-        byte[] stdin = verb == null ? new byte[0] : System.in.readAllBytes();
+        byte[] stdin = System.getenv("CNI_COMMAND") == null ? new byte[0] : System.in.readAllBytes();
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false);
         Trace.mark("stdin read");
         int rc = PluginRunner.run(p, System.getenv(), stdin, out, System.err);
