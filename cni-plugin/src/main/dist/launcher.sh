@@ -7,7 +7,8 @@
 self="$0"
 java="${WEFT_JAVA:-}"
 if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
-if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java); fi
+# No $(...) anywhere: each one forks a subshell (~3 ms); exec below searches PATH itself.
+if [ -z "$java" ]; then if command -v java >/dev/null 2>&1; then java=java; else java=/usr/bin/java; fi; fi
 lib=""
 case "$self" in */*) dir="${self%/*}" ;; *) dir=. ;; esac
 # jffi's native stub, extracted once by the installer: saves writing it to /tmp on every start.
@@ -15,7 +16,13 @@ if [ -f "$dir/.weft-jffi/libjffi-1.2.so" ]; then lib="-Djffi.boot.library.path=$
 cds=""
 if [ -n "$WEFT_CDS_DUMP" ]; then cds="-XX:ArchiveClassesAtExit=$WEFT_CDS_DUMP"
 elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
+# ArchiveRelocationMode=0 maps the archive at the address it was written for instead of a random
+# one (the default since 17.0.x): no pointer patching, about 7 ms less per start. It gives up ASLR
+# for the archived class metadata only, in a process that lives a tenth of a second.
+# A fixed locale, en_US: jffi names its stub with String.format, which in any other default
+# locale (C.UTF-8 gives "en" with no country) first loads the locale providers and their resource
+# bundles, ~5 ms. Nothing a plugin prints depends on the locale.
 exec "$java" -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k \
-  -Xshare:auto $cds $lib \
+  -Xshare:auto -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 $cds $lib -Duser.language=en -Duser.country=US \
   -Dweft.plugin="${self##*/}" -cp "$self" dev.weft.cni.Main "$@"
 exit 127

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -37,6 +38,7 @@ public final class CniLatencyBench {
                 "10.213.20.0/24", work.resolve("ipam-ref")));
         Suite weft = new Suite("weft-bridge+weft-host-local", bin.resolve("weft-bridge"), config("weft-bridge", "weft-host-local", "wt-bweft0",
                 "10.213.21.0/24", work.resolve("ipam-weft")));
+        claim(node);
         NetNs.create(node).close();
         List<Double> refAdd = new ArrayList<>();
         List<Double> refDel = new ArrayList<>();
@@ -60,6 +62,7 @@ public final class CniLatencyBench {
             try (var s = Files.walk(work)) {
                 s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
+            Files.deleteIfExists(CLAIMS);
         }
         System.out.printf("cni-latency: %d iterations each, fresh pod netns per iteration, interleaved (ms)%n", iterations);
         System.out.printf("  %-30s ADD p50 %7.1f  p99 %7.1f   DEL p50 %7.1f  p99 %7.1f%n", ref.label(), pct(refAdd, 50), pct(refAdd, 99),
@@ -81,6 +84,7 @@ public final class CniLatencyBench {
     /** One attachment's life: a fresh pod netns, ADD (timed), DEL (timed), netns removed. */
     private static double[] once(String node, Suite s, String cniPath, String id) throws IOException, InterruptedException {
         String pod = "wt-bp-" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 24), 36);
+        claim(pod);
         NetNs.create(pod).close();
         try {
             Map<String, String> env = Map.of("CNI_CONTAINERID", id, "CNI_NETNS", NetNs.RUN_DIR.resolve(pod).toString(),
@@ -118,6 +122,18 @@ public final class CniLatencyBench {
         if (rc != 0) {
             throw new IllegalStateException(String.join(" ", cmd) + " failed (" + rc + "): " + new String(out, StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * Registers a namespace name, before creating it, in the test kit's claims directory: the leak
+     * check of a test JVM running at the same time then leaves it alone instead of deleting it
+     * mid-run (and failing its own test). Start time 0 in the file name: "any start of this pid".
+     */
+    private static final Path CLAIMS = Path.of("/run/weft-testkit", ProcessHandle.current().pid() + "-0");
+
+    private static void claim(String name) throws IOException {
+        Files.createDirectories(CLAIMS.getParent());
+        Files.writeString(CLAIMS, name + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     private static double pct(List<Double> v, int p) {

@@ -12,27 +12,40 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * Entry point of every Weft CNI executable. One jar serves all plugins; the launcher passes the
  * executable's own name in the system property {@code weft.plugin}.
+ *
+ * <p>A plugin's JVM lives for a tenth of a second, so the start-up path avoids lambdas and method
+ * references: each call site costs a bootstrap through java.lang.invoke on its first (and only)
+ * run, a fraction of a millisecond apiece, several milliseconds for the first one.
  */
 public final class Main {
-    private static final Map<String, Supplier<CniPlugin>> PLUGINS = Map.of(
-            "weft-loopback", LoopbackPlugin::new,
-            "weft-bridge", BridgePlugin::new,
-            "weft-flannel", FlannelPlugin::new,
-            "weft-host-local", HostLocalPlugin::new);
+    private static final List<String> NAMES = List.of("weft-loopback", "weft-bridge", "weft-flannel", "weft-host-local");
 
     private Main() {
     }
 
     /** Weft's own plugin for a type, or null. */
     public static CniPlugin plugin(String type) {
-        Supplier<CniPlugin> s = PLUGINS.get(type);
-        return s == null ? null : s.get();
+        return switch (type) {
+            case "weft-loopback" -> new LoopbackPlugin();
+            case "weft-bridge" -> new BridgePlugin();
+            case "weft-flannel" -> new FlannelPlugin();
+            case "weft-host-local" -> new HostLocalPlugin();
+            default -> null;
+        };
+    }
+
+    /** {@link #plugin} as the delegation registry (a class, not a method reference: see above). */
+    private static final class Registry implements Function<String, CniPlugin> {
+        @Override
+        public CniPlugin apply(String type) {
+            return plugin(type);
+        }
     }
 
     public static void main(String[] args) throws IOException {
@@ -40,10 +53,10 @@ public final class Main {
         String name = System.getProperty("weft.plugin", args.length > 0 ? args[0] : "");
         CniPlugin p = plugin(name);
         if (p == null) {
-            System.err.println("weft: unknown plugin \"" + name + "\"; known: " + PLUGINS.keySet());
+            System.err.println("weft: unknown plugin \"" + name + "\"; known: " + NAMES);
             System.exit(2);
         }
-        InProcess.useRegistry(Main::plugin);
+        InProcess.useRegistry(new Registry());
         if (System.getenv("WEFT_CDS_TRAIN") != null) {
             System.exit(CdsTraining.run());
         }
@@ -53,6 +66,7 @@ public final class Main {
         int rc = PluginRunner.run(p, System.getenv(), stdin, out, System.err);
         out.flush();
         Trace.mark("done");
+        Trace.print();
         System.exit(rc);
     }
 }

@@ -50,7 +50,7 @@ public final class RtNetlink implements AutoCloseable {
         try {
             List<Link> r = channel.call(Rt.RTM_GETLINK, 0, "get link " + name,
                     w -> w.ifinfomsg(AF_UNSPEC, 0, 0, 0).attrString(Rt.IFLA_IFNAME, name), RtNetlink::parseLink);
-            return r.stream().findFirst();
+            return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0)); // no stream: its lambdas cost a CNI plugin start-up time
         } catch (NetlinkException e) {
             if (e.errno() == Errno.ENODEV) {
                 return Optional.empty();
@@ -63,7 +63,7 @@ public final class RtNetlink implements AutoCloseable {
         try {
             List<Link> r = channel.call(Rt.RTM_GETLINK, 0, "get link #" + index,
                     w -> w.ifinfomsg(AF_UNSPEC, index, 0, 0), RtNetlink::parseLink);
-            return r.stream().findFirst();
+            return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0)); // no stream: its lambdas cost a CNI plugin start-up time
         } catch (NetlinkException e) {
             if (e.errno() == Errno.ENODEV) {
                 return Optional.empty();

@@ -10,6 +10,7 @@ import dev.weft.netlink.LinkSpec;
 import dev.weft.netlink.NetlinkException;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
+import java.util.Optional;
 
 /** The node's bridge: created once, shared by every pod; its gateway address; port readiness. */
 final class BridgeDevice {
@@ -83,7 +84,11 @@ final class BridgeDevice {
     static void waitForwarding(RtNetlink host, int index) {
         long deadline = System.nanoTime() + 2_500_000_000L;
         while (true) {
-            Link l = host.link(index).orElseThrow(() -> new CniError(CniError.INTERNAL, "host veth vanished"));
+            Optional<Link> found = host.link(index);
+            if (found.isEmpty()) {
+                throw new CniError(CniError.INTERNAL, "host veth vanished");
+            }
+            Link l = found.get();
             if (l.operState() == Link.OPER_UP) {
                 return;
             }

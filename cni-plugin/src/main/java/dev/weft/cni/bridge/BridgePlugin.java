@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -230,8 +231,12 @@ public final class BridgePlugin implements CniPlugin {
     }
 
     private static void enableForwarding(Result result) {
-        boolean v4 = result.ips().stream().anyMatch(i -> i.address().isV4());
-        boolean v6 = result.ips().stream().anyMatch(i -> i.address().isV6());
+        boolean v4 = false;
+        boolean v6 = false;
+        for (Result.IpConfig ip : result.ips()) {
+            v4 |= ip.address().isV4();
+            v6 |= ip.address().isV6();
+        }
         if (v4) {
             Sysctls.ensure("net/ipv4/ip_forward", "1");
         }
@@ -247,20 +252,22 @@ public final class BridgePlugin implements CniPlugin {
         boolean nsAlive = !r.netns().isEmpty() && Files.exists(Path.of(r.netns()));
         if (nsAlive) {
             try (NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
-                podNl.link(r.ifname()).ifPresent(l -> {
-                    for (Address a : podNl.addresses(Linux.AF_UNSPEC, l.index())) {
+                Optional<Link> link = podNl.link(r.ifname());
+                if (link.isPresent()) {
+                    int index = link.get().index();
+                    for (Address a : podNl.addresses(Linux.AF_UNSPEC, index)) {
                         if (a.scope() == Rt.RT_SCOPE_UNIVERSE) {
                             addresses.add(a.cidr());
                         }
                     }
                     try {
-                        podNl.delete(l.index()); // its host end goes with it
+                        podNl.delete(index); // its host end goes with it
                     } catch (NetlinkException e) {
                         if (!e.isNotFound()) {
                             throw e;
                         }
                     }
-                });
+                }
             } catch (dev.weft.libc.ErrnoException e) {
                 if (e.errno() != Errno.ENOENT) {
                     throw e;

@@ -17,17 +17,12 @@ final class PodInterface {
     }
 
     static void configure(NetNs pod, RtNetlink podNl, int index, String ifname, Result result) {
-        boolean v6 = result.ips().stream().anyMatch(i -> i.address().isV6());
+        boolean v6 = false;
+        for (Result.IpConfig ip : result.ips()) {
+            v6 |= ip.address().isV6();
+        }
         // One trip into the namespace for every sysctl: each trip is a thread.
-        pod.exec(() -> {
-            Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/accept_dad", "0");
-            Sysctls.setIfPresent("net/ipv4/conf/" + ifname + "/arp_notify", "1");
-            if (v6) {
-                Sysctls.setIfPresent("net/ipv6/conf/lo/disable_ipv6", "0");
-                Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/disable_ipv6", "0");
-                Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/keep_addr_on_down", "1");
-            }
-        });
+        pod.exec(new PodSysctls(ifname, v6));
         for (Result.IpConfig ip : result.ips()) {
             if (ip.interfaceIndex() != null && ip.interfaceIndex() == 2) {
                 podNl.addAddress(Address.of(index, ip.address()).withFlags(ip.address().isV6() ? Rt.IFA_F_NODAD : 0));
@@ -37,8 +32,7 @@ final class PodInterface {
         for (Result.RouteEntry rt : result.routes()) {
             IpAddress gw = rt.gw();
             if (gw == null) {
-                gw = result.ips().stream().filter(i -> i.address().isV4() == rt.dst().isV4() && i.gateway() != null)
-                        .map(Result.IpConfig::gateway).findFirst().orElse(null);
+                gw = firstGateway(result, rt.dst().isV4());
             }
             Route route = Route.to(rt.dst()).dev(index);
             if (gw != null) {
@@ -54,6 +48,29 @@ final class PodInterface {
                 route = route.withScope(rt.scope());
             }
             podNl.addRoute(route);
+        }
+    }
+
+    private static IpAddress firstGateway(Result result, boolean v4) {
+        for (Result.IpConfig ip : result.ips()) {
+            if (ip.address().isV4() == v4 && ip.gateway() != null) {
+                return ip.gateway();
+            }
+        }
+        return null;
+    }
+
+    /** The sysctls, run inside the pod (a class, not a lambda: no bootstrap on the start-up path). */
+    private record PodSysctls(String ifname, boolean v6) implements NetNs.VoidTask<RuntimeException> {
+        @Override
+        public void call() {
+            Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/accept_dad", "0");
+            Sysctls.setIfPresent("net/ipv4/conf/" + ifname + "/arp_notify", "1");
+            if (v6) {
+                Sysctls.setIfPresent("net/ipv6/conf/lo/disable_ipv6", "0");
+                Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/disable_ipv6", "0");
+                Sysctls.setIfPresent("net/ipv6/conf/" + ifname + "/keep_addr_on_down", "1");
+            }
         }
     }
 

@@ -14,14 +14,24 @@ import dev.weft.ipam.hostlocal.IpamRequest;
 import dev.weft.ipam.hostlocal.Route;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * weft-host-local: the CNI face of the host-local allocator in the ipam module. Same on-disk store
  * as the reference host-local, plus GC and STATUS, which the reference lacks.
  */
 public final class HostLocalPlugin implements CniPlugin {
-    private final HostLocalAllocator allocator = new HostLocalAllocator(msg -> System.err.println("weft-host-local: " + msg));
+    private final HostLocalAllocator allocator = new HostLocalAllocator(new StderrLog());
+
+    /** The allocator's warnings on stderr (a class rather than a lambda: no bootstrap at start-up). */
+    private static final class StderrLog implements Consumer<String> {
+        @Override
+        public void accept(String msg) {
+            System.err.println("weft-host-local: " + msg);
+        }
+    }
 
     @Override
     public String name() {
@@ -58,7 +68,8 @@ public final class HostLocalPlugin implements CniPlugin {
             for (Route rt : cfg.routes()) {
                 routes.add(new Result.RouteEntry(rt.dst(), rt.gw(), rt.mtu(), rt.advmss(), rt.priority(), rt.table(), rt.scope()));
             }
-            Result.Dns dns = cfg.dns().map(HostLocalPlugin::dns).orElse(Result.Dns.EMPTY);
+            Optional<Dns> d = cfg.dns();
+            Result.Dns dns = d.isPresent() ? dns(d.get()) : Result.Dns.EMPTY;
             return new Result(List.of(), ips, routes, dns);
         } catch (IpamException e) {
             throw asCni(e);

@@ -18,7 +18,7 @@ import java.util.function.Function;
  * config bytes it would have read on stdin.
  */
 public final class InProcess {
-    private static Function<String, CniPlugin> registry = t -> null;
+    private static Function<String, CniPlugin> registry;
 
     private InProcess() {
     }
@@ -28,8 +28,12 @@ public final class InProcess {
         registry = r;
     }
 
+    private static CniPlugin own(String type) {
+        return registry == null ? null : registry.apply(type);
+    }
+
     public static Result add(String type, Request parent, byte[] config) {
-        CniPlugin p = registry.apply(type);
+        CniPlugin p = own(type);
         if (p == null) {
             return Delegate.add(type, parent, config);
         }
@@ -37,7 +41,7 @@ public final class InProcess {
     }
 
     public static void run(String type, Verb verb, Request parent, byte[] config) {
-        CniPlugin p = registry.apply(type);
+        CniPlugin p = own(type);
         if (p == null) {
             Delegate.run(type, verb, parent, config);
             return;

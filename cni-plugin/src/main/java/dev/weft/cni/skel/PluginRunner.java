@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The verb dispatcher every Weft plugin runs through (the reference's "skel"): reads the
@@ -23,8 +22,6 @@ import java.util.regex.Pattern;
  * calls the plugin, and prints the result or the error object on stdout.
  */
 public final class PluginRunner {
-    private static final Pattern CONTAINER_ID = Pattern.compile("^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$");
-
     private PluginRunner() {
     }
 
@@ -103,7 +100,9 @@ public final class PluginRunner {
         var o = Json.object();
         o.put("cniVersion", asked);
         var a = o.putArray("supportedVersions");
-        CniVersion.SUPPORTED.forEach(a::add);
+        for (String v : CniVersion.SUPPORTED) {
+            a.add(v);
+        }
         return o;
     }
 
@@ -122,7 +121,7 @@ public final class PluginRunner {
         }
         if (verb.needsAttachment()) {
             String id = env.get("CNI_CONTAINERID");
-            if (!CONTAINER_ID.matcher(id).matches()) {
+            if (!validName(id)) {
                 throw new CniError(CniError.INVALID_ENV, "invalid characters in containerID", id);
             }
             checkIfname(env.get("CNI_IFNAME"));
@@ -152,12 +151,39 @@ public final class PluginRunner {
             why = "interface name is too long";
         } else if (name.equals(".") || name.equals("..")) {
             why = "interface name is . or ..";
-        } else if (name.chars().anyMatch(c -> c == '/' || c == ':' || Character.isWhitespace(c))) {
-            why = "interface name contains / or : or whitespace characters";
+        } else {
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                if (c == '/' || c == ':' || Character.isWhitespace(c)) {
+                    why = "interface name contains / or : or whitespace characters";
+                    break;
+                }
+            }
         }
         if (why != null) {
             throw new CniError(CniError.INVALID_ENV, why, name);
         }
+    }
+
+    /**
+     * The spec's rule for container IDs and network names, {@code ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$},
+     * checked by hand: compiling the regex costs a plugin's short life more than the check itself.
+     */
+    static boolean validName(String s) {
+        if (s.isEmpty() || !asciiAlnum(s.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!asciiAlnum(c) && c != '_' && c != '.' && c != '-') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean asciiAlnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
 
     private static boolean isOwnNamespace(String netns) {
@@ -187,7 +213,7 @@ public final class PluginRunner {
             throw new CniError(CniError.INVALID_CONFIG, "invalid network config: missing \"type\"");
         }
         JsonNode name = config.get("name");
-        if (name == null || !name.isTextual() || !CONTAINER_ID.matcher(name.asText()).matches()) {
+        if (name == null || !name.isTextual() || !validName(name.asText())) {
             throw new CniError(CniError.INVALID_CONFIG, "invalid network config: \"name\" is missing or not a valid network name");
         }
     }

@@ -1,5 +1,6 @@
 package dev.weft.cni.spec;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +29,12 @@ public record CniArgs(Map<String, String> values) {
         String ignore = m.getOrDefault("IgnoreUnknown", "");
         boolean ignoreUnknown = ignore.equals("1") || ignore.equalsIgnoreCase("true");
         if (!ignoreUnknown) {
-            List<String> unknown = m.keySet().stream()
-                    .filter(k -> !known.contains(k) && !k.equals("IgnoreUnknown")).toList();
+            List<String> unknown = new ArrayList<>();
+            for (String k : m.keySet()) {
+                if (!known.contains(k) && !k.equals("IgnoreUnknown")) {
+                    unknown.add(k);
+                }
+            }
             if (!unknown.isEmpty()) {
                 throw new CniError(CniError.INVALID_ENV, "ARGS: unknown args " + CniVersion.goQuotedList(unknown));
             }

@@ -75,14 +75,14 @@ public final class ResultJson {
             ObjectNode d = o.putObject("dns");
             Result.Dns dns = r.dns();
             if (!dns.nameservers().isEmpty()) {
-                dns.nameservers().forEach(d.putArray("nameservers")::add);
+                addAll(d.putArray("nameservers"), dns.nameservers());
             }
             putIf(d, "domain", dns.domain());
             if (!dns.search().isEmpty()) {
-                dns.search().forEach(d.putArray("search")::add);
+                addAll(d.putArray("search"), dns.search());
             }
             if (!dns.options().isEmpty()) {
-                dns.options().forEach(d.putArray("options")::add);
+                addAll(d.putArray("options"), dns.options());
             }
         }
         return o;
@@ -123,8 +123,16 @@ public final class ResultJson {
 
     private static List<String> strings(JsonNode a) {
         List<String> l = new ArrayList<>();
-        a.forEach(x -> l.add(x.asText()));
+        for (JsonNode x : a) {
+            l.add(x.asText());
+        }
         return l;
+    }
+
+    private static void addAll(ArrayNode to, List<String> values) {
+        for (String v : values) {
+            to.add(v);
+        }
     }
 
     private static String textOrNull(JsonNode n, String f) {

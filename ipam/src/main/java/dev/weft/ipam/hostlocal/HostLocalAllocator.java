@@ -180,10 +180,18 @@ public final class HostLocalAllocator {
         store.underLock(() -> {
             HostLocalStore.Listing listing = store.list();
             listing.errors().forEach(log);
-            List<Reservation> addresses = listing.reservations().stream().filter(Reservation::isAddress).toList();
-            List<Reservation> mine = addresses.stream().filter(r -> r.heldBy(req.containerId(), req.ifname())).toList();
+            // Loops, not streams: this runs once per CNI DEL, in a JVM that pays for every first use.
+            List<Reservation> mine = new ArrayList<>();
+            List<Reservation> legacy = new ArrayList<>();
+            for (Reservation r : listing.reservations()) {
+                if (r.isAddress() && r.heldBy(req.containerId(), req.ifname())) {
+                    mine.add(r);
+                } else if (r.isAddress() && r.heldByLegacy(req.containerId())) {
+                    legacy.add(r);
+                }
+            }
             if (mine.isEmpty()) {
-                mine = addresses.stream().filter(r -> r.heldByLegacy(req.containerId())).toList();
+                mine = legacy;
             }
             for (Reservation r : mine) {
                 try {

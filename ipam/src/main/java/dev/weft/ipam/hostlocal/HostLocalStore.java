@@ -20,7 +20,6 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -207,7 +206,9 @@ public final class HostLocalStore {
         } catch (IOException e) {
             throw io("read directory " + dir, e);
         }
-        entries.sort(Comparator.comparing(p -> p.getFileName().toString()));
+        // Not Comparator.comparing: its lambda is serializable, so the CDS archive cannot hold it and
+        // every CNI plugin start would generate its class.
+        entries.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
         for (Path p : entries) {
             String name = p.getFileName().toString();
             if (name.equals(LOCK_FILE) || name.startsWith(LAST_RESERVED_PREFIX)) {
