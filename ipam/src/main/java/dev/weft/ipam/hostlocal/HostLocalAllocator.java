@@ -183,11 +183,14 @@ public final class HostLocalAllocator {
             // Loops, not streams: this runs once per CNI DEL, in a JVM that pays for every first use.
             List<Reservation> mine = new ArrayList<>();
             List<Reservation> legacy = new ArrayList<>();
+            List<Reservation> empty = new ArrayList<>();
             for (Reservation r : listing.reservations()) {
                 if (r.isAddress() && r.heldBy(req.containerId(), req.ifname())) {
                     mine.add(r);
                 } else if (r.isAddress() && r.heldByLegacy(req.containerId())) {
                     legacy.add(r);
+                } else if (r.isAddress() && "".equals(r.owner())) {
+                    empty.add(r);
                 }
             }
             if (mine.isEmpty()) {
@@ -204,15 +207,13 @@ public final class HostLocalAllocator {
             // it leaves. Every writer (the reference's too) holds the lock for both steps, so none
             // is in progress now: nobody owns it, and no DEL could ever match it. Reclaim it here
             // rather than wait for a GC the runtime may never send.
-            for (Reservation r : addresses) {
-                if ("".equals(r.owner()) && !mine.contains(r)) {
-                    try {
-                        if (store.remove(r.fileName())) {
-                            log.accept("DEL reclaimed the empty reservation " + r.fileName() + " left by an interrupted ADD");
-                        }
-                    } catch (IpamException e) {
-                        errors.add(e.msg());
+            for (Reservation r : empty) {
+                try {
+                    if (store.remove(r.fileName())) {
+                        log.accept("DEL reclaimed the empty reservation " + r.fileName() + " left by an interrupted ADD");
                     }
+                } catch (IpamException e) {
+                    errors.add(e.msg());
                 }
             }
             return null;
