@@ -178,6 +178,9 @@ class UdpBackendE2eTest {
                 }
                 datagrams++;
                 String where = "datagram " + datagrams + " " + u.src() + ":" + u.srcPort() + " -> " + u.dst() + ":" + u.dstPort();
+                if (u.srcPort() != PORT || u.dstPort() != PORT) {
+                    violations.add(where + ": flannel sends from its port to its port");
+                }
                 byte[] p = u.payload();
                 maxPayload = Math.max(maxPayload, p.length);
                 if (f.data().length != f.wireLength() || u.outerFragment() || p.length != u.udpLength() - 8) {

@@ -22,9 +22,11 @@ import java.util.Objects;
  *                           (flannel: 10 s)
  * @param offloads           whether a userspace data path (udp) may use the kernel's segmentation
  *                           and checksum offloads; false forces the plain one-packet-per-syscall path
+ * @param dataPathThreads    event loops of a userspace data path (udp): 1 carries both directions,
+ *                           2 gives each direction its own; 0 picks 2 on a machine with several CPUs
  */
 public record BackendContext(NetworkConfig network, ExternalInterface extIface, Path stateDir, NetNs netns,
-                             Duration routeCheckInterval, boolean offloads) {
+                             Duration routeCheckInterval, boolean offloads, int dataPathThreads) {
 
     public static final String DEFAULT_STATE_DIR = "/var/lib/weft";
     public static final Duration DEFAULT_ROUTE_CHECK_INTERVAL = Duration.ofSeconds(10);
@@ -37,27 +39,39 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
         if (routeCheckInterval.isNegative() || routeCheckInterval.isZero()) {
             throw new IllegalArgumentException("routeCheckInterval must be positive: " + routeCheckInterval);
         }
+        if (dataPathThreads < 0 || dataPathThreads > 2) {
+            throw new IllegalArgumentException("data path threads must be 0 (auto), 1 or 2: " + dataPathThreads);
+        }
     }
 
     /** Defaults: state in /var/lib/weft, the calling namespace, routes checked every 10 s, offloads on. */
     public static BackendContext of(NetworkConfig network, ExternalInterface extIface) {
-        return new BackendContext(network, extIface, null, null, null, true);
+        return new BackendContext(network, extIface, null, null, null, true, 0);
     }
 
     public BackendContext withStateDir(Path dir) {
-        return new BackendContext(network, extIface, dir, netns, routeCheckInterval, offloads);
+        return new BackendContext(network, extIface, dir, netns, routeCheckInterval, offloads, dataPathThreads);
     }
 
     public BackendContext inNetns(NetNs ns) {
-        return new BackendContext(network, extIface, stateDir, ns, routeCheckInterval, offloads);
+        return new BackendContext(network, extIface, stateDir, ns, routeCheckInterval, offloads, dataPathThreads);
     }
 
     public BackendContext withRouteCheckInterval(Duration d) {
-        return new BackendContext(network, extIface, stateDir, netns, d, offloads);
+        return new BackendContext(network, extIface, stateDir, netns, d, offloads, dataPathThreads);
     }
 
     public BackendContext withOffloads(boolean on) {
-        return new BackendContext(network, extIface, stateDir, netns, routeCheckInterval, on);
+        return new BackendContext(network, extIface, stateDir, netns, routeCheckInterval, on, dataPathThreads);
+    }
+
+    public BackendContext withDataPathThreads(int n) {
+        return new BackendContext(network, extIface, stateDir, netns, routeCheckInterval, offloads, n);
+    }
+
+    /** The data path threads to run: {@link #dataPathThreads()}, with 0 resolved for this machine. */
+    public int resolvedDataPathThreads() {
+        return dataPathThreads != 0 ? dataPathThreads : Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1;
     }
 
     /** An rtnetlink client bound to the backend's namespace. */

@@ -12,7 +12,7 @@ final class Backends {
     private Backends() {
     }
 
-    static Backend create(NetworkConfig cfg, ExternalInterface ext, Path stateDir, boolean offloads) {
-        return BackendRegistry.standard().create(BackendContext.of(cfg, ext).withStateDir(stateDir).withOffloads(offloads));
+    static Backend create(NetworkConfig cfg, ExternalInterface ext, Path stateDir, boolean offloads, int dataPathThreads) {
+        return BackendRegistry.standard().create(BackendContext.of(cfg, ext).withStateDir(stateDir).withOffloads(offloads).withDataPathThreads(dataPathThreads));
     }
 }

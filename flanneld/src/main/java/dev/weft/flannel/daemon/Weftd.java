@@ -67,7 +67,7 @@ final class Weftd {
                     cfg.enableIPv4(), cfg.enableIPv6());
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
 
-            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpOffload);
+            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpOffload, o.udpThreads);
             open.add(backend);
             this.backend = backend;
             LeaseAttrs attrs = backend.prepare();
@@ -124,6 +124,9 @@ final class Weftd {
         }
         if (o.renewMarginMinutes < 1 || o.renewMarginMinutes > 1439) {
             throw new IllegalArgumentException("-subnet-lease-renew-margin must be between 1 and 1439 minutes, got " + o.renewMarginMinutes);
+        }
+        if (o.udpThreads < 0 || o.udpThreads > 2) {
+            throw new IllegalArgumentException("-udp-threads must be 0 (auto), 1 or 2, got " + o.udpThreads);
         }
         if (o.iptablesResync < 1) {
             throw new IllegalArgumentException("-iptables-resync must be at least 1 second");

@@ -87,6 +87,10 @@ public final class WeftdOptions {
             fallbackValue = "true", description = "udp backend: use TSO/GSO/GRO offloads where the kernel has them (Weft; false forces one packet per syscall)")
     boolean udpOffload;
 
+    @Option(names = {"-udp-threads", "--udp-threads"}, defaultValue = "${env:FLANNELD_UDP_THREADS:-0}",
+            description = "udp backend: event loops of the data path, 1 (both directions on one) or 2 (one per direction); 0 = 2 when the node has several CPUs (Weft)")
+    int udpThreads;
+
     @Option(names = {"-net-config-path", "--net-config-path"}, defaultValue = "${env:FLANNELD_NET_CONFIG_PATH:-}",
             description = "read the network config from this file instead of <prefix>/config in etcd")
     String netConfigPath;

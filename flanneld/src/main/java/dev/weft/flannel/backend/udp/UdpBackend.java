@@ -147,7 +147,8 @@ public final class UdpBackend implements Backend {
             }
         }
         boolean vnet = (tun.flags() & TunDevice.IFF_VNET_HDR) != 0;
-        UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, ctx.offloads());
+        UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, ctx.offloads(),
+                ctx.resolvedDataPathThreads());
         String socketOffloads = dp.start(ctx.netns(), ctx.extIface().ifaceAddr());
         metrics.offloads((tunOffloads + " " + socketOffloads).trim());
         LOG.info("udp: data path up, offloads: {}", metrics.offloads().isEmpty() ? "none" : metrics.offloads());

@@ -29,17 +29,32 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.weft.libc.LibC;
+import dev.weft.libc.NativeMemory;
 import java.io.IOException;
+import java.net.DatagramSocket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The forwarding loop: one Netty epoll event loop drives both the UDP socket (an
- * {@link EpollDatagramChannel}, recvmmsg, UDP_GRO when offloads are on) and the TUN fd (an
- * {@link EpollIoHandle} registered through {@link IoEventLoop#register}, edge-triggered, drained
- * until EAGAIN). All packet work runs on that one thread.
+ * The forwarding loops. Netty epoll event loops drive the UDP sockets ({@link EpollDatagramChannel}s,
+ * recvmmsg, UDP_GRO when offloads are on) and the TUN fd (an {@link EpollIoHandle} registered
+ * through {@link IoEventLoop#register}, edge-triggered, drained until EAGAIN).
+ *
+ * <p>With one loop, one socket carries both directions. With two, each direction has its own
+ * loop and its own socket, both bound to the same address and port with SO_REUSEPORT (so peers see
+ * every datagram come from the flannel port), and a reuseport BPF program steers every incoming
+ * datagram to the receiving socket. A bulk TCP flow then has its data forwarded on one loop while
+ * its ACKs (and the sender's TCP work they trigger in the kernel, which runs on the writing
+ * thread) go through the other: measured +15 % single-stream throughput on 2 CPUs. Should the
+ * steering program be refused, datagrams are hashed over both sockets by flow, and each loop
+ * handles what it receives; a flow never moves, so nothing is reordered.
  *
  * <p>TUN → UDP: each read (a packet, or with IFF_VNET_HDR a TSO/USO super-segment of up to 64 KB)
  * goes through the {@link Segmenter} into {@link GsoBatch}es: one UDP GSO send per batch, one
@@ -63,7 +78,12 @@ final class UdpDataPath implements AutoCloseable {
     /** Without GRO: recvmmsg of up to this many datagrams per syscall. */
     private static final int MMSG_SLOTS = 32;
 
+    /** SOL_SOCKET options that Netty does not expose. */
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_ATTACH_REUSEPORT_CBPF = 51;
+
     private final FileDescriptor tunFd;
+    private final int threads;
     private final int mtu;
     private final int tunAddr;
     private final int port;
@@ -74,15 +94,21 @@ final class UdpDataPath implements AutoCloseable {
     private volatile RouteTable routes = RouteTable.EMPTY;
 
     private MultiThreadIoEventLoopGroup group;
+    /** Runs TUN → UDP; with one loop, everything. */
     private IoEventLoop loop;
+    /** Sends (and with one loop also receives); lives on {@link #loop}. */
     private EpollDatagramChannel channel;
+    /** Receives; the same as {@link #channel} with one loop. */
+    private EpollDatagramChannel rxChannel;
     private IoRegistration tunRegistration;
+    private final List<Receiver> receivers = new ArrayList<>();
+    // TUN -> UDP state: loop thread only
+    private UdpMetrics txMetrics;
     private ByteBuf tunBuf;
     private GsoBatch batch;
     private Segmenter segmenter;
-    private TunWriter tunWriter;
-    private TcpCoalescer coalescer;
-    private int rxBurst;
+    /** Writes the ICMP errors of the sending side into the TUN. */
+    private TunWriter icmpWriter;
 
     /**
      * @param tunFdInt       the TUN fd (already O_NONBLOCK, after TUNSETIFF); not closed here
@@ -91,9 +117,14 @@ final class UdpDataPath implements AutoCloseable {
      * @param port           the port peers listen on
      * @param vnetHdr        whether the TUN was opened with IFF_VNET_HDR (its offloads are set)
      * @param socketOffloads whether to use UDP GSO and GRO on the socket where the kernel has them
+     * @param threads        event loops: 1, or 2 for one per direction
      */
     UdpDataPath(int tunFdInt, int mtu, IpAddress tunAddr, int port, UdpMetrics metrics, boolean vnetHdr,
-                boolean socketOffloads) {
+                boolean socketOffloads, int threads) {
+        if (threads != 1 && threads != 2) {
+            throw new IllegalArgumentException("udp: the data path runs on 1 or 2 event loops, not " + threads);
+        }
+        this.threads = threads;
         this.tunFd = new FileDescriptor(tunFdInt);
         this.mtu = mtu;
         this.tunAddr = tunAddr.toV4Int();
@@ -104,46 +135,121 @@ final class UdpDataPath implements AutoCloseable {
     }
 
     /**
-     * Opens the socket (in {@code ns}, or here when null), binds it to {@code bind}:port and starts
-     * the loop. Returns the socket offloads in use ("udp_gso", "udp_gro", "tcp_coalesce").
+     * Opens the sockets (in {@code ns}, or here when null), binds them to {@code bind}:port and
+     * starts the loops. Returns the socket offloads in use ("udp_gso", "udp_gro", "tcp_coalesce").
      */
     String start(NetNs ns, IpAddress bind) {
         Epoll.ensureAvailability();
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("weft-udp", true),
+        group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("weft-udp", true),
                 EpollIoHandler.newFactory());
         try {
+            InetSocketAddress local = new InetSocketAddress(bind.toInetAddress(), port);
             loop = (IoEventLoop) group.next();
-            channel = ns == null ? newChannel() : ns.run(UdpDataPath::newChannel);
+            IoEventLoop rxLoop = threads > 1 ? (IoEventLoop) group.next() : loop;
+            txMetrics = metrics.newShard();
+            UdpMetrics rxMetrics = threads > 1 ? metrics.newShard() : txMetrics;
             boolean gso = socketOffloads && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+            if (threads > 1) {
+                // SO_REUSEPORT would let a second daemon share the port without a word: make sure
+                // nobody holds it before our two sockets do
+                probeUnbound(ns, local);
+            }
+            channel = open(ns, threads > 1);
             boolean gro = socketOffloads && enableGro(channel);
-            int slot = gro ? GRO_SLOT : mtu + 1; // one byte more than allowed: oversize shows
-            int slots = gro ? GRO_SLOTS : MMSG_SLOTS;
-            channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
-            FixedRecvByteBufAllocator recv = new FixedRecvByteBufAllocator(slot * slots);
-            channel.config().setRecvByteBufAllocator(recv);
-            channel.config().setMaxMessagesPerRead(1024); // counts datagrams: a GRO read holds dozens
-            channel.config().setAllocator(alloc);
-            channel.config().setOption(ChannelOption.SO_RCVBUF, SOCKET_BUFFER);
-            channel.config().setOption(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
-            // Room for a full drain between flushes; beyond it the socket itself is full.
-            channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(2 << 20, 4 << 20));
-            channel.pipeline().addLast(new Inbound());
+            configure(channel, gro, txMetrics);
+            rxChannel = channel;
+            if (threads > 1) {
+                rxChannel = open(ns, true);
+                configure(rxChannel, gro && enableGro(rxChannel), rxMetrics);
+            }
 
             tunBuf = alloc.directBuffer(vnetHdr ? VnetHdr.SIZE + 65_535 : mtu + 1);
             batch = new GsoBatch(alloc, gso);
             segmenter = new Segmenter(batch, this::emit, mtu);
-            tunWriter = new TunWriter(tunFd, vnetHdr, alloc);
-            coalescer = vnetHdr ? new TcpCoalescer(tunWriter, metrics, alloc) : null;
+            icmpWriter = new TunWriter(tunFd, vnetHdr, alloc);
 
+            // bind order is the reuseport group's order: the sending socket is 0, the receiving one 1
             loop.register(channel).syncUninterruptibly();
-            channel.bind(new InetSocketAddress(bind.toInetAddress(), port)).syncUninterruptibly();
+            channel.bind(local).syncUninterruptibly();
+            boolean steered = false;
+            if (threads > 1) {
+                rxLoop.register(rxChannel).syncUninterruptibly();
+                rxChannel.bind(local).syncUninterruptibly();
+                steered = steerToSecond(rxChannel);
+            }
+            metrics.loops(threads, steered);
             tunRegistration = loop.register(new TunHandle()).syncUninterruptibly().getNow();
             loop.submit(() -> tunRegistration.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET)))
                     .syncUninterruptibly();
-            return (gso ? "udp_gso " : "") + (gro ? "udp_gro " : "") + (coalescer != null ? "tcp_coalesce" : "");
+            return ((gso ? "udp_gso " : "") + (gro ? "udp_gro " : "") + (vnetHdr ? "tcp_coalesce" : "")).trim();
         } catch (RuntimeException e) {
             close();
             throw new BackendException("udp: cannot start the data path on " + bind + ":" + port + ": " + e, e);
+        }
+    }
+
+    private static EpollDatagramChannel open(NetNs ns, boolean reusePort) {
+        EpollDatagramChannel ch = ns == null ? newChannel() : ns.run(UdpDataPath::newChannel);
+        if (reusePort) {
+            ch.config().setOption(EpollChannelOption.SO_REUSEPORT, true);
+        }
+        return ch;
+    }
+
+    /** Receive sizes, buffers and the receiving handler of one socket. */
+    private void configure(EpollDatagramChannel ch, boolean gro, UdpMetrics m) {
+        int slot = gro ? GRO_SLOT : mtu + 1; // one byte more than allowed: oversize shows
+        int slots = gro ? GRO_SLOTS : MMSG_SLOTS;
+        ch.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
+        ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(slot * slots));
+        ch.config().setMaxMessagesPerRead(1024); // counts datagrams: a GRO read holds dozens
+        ch.config().setAllocator(alloc);
+        ch.config().setOption(ChannelOption.SO_RCVBUF, SOCKET_BUFFER);
+        ch.config().setOption(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
+        // Room for a full drain between flushes; beyond it the socket itself is full.
+        ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(2 << 20, 4 << 20));
+        Receiver r = new Receiver(m);
+        receivers.add(r);
+        ch.pipeline().addLast(r);
+    }
+
+    /** Fails like a plain bind would when another socket already holds the address and port. */
+    private static void probeUnbound(NetNs ns, InetSocketAddress local) {
+        try {
+            if (ns == null) {
+                bindAndClose(local);
+            } else {
+                ns.run(() -> bindAndClose(local));
+            }
+        } catch (IOException e) {
+            throw new BackendException("udp: " + local + " is already in use: " + e.getMessage(), e);
+        }
+    }
+
+    private static Void bindAndClose(InetSocketAddress local) throws IOException {
+        try (DatagramSocket s = new DatagramSocket(local)) {
+            return null;
+        }
+    }
+
+    /**
+     * Attaches a one-instruction classic BPF program to the reuseport group: "return 1", the
+     * receiving socket. False (logged) when the kernel refuses; datagrams are then hashed by flow.
+     */
+    private static boolean steerToSecond(EpollDatagramChannel ch) {
+        LibC libc = LibC.get();
+        try (NativeMemory filter = NativeMemory.allocate(8); NativeMemory prog = NativeMemory.allocate(16)) {
+            ByteBuffer insn = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+            insn.putShort((short) 0x06).put((byte) 0).put((byte) 0).putInt(1); // BPF_RET | BPF_K, k = 1
+            filter.put(0, insn.array());
+            ByteBuffer fprog = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
+            fprog.putShort((short) 1).putShort((short) 0).putInt(0).putLong(filter.address()); // len, pad, filter
+            prog.put(0, fprog.array());
+            if (libc.setsockopt(ch.fd().intValue(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog.address(), 16) < 0) {
+                LOG.info("udp: reuseport steering refused (errno {}); incoming datagrams are spread by flow", LibC.errno());
+                return false;
+            }
+            return true;
         }
     }
 
@@ -199,7 +305,7 @@ final class UdpDataPath implements AutoCloseable {
             try {
                 n = tunFd.readAddress(tunBuf.memoryAddress(), 0, tunBuf.capacity());
             } catch (IOException | RuntimeException e) {
-                metrics.drop(UdpMetrics.Drop.TUN_READ_ERROR);
+                txMetrics.drop(UdpMetrics.Drop.TUN_READ_ERROR);
                 LOG.debug("udp: TUN read failed: {}", e.toString());
                 break;
             }
@@ -221,7 +327,7 @@ final class UdpDataPath implements AutoCloseable {
         int off = vnetHdr ? VnetHdr.SIZE : 0;
         int len = n - off;
         if (len < 0) {
-            metrics.tunRxDrop(UdpMetrics.Drop.TOO_SHORT);
+            txMetrics.tunRxDrop(UdpMetrics.Drop.TOO_SHORT);
             return;
         }
         UdpMetrics.Drop bad = Ipv4Packets.validate(tunBuf, off, len);
@@ -229,13 +335,13 @@ final class UdpDataPath implements AutoCloseable {
             bad = route(off, len);
         }
         if (bad != null) {
-            metrics.tunRx(len);
-            metrics.tunRxDrop(bad);
+            txMetrics.tunRx(len);
+            txMetrics.tunRxDrop(bad);
             return;
         }
         int segments = segmenter.segments();
-        metrics.tunRx(segments, len);
-        metrics.batch(UdpMetrics.Path.TUN_RX, segments);
+        txMetrics.tunRx(segments, len);
+        txMetrics.batch(UdpMetrics.Path.TUN_RX, segments);
     }
 
     /** Looks up the peer, decrements the TTL and hands the packet to the segmenter; null when sent. */
@@ -260,8 +366,8 @@ final class UdpDataPath implements AutoCloseable {
     private void emit(DatagramPacket p) {
         int bytes = p.content().readableBytes();
         int packets = p instanceof SegmentedDatagramPacket s ? (bytes + s.segmentSize() - 1) / s.segmentSize() : 1;
-        metrics.udpTx(packets, bytes);
-        metrics.batch(UdpMetrics.Path.UDP_TX, packets);
+        txMetrics.udpTx(packets, bytes);
+        txMetrics.batch(UdpMetrics.Path.UDP_TX, packets);
         channel.write(p, channel.voidPromise());
     }
 
@@ -269,10 +375,10 @@ final class UdpDataPath implements AutoCloseable {
         ByteBuf out = alloc.directBuffer(Ipv4Packets.unreachableLength(offender, off, len));
         try {
             Ipv4Packets.writeNetUnreachable(out, tunAddr, offender, off, len);
-            tunWriter.write(out, out.readerIndex(), out.readableBytes());
-            metrics.icmpUnreachable();
+            icmpWriter.write(out, out.readerIndex(), out.readableBytes());
+            txMetrics.icmpUnreachable();
         } catch (IOException e) {
-            metrics.drop(UdpMetrics.Drop.TUN_WRITE_ERROR);
+            txMetrics.drop(UdpMetrics.Drop.TUN_WRITE_ERROR);
         } finally {
             out.release();
         }
@@ -280,7 +386,23 @@ final class UdpDataPath implements AutoCloseable {
 
     // ---- UDP -> TUN ----
 
-    private final class Inbound extends ChannelInboundHandlerAdapter {
+    /**
+     * The receiving side of one socket, on that socket's loop: checks each datagram, decrements its
+     * TTL and writes it to the TUN, or gathers it into a TCP super-segment. Its coalescer, TUN
+     * writer and counters are its own, so two receiving loops share nothing.
+     */
+    private final class Receiver extends ChannelInboundHandlerAdapter {
+        private final UdpMetrics m;
+        private final TunWriter tunWriter;
+        private final TcpCoalescer coalescer;
+        private int rxBurst;
+
+        Receiver(UdpMetrics m) {
+            this.m = m;
+            this.tunWriter = new TunWriter(tunFd, vnetHdr, alloc);
+            this.coalescer = vnetHdr ? new TcpCoalescer(tunWriter, m, alloc) : null;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (!(msg instanceof DatagramPacket)) {
@@ -305,7 +427,7 @@ final class UdpDataPath implements AutoCloseable {
                 coalescer.flush();
             }
             if (rxBurst > 0) {
-                metrics.batch(UdpMetrics.Path.UDP_RX, rxBurst);
+                m.batch(UdpMetrics.Path.UDP_RX, rxBurst);
                 rxBurst = 0;
             }
         }
@@ -313,51 +435,59 @@ final class UdpDataPath implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // e.g. ICMP port unreachable surfacing as ECONNREFUSED: never fatal for the loop
-            if (batch.gso() && String.valueOf(cause.getMessage()).contains("Input/output error")) {
+            if (ctx.channel() == channel && batch.gso() && String.valueOf(cause.getMessage()).contains("Input/output error")) {
                 // the egress device cannot checksum a segmented send: plain datagrams from now on
+                // (the sending socket's errors surface on the sending loop, which owns the batch)
                 LOG.warn("udp: the kernel refused a UDP GSO send ({}); sending one datagram per syscall", cause.toString());
                 batch.disableGso();
             }
-            metrics.drop(UdpMetrics.Drop.SEND_ERROR);
+            m.drop(UdpMetrics.Drop.SEND_ERROR);
             LOG.debug("udp: socket error: {}", cause.toString());
         }
-    }
 
-    private void fromUdp(ByteBuf b) {
-        int off = b.readerIndex();
-        int len = b.readableBytes();
-        metrics.udpRx(len);
-        if (len > mtu) {
-            metrics.udpRxDrop(UdpMetrics.Drop.OVERSIZE);
-            return;
-        }
-        UdpMetrics.Drop bad = Ipv4Packets.validate(b, off, len);
-        if (bad != null) {
-            metrics.udpRxDrop(bad);
-            return;
-        }
-        if (!Ipv4Packets.decrementTtl(b, off)) {
-            metrics.udpRxDrop(UdpMetrics.Drop.TTL_EXPIRED);
-            return;
-        }
-        int total = Ipv4Packets.totalLength(b, off);
-        if (coalescer != null) {
-            if (coalescer.offer(b, off, total)) {
+        private void fromUdp(ByteBuf b) {
+            int off = b.readerIndex();
+            int len = b.readableBytes();
+            m.udpRx(len);
+            if (len > mtu) {
+                m.udpRxDrop(UdpMetrics.Drop.OVERSIZE);
                 return;
             }
-            coalescer.flush(); // keep the order: what was gathered goes first
+            UdpMetrics.Drop bad = Ipv4Packets.validate(b, off, len);
+            if (bad != null) {
+                m.udpRxDrop(bad);
+                return;
+            }
+            if (!Ipv4Packets.decrementTtl(b, off)) {
+                m.udpRxDrop(UdpMetrics.Drop.TTL_EXPIRED);
+                return;
+            }
+            int total = Ipv4Packets.totalLength(b, off);
+            if (coalescer != null) {
+                if (coalescer.offer(b, off, total)) {
+                    return;
+                }
+                coalescer.flush(); // keep the order: what was gathered goes first
+            }
+            try {
+                tunWriter.write(b, off, total);
+                m.tunTx(total);
+                m.batch(UdpMetrics.Path.TUN_TX, 1);
+            } catch (IOException e) {
+                m.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);
+                LOG.debug("udp: TUN write failed: {}", e.toString());
+            }
         }
-        try {
-            tunWriter.write(b, off, total);
-            metrics.tunTx(total);
-            metrics.batch(UdpMetrics.Path.TUN_TX, 1);
-        } catch (IOException e) {
-            metrics.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);
-            LOG.debug("udp: TUN write failed: {}", e.toString());
+
+        void release() {
+            if (coalescer != null) {
+                coalescer.close();
+            }
+            tunWriter.close();
         }
     }
 
-    /** Stops the loop and closes the socket; the TUN fd stays open (its owner closes it). */
+    /** Stops the loops and closes the sockets; the TUN fd stays open (its owner closes it). */
     @Override
     public void close() {
         if (group == null) {
@@ -367,6 +497,9 @@ final class UdpDataPath implements AutoCloseable {
             if (tunRegistration != null) {
                 IoRegistration r = tunRegistration;
                 loop.submit(() -> r.cancel()).awaitUninterruptibly(2, TimeUnit.SECONDS);
+            }
+            if (rxChannel != null && rxChannel != channel) {
+                rxChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
             }
             if (channel != null) {
                 channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
@@ -382,11 +515,12 @@ final class UdpDataPath implements AutoCloseable {
         if (batch != null) {
             batch.discard();
         }
-        if (coalescer != null) {
-            coalescer.close();
+        for (Receiver r : receivers) {
+            r.release();
         }
-        if (tunWriter != null) {
-            tunWriter.close();
+        receivers.clear();
+        if (icmpWriter != null) {
+            icmpWriter.close();
         }
         if (tunBuf != null) {
             tunBuf.release();

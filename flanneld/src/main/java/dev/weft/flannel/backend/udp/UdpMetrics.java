@@ -3,11 +3,15 @@ package dev.weft.flannel.backend.udp;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Counters of the udp data path. Written by the one event-loop thread only (opaque stores, no
- * read-modify-write atomics on the per-packet path), readable from any thread.
+ * Counters of the udp data path, readable from any thread. Each instance is written by one thread
+ * only (opaque stores, no read-modify-write atomics on the per-packet path). A data path with
+ * several event loops gives each loop its own {@link #newShard() shard}: the readers here sum the
+ * instance and its shards, so no counter's cache line bounces between the loops.
  */
 public final class UdpMetrics {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -78,13 +82,32 @@ public final class UdpMetrics {
 
     private final long[] c = new long[BATCHES + Path.values().length * PER_PATH];
     private volatile String offloads = "";
+    private volatile int loops;
+    private volatile boolean steered;
+    private final List<UdpMetrics> shards = new CopyOnWriteArrayList<>();
+
+    /** A new set of counters for one more writing thread, summed into this one's readings. */
+    UdpMetrics newShard() {
+        UdpMetrics s = new UdpMetrics();
+        shards.add(s);
+        return s;
+    }
+
+    /** The shards, in creation order. */
+    List<UdpMetrics> shards() {
+        return List.copyOf(shards);
+    }
 
     private void add(int i, long v) {
         LONGS.setOpaque(c, i, (long) LONGS.getOpaque(c, i) + v);
     }
 
     private long get(int i) {
-        return (long) LONGS.getOpaque(c, i);
+        long v = (long) LONGS.getOpaque(c, i);
+        for (UdpMetrics s : shards) {
+            v += s.get(i);
+        }
+        return v;
     }
 
     void tunRx(int bytes) {
@@ -155,6 +178,22 @@ public final class UdpMetrics {
     /** Records which offloads the data path runs with, e.g. "vnet_hdr tso4 tso6 udp_gso udp_gro". */
     void offloads(String names) {
         offloads = names;
+    }
+
+    /** Records the event loops of the data path and whether incoming datagrams are steered to one. */
+    void loops(int n, boolean steeredToReceiver) {
+        loops = n;
+        steered = steeredToReceiver;
+    }
+
+    /** Event loops of the data path (0 before it starts). */
+    public int loops() {
+        return loops;
+    }
+
+    /** Whether a reuseport BPF program sends every incoming datagram to the receiving loop. */
+    public boolean steered() {
+        return steered;
     }
 
     /** The offloads in use, space separated; empty when none. */
@@ -301,6 +340,10 @@ public final class UdpMetrics {
             b.append("weft_udp_batch_size_sum{path=\"").append(p.label()).append("\"} ").append(batchPackets(p)).append('\n');
             b.append("weft_udp_batch_size_count{path=\"").append(p.label()).append("\"} ").append(batches(p)).append('\n');
         }
+        b.append("# HELP weft_udp_event_loops Event loops of the data path: 1 for both directions, 2 for one each.\n")
+                .append("# TYPE weft_udp_event_loops gauge\nweft_udp_event_loops ").append(loops).append('\n');
+        b.append("# HELP weft_udp_reuseport_steering 1 when every incoming datagram is steered to the receiving loop.\n")
+                .append("# TYPE weft_udp_reuseport_steering gauge\nweft_udp_reuseport_steering ").append(steered ? 1 : 0).append('\n');
         b.append("# HELP weft_udp_offload Offloads the data path runs with (1 = in use).\n# TYPE weft_udp_offload gauge\n");
         for (String f : offloads.split(" ")) {
             if (!f.isEmpty()) {

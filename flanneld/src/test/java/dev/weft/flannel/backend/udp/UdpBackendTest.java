@@ -2,6 +2,7 @@ package dev.weft.flannel.backend.udp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.flannel.backend.TestLeases;
@@ -25,7 +26,7 @@ import java.util.Random;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,7 +42,11 @@ class UdpBackendTest {
     }
 
     private static UdpBackend startNode(TestNode n, String subnet, boolean offloads) {
-        UdpBackend b = n.track(new UdpBackend(n.context(CONF).withOffloads(offloads)));
+        return startNode(n, subnet, offloads, 0);
+    }
+
+    private static UdpBackend startNode(TestNode n, String subnet, boolean offloads, int threads) {
+        UdpBackend b = n.track(new UdpBackend(n.context(CONF).withOffloads(offloads).withDataPathThreads(threads)));
         LeaseAttrs attrs = b.prepare();
         b.start(TestLeases.own(subnet, attrs));
         Cidr s = Cidr.parse(subnet);
@@ -70,8 +75,12 @@ class UdpBackendTest {
     }
 
     private static UdpBackend[] pair(TestNode a, TestNode b, boolean offloads) {
-        UdpBackend ba = startNode(a, "10.244.1.0/24", offloads);
-        UdpBackend bb = startNode(b, "10.244.2.0/24", offloads);
+        return pair(a, b, offloads, 0);
+    }
+
+    private static UdpBackend[] pair(TestNode a, TestNode b, boolean offloads, int threads) {
+        UdpBackend ba = startNode(a, "10.244.1.0/24", offloads, threads);
+        UdpBackend bb = startNode(b, "10.244.2.0/24", offloads, threads);
         Lease la = TestLeases.own("10.244.1.0/24", ba.leaseAttrs());
         Lease lb = TestLeases.own("10.244.2.0/24", bb.leaseAttrs());
         ba.handle(TestLeases.snapshot(List.of(lb, la))); // its own lease in the snapshot is skipped
@@ -112,12 +121,12 @@ class UdpBackendTest {
             + "for i in range(48):\n d=r.randbytes(1<<20);h.update(d);c.sendall(d);n+=len(d)\n"
             + "c.close();print(n,h.hexdigest())\n";
 
-    @ParameterizedTest(name = "offloads {0}")
-    @ValueSource(booleans = {true, false})
-    void tcpBulkTransferArrivesIntactWithAndWithoutOffloads(boolean offloads, Underlay ul, @TempDir Path sa, @TempDir Path sb)
-            throws Exception {
+    @ParameterizedTest(name = "offloads {0}, {1} event loop(s)")
+    @CsvSource({"true,2", "true,1", "false,2", "false,1"})
+    void tcpBulkTransferArrivesIntactWithAndWithoutOffloads(boolean offloads, int threads, Underlay ul, @TempDir Path sa,
+                                                            @TempDir Path sb) throws Exception {
         try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
-            UdpBackend[] p = pair(a, b, offloads);
+            UdpBackend[] p = pair(a, b, offloads, threads);
             ping(a, "10.244.1.1", "10.244.2.1");
             ping(b, "10.244.2.1", "10.244.1.1");
             ping(a, "10.244.1.0", "10.244.2.1"); // from the flannel0 address
@@ -145,6 +154,44 @@ class UdpBackendTest {
                 assertEquals(mb.batches(UdpMetrics.Path.TUN_TX), mb.batchPackets(UdpMetrics.Path.TUN_TX), "one packet per write");
             }
             assertEquals(0, ma.drops(UdpMetrics.Drop.BAD_GSO) + mb.drops(UdpMetrics.Drop.BAD_GSO));
+            assertEquals(threads, ma.loops(), ma.prometheusText());
+            assertTrue(ma.prometheusText().contains("weft_udp_event_loops " + threads + "\n"), ma.prometheusText());
+            if (threads == 2) {
+                // two sockets on the flannel port (so every datagram leaves from 8285), and the
+                // steering put every incoming datagram on the receiving loop: its shard got them all
+                String ss = b.node.exec("ss", "-uln", "sport", "= :8285").stdout();
+                assertEquals(2, ss.lines().filter(l -> l.contains(b.ext.ifaceAddr() + ":8285")).count(), ss);
+                assertTrue(mb.steered(), mb.prometheusText());
+                List<UdpMetrics> shards = mb.shards();
+                assertEquals(2, shards.size());
+                assertEquals(0, shards.get(0).udpRxPackets(), "datagrams received on the sending loop's socket");
+                assertEquals(mb.udpRxPackets(), shards.get(1).udpRxPackets());
+                assertTrue(shards.get(1).udpRxBytes() > 48_000_000, shards.get(1).toString());
+                assertEquals(0, ma.shards().get(0).udpRxPackets(), "the ACKs, too, reach the receiving loop");
+                assertTrue(ma.shards().get(0).udpTxBytes() > 48_000_000, "the sending loop sent the data");
+            }
+        }
+    }
+
+    @Test
+    void twoLoopsRefuseAPortAnotherSocketHolds(Underlay ul, @TempDir Path sa) throws Exception {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa)) {
+            // a plain socket on the flannel port: SO_REUSEPORT must not let the data path share it
+            Process squatter = new ProcessBuilder(Cmd.inNetns(a.node.netns(), "python3", "-c",
+                    "import socket,time;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('" + a.ext.ifaceAddr()
+                            + "',8285));print('bound',flush=True);time.sleep(60)")).redirectErrorStream(true).start();
+            try {
+                assertEquals("bound", new java.io.BufferedReader(new java.io.InputStreamReader(squatter.getInputStream())).readLine());
+                UdpBackend b = a.track(new UdpBackend(a.context(CONF).withDataPathThreads(2)));
+                LeaseAttrs attrs = b.prepare();
+                RuntimeException e = assertThrows(RuntimeException.class, () -> b.start(TestLeases.own("10.244.1.0/24", attrs)));
+                assertTrue(String.valueOf(e.getMessage()).contains("already in use"), String.valueOf(e));
+            } finally {
+                squatter.destroyForcibly();
+                squatter.waitFor();
+            }
+            String ss = a.node.exec("ss", "-uln", "sport", "= :8285").stdout();
+            assertEquals(0, ss.lines().filter(l -> l.contains(":8285")).count(), "nothing left on the port:\n" + ss);
         }
     }
 
