@@ -498,16 +498,26 @@ final class UdpDataPath implements AutoCloseable {
                 IoRegistration r = tunRegistration;
                 loop.submit(() -> r.cancel()).awaitUninterruptibly(2, TimeUnit.SECONDS);
             }
-            if (rxChannel != null && rxChannel != channel) {
-                rxChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            if (rxChannel != channel) {
+                closeChannel(rxChannel);
             }
-            if (channel != null) {
-                channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-            }
+            closeChannel(channel);
         } finally {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             group = null;
             releaseBuffers();
+        }
+    }
+
+    /** Closes a socket, also one that a failed start left unregistered (it has no loop to close it). */
+    private static void closeChannel(EpollDatagramChannel ch) {
+        if (ch == null) {
+            return;
+        }
+        if (ch.isRegistered()) {
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        } else {
+            ch.unsafe().closeForcibly();
         }
     }
 
