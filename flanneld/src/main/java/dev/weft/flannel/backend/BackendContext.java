@@ -30,6 +30,8 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
 
     public static final String DEFAULT_STATE_DIR = "/var/lib/weft";
     public static final Duration DEFAULT_ROUTE_CHECK_INTERVAL = Duration.ofSeconds(10);
+    /** One loop per direction is all a userspace data path splits into; 0 means "pick". */
+    public static final int MAX_DATA_PATH_THREADS = 2;
 
     public BackendContext {
         Objects.requireNonNull(network, "network");
@@ -39,7 +41,7 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
         if (routeCheckInterval.isNegative() || routeCheckInterval.isZero()) {
             throw new IllegalArgumentException("routeCheckInterval must be positive: " + routeCheckInterval);
         }
-        if (dataPathThreads < 0 || dataPathThreads > 2) {
+        if (dataPathThreads < 0 || dataPathThreads > MAX_DATA_PATH_THREADS) {
             throw new IllegalArgumentException("data path threads must be 0 (auto), 1 or 2: " + dataPathThreads);
         }
     }
@@ -71,7 +73,7 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
 
     /** The data path threads to run: {@link #dataPathThreads()}, with 0 resolved for this machine. */
     public int resolvedDataPathThreads() {
-        return dataPathThreads != 0 ? dataPathThreads : Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1;
+        return dataPathThreads != 0 ? dataPathThreads : Runtime.getRuntime().availableProcessors() > 1 ? MAX_DATA_PATH_THREADS : 1;
     }
 
     /** An rtnetlink client bound to the backend's namespace. */

@@ -1,6 +1,7 @@
 package dev.weft.flannel.daemon;
 
 import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.lease.Lease;
@@ -125,7 +126,7 @@ final class Weftd {
         if (o.renewMarginMinutes < 1 || o.renewMarginMinutes > 1439) {
             throw new IllegalArgumentException("-subnet-lease-renew-margin must be between 1 and 1439 minutes, got " + o.renewMarginMinutes);
         }
-        if (o.udpThreads < 0 || o.udpThreads > 2) {
+        if (o.udpThreads < 0 || o.udpThreads > BackendContext.MAX_DATA_PATH_THREADS) {
             throw new IllegalArgumentException("-udp-threads must be 0 (auto), 1 or 2, got " + o.udpThreads);
         }
         if (o.iptablesResync < 1) {

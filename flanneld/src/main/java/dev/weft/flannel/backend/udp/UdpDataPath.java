@@ -1,6 +1,8 @@
 package dev.weft.flannel.backend.udp;
 
 import dev.weft.flannel.backend.BackendException;
+import dev.weft.libc.LibC;
+import dev.weft.libc.NativeMemory;
 import dev.weft.net.IpAddress;
 import dev.weft.netns.NetNs;
 import io.netty.buffer.ByteBuf;
@@ -29,15 +31,13 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import dev.weft.libc.LibC;
-import dev.weft.libc.NativeMemory;
 import java.io.IOException;
 import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
