@@ -13,7 +13,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -21,14 +20,12 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -65,8 +62,6 @@ import org.slf4j.LoggerFactory;
  */
 final class UdpDataPath implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UdpDataPath.class);
-    /** TUN reads between socket flushes while draining: bounds the queued bytes and the latency. */
-    private static final int FLUSH_EVERY = 16;
     private static final int SOCKET_BUFFER = 4 << 20;
     /** With UDP_GRO one read returns up to 64 KB of equal-sized datagrams from one peer. */
     private static final int GRO_SLOT = 65_535;
@@ -100,15 +95,10 @@ final class UdpDataPath implements AutoCloseable {
     private EpollDatagramChannel channel;
     /** Receives; the same as {@link #channel} with one loop. */
     private EpollDatagramChannel rxChannel;
+    /** TUN → UDP, on {@link #loop}. */
+    private TunReader reader;
     private IoRegistration tunRegistration;
     private final List<Receiver> receivers = new ArrayList<>();
-    // TUN -> UDP state: loop thread only
-    private UdpMetrics txMetrics;
-    private ByteBuf tunBuf;
-    private GsoBatch batch;
-    private Segmenter segmenter;
-    /** Writes the ICMP errors of the sending side into the TUN. */
-    private TunWriter icmpWriter;
 
     /**
      * @param tunFdInt       the TUN fd (already O_NONBLOCK, after TUNSETIFF); not closed here
@@ -146,7 +136,7 @@ final class UdpDataPath implements AutoCloseable {
             InetSocketAddress local = new InetSocketAddress(bind.toInetAddress(), port);
             loop = (IoEventLoop) group.next();
             IoEventLoop rxLoop = threads > 1 ? (IoEventLoop) group.next() : loop;
-            txMetrics = metrics.newShard();
+            UdpMetrics txMetrics = metrics.newShard();
             UdpMetrics rxMetrics = threads > 1 ? metrics.newShard() : txMetrics;
             boolean gso = socketOffloads && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
             if (threads > 1) {
@@ -155,18 +145,13 @@ final class UdpDataPath implements AutoCloseable {
                 probeUnbound(ns, local);
             }
             channel = open(ns, threads > 1);
+            rxChannel = threads > 1 ? open(ns, true) : channel;
+            reader = new TunReader(tunFd, vnetHdr, mtu, tunAddr, this::routes, txMetrics, alloc, channel, gso);
             boolean gro = socketOffloads && enableGro(channel);
-            configure(channel, gro, txMetrics);
-            rxChannel = channel;
+            configure(channel, gro, new Receiver(txMetrics));
             if (threads > 1) {
-                rxChannel = open(ns, true);
-                configure(rxChannel, gro && enableGro(rxChannel), rxMetrics);
+                configure(rxChannel, gro && enableGro(rxChannel), new Receiver(rxMetrics));
             }
-
-            tunBuf = alloc.directBuffer(vnetHdr ? VnetHdr.SIZE + 65_535 : mtu + 1);
-            batch = new GsoBatch(alloc, gso);
-            segmenter = new Segmenter(batch, this::emit, mtu);
-            icmpWriter = new TunWriter(tunFd, vnetHdr, alloc);
 
             // bind order is the reuseport group's order: the sending socket is 0, the receiving one 1
             loop.register(channel).syncUninterruptibly();
@@ -178,7 +163,7 @@ final class UdpDataPath implements AutoCloseable {
                 steered = steerToSecond(rxChannel);
             }
             metrics.loops(threads, steered);
-            tunRegistration = loop.register(new TunHandle()).syncUninterruptibly().getNow();
+            tunRegistration = loop.register(reader).syncUninterruptibly().getNow();
             loop.submit(() -> tunRegistration.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET)))
                     .syncUninterruptibly();
             return ((gso ? "udp_gso " : "") + (gro ? "udp_gro " : "") + (vnetHdr ? "tcp_coalesce" : "")).trim();
@@ -197,7 +182,7 @@ final class UdpDataPath implements AutoCloseable {
     }
 
     /** Receive sizes, buffers and the receiving handler of one socket. */
-    private void configure(EpollDatagramChannel ch, boolean gro, UdpMetrics m) {
+    private void configure(EpollDatagramChannel ch, boolean gro, Receiver r) {
         int slot = gro ? GRO_SLOT : mtu + 1; // one byte more than allowed: oversize shows
         int slots = gro ? GRO_SLOTS : MMSG_SLOTS;
         ch.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
@@ -208,7 +193,6 @@ final class UdpDataPath implements AutoCloseable {
         ch.config().setOption(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
         // Room for a full drain between flushes; beyond it the socket itself is full.
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(2 << 20, 4 << 20));
-        Receiver r = new Receiver(m);
         receivers.add(r);
         ch.pipeline().addLast(r);
     }
@@ -275,121 +259,13 @@ final class UdpDataPath implements AutoCloseable {
         return routes;
     }
 
-    // ---- TUN -> UDP ----
-
-    private final class TunHandle implements EpollIoHandle {
-        @Override
-        public FileDescriptor fd() {
-            return tunFd;
-        }
-
-        @Override
-        public void handle(IoRegistration registration, IoEvent event) {
-            EpollIoOps ops = ((EpollIoEvent) event).ops();
-            if (ops.contains(EpollIoOps.EPOLLERR)) {
-                LOG.warn("udp: EPOLLERR on the TUN fd");
-            }
-            drainTun();
-        }
-
-        @Override
-        public void close() {
-            // The TUN fd belongs to the backend.
-        }
-    }
-
-    private void drainTun() {
-        int reads = 0;
-        for (;;) {
-            int n;
-            try {
-                n = tunFd.readAddress(tunBuf.memoryAddress(), 0, tunBuf.capacity());
-            } catch (IOException | RuntimeException e) {
-                txMetrics.drop(UdpMetrics.Drop.TUN_READ_ERROR);
-                LOG.debug("udp: TUN read failed: {}", e.toString());
-                break;
-            }
-            if (n <= 0) {
-                break;
-            }
-            fromTun(n);
-            if (++reads % FLUSH_EVERY == 0) {
-                segmenter.flush();
-                channel.flush();
-            }
-        }
-        segmenter.flush();
-        channel.flush();
-    }
-
-    /** Handles one read of {@code n} bytes from the TUN (with its virtio_net_hdr when on). */
-    private void fromTun(int n) {
-        int off = vnetHdr ? VnetHdr.SIZE : 0;
-        int len = n - off;
-        if (len < 0) {
-            txMetrics.tunRxDrop(UdpMetrics.Drop.TOO_SHORT);
-            return;
-        }
-        UdpMetrics.Drop bad = Ipv4Packets.validate(tunBuf, off, len);
-        if (bad == null) {
-            bad = route(off, len);
-        }
-        if (bad != null) {
-            txMetrics.tunRx(len);
-            txMetrics.tunRxDrop(bad);
-            return;
-        }
-        int segments = segmenter.segments();
-        txMetrics.tunRx(segments, len);
-        txMetrics.batch(UdpMetrics.Path.TUN_RX, segments);
-    }
-
-    /** Looks up the peer, decrements the TTL and hands the packet to the segmenter; null when sent. */
-    private UdpMetrics.Drop route(int off, int len) {
-        InetSocketAddress peer = routes.lookup(Ipv4Packets.destination(tunBuf, off));
-        if (peer == null) {
-            if (Ipv4Packets.wantsUnreachable(tunBuf, off)) {
-                sendUnreachable(tunBuf, off, len);
-            }
-            return UdpMetrics.Drop.NO_ROUTE;
-        }
-        if (!Ipv4Packets.decrementTtl(tunBuf, off)) {
-            return UdpMetrics.Drop.TTL_EXPIRED;
-        }
-        if (!channel.isWritable()) {
-            return UdpMetrics.Drop.SEND_BACKPRESSURE;
-        }
-        return segmenter.forward(tunBuf, vnetHdr ? 0 : -1, off, Ipv4Packets.totalLength(tunBuf, off), peer);
-    }
-
-    /** Writes a finished batch to the channel (flushed by the drain loop). */
-    private void emit(DatagramPacket p) {
-        int bytes = p.content().readableBytes();
-        int packets = p instanceof SegmentedDatagramPacket s ? (bytes + s.segmentSize() - 1) / s.segmentSize() : 1;
-        txMetrics.udpTx(packets, bytes);
-        txMetrics.batch(UdpMetrics.Path.UDP_TX, packets);
-        channel.write(p, channel.voidPromise());
-    }
-
-    private void sendUnreachable(ByteBuf offender, int off, int len) {
-        ByteBuf out = alloc.directBuffer(Ipv4Packets.unreachableLength(offender, off, len));
-        try {
-            Ipv4Packets.writeNetUnreachable(out, tunAddr, offender, off, len);
-            icmpWriter.write(out, out.readerIndex(), out.readableBytes());
-            txMetrics.icmpUnreachable();
-        } catch (IOException e) {
-            txMetrics.drop(UdpMetrics.Drop.TUN_WRITE_ERROR);
-        } finally {
-            out.release();
-        }
-    }
-
     // ---- UDP -> TUN ----
 
     /**
      * The receiving side of one socket, on that socket's loop: checks each datagram, decrements its
      * TTL and writes it to the TUN, or gathers it into a TCP super-segment. Its coalescer, TUN
-     * writer and counters are its own, so two receiving loops share nothing.
+     * writers and counters are its own, so two receiving loops share nothing.
+
      */
     private final class Receiver extends ChannelInboundHandlerAdapter {
         private final UdpMetrics m;
@@ -435,11 +311,11 @@ final class UdpDataPath implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // e.g. ICMP port unreachable surfacing as ECONNREFUSED: never fatal for the loop
-            if (ctx.channel() == channel && batch.gso() && String.valueOf(cause.getMessage()).contains("Input/output error")) {
+            if (ctx.channel() == channel && reader.gso() && String.valueOf(cause.getMessage()).contains("Input/output error")) {
                 // the egress device cannot checksum a segmented send: plain datagrams from now on
-                // (the sending socket's errors surface on the sending loop, which owns the batch)
+                // (the sending socket's errors surface on the sending loop, which owns the reader)
                 LOG.warn("udp: the kernel refused a UDP GSO send ({}); sending one datagram per syscall", cause.toString());
-                batch.disableGso();
+                reader.disableGso();
             }
             m.drop(UdpMetrics.Drop.SEND_ERROR);
             LOG.debug("udp: socket error: {}", cause.toString());
@@ -522,19 +398,13 @@ final class UdpDataPath implements AutoCloseable {
     }
 
     private void releaseBuffers() {
-        if (batch != null) {
-            batch.discard();
+        if (reader != null) {
+            reader.release();
+            reader = null;
         }
         for (Receiver r : receivers) {
             r.release();
         }
         receivers.clear();
-        if (icmpWriter != null) {
-            icmpWriter.close();
-        }
-        if (tunBuf != null) {
-            tunBuf.release();
-            tunBuf = null;
-        }
     }
 }
