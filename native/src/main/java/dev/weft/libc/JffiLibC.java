@@ -32,6 +32,7 @@ final class JffiLibC implements LibC {
         getsockopt = new Fn("getsockopt", I, I, I, I, P, P);
         sendto = new Fn("sendto", L, I, P, L, I, P, I);
         recvfrom = new Fn("recvfrom", L, I, P, L, I, P, P);
+        recvmsg = new Fn("recvmsg", L, I, P, I);
         read = new Fn("read", L, I, P, L);
         write = new Fn("write", L, I, P, L);
         close = new Fn("close", I, I);
@@ -74,6 +75,7 @@ final class JffiLibC implements LibC {
     private final Fn getsockopt;
     private final Fn sendto;
     private final Fn recvfrom;
+    private final Fn recvmsg;
     private final Fn read;
     private final Fn write;
     private final Fn close;
@@ -196,6 +198,11 @@ final class JffiLibC implements LibC {
     @Override
     public long recvfrom(int fd, long buf, long len, int flags, long addr, long addrlen) {
         return call(recvfrom, fd, buf, len, flags, addr, addrlen);
+    }
+
+    @Override
+    public long recvmsg(int fd, long msghdr, int flags) {
+        return call(recvmsg, fd, msghdr, flags);
     }
 
     @Override

@@ -25,6 +25,9 @@ public interface LibC {
 
     long recvfrom(int fd, long buf, long len, int flags, long addr, long addrlen);
 
+    /** recvmsg(2); {@code msghdr} is the address of a struct msghdr. */
+    long recvmsg(int fd, long msghdr, int flags);
+
     long read(int fd, long buf, long count);
 
     long write(int fd, long buf, long count);

@@ -60,6 +60,14 @@ public final class NativeMemory implements AutoCloseable {
         return IO.getInt(at(offset, 4));
     }
 
+    public void putLong(int offset, long v) {
+        IO.putLong(at(offset, 8), v);
+    }
+
+    public long getLong(int offset) {
+        return IO.getLong(at(offset, 8));
+    }
+
     public void putShort(int offset, short v) {
         IO.putShort(at(offset, 2), v);
     }

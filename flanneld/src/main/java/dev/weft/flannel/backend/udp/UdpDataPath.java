@@ -40,9 +40,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The forwarding loops. Netty epoll event loops drive the UDP sockets ({@link EpollDatagramChannel}s,
- * recvmmsg, UDP_GRO when offloads are on) and the TUN fd (an {@link EpollIoHandle} registered
- * through {@link IoEventLoop#register}, edge-triggered, drained until EAGAIN).
+ * The forwarding loops. Netty epoll event loops drive the UDP sockets ({@link EpollDatagramChannel}s:
+ * UDP GSO sends, and recvmmsg reads when offloads are off) and the TUN fd (a {@link TunReader}, an
+ * {@link EpollIoHandle} registered through {@link IoEventLoop#register}, edge-triggered, drained
+ * until EAGAIN). With UDP_GRO a {@link GroReader} reads the socket instead of its channel, because
+ * Netty's GRO read makes two objects per datagram.
  *
  * <p>With one loop, one socket carries both directions. With two, each direction has its own
  * loop and its own socket, both bound to the same address and port with SO_REUSEPORT (so peers see
@@ -57,19 +59,12 @@ import org.slf4j.LoggerFactory;
  * goes through the {@link Segmenter} into {@link GsoBatch}es: one UDP GSO send per batch, one
  * packet per wire datagram. UDP → TUN: each datagram is checked and its TTL decremented in place,
  * then written to the TUN, or gathered by the {@link TcpCoalescer} into a super-segment when it
- * continues a TCP run. The TUN read buffer, the iovecs and the coalescer's header are allocated
- * once; batches come from the pooled direct allocator.
+ * continues a TCP run. The TUN and GRO read buffers, the iovecs and the coalescer's header are
+ * allocated once; batches come from the pooled direct allocator, one object per batch.
  */
 final class UdpDataPath implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UdpDataPath.class);
     private static final int SOCKET_BUFFER = 4 << 20;
-    /** With UDP_GRO one read returns up to 64 KB of equal-sized datagrams from one peer. */
-    private static final int GRO_SLOT = 65_535;
-    /**
-     * One GRO read per syscall: Netty reads the UDP_GRO segment size only on its recvmsg path (with
-     * several slots it uses recvmmsg and would hand over a whole GRO batch as one oversized datagram).
-     */
-    private static final int GRO_SLOTS = 1;
     /** Without GRO: recvmmsg of up to this many datagrams per syscall. */
     private static final int MMSG_SLOTS = 32;
 
@@ -98,6 +93,8 @@ final class UdpDataPath implements AutoCloseable {
     /** TUN → UDP, on {@link #loop}. */
     private TunReader reader;
     private IoRegistration tunRegistration;
+    private final List<GroReader> groReaders = new ArrayList<>();
+    private final List<IoRegistration> groRegistrations = new ArrayList<>();
     private final List<Receiver> receivers = new ArrayList<>();
 
     /**
@@ -148,9 +145,14 @@ final class UdpDataPath implements AutoCloseable {
             rxChannel = threads > 1 ? open(ns, true) : channel;
             reader = new TunReader(tunFd, vnetHdr, mtu, tunAddr, this::routes, txMetrics, alloc, channel, gso);
             boolean gro = socketOffloads && enableGro(channel);
-            configure(channel, gro, new Receiver(txMetrics));
+            Receiver receiver = new Receiver(txMetrics);
+            configure(channel, gro, receiver);
+            Receiver rxReceiver = receiver;
+            boolean rxGro = gro;
             if (threads > 1) {
-                configure(rxChannel, gro && enableGro(rxChannel), new Receiver(rxMetrics));
+                rxGro = gro && enableGro(rxChannel);
+                rxReceiver = new Receiver(rxMetrics);
+                configure(rxChannel, rxGro, rxReceiver);
             }
 
             // bind order is the reuseport group's order: the sending socket is 0, the receiving one 1
@@ -161,6 +163,12 @@ final class UdpDataPath implements AutoCloseable {
                 rxLoop.register(rxChannel).syncUninterruptibly();
                 rxChannel.bind(local).syncUninterruptibly();
                 steered = steerToSecond(rxChannel);
+            }
+            if (gro) {
+                readGro(loop, channel, receiver);
+            }
+            if (threads > 1 && rxGro) {
+                readGro(rxLoop, rxChannel, rxReceiver);
             }
             metrics.loops(threads, steered);
             tunRegistration = loop.register(reader).syncUninterruptibly().getNow();
@@ -181,18 +189,30 @@ final class UdpDataPath implements AutoCloseable {
         return ch;
     }
 
-    /** Receive sizes, buffers and the receiving handler of one socket. */
+    /** Reads a UDP_GRO socket with a {@link GroReader} on its loop (the channel's own reading is off). */
+    private void readGro(IoEventLoop l, EpollDatagramChannel ch, Receiver r) {
+        GroReader g = new GroReader(ch.fd().intValue(), l, r, alloc);
+        groReaders.add(g);
+        IoRegistration reg = l.register(g).syncUninterruptibly().getNow();
+        groRegistrations.add(reg);
+        l.submit(() -> reg.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET))).syncUninterruptibly();
+    }
+
+    /**
+     * Receive sizes, buffers and the receiving handler of one socket. With UDP_GRO the channel
+     * does not read: a {@link GroReader} does, without an object per datagram.
+     */
     private void configure(EpollDatagramChannel ch, boolean gro, Receiver r) {
-        int slot = gro ? GRO_SLOT : mtu + 1; // one byte more than allowed: oversize shows
-        int slots = gro ? GRO_SLOTS : MMSG_SLOTS;
+        int slot = mtu + 1; // one byte more than allowed: oversize shows
         ch.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
-        ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(slot * slots));
-        ch.config().setMaxMessagesPerRead(1024); // counts datagrams: a GRO read holds dozens
+        ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(slot * MMSG_SLOTS));
+        ch.config().setMaxMessagesPerRead(1024);
         ch.config().setAllocator(alloc);
         ch.config().setOption(ChannelOption.SO_RCVBUF, SOCKET_BUFFER);
         ch.config().setOption(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
         // Room for a full drain between flushes; beyond it the socket itself is full.
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(2 << 20, 4 << 20));
+        ch.config().setAutoRead(!gro);
         receivers.add(r);
         ch.pipeline().addLast(r);
     }
@@ -267,7 +287,7 @@ final class UdpDataPath implements AutoCloseable {
      * writers and counters are its own, so two receiving loops share nothing.
 
      */
-    private final class Receiver extends ChannelInboundHandlerAdapter {
+    private final class Receiver extends ChannelInboundHandlerAdapter implements GroReader.Sink {
         private final UdpMetrics m;
         private final TunWriter tunWriter;
         private final TcpCoalescer coalescer;
@@ -288,12 +308,44 @@ final class UdpDataPath implements AutoCloseable {
             DatagramPacket p = (DatagramPacket) msg;
             try {
                 rxBurst++;
-                fromUdp(p.content());
+                ByteBuf b = p.content();
+                fromUdp(b, b.readerIndex(), b.readableBytes());
             } catch (RuntimeException e) {
                 LOG.debug("udp: datagram handling failed: {}", e.toString());
             } finally {
                 p.release();
             }
+        }
+
+        @Override
+        public void datagram(ByteBuf buf, int off, int len) {
+            try {
+                fromUdp(buf, off, len);
+            } catch (RuntimeException e) {
+                LOG.debug("udp: datagram handling failed: {}", e.toString());
+            }
+        }
+
+        @Override
+        public void truncated(int len) {
+            m.udpRx(len);
+            m.udpRxDrop(UdpMetrics.Drop.OVERSIZE);
+        }
+
+        @Override
+        public void endOfRead(int datagrams) {
+            // the read buffer is about to be reused: nothing may stay gathered from it
+            if (coalescer != null) {
+                coalescer.flush();
+            }
+            m.batch(UdpMetrics.Path.UDP_RX, datagrams);
+        }
+
+        @Override
+        public void error(int errno) {
+            // e.g. ECONNREFUSED: an ICMP port unreachable for an earlier send
+            m.drop(UdpMetrics.Drop.SEND_ERROR);
+            LOG.debug("udp: socket error: errno {}", errno);
         }
 
         @Override
@@ -321,9 +373,7 @@ final class UdpDataPath implements AutoCloseable {
             LOG.debug("udp: socket error: {}", cause.toString());
         }
 
-        private void fromUdp(ByteBuf b) {
-            int off = b.readerIndex();
-            int len = b.readableBytes();
+        private void fromUdp(ByteBuf b, int off, int len) {
             m.udpRx(len);
             if (len > mtu) {
                 m.udpRxDrop(UdpMetrics.Drop.OVERSIZE);
@@ -374,6 +424,10 @@ final class UdpDataPath implements AutoCloseable {
                 IoRegistration r = tunRegistration;
                 loop.submit(() -> r.cancel()).awaitUninterruptibly(2, TimeUnit.SECONDS);
             }
+            for (IoRegistration r : groRegistrations) {
+                r.cancel(); // the registration hands the cancel to its own loop
+            }
+            groRegistrations.clear();
             if (rxChannel != channel) {
                 closeChannel(rxChannel);
             }
@@ -402,6 +456,10 @@ final class UdpDataPath implements AutoCloseable {
             reader.release();
             reader = null;
         }
+        for (GroReader g : groReaders) {
+            g.release();
+        }
+        groReaders.clear();
         for (Receiver r : receivers) {
             r.release();
         }

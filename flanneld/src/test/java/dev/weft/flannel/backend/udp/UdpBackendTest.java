@@ -121,6 +121,41 @@ class UdpBackendTest {
             + "for i in range(48):\n d=r.randbytes(1<<20);h.update(d);c.sendall(d);n+=len(d)\n"
             + "c.close();print(n,h.hexdigest())\n";
 
+    /** 48 MiB over TCP from a pod address on a to one on b; the SHA-256 received must be the one sent. */
+    private static void transfer(TestNode a, TestNode b) throws Exception {
+        Process sink = new ProcessBuilder(Cmd.inNetns(b.node.netns(), "python3", "-c", SINK)).redirectErrorStream(true).start();
+        try {
+            Cmd.Result sent = a.node.tryExec("python3", "-c", SOURCE);
+            assertTrue(sent.ok(), "sender failed:\n" + sent);
+            assertTrue(sink.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "receiver did not finish");
+            String got = new String(sink.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            assertEquals(sent.stdout().trim(), got, "bytes and SHA-256 received == sent");
+        } finally {
+            sink.destroyForcibly();
+        }
+    }
+
+    /** Packets the data paths of both nodes forwarded, each way (wire packets, not batches). */
+    private static long forwardedPackets(UdpBackend[] p) {
+        long n = 0;
+        for (UdpBackend b : p) {
+            n += b.metrics().udpTxPackets() + b.metrics().udpRxPackets();
+        }
+        return n;
+    }
+
+    /** Bytes the JVM allocated on the data-path event loop threads ("weft-udp-*") so far. */
+    private static long dataPathAllocatedBytes() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith("weft-udp")) {
+                sum += Math.max(0, mx.getThreadAllocatedBytes(t.getThreadId()));
+            }
+        }
+        return sum;
+    }
+
     @ParameterizedTest(name = "offloads {0}, {1} event loop(s)")
     @CsvSource({"true,2", "true,1", "false,2", "false,1"})
     void tcpBulkTransferArrivesIntactWithAndWithoutOffloads(boolean offloads, int threads, Underlay ul, @TempDir Path sa,
@@ -130,20 +165,21 @@ class UdpBackendTest {
             ping(a, "10.244.1.1", "10.244.2.1");
             ping(b, "10.244.2.1", "10.244.1.1");
             ping(a, "10.244.1.0", "10.244.2.1"); // from the flannel0 address
-            Process sink = new ProcessBuilder(Cmd.inNetns(b.node.netns(), "python3", "-c", SINK)).redirectErrorStream(true).start();
-            try {
-                Cmd.Result sent = a.node.tryExec("python3", "-c", SOURCE);
-                assertTrue(sent.ok(), "sender failed:\n" + sent);
-                assertTrue(sink.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "receiver did not finish");
-                String got = new String(sink.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
-                assertEquals(sent.stdout().trim(), got, "bytes and SHA-256 received == sent");
-            } finally {
-                sink.destroyForcibly();
-            }
+            transfer(a, b); // the first also warms up: the JIT, and the arrays Netty makes once per loop
+            long allocatedBefore = dataPathAllocatedBytes();
+            long packetsBefore = forwardedPackets(p);
+            transfer(a, b);
             UdpMetrics ma = p[0].metrics();
             UdpMetrics mb = p[1].metrics();
             assertTrue(ma.udpTxBytes() > 48_000_000, ma.toString());
+            long packets = forwardedPackets(p) - packetsBefore;
+            double perPacket = (double) (dataPathAllocatedBytes() - allocatedBefore) / packets;
+            System.out.printf("data path: %.2f bytes allocated per forwarded packet (%d packets; offloads %s, %d loop(s))%n",
+                    perPacket, packets, offloads, threads);
             if (offloads) {
+                // no object per packet: batches are per 64 KB, GRO reads fill one reused buffer
+                // (Netty's own GRO read would make a slice and a DatagramPacket per datagram)
+                assertTrue(perPacket < 4, perPacket + " bytes allocated per forwarded packet");
                 assertTrue(ma.offloads().contains("tso4") && ma.offloads().contains("udp_gso"), ma.offloads());
                 // TSO super-segments were read and split; the receiver wrote coalesced runs
                 assertTrue(ma.batchPackets(UdpMetrics.Path.TUN_RX) > 4 * ma.batches(UdpMetrics.Path.TUN_RX), ma.prometheusText());
