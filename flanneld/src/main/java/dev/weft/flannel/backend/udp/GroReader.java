@@ -47,6 +47,7 @@ final class GroReader implements EpollIoHandle {
     private static final int F_DUPFD_CLOEXEC = 1030;
     private static final int EAGAIN = Errno.EAGAIN.number();
     private static final int EINTR = Errno.EINTR.number();
+    private static final int ECONNREFUSED = Errno.ECONNREFUSED.number();
     // struct msghdr (56 bytes) | struct iovec (16) | control buffer
     private static final int MSGHDR = 0;
     private static final int IOVEC = 56;
@@ -106,10 +107,14 @@ final class GroReader implements EpollIoHandle {
                 if (errno == EAGAIN) {
                     return;
                 }
-                if (errno != EINTR) {
-                    sink.error(errno);
+                if (errno == EINTR) {
+                    continue;
                 }
-                continue;
+                sink.error(errno);
+                if (errno == ECONNREFUSED) {
+                    continue; // a pending error of an earlier send, reported once: datagrams may follow
+                }
+                return; // anything else: wait for the next event rather than spin on it
             }
             if ((msg.getInt(MSGHDR + 48) & Linux.MSG_TRUNC) != 0) {
                 sink.truncated((int) n);

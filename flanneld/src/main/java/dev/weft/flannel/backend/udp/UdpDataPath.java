@@ -92,9 +92,9 @@ final class UdpDataPath implements AutoCloseable {
     private EpollDatagramChannel rxChannel;
     /** TUN → UDP, on {@link #loop}. */
     private TunReader reader;
-    private IoRegistration tunRegistration;
     private final List<GroReader> groReaders = new ArrayList<>();
-    private final List<IoRegistration> groRegistrations = new ArrayList<>();
+    /** The TUN's and the GRO readers' registrations with their loops. */
+    private final List<IoRegistration> registrations = new ArrayList<>();
     private final List<Receiver> receivers = new ArrayList<>();
 
     /**
@@ -171,9 +171,7 @@ final class UdpDataPath implements AutoCloseable {
                 readGro(rxLoop, rxChannel, rxReceiver);
             }
             metrics.loops(threads, steered);
-            tunRegistration = loop.register(reader).syncUninterruptibly().getNow();
-            loop.submit(() -> tunRegistration.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET)))
-                    .syncUninterruptibly();
+            watch(loop, reader);
             return ((gso ? "udp_gso " : "") + (gro ? "udp_gro " : "") + (vnetHdr ? "tcp_coalesce" : "")).trim();
         } catch (RuntimeException e) {
             close();
@@ -193,8 +191,13 @@ final class UdpDataPath implements AutoCloseable {
     private void readGro(IoEventLoop l, EpollDatagramChannel ch, Receiver r) {
         GroReader g = new GroReader(ch.fd().intValue(), l, r, alloc);
         groReaders.add(g);
-        IoRegistration reg = l.register(g).syncUninterruptibly().getNow();
-        groRegistrations.add(reg);
+        watch(l, g);
+    }
+
+    /** Registers an fd with a loop for input, edge-triggered: its handle reads until EAGAIN. */
+    private void watch(IoEventLoop l, EpollIoHandle h) {
+        IoRegistration reg = l.register(h).syncUninterruptibly().getNow();
+        registrations.add(reg);
         l.submit(() -> reg.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET))).syncUninterruptibly();
     }
 
@@ -420,14 +423,10 @@ final class UdpDataPath implements AutoCloseable {
             return;
         }
         try {
-            if (tunRegistration != null) {
-                IoRegistration r = tunRegistration;
-                loop.submit(() -> r.cancel()).awaitUninterruptibly(2, TimeUnit.SECONDS);
-            }
-            for (IoRegistration r : groRegistrations) {
+            for (IoRegistration r : registrations) {
                 r.cancel(); // the registration hands the cancel to its own loop
             }
-            groRegistrations.clear();
+            registrations.clear();
             if (rxChannel != channel) {
                 closeChannel(rxChannel);
             }
