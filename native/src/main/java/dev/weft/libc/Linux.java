@@ -31,6 +31,7 @@ public final class Linux {
 
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
+    public static final int F_DUPFD_CLOEXEC = 1030;
 
     public static final int LOCK_SH = 1;
     public static final int LOCK_EX = 2;

@@ -1,6 +1,7 @@
 package dev.weft.flannel.backend.udp;
 
 import dev.weft.libc.Errno;
+import dev.weft.libc.ErrnoException;
 import dev.weft.libc.LibC;
 import dev.weft.libc.Linux;
 import dev.weft.libc.NativeMemory;
@@ -40,11 +41,10 @@ final class GroReader implements EpollIoHandle {
         void error(int errno);
     }
 
-    static final int BUFFER = 65_535;
+    private static final int BUFFER = 65_535;
     private static final int READS_PER_WAKE = 32;
     private static final int SOL_UDP = 17;
     private static final int UDP_GRO = 104;
-    private static final int F_DUPFD_CLOEXEC = 1030;
     private static final int EAGAIN = Errno.EAGAIN.number();
     private static final int EINTR = Errno.EINTR.number();
     private static final int ECONNREFUSED = Errno.ECONNREFUSED.number();
@@ -67,11 +67,8 @@ final class GroReader implements EpollIoHandle {
      * @param loop     the loop this is registered with
      */
     GroReader(int socketFd, IoEventLoop loop, Sink sink, ByteBufAllocator alloc) {
-        int dup = libc.fcntl(socketFd, F_DUPFD_CLOEXEC, 0);
-        if (dup < 0) {
-            throw new IllegalStateException("udp: cannot duplicate the socket fd: errno " + LibC.errno());
-        }
-        this.fd = new FileDescriptor(dup);
+        this.fd = new FileDescriptor(ErrnoException.check(libc.fcntl(socketFd, Linux.F_DUPFD_CLOEXEC, 0),
+                "udp: duplicating the socket fd"));
         this.loop = loop;
         this.sink = sink;
         this.buf = alloc.directBuffer(BUFFER, BUFFER);

@@ -2,6 +2,7 @@ package dev.weft.flannel.backend.udp;
 
 import dev.weft.flannel.backend.BackendException;
 import dev.weft.libc.LibC;
+import dev.weft.libc.Linux;
 import dev.weft.libc.NativeMemory;
 import dev.weft.net.IpAddress;
 import dev.weft.netns.NetNs;
@@ -68,8 +69,7 @@ final class UdpDataPath implements AutoCloseable {
     /** Without GRO: recvmmsg of up to this many datagrams per syscall. */
     private static final int MMSG_SLOTS = 32;
 
-    /** SOL_SOCKET options that Netty does not expose. */
-    private static final int SOL_SOCKET = 1;
+    /** A SOL_SOCKET option that Netty does not expose. */
     private static final int SO_ATTACH_REUSEPORT_CBPF = 51;
 
     private final FileDescriptor tunFd;
@@ -252,7 +252,7 @@ final class UdpDataPath implements AutoCloseable {
             ByteBuffer fprog = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
             fprog.putShort((short) 1).putShort((short) 0).putInt(0).putLong(filter.address()); // len, pad, filter
             prog.put(0, fprog.array());
-            if (libc.setsockopt(ch.fd().intValue(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog.address(), 16) < 0) {
+            if (libc.setsockopt(ch.fd().intValue(), Linux.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog.address(), 16) < 0) {
                 LOG.info("udp: reuseport steering refused (errno {}); incoming datagrams are spread by flow", LibC.errno());
                 return false;
             }
