@@ -337,11 +337,15 @@ final class UdpDataPath implements AutoCloseable {
 
         @Override
         public void endOfRead(int datagrams) {
-            // the read buffer is about to be reused: nothing may stay gathered from it
+            // a run may go on in the next read (the reader alternates buffers): no flush here
+            m.batch(UdpMetrics.Path.UDP_RX, datagrams);
+        }
+
+        @Override
+        public void letGo() {
             if (coalescer != null) {
                 coalescer.flush();
             }
-            m.batch(UdpMetrics.Path.UDP_RX, datagrams);
         }
 
         @Override
