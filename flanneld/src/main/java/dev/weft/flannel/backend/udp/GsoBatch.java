@@ -14,7 +14,7 @@ import java.net.InetSocketAddress;
  *
  * <pre>
  * if (!batch.fits(peer, len)) { emit(batch.take()); }
- * ByteBuf out = batch.open(peer, hint);   // writer index at the new datagram
+ * ByteBuf out = batch.open(peer, len, hint);   // writer index at the new datagram
  * ...write len bytes...
  * batch.appended(len);
  * </pre>
@@ -59,13 +59,14 @@ final class GsoBatch {
     }
 
     /**
-     * The buffer to write the next datagram into (at its writer index): the current batch, or a new
-     * one of about {@code hint} bytes when the batch is empty. Call {@link #fits} first.
+     * The buffer to write the next datagram, of {@code len} bytes, into (at its writer index): the
+     * current batch, or a new one of about {@code hint} bytes when the batch is empty (of {@code len}
+     * without GSO). Call {@link #fits} first.
      */
-    ByteBuf open(InetSocketAddress p, int hint) {
+    ByteBuf open(InetSocketAddress p, int len, int hint) {
         if (count == 0) {
             if (buf == null) {
-                int cap = maxSegments == 1 ? hint : Math.min(MAX_BYTES, Math.max(hint, 2048));
+                int cap = maxSegments == 1 ? len : Math.min(MAX_BYTES, Math.max(hint, 2048));
                 buf = alloc.directBuffer(cap, MAX_BYTES);
             } else {
                 buf.clear(); // opened before, nothing appended

@@ -18,6 +18,13 @@ final class Segmenter {
     private static final int TCP_FIN = 0x01;
     private static final int TCP_PSH = 0x08;
     private static final int TCP_CWR = 0x80;
+    /**
+     * Batch size asked for by the segments of a super-segment: a full GSO send. A super-segment
+     * means a bulk flow, and its last segments usually open the batch that the next super-segment
+     * fills (45-46 segments of 64 KB do not fit one send of 44); a batch sized for those few
+     * segments would be grown, and copied, five times on the way to 64 KB.
+     */
+    private static final int BULK_HINT = GsoBatch.MAX_BYTES;
 
     private final GsoBatch batch;
     private final Consumer<DatagramPacket> emit;
@@ -108,7 +115,7 @@ final class Segmenter {
         if (!batch.isEmpty() && !batch.fits(peer, len)) {
             emit.accept(batch.take());
         }
-        return batch.open(peer, hint);
+        return batch.open(peer, len, hint);
     }
 
     private UdpMetrics.Drop splitTcp(ByteBuf b, int off, int total, int mss, InetSocketAddress peer) {
@@ -133,7 +140,7 @@ final class Segmenter {
         for (int i = 0; i < n; i++) {
             int plen = Math.min(mss, payload - i * mss);
             int len = hdrs + plen;
-            ByteBuf out = segment(b, off, ihl, hdrs, i * mss, plen, id + i, peer, (n - i) * (hdrs + mss));
+            ByteBuf out = segment(b, off, ihl, hdrs, i * mss, plen, id + i, peer, BULK_HINT);
             int w = out.writerIndex() - len;
             int t = w + ihl;
             out.setInt(t + 4, (int) (seq + (long) i * mss));
@@ -169,7 +176,7 @@ final class Segmenter {
         for (int i = 0; i < n; i++) {
             int plen = Math.min(gsoSize, payload - i * gsoSize);
             int len = hdrs + plen;
-            ByteBuf out = segment(b, off, ihl, hdrs, i * gsoSize, plen, id + i, peer, (n - i) * (hdrs + gsoSize));
+            ByteBuf out = segment(b, off, ihl, hdrs, i * gsoSize, plen, id + i, peer, BULK_HINT);
             int w = out.writerIndex() - len;
             int u = w + ihl;
             out.setShort(u + 4, 8 + plen);

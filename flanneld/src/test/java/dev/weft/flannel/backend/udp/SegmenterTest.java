@@ -119,6 +119,26 @@ class SegmenterTest {
     }
 
     @Test
+    void theLastSegmentsOfASuperSegmentOpenAFullSizedBatchTheNextOneFills() {
+        int mss = 1420;
+        ByteBuf first = tcpFrame(random(46 * mss, 9), VnetHdr.GSO_TCPV4, mss, 0x10);
+        ByteBuf second = tcpFrame(random(46 * mss, 10), VnetHdr.GSO_TCPV4, mss, 0x10);
+        assertNull(seg.forward(first, 0, VnetHdr.SIZE, first.readableBytes() - VnetHdr.SIZE, PEER));
+        // 44 segments went out as one send; the other 2 wait in a batch sized for a whole send
+        assertEquals(1, out.size());
+        assertEquals(2, batch.count());
+        assertNull(seg.forward(second, 0, VnetHdr.SIZE, second.readableBytes() - VnetHdr.SIZE, PEER));
+        seg.flush();
+        assertEquals(List.of(44, 44, 4), out.stream().map(p -> p.content().readableBytes() / MTU).toList());
+        for (DatagramPacket p : out) {
+            // the batch was never grown on the way (a grown buffer's capacity would be a power of two)
+            assertEquals(GsoBatch.MAX_BYTES, p.content().capacity(), "batch buffer capacity");
+        }
+        first.release();
+        second.release();
+    }
+
+    @Test
     void partialChecksumOfAPlainPacketIsCompleted() {
         ByteBuf f = tcpFrame(random(333, 2), VnetHdr.GSO_NONE, 0, 0x18);
         assertNull(seg.forward(f, 0, VnetHdr.SIZE, f.readableBytes() - VnetHdr.SIZE, PEER));
