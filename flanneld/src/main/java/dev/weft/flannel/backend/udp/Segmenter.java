@@ -140,7 +140,7 @@ final class Segmenter {
         for (int i = 0; i < n; i++) {
             int plen = Math.min(mss, payload - i * mss);
             int len = hdrs + plen;
-            ByteBuf out = segment(b, off, ihl, hdrs, i * mss, plen, id + i, peer, BULK_HINT);
+            ByteBuf out = segment(b, off, ihl, hdrs, i * mss, plen, id + i, peer);
             int w = out.writerIndex() - len;
             int t = w + ihl;
             out.setInt(t + 4, (int) (seq + (long) i * mss));
@@ -176,7 +176,7 @@ final class Segmenter {
         for (int i = 0; i < n; i++) {
             int plen = Math.min(gsoSize, payload - i * gsoSize);
             int len = hdrs + plen;
-            ByteBuf out = segment(b, off, ihl, hdrs, i * gsoSize, plen, id + i, peer, BULK_HINT);
+            ByteBuf out = segment(b, off, ihl, hdrs, i * gsoSize, plen, id + i, peer);
             int w = out.writerIndex() - len;
             int u = w + ihl;
             out.setShort(u + 4, 8 + plen);
@@ -194,9 +194,9 @@ final class Segmenter {
      * bytes from {@code at} (relative to the payload), with its own total length, IP ID and header
      * checksum. Returns the batch buffer, its writer index just past the segment.
      */
-    private ByteBuf segment(ByteBuf b, int off, int ihl, int hdrs, int at, int plen, int id, InetSocketAddress peer, int hint) {
+    private ByteBuf segment(ByteBuf b, int off, int ihl, int hdrs, int at, int plen, int id, InetSocketAddress peer) {
         int len = hdrs + plen;
-        ByteBuf out = reserve(peer, len, hint);
+        ByteBuf out = reserve(peer, len, BULK_HINT);
         int w = out.writerIndex();
         out.writeBytes(b, off, hdrs);
         out.writeBytes(b, off + hdrs + at, plen);
