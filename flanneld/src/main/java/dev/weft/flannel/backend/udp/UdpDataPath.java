@@ -287,8 +287,8 @@ final class UdpDataPath implements AutoCloseable {
     /**
      * The receiving side of one socket, on that socket's loop: checks each datagram, decrements its
      * TTL and writes it to the TUN, or gathers it into a TCP super-segment. Its coalescer, TUN
-     * writers and counters are its own, so two receiving loops share nothing.
-
+     * writers and counters are its own, so two receiving loops share nothing. Netty's reads (no GRO)
+     * and a {@link GroReader}'s end up in the same calls: a datagram, the end of a read, let go.
      */
     private final class Receiver extends ChannelInboundHandlerAdapter implements GroReader.Sink {
         private final UdpMetrics m;
@@ -312,9 +312,7 @@ final class UdpDataPath implements AutoCloseable {
             try {
                 rxBurst++;
                 ByteBuf b = p.content();
-                fromUdp(b, b.readerIndex(), b.readableBytes());
-            } catch (RuntimeException e) {
-                LOG.debug("udp: datagram handling failed: {}", e.toString());
+                datagram(b, b.readerIndex(), b.readableBytes());
             } finally {
                 p.release();
             }
@@ -358,11 +356,9 @@ final class UdpDataPath implements AutoCloseable {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             // the end of a read burst ends every run being coalesced: no packet waits for the next
-            if (coalescer != null) {
-                coalescer.flush();
-            }
+            letGo();
             if (rxBurst > 0) {
-                m.batch(UdpMetrics.Path.UDP_RX, rxBurst);
+                endOfRead(rxBurst);
                 rxBurst = 0;
             }
         }
