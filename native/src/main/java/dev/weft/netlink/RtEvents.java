@@ -108,19 +108,19 @@ public final class RtEvents implements AutoCloseable {
     private RtEvent decodeOne(int type, int from, int to) {
         switch (type) {
             case Rt.RTM_NEWLINK, Rt.RTM_DELLINK -> {
-                Link l = RtNetlink.parseLink(rx, type, from, to);
+                Link l = LinkCodec.decode(rx, type, from, to);
                 return l == null ? null : new RtEvent.LinkChange(type == Rt.RTM_DELLINK, l);
             }
             case Rt.RTM_NEWADDR, Rt.RTM_DELADDR -> {
-                Address a = RtNetlink.parseAddress(rx, type, from, to);
+                Address a = AddressCodec.decode(rx, type, from, to);
                 return a == null ? null : new RtEvent.AddressChange(type == Rt.RTM_DELADDR, a);
             }
             case Rt.RTM_NEWROUTE, Rt.RTM_DELROUTE -> {
-                Route r = RtNetlink.parseRoute(rx, type, from, to);
+                Route r = RouteCodec.decode(rx, type, from, to);
                 return r == null ? null : new RtEvent.RouteChange(type == Rt.RTM_DELROUTE, r);
             }
             case Rt.RTM_NEWNEIGH, Rt.RTM_DELNEIGH -> {
-                Neighbour n = RtNetlink.parseNeighbour(rx, type, from, to);
+                Neighbour n = NeighbourCodec.decode(rx, type, from, to);
                 return n == null ? null : new RtEvent.NeighbourChange(type == Rt.RTM_DELNEIGH, n);
             }
             default -> {

@@ -1,16 +1,11 @@
 package dev.weft.netlink;
 
 import static dev.weft.libc.Linux.AF_BRIDGE;
-import static dev.weft.libc.Linux.AF_INET;
-import static dev.weft.libc.Linux.AF_INET6;
 import static dev.weft.libc.Linux.AF_UNSPEC;
 
 import dev.weft.libc.Errno;
-import dev.weft.net.Cidr;
-import dev.weft.net.IpAddress;
 import dev.weft.net.MacAddress;
 import dev.weft.netns.NetNs;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,7 +14,10 @@ import java.util.function.Consumer;
 /**
  * An rtnetlink client for links, addresses, routes, neighbours and FDB entries in one network
  * namespace: the namespace the socket was opened in. Calls are serialised; every failure is a
- * {@link NetlinkException} carrying the errno. Close it to release the socket.
+ * {@link NetlinkException} carrying the errno. Close it to release the socket. What goes on the wire
+ * is written and read by the per-object codecs ({@link LinkCodec}, {@link AddressCodec},
+ * {@link RouteCodec}, {@link NeighbourCodec}, {@link FdbCodec}, {@link BridgeVlanCodec}): pure
+ * functions over buffers, fuzzed on their own; this class only pairs them with requests.
  */
 public final class RtNetlink implements AutoCloseable {
     private static final int NETLINK_ROUTE = 0;
@@ -43,13 +41,13 @@ public final class RtNetlink implements AutoCloseable {
     // ---------------------------------------------------------------------------------- links
 
     public synchronized List<Link> links() {
-        return channel.dump(Rt.RTM_GETLINK, "list links", w -> w.ifinfomsg(AF_UNSPEC, 0, 0, 0), RtNetlink::parseLink);
+        return channel.dump(Rt.RTM_GETLINK, "list links", w -> w.ifinfomsg(AF_UNSPEC, 0, 0, 0), LinkCodec::decode);
     }
 
     public synchronized Optional<Link> link(String name) {
         try {
             List<Link> r = channel.call(Rt.RTM_GETLINK, 0, "get link " + name,
-                    w -> w.ifinfomsg(AF_UNSPEC, 0, 0, 0).attrString(Rt.IFLA_IFNAME, name), RtNetlink::parseLink);
+                    w -> w.ifinfomsg(AF_UNSPEC, 0, 0, 0).attrString(Rt.IFLA_IFNAME, name), LinkCodec::decode);
             return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0)); // no stream: its lambdas cost a CNI plugin start-up time
         } catch (NetlinkException e) {
             if (e.errno() == Errno.ENODEV) {
@@ -62,7 +60,7 @@ public final class RtNetlink implements AutoCloseable {
     public synchronized Optional<Link> link(int index) {
         try {
             List<Link> r = channel.call(Rt.RTM_GETLINK, 0, "get link #" + index,
-                    w -> w.ifinfomsg(AF_UNSPEC, index, 0, 0), RtNetlink::parseLink);
+                    w -> w.ifinfomsg(AF_UNSPEC, index, 0, 0), LinkCodec::decode);
             return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0)); // no stream: its lambdas cost a CNI plugin start-up time
         } catch (NetlinkException e) {
             if (e.errno() == Errno.ENODEV) {
@@ -79,8 +77,8 @@ public final class RtNetlink implements AutoCloseable {
 
     /** Creates a link; an existing name gives a NetlinkException with EEXIST. */
     public synchronized void create(LinkSpec spec) {
-        channel.call(Rt.RTM_NEWLINK, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "create " + kindOf(spec) + " " + spec.name(),
-                w -> writeLinkSpec(w, spec), null);
+        channel.call(Rt.RTM_NEWLINK, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "create " + LinkCodec.kindOf(spec) + " " + spec.name(),
+                w -> LinkCodec.writeSpec(w, spec), null);
     }
 
     public synchronized void delete(int index) {
@@ -128,24 +126,13 @@ public final class RtNetlink implements AutoCloseable {
 
     /** Sets the bridge-port hairpin (reflective relay) flag on a link enslaved to a bridge. */
     public synchronized void setHairpin(int index, boolean on) {
-        channel.call(Rt.RTM_SETLINK, 0, "set hairpin on link #" + index, w -> {
-            w.ifinfomsg(AF_BRIDGE, index, 0, 0);
-            int nest = w.nestStart(Rt.IFLA_PROTINFO);
-            w.attrU8(Rt.IFLA_BRPORT_MODE, on ? 1 : 0);
-            w.nestEnd(nest);
-        }, null);
+        channel.call(Rt.RTM_SETLINK, 0, "set hairpin on link #" + index, w -> LinkCodec.writeHairpin(w, index, on), null);
     }
 
     /** Reads the hairpin flag of a bridge port. */
     public synchronized boolean hairpin(int index) {
         List<Boolean> r = channel.dump(Rt.RTM_GETLINK, "list bridge ports", w -> w.ifinfomsg(AF_BRIDGE, 0, 0, 0),
-                (b, type, from, to) -> {
-                    if (type != Rt.RTM_NEWLINK || b.getInt(from + 4) != index) {
-                        return null;
-                    }
-                    Attrs proto = Attrs.parse(b, from + 16, to).nested(Rt.IFLA_PROTINFO);
-                    return proto != null && proto.u8(Rt.IFLA_BRPORT_MODE, 0) != 0;
-                });
+                (b, type, from, to) -> LinkCodec.decodeHairpin(b, type, from, to, index));
         if (r.isEmpty()) {
             throw new NetlinkException("read hairpin of link #" + index + " (not a bridge port)", Errno.ENODEV.number(), null);
         }
@@ -159,7 +146,7 @@ public final class RtNetlink implements AutoCloseable {
     public synchronized void addBridgeVlan(int index, int vid, boolean pvid, boolean untagged, boolean self) {
         int flags = (pvid ? Rt.BRIDGE_VLAN_INFO_PVID : 0) | (untagged ? Rt.BRIDGE_VLAN_INFO_UNTAGGED : 0);
         channel.call(Rt.RTM_SETLINK, 0, "add vlan " + vid + " on link #" + index,
-                w -> writeVlans(w, index, vid, vid, flags, self), null);
+                w -> BridgeVlanCodec.write(w, index, vid, vid, flags, self), null);
     }
 
     /**
@@ -170,13 +157,13 @@ public final class RtNetlink implements AutoCloseable {
     public synchronized void addBridgeVlanRange(int index, int from, int to, boolean untagged, boolean self) {
         int flags = untagged ? Rt.BRIDGE_VLAN_INFO_UNTAGGED : 0;
         channel.call(Rt.RTM_SETLINK, 0, "add vlans " + from + "-" + to + " on link #" + index,
-                w -> writeVlans(w, index, from, to, flags, self), null);
+                w -> BridgeVlanCodec.write(w, index, from, to, flags, self), null);
     }
 
     /** Removes a VLAN from a bridge port ({@code bridge vlan del}). */
     public synchronized void deleteBridgeVlan(int index, int vid, boolean self) {
         channel.call(Rt.RTM_DELLINK, 0, "delete vlan " + vid + " on link #" + index,
-                w -> writeVlans(w, index, vid, vid, 0, self), null);
+                w -> BridgeVlanCodec.write(w, index, vid, vid, 0, self), null);
     }
 
     /**
@@ -186,56 +173,8 @@ public final class RtNetlink implements AutoCloseable {
     public synchronized List<BridgeVlan> bridgeVlans(int index) {
         return channel.dump(Rt.RTM_GETLINK, "list vlans of link #" + index,
                 w -> w.ifinfomsg(AF_BRIDGE, 0, 0, 0).attrU32(Rt.IFLA_EXT_MASK, Rt.RTEXT_FILTER_BRVLAN),
-                (b, type, from, to) -> type == Rt.RTM_NEWLINK && b.getInt(from + 4) == index ? parseVlans(b, from, to) : null)
+                (b, type, from, to) -> BridgeVlanCodec.decode(b, type, from, to, index))
                 .stream().flatMap(List::stream).toList();
-    }
-
-    /** The body of a bridge VLAN request; one VID when {@code from == to}, else a range. */
-    static void writeVlans(MessageWriter w, int index, int from, int to, int flags, boolean self) {
-        w.ifinfomsg(AF_BRIDGE, index, 0, 0);
-        int spec = w.legacyNestStart(Rt.IFLA_AF_SPEC);
-        // The reference (vishvananda/netlink) and iproute2 both say "master" explicitly.
-        w.attrU16(Rt.IFLA_BRIDGE_FLAGS, self ? Rt.BRIDGE_FLAGS_SELF : Rt.BRIDGE_FLAGS_MASTER);
-        if (from == to) {
-            w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, vlanInfo(from, flags));
-        } else {
-            w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, vlanInfo(from, flags | Rt.BRIDGE_VLAN_INFO_RANGE_BEGIN));
-            w.attrU32(Rt.IFLA_BRIDGE_VLAN_INFO, vlanInfo(to, flags | Rt.BRIDGE_VLAN_INFO_RANGE_END));
-        }
-        w.nestEnd(spec);
-    }
-
-    /** struct bridge_vlan_info {u16 flags; u16 vid;} read as one native-order (little-endian) u32. */
-    private static int vlanInfo(int vid, int flags) {
-        if (vid < 1 || vid > 4094) {
-            throw new IllegalArgumentException("VLAN ID out of range 1..4094: " + vid);
-        }
-        return (vid << 16) | flags;
-    }
-
-    /** The IFLA_BRIDGE_VLAN_INFO attributes (repeated, so walked by hand) of one port message. */
-    private static List<BridgeVlan> parseVlans(ByteBuffer b, int from, int to) {
-        Attrs a = Attrs.parse(b, from + 16, to);
-        int p = a.offset(Rt.IFLA_AF_SPEC);
-        List<BridgeVlan> out = new ArrayList<>();
-        if (p < 0) {
-            return out;
-        }
-        int end = p + a.length(Rt.IFLA_AF_SPEC);
-        while (p + 4 <= end) {
-            int len = Short.toUnsignedInt(b.getShort(p));
-            int type = Short.toUnsignedInt(b.getShort(p + 2)) & Rt.NLA_TYPE_MASK;
-            if (len < 4 || p + len > end) {
-                break;
-            }
-            if (type == Rt.IFLA_BRIDGE_VLAN_INFO && len >= 8) {
-                int flags = Short.toUnsignedInt(b.getShort(p + 4));
-                int vid = Short.toUnsignedInt(b.getShort(p + 6));
-                out.add(new BridgeVlan(vid, (flags & Rt.BRIDGE_VLAN_INFO_PVID) != 0, (flags & Rt.BRIDGE_VLAN_INFO_UNTAGGED) != 0));
-            }
-            p += (len + 3) & ~3;
-        }
-        return out;
     }
 
     private void setFlags(int index, int flags, int change, String what) {
@@ -251,174 +190,44 @@ public final class RtNetlink implements AutoCloseable {
         }, null);
     }
 
-    private static String kindOf(LinkSpec spec) {
-        if (spec instanceof LinkSpec.Veth) {
-            return "veth";
-        } else if (spec instanceof LinkSpec.Bridge) {
-            return "bridge";
-        } else if (spec instanceof LinkSpec.Vxlan) {
-            return "vxlan";
-        }
-        return "dummy";
-    }
-
-    private static void writeCommon(MessageWriter w, String name, int mtu, MacAddress mac, int netnsFd) {
-        w.attrString(Rt.IFLA_IFNAME, name);
-        if (mtu > 0) {
-            w.attrU32(Rt.IFLA_MTU, mtu);
-        }
-        if (mac != null) {
-            w.attrMac(Rt.IFLA_ADDRESS, mac);
-        }
-        if (netnsFd >= 0) {
-            w.attrU32(Rt.IFLA_NET_NS_FD, netnsFd);
-        }
-    }
-
-    private static void writeLinkSpec(MessageWriter w, LinkSpec spec) {
-        w.ifinfomsg(AF_UNSPEC, 0, 0, 0);
-        writeCommon(w, spec.name(), spec.mtu(), spec.mac(), spec.netnsFd());
-        int info = w.nestStart(Rt.IFLA_LINKINFO);
-        w.attrString(Rt.IFLA_INFO_KIND, kindOf(spec));
-        if (spec instanceof LinkSpec.Veth v) {
-                int data = w.nestStart(Rt.IFLA_INFO_DATA);
-                int peer = w.nestStart(Rt.VETH_INFO_PEER);
-                w.ifinfomsg(AF_UNSPEC, 0, 0, 0);
-                writeCommon(w, v.peerName(), v.mtu(), v.peerMac(), v.peerNetnsFd());
-                w.nestEnd(peer);
-                w.nestEnd(data);
-        } else if (spec instanceof LinkSpec.Bridge b) {
-                if (b.vlanFiltering()) {
-                    int data = w.nestStart(Rt.IFLA_INFO_DATA);
-                    w.attrU8(Rt.IFLA_BR_VLAN_FILTERING, 1);
-                    w.nestEnd(data);
-                }
-        } else if (spec instanceof LinkSpec.Vxlan x) {
-                int data = w.nestStart(Rt.IFLA_INFO_DATA);
-                w.attrU32(Rt.IFLA_VXLAN_ID, x.vni());
-                if (x.local() != null) {
-                    w.attrIp(x.local().isV4() ? Rt.IFLA_VXLAN_LOCAL : Rt.IFLA_VXLAN_LOCAL6, x.local());
-                }
-                if (x.linkIndex() > 0) {
-                    w.attrU32(Rt.IFLA_VXLAN_LINK, x.linkIndex());
-                }
-                if (x.port() > 0) {
-                    w.attrBe16(Rt.IFLA_VXLAN_PORT, x.port());
-                }
-                w.attrU8(Rt.IFLA_VXLAN_LEARNING, x.learning() ? 1 : 0);
-                w.attrU8(Rt.IFLA_VXLAN_UDP_CSUM, x.udpChecksum() ? 1 : 0);
-                if (x.gbp()) {
-                    w.attrFlag(Rt.IFLA_VXLAN_GBP);
-                }
-                w.nestEnd(data);
-        }
-        w.nestEnd(info);
-    }
-
-    static Link parseLink(ByteBuffer b, int type, int from, int to) {
-        if (type != Rt.RTM_NEWLINK && type != Rt.RTM_DELLINK) {
-            return null;
-        }
-        int index = b.getInt(from + 4);
-        int flags = b.getInt(from + 8);
-        Attrs a = Attrs.parse(b, from + 16, to);
-        String kind = null;
-        String slaveKind = null;
-        VxlanInfo vxlan = null;
-        Attrs info = a.nested(Rt.IFLA_LINKINFO);
-        if (info != null) {
-            kind = info.string(Rt.IFLA_INFO_KIND);
-            slaveKind = info.string(Rt.IFLA_INFO_SLAVE_KIND);
-            Attrs data = info.nested(Rt.IFLA_INFO_DATA);
-            if ("vxlan".equals(kind) && data != null) {
-                IpAddress local = data.ip(Rt.IFLA_VXLAN_LOCAL);
-                if (local == null) {
-                    local = data.ip(Rt.IFLA_VXLAN_LOCAL6);
-                }
-                vxlan = new VxlanInfo(data.u32(Rt.IFLA_VXLAN_ID, 0), local, data.u32(Rt.IFLA_VXLAN_LINK, 0),
-                        data.be16(Rt.IFLA_VXLAN_PORT, 0), data.u8(Rt.IFLA_VXLAN_LEARNING, 0) != 0,
-                        data.has(Rt.IFLA_VXLAN_GBP), data.u8(Rt.IFLA_VXLAN_UDP_CSUM, 0) != 0);
-            }
-        }
-        return new Link(index, a.string(Rt.IFLA_IFNAME), kind, slaveKind, a.u32(Rt.IFLA_MTU, 0), a.mac(Rt.IFLA_ADDRESS),
-                a.u32(Rt.IFLA_MASTER, 0), a.u32(Rt.IFLA_LINK, 0), flags, a.u8(Rt.IFLA_OPERSTATE, 0), vxlan);
-    }
-
     // ------------------------------------------------------------------------------ addresses
 
     /** Adds an address; one that already exists gives EEXIST. */
     public synchronized void addAddress(Address addr) {
         channel.call(Rt.RTM_NEWADDR, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add address " + addr.cidr(),
-                w -> writeAddress(w, addr), null);
+                w -> AddressCodec.write(w, addr), null);
     }
 
     /** Adds an address or updates the one that is there. */
     public synchronized void replaceAddress(Address addr) {
         channel.call(Rt.RTM_NEWADDR, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace address " + addr.cidr(),
-                w -> writeAddress(w, addr), null);
+                w -> AddressCodec.write(w, addr), null);
     }
 
     public synchronized void deleteAddress(Address addr) {
-        channel.call(Rt.RTM_DELADDR, 0, "delete address " + addr.cidr(), w -> writeAddress(w, addr), null);
+        channel.call(Rt.RTM_DELADDR, 0, "delete address " + addr.cidr(), w -> AddressCodec.write(w, addr), null);
     }
 
     /** Addresses of one family (AF_INET, AF_INET6, or AF_UNSPEC for both) on one link (0 = all). */
     public synchronized List<Address> addresses(int family, int index) {
-        return channel.dump(Rt.RTM_GETADDR, "list addresses", w -> w.u8(family).u8(0).u8(0).u8(0).u32(0),
+        return channel.dump(Rt.RTM_GETADDR, "list addresses", w -> AddressCodec.writeDumpRequest(w, family),
                 (b, type, from, to) -> {
-                    Address a = parseAddress(b, type, from, to);
+                    Address a = AddressCodec.decode(b, type, from, to);
                     return a != null && (index == 0 || a.index() == index) ? a : null;
                 });
-    }
-
-    private static void writeAddress(MessageWriter w, Address addr) {
-        IpAddress ip = addr.cidr().address();
-        int len = addr.cidr().prefixLength();
-        w.u8(ip.isV4() ? AF_INET : AF_INET6).u8(len).u8(addr.flags() & 0xff).u8(addr.scope()).u32(addr.index());
-        w.attrIp(Rt.IFA_LOCAL, ip);
-        w.attrIp(Rt.IFA_ADDRESS, ip);
-        // As the reference plugins (via their netlink library) do: IPv4 gets its broadcast address.
-        if (ip.isV4() && len < 31) {
-            w.attrIp(Rt.IFA_BROADCAST, addr.cidr().broadcastAddress());
-        }
-        if (addr.flags() > 0xff) {
-            w.attrU32(Rt.IFA_FLAGS, addr.flags());
-        }
-        if (addr.label() != null) {
-            w.attrString(Rt.IFA_LABEL, addr.label());
-        }
-    }
-
-    static Address parseAddress(ByteBuffer b, int type, int from, int to) {
-        if (type != Rt.RTM_NEWADDR && type != Rt.RTM_DELADDR) {
-            return null;
-        }
-        int prefix = Byte.toUnsignedInt(b.get(from + 1));
-        int flags8 = Byte.toUnsignedInt(b.get(from + 2));
-        int scope = Byte.toUnsignedInt(b.get(from + 3));
-        int index = b.getInt(from + 4);
-        Attrs a = Attrs.parse(b, from + 8, to);
-        IpAddress ip = a.ip(Rt.IFA_LOCAL);
-        if (ip == null) {
-            ip = a.ip(Rt.IFA_ADDRESS);
-        }
-        if (ip == null) {
-            return null;
-        }
-        return new Address(index, Cidr.of(ip, prefix), scope, a.u32(Rt.IFA_FLAGS, flags8), a.string(Rt.IFA_LABEL));
     }
 
     // --------------------------------------------------------------------------------- routes
 
     /** Adds a route; an identical one gives EEXIST. */
     public synchronized void addRoute(Route r) {
-        channel.call(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add route " + describe(r), w -> writeRoute(w, r, false), null);
+        channel.call(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add route " + RouteCodec.describe(r), w -> RouteCodec.write(w, r, false), null);
     }
 
     /** Adds a route or replaces the one with the same destination, table and metric. */
     public synchronized void replaceRoute(Route r) {
-        channel.call(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace route " + describe(r),
-                w -> writeRoute(w, r, false), null);
+        channel.call(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace route " + RouteCodec.describe(r),
+                w -> RouteCodec.write(w, r, false), null);
     }
 
     /**
@@ -427,7 +236,7 @@ public final class RtNetlink implements AutoCloseable {
      */
     public synchronized void deleteRoute(Route r) {
         try {
-            channel.call(Rt.RTM_DELROUTE, 0, "delete route " + describe(r), w -> writeRoute(w, r, true), null);
+            channel.call(Rt.RTM_DELROUTE, 0, "delete route " + RouteCodec.describe(r), w -> RouteCodec.write(w, r, true), null);
         } catch (NetlinkException e) {
             throw e.errno() == Errno.ESRCH ? e.as(Errno.ENOENT) : e;
         }
@@ -435,167 +244,58 @@ public final class RtNetlink implements AutoCloseable {
 
     /** Routes of one family in one table ({@link Rt#RT_TABLE_UNSPEC} for every table). */
     public synchronized List<Route> routes(int family, int table) {
-        return channel.dump(Rt.RTM_GETROUTE, "list routes", w -> w.u8(family).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0),
+        return channel.dump(Rt.RTM_GETROUTE, "list routes", w -> RouteCodec.writeDumpRequest(w, family),
                 (b, type, from, to) -> {
-                    Route r = parseRoute(b, type, from, to);
+                    Route r = RouteCodec.decode(b, type, from, to);
                     return r != null && (table == Rt.RT_TABLE_UNSPEC || r.table() == table) ? r : null;
                 });
-    }
-
-    private static String describe(Route r) {
-        StringBuilder s = new StringBuilder(r.dst().toString());
-        if (r.gateway() != null) {
-            s.append(" via ").append(r.gateway());
-        }
-        if (r.oif() != 0) {
-            s.append(" dev #").append(r.oif());
-        }
-        if (r.table() != Rt.RT_TABLE_MAIN) {
-            s.append(" table ").append(r.table());
-        }
-        return s.toString();
-    }
-
-    static void writeRoute(MessageWriter w, Route r, boolean delete) {
-        IpAddress dst = r.dst().address();
-        int family = dst.isV4() ? AF_INET : AF_INET6;
-        int table = r.table();
-        int scope = delete ? Rt.RT_SCOPE_NOWHERE : r.effectiveScope();
-        int protocol = delete ? 0 : r.protocol();
-        w.u8(family).u8(r.dst().prefixLength()).u8(0).u8(0).u8(table < 256 ? table : Rt.RT_TABLE_UNSPEC)
-                .u8(protocol).u8(scope).u8(r.type()).u32(r.flags());
-        w.attrU32(Rt.RTA_TABLE, table);
-        if (r.dst().prefixLength() > 0) {
-            w.attrIp(Rt.RTA_DST, dst);
-        }
-        if (r.gateway() != null) {
-            w.attrIp(Rt.RTA_GATEWAY, r.gateway());
-        }
-        if (r.oif() != 0) {
-            w.attrU32(Rt.RTA_OIF, r.oif());
-        }
-        if (r.src() != null) {
-            w.attrIp(Rt.RTA_PREFSRC, r.src());
-        }
-        if (r.priority() != 0) {
-            w.attrU32(Rt.RTA_PRIORITY, r.priority());
-        }
-    }
-
-    static Route parseRoute(ByteBuffer b, int type, int from, int to) {
-        if (type != Rt.RTM_NEWROUTE && type != Rt.RTM_DELROUTE) {
-            return null;
-        }
-        int family = Byte.toUnsignedInt(b.get(from));
-        int dstLen = Byte.toUnsignedInt(b.get(from + 1));
-        int table8 = Byte.toUnsignedInt(b.get(from + 4));
-        int protocol = Byte.toUnsignedInt(b.get(from + 5));
-        int scope = Byte.toUnsignedInt(b.get(from + 6));
-        int rtype = Byte.toUnsignedInt(b.get(from + 7));
-        int flags = b.getInt(from + 8);
-        if (family != AF_INET && family != AF_INET6) {
-            return null;
-        }
-        Attrs a = Attrs.parse(b, from + 12, to);
-        IpAddress dst = a.ip(Rt.RTA_DST);
-        if (dst == null) {
-            dst = IpAddress.ofBytes(new byte[family == AF_INET ? 4 : 16]);
-        }
-        return new Route(Cidr.of(dst, dstLen), a.ip(Rt.RTA_GATEWAY), a.u32(Rt.RTA_OIF, 0), a.ip(Rt.RTA_PREFSRC),
-                a.u32(Rt.RTA_PRIORITY, 0), a.u32(Rt.RTA_TABLE, table8), scope, protocol, rtype, flags);
     }
 
     // ---------------------------------------------------------------------- neighbours and FDB
 
     public synchronized void addNeighbour(Neighbour n) {
-        channel.call(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add neighbour " + n.dst(), w -> writeNeighbour(w, n), null);
+        channel.call(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add neighbour " + n.dst(), w -> NeighbourCodec.write(w, n), null);
     }
 
     public synchronized void replaceNeighbour(Neighbour n) {
         channel.call(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace neighbour " + n.dst(),
-                w -> writeNeighbour(w, n), null);
+                w -> NeighbourCodec.write(w, n), null);
     }
 
     public synchronized void deleteNeighbour(Neighbour n) {
-        channel.call(Rt.RTM_DELNEIGH, 0, "delete neighbour " + n.dst(), w -> writeNeighbour(w, n), null);
+        channel.call(Rt.RTM_DELNEIGH, 0, "delete neighbour " + n.dst(), w -> NeighbourCodec.write(w, n), null);
     }
 
     /** ARP (AF_INET) or NDP (AF_INET6) entries, on one link or all (index 0). */
     public synchronized List<Neighbour> neighbours(int family, int index) {
-        return channel.dump(Rt.RTM_GETNEIGH, "list neighbours", w -> w.u8(family).u8(0).u16(0).u32(0).u16(0).u8(0).u8(0),
+        return channel.dump(Rt.RTM_GETNEIGH, "list neighbours", w -> NeighbourCodec.writeDumpRequest(w, family),
                 (b, type, from, to) -> {
-                    Neighbour n = parseNeighbour(b, type, from, to);
+                    Neighbour n = NeighbourCodec.decode(b, type, from, to);
                     return n != null && (index == 0 || n.index() == index) ? n : null;
                 });
     }
 
     /** Adds an FDB entry beside any others for the same MAC (as {@code bridge fdb append}). */
     public synchronized void appendFdb(FdbEntry e) {
-        channel.call(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_APPEND, "append fdb " + e.mac(), w -> writeFdb(w, e), null);
+        channel.call(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_APPEND, "append fdb " + e.mac(), w -> FdbCodec.write(w, e), null);
     }
 
     /** Sets the FDB entry for a MAC (as {@code bridge fdb replace}). */
     public synchronized void replaceFdb(FdbEntry e) {
-        channel.call(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace fdb " + e.mac(), w -> writeFdb(w, e), null);
+        channel.call(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace fdb " + e.mac(), w -> FdbCodec.write(w, e), null);
     }
 
     public synchronized void deleteFdb(FdbEntry e) {
-        channel.call(Rt.RTM_DELNEIGH, 0, "delete fdb " + e.mac(), w -> writeFdb(w, e), null);
+        channel.call(Rt.RTM_DELNEIGH, 0, "delete fdb " + e.mac(), w -> FdbCodec.write(w, e), null);
     }
 
     /** FDB entries of one device. */
     public synchronized List<FdbEntry> fdb(int index) {
-        return channel.dump(Rt.RTM_GETNEIGH, "list fdb", w -> w.u8(AF_BRIDGE).u8(0).u16(0).u32(0).u16(0).u8(0).u8(0),
+        return channel.dump(Rt.RTM_GETNEIGH, "list fdb", w -> NeighbourCodec.writeDumpRequest(w, AF_BRIDGE),
                 (b, type, from, to) -> {
-                    FdbEntry e = parseFdb(b, type, from, to);
+                    FdbEntry e = FdbCodec.decode(b, type, from, to);
                     return e != null && e.index() == index ? e : null;
                 });
-    }
-
-    static void writeNeighbour(MessageWriter w, Neighbour n) {
-        w.u8(n.dst().isV4() ? AF_INET : AF_INET6).u8(0).u16(0).u32(n.index()).u16(n.state()).u8(n.flags()).u8(0);
-        w.attrIp(Rt.NDA_DST, n.dst());
-        if (n.lladdr() != null) {
-            w.attrMac(Rt.NDA_LLADDR, n.lladdr());
-        }
-    }
-
-    static void writeFdb(MessageWriter w, FdbEntry e) {
-        w.u8(AF_BRIDGE).u8(0).u16(0).u32(e.index()).u16(e.state()).u8(e.flags()).u8(0);
-        w.attrMac(Rt.NDA_LLADDR, e.mac());
-        if (e.dst() != null) {
-            w.attrIp(Rt.NDA_DST, e.dst());
-        }
-    }
-
-    static Neighbour parseNeighbour(ByteBuffer b, int type, int from, int to) {
-        if (type != Rt.RTM_NEWNEIGH && type != Rt.RTM_DELNEIGH) {
-            return null;
-        }
-        int family = Byte.toUnsignedInt(b.get(from));
-        if (family != AF_INET && family != AF_INET6) {
-            return null;
-        }
-        Attrs a = Attrs.parse(b, from + 12, to);
-        IpAddress dst = a.ip(Rt.NDA_DST);
-        if (dst == null) {
-            return null;
-        }
-        return new Neighbour(b.getInt(from + 4), dst, a.mac(Rt.NDA_LLADDR), Short.toUnsignedInt(b.getShort(from + 8)),
-                Byte.toUnsignedInt(b.get(from + 10)));
-    }
-
-    static FdbEntry parseFdb(ByteBuffer b, int type, int from, int to) {
-        if ((type != Rt.RTM_NEWNEIGH && type != Rt.RTM_DELNEIGH) || Byte.toUnsignedInt(b.get(from)) != AF_BRIDGE) {
-            return null;
-        }
-        Attrs a = Attrs.parse(b, from + 12, to);
-        MacAddress mac = a.mac(Rt.NDA_LLADDR);
-        if (mac == null) {
-            return null;
-        }
-        return new FdbEntry(b.getInt(from + 4), mac, a.ip(Rt.NDA_DST), Short.toUnsignedInt(b.getShort(from + 8)),
-                Byte.toUnsignedInt(b.get(from + 10)));
     }
 
     // ---------------------------------------------------------------------------------- batch
@@ -616,35 +316,35 @@ public final class RtNetlink implements AutoCloseable {
         }
 
         public Batch addRoute(Route r) {
-            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add route " + r.dst(), w -> writeRoute(w, r, false));
+            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add route " + r.dst(), w -> RouteCodec.write(w, r, false));
         }
 
         public Batch replaceRoute(Route r) {
-            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace route " + r.dst(), w -> writeRoute(w, r, false));
+            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace route " + r.dst(), w -> RouteCodec.write(w, r, false));
         }
 
         public Batch deleteRoute(Route r) {
-            return add(Rt.RTM_DELROUTE, 0, "delete route " + r.dst(), w -> writeRoute(w, r, true));
+            return add(Rt.RTM_DELROUTE, 0, "delete route " + r.dst(), w -> RouteCodec.write(w, r, true));
         }
 
         public Batch replaceNeighbour(Neighbour n) {
-            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace neighbour " + n.dst(), w -> writeNeighbour(w, n));
+            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace neighbour " + n.dst(), w -> NeighbourCodec.write(w, n));
         }
 
         public Batch deleteNeighbour(Neighbour n) {
-            return add(Rt.RTM_DELNEIGH, 0, "delete neighbour " + n.dst(), w -> writeNeighbour(w, n));
+            return add(Rt.RTM_DELNEIGH, 0, "delete neighbour " + n.dst(), w -> NeighbourCodec.write(w, n));
         }
 
         public Batch replaceFdb(FdbEntry e) {
-            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace fdb " + e.mac(), w -> writeFdb(w, e));
+            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace fdb " + e.mac(), w -> FdbCodec.write(w, e));
         }
 
         public Batch appendFdb(FdbEntry e) {
-            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_APPEND, "append fdb " + e.mac(), w -> writeFdb(w, e));
+            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_APPEND, "append fdb " + e.mac(), w -> FdbCodec.write(w, e));
         }
 
         public Batch deleteFdb(FdbEntry e) {
-            return add(Rt.RTM_DELNEIGH, 0, "delete fdb " + e.mac(), w -> writeFdb(w, e));
+            return add(Rt.RTM_DELNEIGH, 0, "delete fdb " + e.mac(), w -> FdbCodec.write(w, e));
         }
 
         public int size() {

@@ -62,15 +62,15 @@ class BridgeVlanOpsTest {
     @Test
     void requestsAreWhatIproute2Sends() throws IOException {
         int pu = Rt.BRIDGE_VLAN_INFO_PVID | Rt.BRIDGE_VLAN_INFO_UNTAGGED;
-        assertSameRequest(Rt.RTM_SETLINK, w -> RtNetlink.writeVlans(w, port, 7, 7, pu, false),
+        assertSameRequest(Rt.RTM_SETLINK, w -> BridgeVlanCodec.write(w, port, 7, 7, pu, false),
                 "vlan", "add", "dev", "wt-va", "vid", "7", "pvid", "untagged", "master");
-        assertSameRequest(Rt.RTM_SETLINK, w -> RtNetlink.writeVlans(w, port, 10, 20, 0, false),
+        assertSameRequest(Rt.RTM_SETLINK, w -> BridgeVlanCodec.write(w, port, 10, 20, 0, false),
                 "vlan", "add", "dev", "wt-va", "vid", "10-20", "master");
-        assertSameRequest(Rt.RTM_SETLINK, w -> RtNetlink.writeVlans(w, port, 1, 4094, Rt.BRIDGE_VLAN_INFO_UNTAGGED, false),
+        assertSameRequest(Rt.RTM_SETLINK, w -> BridgeVlanCodec.write(w, port, 1, 4094, Rt.BRIDGE_VLAN_INFO_UNTAGGED, false),
                 "vlan", "add", "dev", "wt-va", "vid", "1-4094", "untagged", "master");
-        assertSameRequest(Rt.RTM_DELLINK, w -> RtNetlink.writeVlans(w, port, 1, 1, 0, false),
+        assertSameRequest(Rt.RTM_DELLINK, w -> BridgeVlanCodec.write(w, port, 1, 1, 0, false),
                 "vlan", "del", "dev", "wt-va", "vid", "1", "master");
-        assertSameRequest(Rt.RTM_SETLINK, w -> RtNetlink.writeVlans(w, bridge, 30, 30, 0, true),
+        assertSameRequest(Rt.RTM_SETLINK, w -> BridgeVlanCodec.write(w, bridge, 30, 30, 0, true),
                 "vlan", "add", "dev", "wt-vbr", "vid", "30", "self");
     }
 
