@@ -164,7 +164,7 @@ public final class NetNs implements AutoCloseable {
         ErrnoException.check(c.mount("", dir, "none", MS_SHARED | MS_REC, 0L), "make " + dir + " a shared mount");
     }
 
-    private static String checkName(String name) {
+    static String checkName(String name) {
         if (name == null || name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
             throw new IllegalArgumentException("invalid netns name: \"" + name + "\"");
         }
