@@ -5,6 +5,7 @@ import dev.weft.libc.Linux;
 import dev.weft.netlink.Link;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.Namespace;
 import dev.weft.netns.NetNs;
 import dev.weft.testkit.Cmd;
 import dev.weft.testkit.EtcdServer;
@@ -34,7 +35,8 @@ public final class ConvergenceBench {
         try (SimCluster c = SimCluster.start(SimCluster.Options.of(1, null).withNetConf(netConf)
                 .withEtcdArgs(List.of("--max-txn-ops=" + (n + 10))))) {
             SimCluster.Node node = c.node(0);
-            try (NetNs ns = NetNs.open(node.host().path().toString()); RtNetlink nl = RtNetlink.open(ns)) {
+            try (Namespace ns = Namespace.open(node.host().path().toString())) {
+                RtNetlink nl = ns.netlink();
                 EtcdServer etcd = c.etcd();
                 int vx = nl.requireLink("flannel.1").index();
                 // weftd is a long-running daemon: let its JIT see the code path once before timing.

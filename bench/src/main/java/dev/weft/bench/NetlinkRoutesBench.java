@@ -6,6 +6,7 @@ import dev.weft.netlink.Address;
 import dev.weft.netlink.LinkSpec;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.Namespace;
 import dev.weft.netns.NetNs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,7 +37,8 @@ public final class NetlinkRoutesBench {
         Path batchAdd = Files.createTempFile("wt-routes-add", ".batch");
         Path batchDel = Files.createTempFile("wt-routes-del", ".batch");
         NetNs.create(ns).close();
-        try (NetNs netns = NetNs.openNamed(ns); RtNetlink nl = RtNetlink.open(netns)) {
+        try (Namespace netns = Namespace.openNamed(ns)) {
+            RtNetlink nl = netns.netlink();
             // A veth pair rather than a dummy: not every kernel (this VM's included) has dummy.
             nl.create(new LinkSpec.Veth("wt-d0", "wt-d1"));
             int dev = nl.requireLink("wt-d0").index();

@@ -1,6 +1,7 @@
 package dev.weft.cni;
 
 import dev.weft.cni.skel.PluginRunner;
+import dev.weft.netns.Namespace;
 import dev.weft.netns.NetNs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,7 +31,7 @@ final class CdsTraining {
         Path tmp = Files.createTempDirectory("wt-cds");
         NetNs.create(hostName).close();
         NetNs.create(podName).close();
-        try (NetNs host = NetNs.openNamed(hostName)) {
+        try (Namespace host = Namespace.openNamed(hostName)) {
             Path env = tmp.resolve("subnet.env");
             Files.writeString(env, "FLANNEL_NETWORK=10.254.0.0/16\nFLANNEL_SUBNET=10.254.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n");
             String flannel = "{\"cniVersion\":\"1.1.0\",\"name\":\"cds\",\"type\":\"weft-flannel\",\"subnetFile\":\"" + env

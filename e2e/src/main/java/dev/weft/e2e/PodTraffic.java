@@ -1,5 +1,6 @@
 package dev.weft.e2e;
 
+import dev.weft.netns.Namespace;
 import dev.weft.netns.NetNs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,7 +44,7 @@ public final class PodTraffic {
 
     /** Runs {@code task} on a thread inside the named network namespace. */
     public static <T> T inNetns(String netns, NetNs.Task<T, IOException> task) {
-        try (NetNs ns = NetNs.openNamed(netns)) {
+        try (Namespace ns = Namespace.openNamed(netns)) {
             return ns.run(task);
         } catch (IOException e) {
             throw new UncheckedIOException("in netns " + netns, e);

@@ -9,7 +9,7 @@ import dev.weft.netlink.Link;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
-import dev.weft.netns.NetNs;
+import dev.weft.netns.Namespace;
 import java.util.List;
 
 /** CHECK: the bridge, both veth ends, the addresses and the routes of prevResult are in place. */
@@ -18,7 +18,9 @@ final class BridgeCheck {
     }
 
     static void verify(Request r, BridgeConfig cfg, Result prev) {
-        try (RtNetlink host = RtNetlink.open(); NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
+        try (Namespace hostNs = Namespace.host(); Namespace pod = Namespace.open(r.netns())) {
+            RtNetlink host = hostNs.netlink();
+            RtNetlink podNl = pod.netlink();
             Result.Iface brIf = prev.interfaces().stream()
                     .filter(i -> i.name().equals(cfg.bridge()) && i.sandbox() == null).findFirst()
                     .orElseThrow(() -> fail("prevResult has no bridge interface " + cfg.bridge()));

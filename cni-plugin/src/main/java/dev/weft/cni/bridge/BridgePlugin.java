@@ -11,7 +11,6 @@ import dev.weft.cni.skel.Trace;
 import dev.weft.cni.spec.CniError;
 import dev.weft.cni.spec.Result;
 import dev.weft.exec.CommandRunner;
-import dev.weft.libc.Errno;
 import dev.weft.libc.Linux;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
@@ -21,9 +20,7 @@ import dev.weft.netlink.LinkSpec;
 import dev.weft.netlink.NetlinkException;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
-import dev.weft.netns.NetNs;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.weft.netns.Namespace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -48,93 +45,170 @@ public final class BridgePlugin implements CniPlugin {
     @Override
     public Result add(Request r) {
         BridgeConfig cfg = BridgeConfig.parse(r);
-        Ipam ipam = cfg.ipamType() == null ? null : new DelegatedIpam(cfg.ipamType());
-        String hostVethName = null;
-        MacSpoofCheck spoofCheck = null;
-        boolean ipamDone = false;
-        List<Cidr> masqueraded = List.of();
         Trace.mark("config parsed");
-        try (RtNetlink host = openTraced(); NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
-            Trace.mark("pod netns socket");
-            if (podNl.link(r.ifname()).isPresent()) {
-                throw new CniError(CniError.INTERNAL, "container veth name provided (" + r.ifname() + ") already exists");
+        try (Namespace host = Namespace.host(); Namespace pod = openPod(host, r)) {
+            UndoStack undo = new UndoStack();
+            try {
+                return add(r, cfg, host.netlink(), pod, undo);
+            } catch (RuntimeException e) {
+                undo.unwind(e);
+                throw e;
             }
-            // IPAM first (the reference does it after the links): a bad IPAM config or an
-            // exhausted range then leaves no veth behind at all (plugins#29).
-            Trace.mark("netns+sockets");
-            Result ipamResult = null;
-            if (ipam != null) {
-                ipamResult = ipam.add(r);
-                Trace.mark("ipam add");
-                ipamDone = true;
-                if (ipamResult.ips().isEmpty()) {
-                    throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
-                }
-            }
-            Link br = BridgeDevice.ensure(host, cfg);
-            Trace.mark("bridge ensured");
-            hostVethName = VethPair.create(host, pod, cfg, r.ifname());
-            Trace.mark("veth created");
-            Link hostVeth = host.requireLink(hostVethName);
-            host.setMaster(hostVeth.index(), br.index());
-            if (cfg.hairpinMode()) {
-                host.setHairpin(hostVeth.index(), true);
-            }
-            PortVlans.configure(host, hostVeth.index(), hostVethName, cfg.vlan(), cfg.vlanTrunk(), cfg.preserveDefaultVlan());
-            host.setUp(hostVeth.index());
-            Sysctls.setIfPresent("net/ipv6/conf/" + hostVethName + "/accept_ra", "0");
-            Link cont = podNl.requireLink(r.ifname());
-            if (cfg.macspoofchk()) {
-                MacSpoofCheck check = new MacSpoofCheck(CommandRunner.local(), r.containerId(), r.ifname());
-                check.setup(hostVethName, cont.mac());
-                spoofCheck = check; // only now: a failed setup left nothing to undo
-                Trace.mark("macspoofchk");
-            }
-
-            Result result = Result.empty().withInterfaces(List.of(
-                    Result.Iface.of(br.name(), String.valueOf(br.mac()), null),
-                    Result.Iface.of(hostVethName, String.valueOf(hostVeth.mac()), null),
-                    Result.Iface.of(r.ifname(), String.valueOf(cont.mac()), r.netns())));
-
-            if (ipamResult != null) {
-                result = withGateways(result, ipamResult, cfg);
-                Trace.mark("host end set up");
-                PodInterface.configure(pod, podNl, cont.index(), r.ifname(), result);
-                Trace.mark("pod end configured");
-                if (cfg.isGateway()) {
-                    result = ensureGateways(host, br, cfg, result);
-                    enableForwarding(result);
-                }
-                if (cfg.ipMasq()) {
-                    masqueraded = result.ips().stream().map(Result.IpConfig::address).toList();
-                    Masquerade.forBackend(cfg.ipMasqBackend()).setup(r.networkName(), r.containerId(), r.ifname(), masqueraded);
-                }
-            } else {
-                podNl.setUp(cont.index());
-            }
-            Trace.mark("gateway+masq");
-            BridgeDevice.waitForwarding(host, hostVeth.index());
-            Trace.mark("port forwarding");
-            Link brNow = host.requireLink(br.name());
-            Link vethNow = host.requireLink(hostVethName);
-            List<Result.Iface> ifs = new ArrayList<>(result.interfaces());
-            ifs.set(0, Result.Iface.of(brNow.name(), String.valueOf(brNow.mac()), null));
-            ifs.set(1, Result.Iface.of(vethNow.name(), String.valueOf(vethNow.mac()), null));
-            result = result.withInterfaces(ifs);
-            if (!cfg.dns().isEmpty()) {
-                result = result.withDns(cfg.dns());
-            }
-            return result;
-        } catch (RuntimeException e) {
-            rollback(r, cfg, ipam, ipamDone, hostVethName, spoofCheck, masqueraded, e);
-            throw e;
         }
     }
 
-    private static RtNetlink openTraced() {
-        RtNetlink nl = RtNetlink.open();
+    /** The pod's namespace, with both netlink clients opened up front so that the trace shows their cost. */
+    private static Namespace openPod(Namespace host, Request r) {
+        host.netlink();
         Trace.mark("host socket (libc bound)");
-        return nl;
+        Namespace pod = Namespace.open(r.netns());
+        try {
+            pod.netlink();
+        } catch (RuntimeException e) {
+            pod.close();
+            throw e;
+        }
+        Trace.mark("pod netns socket");
+        return pod;
+    }
+
+    /**
+     * ADD step by step, as the reference's cmdAdd: each step that creates something pushes its
+     * undo, so that a failure anywhere takes back exactly what was made, newest first.
+     */
+    private static Result add(Request r, BridgeConfig cfg, RtNetlink host, Namespace pod, UndoStack undo) {
+        RtNetlink podNl = pod.netlink();
+        if (podNl.link(r.ifname()).isPresent()) {
+            throw new CniError(CniError.INTERNAL, "container veth name provided (" + r.ifname() + ") already exists");
+        }
+        Trace.mark("netns+sockets");
+        Result ipamResult = reserveAddresses(r, cfg, undo);
+        Link br = BridgeDevice.ensure(host, cfg);
+        Trace.mark("bridge ensured");
+        String hostVethName = VethPair.create(host, pod, cfg, r.ifname());
+        undo.push(new DeleteHostVeth(host, hostVethName)); // the pod end goes with it
+        Trace.mark("veth created");
+        Link hostVeth = attachToBridge(host, cfg, br, hostVethName);
+        Link cont = podNl.requireLink(r.ifname());
+        if (cfg.macspoofchk()) {
+            MacSpoofCheck check = new MacSpoofCheck(CommandRunner.local(), r.containerId(), r.ifname());
+            check.setup(hostVethName, cont.mac());
+            undo.push(new TearDownSpoofCheck(check)); // only now: a failed setup left nothing to undo
+            Trace.mark("macspoofchk");
+        }
+        Result result = Result.empty().withInterfaces(List.of(
+                Result.Iface.of(br.name(), String.valueOf(br.mac()), null),
+                Result.Iface.of(hostVethName, String.valueOf(hostVeth.mac()), null),
+                Result.Iface.of(r.ifname(), String.valueOf(cont.mac()), r.netns())));
+        if (ipamResult != null) {
+            result = configureAddresses(cfg, host, br, pod, cont, r.ifname(), ipamResult, result);
+            if (cfg.ipMasq()) {
+                masquerade(r, cfg, result, undo);
+            }
+        } else {
+            podNl.setUp(cont.index());
+        }
+        Trace.mark("gateway+masq");
+        BridgeDevice.waitForwarding(host, hostVeth.index());
+        Trace.mark("port forwarding");
+        return finalResult(host, cfg, br, hostVethName, result);
+    }
+
+    /**
+     * IPAM first (the reference does it after the links): a bad IPAM config or an exhausted range
+     * then leaves no veth behind at all (plugins#29). Null without an IPAM plugin.
+     */
+    private static Result reserveAddresses(Request r, BridgeConfig cfg, UndoStack undo) {
+        if (cfg.ipamType() == null) {
+            return null;
+        }
+        Ipam ipam = new DelegatedIpam(cfg.ipamType());
+        Result ipamResult = ipam.add(r);
+        undo.push(new ReleaseAddresses(ipam, r));
+        Trace.mark("ipam add");
+        if (ipamResult.ips().isEmpty()) {
+            throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
+        }
+        return ipamResult;
+    }
+
+    /** Makes the host end a port of the bridge (hairpin, VLANs as configured) and sets it up. */
+    private static Link attachToBridge(RtNetlink host, BridgeConfig cfg, Link br, String hostVethName) {
+        Link hostVeth = host.requireLink(hostVethName);
+        host.setMaster(hostVeth.index(), br.index());
+        if (cfg.hairpinMode()) {
+            host.setHairpin(hostVeth.index(), true);
+        }
+        PortVlans.configure(host, hostVeth.index(), hostVethName, cfg.vlan(), cfg.vlanTrunk(), cfg.preserveDefaultVlan());
+        host.setUp(hostVeth.index());
+        Sysctls.setIfPresent("net/ipv6/conf/" + hostVethName + "/accept_ra", "0");
+        return hostVeth;
+    }
+
+    /** The pod end's addresses and routes, then the gateways on the bridge and forwarding. */
+    private static Result configureAddresses(BridgeConfig cfg, RtNetlink host, Link br, Namespace pod, Link cont,
+                                             String ifname, Result ipamResult, Result skeleton) {
+        Result result = withGateways(skeleton, ipamResult, cfg);
+        Trace.mark("host end set up");
+        PodInterface.configure(pod, cont.index(), ifname, result);
+        Trace.mark("pod end configured");
+        if (cfg.isGateway()) {
+            result = ensureGateways(host, br, cfg, result);
+            enableForwarding(result);
+        }
+        return result;
+    }
+
+    private static void masquerade(Request r, BridgeConfig cfg, Result result, UndoStack undo) {
+        List<Cidr> sources = result.ips().stream().map(Result.IpConfig::address).toList();
+        // Pushed first: a setup that fails half-way has rules to take back too.
+        undo.push(new TearDownMasquerade(r, cfg, sources));
+        Masquerade.forBackend(cfg.ipMasqBackend()).setup(r.networkName(), r.containerId(), r.ifname(), sources);
+    }
+
+    /** The result with the bridge's and host end's MACs as they are now (enslaving can change them) and the DNS. */
+    private static Result finalResult(RtNetlink host, BridgeConfig cfg, Link br, String hostVethName, Result result) {
+        Link brNow = host.requireLink(br.name());
+        Link vethNow = host.requireLink(hostVethName);
+        List<Result.Iface> ifs = new ArrayList<>(result.interfaces());
+        ifs.set(0, Result.Iface.of(brNow.name(), String.valueOf(brNow.mac()), null));
+        ifs.set(1, Result.Iface.of(vethNow.name(), String.valueOf(vethNow.mac()), null));
+        result = result.withInterfaces(ifs);
+        if (!cfg.dns().isEmpty()) {
+            result = result.withDns(cfg.dns());
+        }
+        return result;
+    }
+
+    private record ReleaseAddresses(Ipam ipam, Request r) implements UndoStack.Undo {
+        @Override
+        public void run() {
+            ipam.del(r);
+        }
+    }
+
+    private record DeleteHostVeth(RtNetlink host, String name) implements UndoStack.Undo {
+        @Override
+        public void run() {
+            host.link(name).ifPresent(l -> host.delete(l.index()));
+        }
+    }
+
+    private record TearDownSpoofCheck(MacSpoofCheck check) implements UndoStack.Undo {
+        @Override
+        public void run() {
+            String error = check.teardown();
+            if (error != null) {
+                throw new IllegalStateException(error);
+            }
+        }
+    }
+
+    private record TearDownMasquerade(Request r, BridgeConfig cfg, List<Cidr> sources) implements UndoStack.Undo {
+        @Override
+        public void run() {
+            Masquerade.forBackend(cfg.ipMasqBackend()).teardown(r.networkName(), r.containerId(), r.ifname(), sources);
+        }
     }
 
     /**
@@ -162,38 +236,6 @@ public final class BridgePlugin implements CniPlugin {
         List<Result.Iface> ifs = new ArrayList<>(result.interfaces());
         ifs.add(Result.Iface.of(now.name(), String.valueOf(now.mac()), null));
         return result.withInterfaces(ifs);
-    }
-
-    /** Undoes a failed ADD: masquerade, spoof check, IPAM reservation and the veth pair, each on its own. */
-    private static void rollback(Request r, BridgeConfig cfg, Ipam ipam, boolean ipamDone, String hostVethName,
-                                 MacSpoofCheck spoofCheck, List<Cidr> masqueraded, RuntimeException cause) {
-        if (!masqueraded.isEmpty()) {
-            try {
-                Masquerade.forBackend(cfg.ipMasqBackend()).teardown(r.networkName(), r.containerId(), r.ifname(), masqueraded);
-            } catch (RuntimeException e) {
-                cause.addSuppressed(e);
-            }
-        }
-        if (spoofCheck != null) {
-            String error = spoofCheck.teardown();
-            if (error != null) {
-                cause.addSuppressed(new IllegalStateException(error));
-            }
-        }
-        if (ipamDone) {
-            try {
-                ipam.del(r);
-            } catch (RuntimeException e) {
-                cause.addSuppressed(e);
-            }
-        }
-        if (hostVethName != null) {
-            try (RtNetlink host = RtNetlink.open()) {
-                host.link(hostVethName).ifPresent(l -> host.delete(l.index()));
-            } catch (RuntimeException e) {
-                cause.addSuppressed(e);
-            }
-        }
     }
 
     /** Sets each IP's interface to the container (index 2) and fills gateways as the reference does. */
@@ -249,9 +291,10 @@ public final class BridgePlugin implements CniPlugin {
     public void del(Request r) {
         BridgeConfig cfg = BridgeConfig.parse(r);
         List<Cidr> addresses = new ArrayList<>();
-        boolean nsAlive = !r.netns().isEmpty() && Files.exists(Path.of(r.netns()));
-        if (nsAlive) {
-            try (NetNs pod = NetNs.open(r.netns()); RtNetlink podNl = RtNetlink.open(pod)) {
+        Optional<Namespace> existing = Namespace.openIfExists(r.netns());
+        if (existing.isPresent()) { // a gone namespace took the veth with it: DEL goes on with the rest
+            try (Namespace pod = existing.get()) {
+                RtNetlink podNl = pod.netlink();
                 Optional<Link> link = podNl.link(r.ifname());
                 if (link.isPresent()) {
                     int index = link.get().index();
@@ -267,10 +310,6 @@ public final class BridgePlugin implements CniPlugin {
                             throw e;
                         }
                     }
-                }
-            } catch (dev.weft.libc.ErrnoException e) {
-                if (e.errno() != Errno.ENOENT) {
-                    throw e;
                 }
             }
         }

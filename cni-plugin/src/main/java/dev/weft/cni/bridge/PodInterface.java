@@ -6,6 +6,7 @@ import dev.weft.netlink.Address;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.Namespace;
 import dev.weft.netns.NetNs;
 
 /**
@@ -16,7 +17,8 @@ final class PodInterface {
     private PodInterface() {
     }
 
-    static void configure(NetNs pod, RtNetlink podNl, int index, String ifname, Result result) {
+    static void configure(Namespace pod, int index, String ifname, Result result) {
+        RtNetlink podNl = pod.netlink();
         boolean v6 = false;
         for (Result.IpConfig ip : result.ips()) {
             v6 |= ip.address().isV6();

@@ -5,7 +5,7 @@ import dev.weft.libc.Errno;
 import dev.weft.netlink.LinkSpec;
 import dev.weft.netlink.NetlinkException;
 import dev.weft.netlink.RtNetlink;
-import dev.weft.netns.NetNs;
+import dev.weft.netns.Namespace;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,7 +22,7 @@ final class VethPair {
     }
 
     /** Returns the host end's name. */
-    static String create(RtNetlink host, NetNs pod, BridgeConfig cfg, String ifname) {
+    static String create(RtNetlink host, Namespace pod, BridgeConfig cfg, String ifname) {
         for (int i = 0; i < ATTEMPTS; i++) {
             String name = randomName();
             try {

@@ -7,10 +7,9 @@ import dev.weft.cni.spec.Result;
 import dev.weft.net.Cidr;
 import dev.weft.netlink.Link;
 import dev.weft.netlink.RtNetlink;
-import dev.weft.netns.NetNs;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.weft.netns.Namespace;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * weft-loopback: brings {@code lo} up in the pod (CNI_IFNAME is ignored, as in the reference).
@@ -24,7 +23,8 @@ public final class LoopbackPlugin implements CniPlugin {
 
     @Override
     public Result add(Request r) {
-        try (NetNs ns = NetNs.open(r.netns()); RtNetlink nl = RtNetlink.open(ns)) {
+        try (Namespace ns = Namespace.open(r.netns())) {
+            RtNetlink nl = ns.netlink();
             Link lo = nl.requireLink("lo");
             nl.setUp(lo.index());
         }
@@ -39,18 +39,20 @@ public final class LoopbackPlugin implements CniPlugin {
 
     @Override
     public void del(Request r) {
-        if (r.netns().isEmpty() || !Files.exists(Path.of(r.netns()))) {
-            return;
+        Optional<Namespace> existing = Namespace.openIfExists(r.netns());
+        if (existing.isEmpty()) {
+            return; // the namespace is gone: nothing left to set down
         }
-        try (NetNs ns = NetNs.open(r.netns()); RtNetlink nl = RtNetlink.open(ns)) {
+        try (Namespace ns = existing.get()) {
+            RtNetlink nl = ns.netlink();
             nl.link("lo").ifPresent(lo -> nl.setDown(lo.index()));
         }
     }
 
     @Override
     public void check(Request r) {
-        try (NetNs ns = NetNs.open(r.netns()); RtNetlink nl = RtNetlink.open(ns)) {
-            if (!nl.requireLink("lo").isUp()) {
+        try (Namespace ns = Namespace.open(r.netns())) {
+            if (!ns.netlink().requireLink("lo").isUp()) {
                 throw new CniError(CniError.INTERNAL, "loopback interface is down");
             }
         }

@@ -3,8 +3,8 @@ package dev.weft.flannel.backend;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.netlink.RtEvents;
 import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.Namespace;
 import dev.weft.netns.NetNs;
-import dev.weft.sysctl.Sysctl;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -76,22 +76,27 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
         return dataPathThreads != 0 ? dataPathThreads : Runtime.getRuntime().availableProcessors() > 1 ? MAX_DATA_PATH_THREADS : 1;
     }
 
-    /** An rtnetlink client bound to the backend's namespace. */
+    /**
+     * The namespace to program, as a value: the daemon's own ({@link Namespace#host()}) when
+     * {@code netns} is null. The record keeps the nullable handle for the data paths that take one.
+     * Close the value if you use its {@link Namespace#netlink()}; it never closes {@code netns}.
+     */
+    public Namespace namespace() {
+        return netns == null ? Namespace.host() : Namespace.borrow(netns);
+    }
+
+    /** An rtnetlink client bound to the backend's namespace; the caller closes it. */
     public RtNetlink openNetlink() {
-        return netns == null ? RtNetlink.open() : RtNetlink.open(netns);
+        return namespace().openNetlink();
     }
 
     /** A subscription to rtnetlink groups in the backend's namespace. */
     public RtEvents subscribe(int... groups) {
-        return netns == null ? RtEvents.subscribe(groups) : RtEvents.subscribe(netns, groups);
+        return namespace().subscribe(groups);
     }
 
     /** Writes a sysctl of the backend's namespace; {@code key} in path form when a name has a dot. */
     public void writeSysctl(String key, String value) {
-        if (netns == null) {
-            Sysctl.write(key, value);
-        } else {
-            Sysctl.write(netns, key, value);
-        }
+        namespace().writeSysctl(key, value);
     }
 }

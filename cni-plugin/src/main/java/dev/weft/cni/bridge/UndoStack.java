@@ -1,0 +1,32 @@
+package dev.weft.cni.bridge;
+
+import java.util.ArrayDeque;
+
+/**
+ * What a failing ADD must take back. Each step that creates something pushes its undo right after
+ * (or, for a step that may half-succeed, right before) it runs; on failure the undos run newest
+ * first, each on its own, their failures riding on the original error as suppressed exceptions.
+ */
+final class UndoStack {
+    /** One undo. A class per kind rather than a lambda: no bootstrap on a plugin's start-up path. */
+    interface Undo {
+        void run();
+    }
+
+    private final ArrayDeque<Undo> undos = new ArrayDeque<>();
+
+    void push(Undo undo) {
+        undos.push(undo);
+    }
+
+    /** Runs every undo, newest first, and empties the stack. */
+    void unwind(RuntimeException cause) {
+        while (!undos.isEmpty()) {
+            try {
+                undos.pop().run();
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+}
