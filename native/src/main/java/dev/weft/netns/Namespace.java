@@ -35,7 +35,11 @@ public final class Namespace implements AutoCloseable {
 
     /** Opens the namespace at {@code path}; a gone one gives {@link NamespaceGoneException}. */
     public static Namespace open(String path) {
-        return openIfExists(path).orElseThrow(() -> new NamespaceGoneException(path));
+        Optional<Namespace> ns = openIfExists(path);
+        if (ns.isEmpty()) { // no lambda here: its bootstrap would cost every plugin start
+            throw new NamespaceGoneException(path);
+        }
+        return ns.get();
     }
 
     /** Opens a namespace named as {@code ip netns} names it; a gone one gives {@link NamespaceGoneException}. */
