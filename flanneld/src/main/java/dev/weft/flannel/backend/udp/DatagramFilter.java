@@ -32,10 +32,6 @@ final class DatagramFilter {
         this.acceptAny = acceptAny;
     }
 
-    boolean acceptsAny() {
-        return acceptAny;
-    }
-
     /** Null when {@code sender} (the outer source, an IPv4 address as an int) holds a lease; checked before parsing. */
     UdpMetrics.Drop sender(RouteTable t, int sender) {
         return acceptAny || t.isPeer(sender) ? null : UdpMetrics.Drop.UNKNOWN_SENDER;
