@@ -61,16 +61,26 @@ final class RawIpv4 {
     /**
      * Whether a received datagram is one the udp backend must write to the TUN: at most a TUN MTU,
      * an IPv4 header that fits (version 4, IHL 5..15 within the datagram), a total length from the
-     * header to the end of the datagram, and a TTL that survives the decrement. Written from the
+     * header to the end of the datagram, an inner source in the sending node's subnet and an inner
+     * destination in the receiving node's, and a TTL that survives the decrement. Written from the
      * spec, not from the implementation; each failing check is one of the drop reasons.
      */
-    static boolean forwardable(byte[] d, int tunMtu) {
+    static boolean forwardable(byte[] d, int tunMtu, String senderSubnet, String receiverSubnet) {
         if (d.length > tunMtu || d.length < 20) {
             return false;
         }
         int ihl = (d[0] & 0x0f) * 4;
         int total = Pcap.u16(d, 2);
         int ttl = d[8] & 0xff;
-        return (d[0] & 0xf0) == 0x40 && ihl >= 20 && ihl <= d.length && total >= ihl && total <= d.length && ttl > 1;
+        return (d[0] & 0xf0) == 0x40 && ihl >= 20 && ihl <= d.length && total >= ihl && total <= d.length
+                && inSubnet(d, 12, senderSubnet) && inSubnet(d, 16, receiverSubnet) && ttl > 1;
+    }
+
+    /** Whether the IPv4 address at {@code at} of {@code d} is in {@code cidr} (a.b.c.d/len). */
+    static boolean inSubnet(byte[] d, int at, String cidr) {
+        int slash = cidr.indexOf('/');
+        int len = Integer.parseInt(cidr.substring(slash + 1));
+        int mask = len == 0 ? 0 : -1 << (32 - len);
+        return (ByteBuffer.wrap(d, at, 4).getInt() & mask) == (ByteBuffer.wrap(addr(cidr.substring(0, slash))).getInt() & mask);
     }
 }

@@ -239,11 +239,15 @@ class UdpBackendE2eTest {
      * A flannel node built by hand: a namespace on the underlay with a UDP socket on port 8285 and
      * a lease in flannel's udp format (PublicIP only). It sends raw IPv4 packets in datagrams, as
      * flannel does: an ICMP echo request reaches the pod and the reply comes back to the hand-made
-     * node in the same format; a UDP datagram reaches a listener in the pod.
+     * node in the same format; a UDP datagram reaches a listener in the pod. What it sends with a
+     * forged inner source (pod a's address), and what a namespace without a lease sends, never
+     * reaches the listener and is counted (spoofed_source, unknown_sender); its honest datagram
+     * sent after them is the next thing the listener gets.
      */
     @Test
     void aHandBuiltFlannelNodeReachesAPodAndGetsTheAnswerInFlannelsFormat() throws Exception {
         Underlay.Node hand = cluster.underlay().addNode("hand");
+        Underlay.Node stranger = cluster.underlay().addNode("stranger");
         String leaseKey = SimCluster.PREFIX + "/subnets/10.244.77.0-24";
         String handPod = "10.244.77.5";
         DatagramSocket flannel = null;
@@ -295,6 +299,25 @@ class UdpBackendE2eTest {
             listener.receive(got);
             assertEquals(new InetSocketAddress(handPod, 4444), got.getSocketAddress());
             assertEquals(new String(hello, StandardCharsets.US_ASCII), new String(got.getData(), 0, got.getLength(), StandardCharsets.US_ASCII));
+
+            WeftMetrics m0 = WeftMetrics.scrape(n2, METRICS_PORT);
+            byte[] forged = RawIpv4.udp(a.ip(), 4444, b.ip(), 5401, 64, "forged: pod a's address".getBytes(StandardCharsets.US_ASCII));
+            flannel.send(new DatagramPacket(forged, forged.length, n2Port));
+            byte[] fromStranger = RawIpv4.udp(handPod, 4444, b.ip(), 5401, 64, "from a host without a lease".getBytes(StandardCharsets.US_ASCII));
+            try (DatagramSocket s = PodTraffic.inNetns(stranger.netns(), () -> new DatagramSocket(new InetSocketAddress(stranger.address(), PORT)))) {
+                s.send(new DatagramPacket(fromStranger, fromStranger.length, n2Port));
+            }
+            ClusterAssertions.eventually(Duration.ofSeconds(10), () -> {
+                WeftMetrics m = WeftMetrics.scrape(n2, METRICS_PORT);
+                return m.drops("spoofed_source") - m0.drops("spoofed_source") == 1 && m.drops("unknown_sender") - m0.drops("unknown_sender") == 1;
+            }, "n2 counts the forged datagram as spoofed_source and the stranger's as unknown_sender");
+            WeftMetrics m1 = WeftMetrics.scrape(n2, METRICS_PORT);
+            assertEquals(m0.packets("tun_tx"), m1.packets("tun_tx"), "neither was written to n2's TUN");
+            byte[] again = RawIpv4.udp(handPod, 4444, b.ip(), 5401, 64, "honest again".getBytes(StandardCharsets.US_ASCII));
+            flannel.send(new DatagramPacket(again, again.length, n2Port));
+            listener.receive(got);
+            assertEquals("honest again", new String(got.getData(), 0, got.getLength(), StandardCharsets.US_ASCII),
+                    "the next datagram the pod gets is the honest one");
         } finally {
             if (flannel != null) {
                 flannel.close();
@@ -304,6 +327,7 @@ class UdpBackendE2eTest {
             }
             cluster.etcd().etcdctl("del", leaseKey);
             cluster.underlay().removeNode("hand");
+            cluster.underlay().removeNode("stranger");
         }
     }
 
@@ -371,15 +395,15 @@ class UdpBackendE2eTest {
     // ------------------------------------------------------------------ 4. hostile datagrams
 
     private enum Kind { RANDOM, EMPTY, SHORT, VERSION_6, VERSION_0, IHL_BELOW_5, TOTAL_BEYOND, TOTAL_BELOW_IHL, TTL_1, TTL_0,
-        OVERSIZE, SOURCE_OUTSIDE_NETWORK, SOURCE_WITHOUT_LEASE }
+        OVERSIZE, SOURCE_OUTSIDE_NETWORK, SOURCE_WITHOUT_LEASE, SOURCE_IN_RECEIVERS_SUBNET, DESTINATION_NOT_HERE, VALID }
 
     /**
      * 100,000 datagrams of random length (0..2000) and random bytes, with about 6,000 targeted
      * ones mixed in, sent from n1's namespace to n2's weftd. Every one is accounted for: nstat and
      * /proc/net/udp show the kernel handed all of them to the socket, weftd counted each as
-     * received, wrote exactly those to the TUN that the spec's checks let through, and counted
-     * the rest as dropped under the reasons the targeted ones exercise. Then weftd is alive and
-     * pods still talk.
+     * received, wrote exactly those to the TUN that the spec's checks let through (n1 holds a
+     * lease, so only inner sources in n1's subnet to n2's), and counted the rest as dropped under
+     * the reasons the targeted ones exercise. Then weftd is alive and pods still talk.
      */
     @Test
     void hostileDatagramsAreAllAccountedForAndTrafficStillFlows() throws Exception {
@@ -389,6 +413,8 @@ class UdpBackendE2eTest {
         Map<Kind, Integer> sent = new EnumMap<>(Kind.class);
         long expectForward = 0;
         long total = 0;
+        String subnet1 = ClusterAssertions.network(SimCluster.readSubnetEnv(n1).get("FLANNEL_SUBNET"));
+        String subnet2 = ClusterAssertions.network(SimCluster.readSubnetEnv(n2).get("FLANNEL_SUBNET"));
         Map<String, Long> nstat0 = nstat(n2);
         long socketDrops0 = udpSocket(n2)[1];
         WeftMetrics m0 = atRest(n2, x -> true);
@@ -409,7 +435,7 @@ class UdpBackendE2eTest {
                 for (byte[] x : batch) {
                     s.send(new DatagramPacket(x, x.length, to));
                     total++;
-                    if (RawIpv4.forwardable(x, TUN_MTU)) {
+                    if (RawIpv4.forwardable(x, TUN_MTU, subnet1, subnet2)) {
                         expectForward++;
                     }
                     // A burst of 64 fits any socket buffer; then let weftd empty its queue, so
@@ -432,11 +458,14 @@ class UdpBackendE2eTest {
         assertEquals(total, nstat1.get("UdpInDatagrams") - nstat0.get("UdpInDatagrams"), "nstat: datagrams delivered to n2's UDP sockets");
         assertEquals(0, nstat1.get("UdpRcvbufErrors") - nstat0.get("UdpRcvbufErrors"), "nstat: receive buffer overflows on n2");
         assertEquals(socketDrops0, udpSocket(n2)[1], "/proc/net/udp drops of n2's port " + PORT + " socket");
+        assertEquals(0, m1.get("weft_udp_socket_overflow_drops_total") - m0.get("weft_udp_socket_overflow_drops_total"),
+                "weft_udp_socket_overflow_drops_total agrees: nothing overflowed");
 
         long rx = m1.packets("udp_rx") - m0.packets("udp_rx");
         long tunTx = m1.packets("tun_tx") - m0.packets("tun_tx");
         long dropped = m1.rxDropped() - m0.rxDropped();
         assertEquals(total, rx, "weft_udp_packets_total{path=\"udp_rx\"} counts every datagram");
+        assertTrue(expectForward >= sent.get(Kind.VALID), "the valid ones are forwardable: " + expectForward);
         assertEquals(expectForward, tunTx, "written to the TUN: exactly the datagrams the spec lets through");
         assertEquals(total - expectForward, dropped, "weft_udp_rx_dropped_total: all the others");
         // The reasons count drops both ways: what the forwarded ones caused on the way back out
@@ -456,6 +485,10 @@ class UdpBackendE2eTest {
         assertAtLeast(m0, m1, "bad_total_length", sent.get(Kind.TOTAL_BEYOND) + sent.get(Kind.TOTAL_BELOW_IHL));
         assertAtLeast(m0, m1, "ttl_expired", sent.get(Kind.TTL_1) + sent.get(Kind.TTL_0));
         assertAtLeast(m0, m1, "oversize", sent.get(Kind.OVERSIZE));
+        assertAtLeast(m0, m1, "spoofed_source", sent.get(Kind.SOURCE_OUTSIDE_NETWORK) + sent.get(Kind.SOURCE_WITHOUT_LEASE)
+                + sent.get(Kind.SOURCE_IN_RECEIVERS_SUBNET));
+        assertAtLeast(m0, m1, "foreign_destination", sent.get(Kind.DESTINATION_NOT_HERE));
+        assertEquals(0, m1.drops("unknown_sender") - m0.drops("unknown_sender"), "n1 holds a lease");
 
         assertTrue(a.netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", b.ip()).ok(), "a -> b after the hostile datagrams");
         assertTrue(b.netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", a.ip()).ok(), "b -> a after the hostile datagrams");
@@ -467,9 +500,9 @@ class UdpBackendE2eTest {
         return m.values().stream().mapToLong(Integer::longValue).sum();
     }
 
-    /** A datagram that breaks exactly one rule (or, for the source cases, none: flannel forwards those). */
+    /** A datagram from n1 that breaks exactly one rule (n1's pod a to n2's pod b, but for that rule), or none. */
     private static byte[] hostile(Kind k, Random r) {
-        byte[] valid = RawIpv4.udp("10.244.250.7", 4000, b.ip(), 5999, 64, new byte[8 + r.nextInt(200)]);
+        byte[] valid = RawIpv4.udp(a.ip(), 4000, b.ip(), 5999, 64, new byte[8 + r.nextInt(200)]);
         switch (k) {
             case EMPTY:
                 return new byte[0];
@@ -502,12 +535,18 @@ class UdpBackendE2eTest {
                 return valid;
             case OVERSIZE: {
                 int[] sizes = {TUN_MTU + 1, 2000, 9000, 65000};
-                return RawIpv4.udp("10.244.250.7", 4000, b.ip(), 5999, 64, new byte[sizes[r.nextInt(sizes.length)] - 28]);
+                return RawIpv4.udp(a.ip(), 4000, b.ip(), 5999, 64, new byte[sizes[r.nextInt(sizes.length)] - 28]);
             }
             case SOURCE_OUTSIDE_NETWORK:
                 return RawIpv4.udp("10.99.0.1", 4000, b.ip(), 5999, 64, new byte[16]);
             case SOURCE_WITHOUT_LEASE:
+                return RawIpv4.udp("10.244.250.7", 4000, b.ip(), 5999, 64, new byte[16]);
+            case SOURCE_IN_RECEIVERS_SUBNET:
+                return RawIpv4.udp(b.ip(), 4000, b.ip(), 5999, 64, new byte[16]); // n2's own subnet
+            case VALID:
                 return valid;
+            case DESTINATION_NOT_HERE:
+                return RawIpv4.udp(a.ip(), 4000, a.ip(), 5999, 64, new byte[16]); // back to n1's subnet
             default:
                 throw new IllegalArgumentException(k.toString());
         }

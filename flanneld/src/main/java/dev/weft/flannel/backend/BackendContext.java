@@ -20,18 +20,12 @@ import java.util.Objects;
  * @param netns              the namespace to program, or null for the daemon's own
  * @param routeCheckInterval how often route-based backends put back routes that went missing
  *                           (flannel: 10 s)
- * @param offloads           whether a userspace data path (udp) may use the kernel's segmentation
- *                           and checksum offloads; false forces the plain one-packet-per-syscall path
- * @param dataPathThreads    event loops of a userspace data path (udp): 1 carries both directions,
- *                           2 gives each direction its own; 0 picks 2 on a machine with several CPUs
  */
 public record BackendContext(NetworkConfig network, ExternalInterface extIface, Path stateDir, NetNs netns,
-                             Duration routeCheckInterval, boolean offloads, int dataPathThreads) {
+                             Duration routeCheckInterval) {
 
     public static final String DEFAULT_STATE_DIR = "/var/lib/weft";
     public static final Duration DEFAULT_ROUTE_CHECK_INTERVAL = Duration.ofSeconds(10);
-    /** One loop per direction is all a userspace data path splits into; 0 means "pick". */
-    public static final int MAX_DATA_PATH_THREADS = 2;
 
     public BackendContext {
         Objects.requireNonNull(network, "network");
@@ -41,39 +35,23 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
         if (routeCheckInterval.isNegative() || routeCheckInterval.isZero()) {
             throw new IllegalArgumentException("routeCheckInterval must be positive: " + routeCheckInterval);
         }
-        if (dataPathThreads < 0 || dataPathThreads > MAX_DATA_PATH_THREADS) {
-            throw new IllegalArgumentException("data path threads must be 0 (auto), 1 or 2: " + dataPathThreads);
-        }
     }
 
-    /** Defaults: state in /var/lib/weft, the calling namespace, routes checked every 10 s, offloads on. */
+    /** Defaults: state in /var/lib/weft, the calling namespace, routes checked every 10 s. */
     public static BackendContext of(NetworkConfig network, ExternalInterface extIface) {
-        return new BackendContext(network, extIface, null, null, null, true, 0);
+        return new BackendContext(network, extIface, null, null, null);
     }
 
     public BackendContext withStateDir(Path dir) {
-        return new BackendContext(network, extIface, dir, netns, routeCheckInterval, offloads, dataPathThreads);
+        return new BackendContext(network, extIface, dir, netns, routeCheckInterval);
     }
 
     public BackendContext inNetns(NetNs ns) {
-        return new BackendContext(network, extIface, stateDir, ns, routeCheckInterval, offloads, dataPathThreads);
+        return new BackendContext(network, extIface, stateDir, ns, routeCheckInterval);
     }
 
     public BackendContext withRouteCheckInterval(Duration d) {
-        return new BackendContext(network, extIface, stateDir, netns, d, offloads, dataPathThreads);
-    }
-
-    public BackendContext withOffloads(boolean on) {
-        return new BackendContext(network, extIface, stateDir, netns, routeCheckInterval, on, dataPathThreads);
-    }
-
-    public BackendContext withDataPathThreads(int n) {
-        return new BackendContext(network, extIface, stateDir, netns, routeCheckInterval, offloads, n);
-    }
-
-    /** The data path threads to run: {@link #dataPathThreads()}, with 0 resolved for this machine. */
-    public int resolvedDataPathThreads() {
-        return dataPathThreads != 0 ? dataPathThreads : Runtime.getRuntime().availableProcessors() > 1 ? MAX_DATA_PATH_THREADS : 1;
+        return new BackendContext(network, extIface, stateDir, netns, d);
     }
 
     /**

@@ -4,6 +4,8 @@ import dev.weft.flannel.backend.Backend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendRegistry;
 import dev.weft.flannel.backend.ExternalInterface;
+import dev.weft.flannel.backend.udp.UdpFactory;
+import dev.weft.flannel.backend.udp.UdpSettings;
 import dev.weft.flannel.config.NetworkConfig;
 import java.nio.file.Path;
 
@@ -12,7 +14,9 @@ final class Backends {
     private Backends() {
     }
 
-    static Backend create(NetworkConfig cfg, ExternalInterface ext, Path stateDir, boolean offloads, int dataPathThreads) {
-        return BackendRegistry.standard().create(BackendContext.of(cfg, ext).withStateDir(stateDir).withOffloads(offloads).withDataPathThreads(dataPathThreads));
+    /** {@code udp}: this node's udp flags, for the udp backend only (its factory replaces the default one). */
+    static Backend create(NetworkConfig cfg, ExternalInterface ext, Path stateDir, UdpSettings udp) {
+        return BackendRegistry.standard().register(new UdpFactory(udp))
+                .create(BackendContext.of(cfg, ext).withStateDir(stateDir));
     }
 }

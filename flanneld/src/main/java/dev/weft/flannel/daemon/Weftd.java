@@ -1,8 +1,8 @@
 package dev.weft.flannel.daemon;
 
 import dev.weft.flannel.backend.Backend;
-import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.ExternalInterface;
+import dev.weft.flannel.backend.udp.UdpSettings;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
@@ -68,7 +68,7 @@ final class Weftd {
                     cfg.enableIPv4(), cfg.enableIPv6());
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
 
-            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpOffload, o.udpThreads);
+            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpSettings());
             open.add(backend);
             this.backend = backend;
             LeaseAttrs attrs = backend.prepare();
@@ -126,7 +126,7 @@ final class Weftd {
         if (o.renewMarginMinutes < 1 || o.renewMarginMinutes > 1439) {
             throw new IllegalArgumentException("-subnet-lease-renew-margin must be between 1 and 1439 minutes, got " + o.renewMarginMinutes);
         }
-        if (o.udpThreads < 0 || o.udpThreads > BackendContext.MAX_DATA_PATH_THREADS) {
+        if (o.udpThreads < 0 || o.udpThreads > UdpSettings.MAX_DATA_PATH_THREADS) {
             throw new IllegalArgumentException("-udp-threads must be 0 (auto), 1 or 2, got " + o.udpThreads);
         }
         if (o.iptablesResync < 1) {

@@ -1,5 +1,6 @@
 package dev.weft.flannel.daemon;
 
+import dev.weft.flannel.backend.udp.UdpSettings;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -90,6 +91,16 @@ public final class WeftdOptions {
     @Option(names = {"-udp-threads", "--udp-threads"}, defaultValue = "${env:FLANNELD_UDP_THREADS:-0}",
             description = "udp backend: event loops of the data path, 1 (both directions on one) or 2 (one per direction); 0 = 2 when the node has several CPUs (Weft)")
     int udpThreads;
+
+    @Option(names = {"-udp-accept-any-source", "--udp-accept-any-source"}, defaultValue = "${env:FLANNELD_UDP_ACCEPT_ANY_SOURCE:-false}",
+            arity = "0..1", fallbackValue = "true", description = "udp backend: write every datagram to the TUN, whoever sent it and "
+            + "whatever its inner addresses, as flannel does (Weft; by default only a lease holder's, from its subnet to ours)")
+    boolean udpAcceptAnySource;
+
+    /** The udp backend's settings from the -udp-* flags. */
+    UdpSettings udpSettings() {
+        return new UdpSettings(udpOffload, udpThreads, udpAcceptAnySource);
+    }
 
     @Option(names = {"-net-config-path", "--net-config-path"}, defaultValue = "${env:FLANNELD_NET_CONFIG_PATH:-}",
             description = "read the network config from this file instead of <prefix>/config in etcd")

@@ -34,17 +34,6 @@ class BackendRegistryTest {
     }
 
     @Test
-    void dataPathThreadsAreOneTwoOrAuto() {
-        BackendContext c = ctx("{\"Network\":\"10.244.0.0/16\"}");
-        assertEquals(Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1, c.resolvedDataPathThreads(), "0 = auto");
-        assertEquals(1, c.withDataPathThreads(1).resolvedDataPathThreads());
-        assertEquals(2, c.withDataPathThreads(2).resolvedDataPathThreads());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.withDataPathThreads(3));
-        assertTrue(e.getMessage().contains("0 (auto), 1 or 2"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> c.withDataPathThreads(-1));
-    }
-
-    @Test
     void unknownTypeIsRefusedAndNewTypesPlugIn() {
         assertTrue(BackendRegistry.standard().types().contains("udp"), "the standard registry knows udp");
         BackendRegistry r = new BackendRegistry(); // empty: udp is unknown to it

@@ -42,6 +42,10 @@ final class Ipv4Packets {
         return b.getUnsignedShort(off + 2);
     }
 
+    static int source(ByteBuf b, int off) {
+        return b.getInt(off + 12);
+    }
+
     static int destination(ByteBuf b, int off) {
         return b.getInt(off + 16);
     }

@@ -10,7 +10,8 @@ import java.util.TreeMap;
  * An immutable IPv4 longest-prefix-match table from subnet to peer address. One open-addressing
  * hash table per prefix length present (usually just one, the lease length), probed from the
  * longest length down, so a lookup costs a few array reads and never allocates. Lease changes
- * build a new table and swap it in.
+ * build a new table and swap it in. The receiving side asks it the reverse questions too: is a
+ * sender a lease holder at all, and is an address in a subnet that sender holds.
  */
 final class RouteTable {
     static final RouteTable EMPTY = new RouteTable(new TreeMap<>());
@@ -19,6 +20,11 @@ final class RouteTable {
     private final int[][] keys;       // per length: network addresses
     private final int[][] slots;      // per length: index + 1 into peers, 0 = empty
     private final InetSocketAddress[] peers;
+    /** Per peer: its IPv4 address as an int (what a datagram's outer source is compared with). */
+    private final int[] peerIps;
+    /** The set of peer addresses: open addressing, {@link #senderUsed} marks the taken slots. */
+    private final int[] senders;
+    private final boolean[] senderUsed;
     private final int size;
 
     private RouteTable(TreeMap<Cidr, InetSocketAddress> routes) {
@@ -54,6 +60,28 @@ final class RouteTable {
             li++;
         }
         size = pi;
+        peerIps = new int[pi];
+        int cap = Integer.highestOneBit(Math.max(4, pi * 2)) * 2;
+        senders = new int[cap];
+        senderUsed = new boolean[cap];
+        for (int i = 0; i < pi; i++) {
+            int ip = v4(peers[i]);
+            peerIps[i] = ip;
+            int at = hash(ip) & (cap - 1);
+            while (senderUsed[at] && senders[at] != ip) {
+                at = (at + 1) & (cap - 1);
+            }
+            senders[at] = ip;
+            senderUsed[at] = true;
+        }
+    }
+
+    private static int v4(InetSocketAddress a) {
+        byte[] b = a.getAddress().getAddress();
+        if (b.length != 4) {
+            throw new IllegalArgumentException("IPv4 peers only: " + a);
+        }
+        return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
     }
 
     /** A table of these routes (a later entry for the same subnet wins). */
@@ -70,6 +98,31 @@ final class RouteTable {
 
     /** The peer for {@code dst} (an IPv4 address as an int), or null. */
     InetSocketAddress lookup(int dst) {
+        int i = indexOf(dst);
+        return i < 0 ? null : peers[i];
+    }
+
+    /** Whether {@code ip} is the address of a peer in the table (a lease's PublicIP). */
+    boolean isPeer(int ip) {
+        int[] k = senders;
+        boolean[] used = senderUsed;
+        int m = k.length - 1;
+        for (int i = hash(ip) & m; used[i]; i = (i + 1) & m) {
+            if (k[i] == ip) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code addr} is in a subnet whose peer is {@code peerIp} (its longest match, that is). */
+    boolean routesVia(int addr, int peerIp) {
+        int i = indexOf(addr);
+        return i >= 0 && peerIps[i] == peerIp;
+    }
+
+    /** The index into the peers of {@code dst}'s longest match, or -1. */
+    private int indexOf(int dst) {
         int[] ls = lengths;
         for (int li = 0; li < ls.length; li++) {
             int key = dst & mask(ls[li]);
@@ -80,12 +133,12 @@ final class RouteTable {
             int slot;
             while ((slot = s[i]) != 0) {
                 if (k[i] == key) {
-                    return peers[slot - 1];
+                    return slot - 1;
                 }
                 i = (i + 1) & m;
             }
         }
-        return null;
+        return -1;
     }
 
     int size() {

@@ -41,6 +41,7 @@ final class TunReader implements EpollIoHandle {
     private final Segmenter segmenter;
     /** Writes the ICMP errors of the sending side into the TUN. */
     private final TunWriter icmpWriter;
+    private final IcmpRateLimit icmpLimit = new IcmpRateLimit();
 
     /**
      * @param fd      this loop's TUN queue (non-blocking); not closed here
@@ -140,7 +141,11 @@ final class TunReader implements EpollIoHandle {
         InetSocketAddress peer = routes.get().lookup(Ipv4Packets.destination(buf, off));
         if (peer == null) {
             if (Ipv4Packets.wantsUnreachable(buf, off)) {
-                sendUnreachable(off, len);
+                if (icmpLimit.tryAcquire(System.nanoTime())) {
+                    sendUnreachable(off, len);
+                } else {
+                    metrics.icmpSuppressed();
+                }
             }
             return UdpMetrics.Drop.NO_ROUTE;
         }

@@ -34,6 +34,7 @@ public final class UdpBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(UdpBackend.class);
 
     private final BackendContext ctx;
+    private final UdpSettings settings;
     private final UdpOptions options;
     private final Cidr network;
     private final UdpMetrics metrics = new UdpMetrics();
@@ -47,9 +48,15 @@ public final class UdpBackend implements Backend {
     /** The TUN offloads in use ("vnet_hdr tso4 ..."), empty without IFF_VNET_HDR. */
     private String tunOffloads = "";
 
-    /** @throws BackendException for bad options or an IPv6-only network */
+    /** With {@link UdpSettings#DEFAULT}. */
     public UdpBackend(BackendContext ctx) {
+        this(ctx, UdpSettings.DEFAULT);
+    }
+
+    /** @throws BackendException for bad options or an IPv6-only network */
+    public UdpBackend(BackendContext ctx, UdpSettings settings) {
         this.ctx = ctx;
+        this.settings = java.util.Objects.requireNonNull(settings, "settings");
         this.options = UdpOptions.parse(ctx.network().backend());
         if (!ctx.network().enableIPv4()) {
             throw new BackendException("udp backend supports IPv4 only");
@@ -70,6 +77,11 @@ public final class UdpBackend implements Backend {
 
     public UdpOptions options() {
         return options;
+    }
+
+    /** This node's udp settings (weftd's -udp-* flags). */
+    public UdpSettings settings() {
+        return settings;
     }
 
     /** The data path counters. */
@@ -93,7 +105,7 @@ public final class UdpBackend implements Backend {
         }
         nl = ctx.openNetlink();
         try {
-            boolean vnet = ctx.offloads() && (TunDevice.supportedFeatures() & TunDevice.IFF_VNET_HDR) != 0;
+            boolean vnet = settings.offloads() && (TunDevice.supportedFeatures() & TunDevice.IFF_VNET_HDR) != 0;
             int flags = TunDevice.IFF_TUN | TunDevice.IFF_NO_PI | (vnet ? TunDevice.IFF_VNET_HDR : 0);
             tun = ctx.netns() == null ? TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags)
                     : ctx.netns().run(() -> TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags));
@@ -147,11 +159,13 @@ public final class UdpBackend implements Backend {
             }
         }
         boolean vnet = (tun.flags() & TunDevice.IFF_VNET_HDR) != 0;
-        UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, ctx.offloads(),
-                ctx.resolvedDataPathThreads());
+        UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, settings.offloads(),
+                settings.resolvedThreads(), new DatagramFilter(ownSubnet, settings.acceptAnySource()));
         String socketOffloads = dp.start(ctx.netns(), ctx.extIface().ifaceAddr());
         metrics.offloads((tunOffloads + " " + socketOffloads).trim());
-        LOG.info("udp: data path up, offloads: {}", metrics.offloads().isEmpty() ? "none" : metrics.offloads());
+        LOG.info("udp: data path up, offloads: {}; {}", metrics.offloads().isEmpty() ? "none" : metrics.offloads(),
+                settings.acceptAnySource() ? "datagrams accepted from any sender (-udp-accept-any-source)"
+                        : "datagrams accepted from lease holders, from their subnets to " + ownSubnet);
         dataPath = dp;
         publishRoutes();
     }
@@ -227,6 +241,11 @@ public final class UdpBackend implements Backend {
             m.put(l.subnet(), new InetSocketAddress(l.attrs().publicIp().toInetAddress(), options.port()));
         }
         dataPath.setRoutes(RouteTable.of(m));
+    }
+
+    /** The running data path, for tests that need its loops; null before {@link #start}. */
+    synchronized UdpDataPath dataPath() {
+        return dataPath;
     }
 
     @Override

@@ -43,7 +43,13 @@ public final class UdpMetrics {
         /** A super-segment from the TUN whose GSO header does not match the packet. */
         BAD_GSO,
         /** A super-segment of a kind the udp backend does not carry (IPv6, UFO). */
-        UNSUPPORTED_GSO
+        UNSUPPORTED_GSO,
+        /** A datagram whose outer source holds no lease (not a node of the network). */
+        UNKNOWN_SENDER,
+        /** A datagram whose inner source is outside the subnets its sender holds (forged). */
+        SPOOFED_SOURCE,
+        /** A datagram whose inner destination is outside this node's subnet (not for us to relay). */
+        FOREIGN_DESTINATION
     }
 
     private static final int TUN_RX_PACKETS = 0;
@@ -57,7 +63,9 @@ public final class UdpMetrics {
     private static final int ICMP_UNREACHABLE = 8;
     private static final int UDP_RX_DROPPED = 9;
     private static final int TUN_RX_DROPPED = 10;
-    private static final int DROPS = 11;
+    private static final int ICMP_SUPPRESSED = 11;
+    private static final int SOCKET_OVERFLOW = 12;
+    private static final int DROPS = 13;
     private static final int BATCHES = DROPS + Drop.values().length;
 
     /** The four legs of the data path; batch counters are kept per leg. */
@@ -147,6 +155,19 @@ public final class UdpMetrics {
 
     void icmpUnreachable() {
         add(ICMP_UNREACHABLE, 1);
+    }
+
+    /** A net-unreachable was due but the rate limit held it back. */
+    void icmpSuppressed() {
+        add(ICMP_SUPPRESSED, 1);
+    }
+
+    /**
+     * The kernel's count of datagrams it dropped because this shard's socket's receive buffer was
+     * full (SO_RXQ_OVFL / SK_MEMINFO_DROPS: a running total per socket, so it is set, not added).
+     */
+    void socketOverflow(long total) {
+        LONGS.setOpaque(c, SOCKET_OVERFLOW, total);
     }
 
     void drop(Drop d) {
@@ -262,6 +283,20 @@ public final class UdpMetrics {
         return get(ICMP_UNREACHABLE);
     }
 
+    /** Net-unreachable replies the rate limit held back. */
+    public long icmpUnreachableSuppressed() {
+        return get(ICMP_SUPPRESSED);
+    }
+
+    /**
+     * Datagrams the kernel dropped before weftd could read them, its sockets' receive buffers being
+     * full (as far as weftd has learnt: a socket reports its count with the next datagram it holds).
+     * Not part of {@link #udpRxPackets()}: they were never received.
+     */
+    public long socketOverflowDrops() {
+        return get(SOCKET_OVERFLOW);
+    }
+
     /**
      * Received datagrams that were dropped, for any reason: every received datagram is either
      * written to the TUN or counted here.
@@ -294,7 +329,8 @@ public final class UdpMetrics {
     /**
      * The counters in the Prometheus text format: weft_udp_packets_total and weft_udp_bytes_total
      * by path, weft_udp_drops_total by reason, weft_udp_rx_dropped_total,
-     * weft_udp_icmp_unreachable_total, weft_udp_batches_total and the weft_udp_batch_size
+     * weft_udp_icmp_unreachable_total, weft_udp_icmp_unreachable_suppressed_total,
+     * weft_udp_socket_overflow_drops_total, weft_udp_batches_total and the weft_udp_batch_size
      * histogram by path, and weft_udp_offload{feature} = 1 for each offload in use.
      */
     public String prometheusText() {
@@ -323,6 +359,12 @@ public final class UdpMetrics {
         b.append("# HELP weft_udp_icmp_unreachable_total ICMP net-unreachable replies written to the TUN.\n")
                 .append("# TYPE weft_udp_icmp_unreachable_total counter\nweft_udp_icmp_unreachable_total ")
                 .append(icmpUnreachableSent()).append('\n');
+        b.append("# HELP weft_udp_icmp_unreachable_suppressed_total ICMP net-unreachable replies held back by the rate limit.\n")
+                .append("# TYPE weft_udp_icmp_unreachable_suppressed_total counter\nweft_udp_icmp_unreachable_suppressed_total ")
+                .append(icmpUnreachableSuppressed()).append('\n');
+        b.append("# HELP weft_udp_socket_overflow_drops_total Datagrams the kernel dropped, the socket receive buffer being full.\n")
+                .append("# TYPE weft_udp_socket_overflow_drops_total counter\nweft_udp_socket_overflow_drops_total ")
+                .append(socketOverflowDrops()).append('\n');
         b.append("# HELP weft_udp_batches_total Syscalls (batches) per leg.\n# TYPE weft_udp_batches_total counter\n");
         for (Path p : Path.values()) {
             b.append("weft_udp_batches_total{path=\"").append(p.label()).append("\"} ").append(batches(p)).append('\n');
@@ -357,6 +399,7 @@ public final class UdpMetrics {
     public String toString() {
         return "tunRx=" + tunRxPackets() + "/" + tunRxBytes() + "B udpTx=" + udpTxPackets() + "/" + udpTxBytes()
                 + "B udpRx=" + udpRxPackets() + "/" + udpRxBytes() + "B tunTx=" + tunTxPackets() + "/" + tunTxBytes()
-                + "B icmpUnreach=" + icmpUnreachableSent() + " udpRxDropped=" + udpRxDropped() + " tunRxDropped=" + tunRxDropped() + " drops=" + dropCounts();
+                + "B icmpUnreach=" + icmpUnreachableSent() + " icmpSuppressed=" + icmpUnreachableSuppressed()
+                + " socketOverflow=" + socketOverflowDrops() + " udpRxDropped=" + udpRxDropped() + " tunRxDropped=" + tunRxDropped() + " drops=" + dropCounts();
     }
 }

@@ -49,7 +49,10 @@ class GroReaderTest {
         }
 
         @Override
-        public void datagram(ByteBuf buf, int off, int len) {
+        public void datagram(int sender, ByteBuf buf, int off, int len) {
+            if (sender != 0x7f000001) {
+                events.add("sender " + Integer.toHexString(sender) + " is not 127.0.0.1");
+            }
             if (buf != lastBuffer) {
                 buffersSeen++;
                 lastBuffer = buf;
@@ -61,8 +64,13 @@ class GroReaderTest {
         }
 
         @Override
-        public void truncated(int len) {
+        public void truncated(int sender, int len) {
             events.add("truncated");
+        }
+
+        @Override
+        public void overflow(long socketDrops) {
+            events.add("overflow" + socketDrops);
         }
 
         @Override

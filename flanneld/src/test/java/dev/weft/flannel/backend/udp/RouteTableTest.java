@@ -1,7 +1,9 @@
 package dev.weft.flannel.backend.udp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
@@ -13,8 +15,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class RouteTableTest {
+    /** Peer i at 198.18.0.0 + i (a benchmarking range). */
     private static InetSocketAddress peer(int i) {
-        return InetSocketAddress.createUnresolved("p" + i, 8285);
+        return new InetSocketAddress(IpAddress.ofV4(0xc6120000 + i).toInetAddress(), 8285);
     }
 
     private static int ip(String s) {
@@ -57,6 +60,42 @@ class RouteTableTest {
                 }
             }
             assertEquals(want, t.lookup(dst));
+        }
+    }
+
+    @Test
+    void answersWhetherASenderHoldsALeaseAndWhichSubnetsAreItsOwn() {
+        Map<Cidr, InetSocketAddress> m = new LinkedHashMap<>();
+        m.put(Cidr.parse("10.244.2.0/24"), peer(2));
+        m.put(Cidr.parse("10.244.3.0/24"), peer(3));
+        m.put(Cidr.parse("10.244.4.0/24"), peer(2)); // a node with two leases (an old one not yet expired)
+        RouteTable t = RouteTable.of(m);
+        int p2 = 0xc6120002;
+        int p3 = 0xc6120003;
+        assertTrue(t.isPeer(p2));
+        assertTrue(t.isPeer(p3));
+        assertFalse(t.isPeer(0xc6120004));
+        assertFalse(t.isPeer(0));
+        assertFalse(RouteTable.EMPTY.isPeer(p2));
+        assertTrue(t.routesVia(ip("10.244.2.9"), p2));
+        assertTrue(t.routesVia(ip("10.244.4.9"), p2));
+        assertFalse(t.routesVia(ip("10.244.3.9"), p2), "another node's subnet");
+        assertTrue(t.routesVia(ip("10.244.3.9"), p3));
+        assertFalse(t.routesVia(ip("10.244.9.9"), p2), "nobody's subnet");
+        assertFalse(RouteTable.EMPTY.routesVia(ip("10.244.2.9"), p2));
+    }
+
+    @Test
+    void thousandsOfPeersAreFoundAndOthersAreNot() {
+        Map<Cidr, InetSocketAddress> m = new HashMap<>();
+        for (int i = 0; i < 3000; i++) {
+            m.put(Cidr.of(IpAddress.ofV4(0x0a000000 | i << 8), 24), peer(2 * i));
+        }
+        RouteTable t = RouteTable.of(m);
+        for (int i = 0; i < 3000; i++) {
+            assertTrue(t.isPeer(0xc6120000 + 2 * i));
+            assertFalse(t.isPeer(0xc6120000 + 2 * i + 1));
+            assertTrue(t.routesVia(0x0a000000 | i << 8 | 7, 0xc6120000 + 2 * i));
         }
     }
 }

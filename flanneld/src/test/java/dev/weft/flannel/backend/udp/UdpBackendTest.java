@@ -46,7 +46,11 @@ class UdpBackendTest {
     }
 
     private static UdpBackend startNode(TestNode n, String subnet, boolean offloads, int threads) {
-        UdpBackend b = n.track(new UdpBackend(n.context(CONF).withOffloads(offloads).withDataPathThreads(threads)));
+        return startNode(n, subnet, UdpSettings.DEFAULT.withOffloads(offloads).withThreads(threads));
+    }
+
+    private static UdpBackend startNode(TestNode n, String subnet, UdpSettings settings) {
+        UdpBackend b = n.track(new UdpBackend(n.context(CONF), settings));
         LeaseAttrs attrs = b.prepare();
         b.start(TestLeases.own(subnet, attrs));
         Cidr s = Cidr.parse(subnet);
@@ -79,8 +83,12 @@ class UdpBackendTest {
     }
 
     private static UdpBackend[] pair(TestNode a, TestNode b, boolean offloads, int threads) {
-        UdpBackend ba = startNode(a, "10.244.1.0/24", offloads, threads);
-        UdpBackend bb = startNode(b, "10.244.2.0/24", offloads, threads);
+        return pair(a, b, UdpSettings.DEFAULT.withOffloads(offloads).withThreads(threads));
+    }
+
+    private static UdpBackend[] pair(TestNode a, TestNode b, UdpSettings settings) {
+        UdpBackend ba = startNode(a, "10.244.1.0/24", settings);
+        UdpBackend bb = startNode(b, "10.244.2.0/24", settings);
         Lease la = TestLeases.own("10.244.1.0/24", ba.leaseAttrs());
         Lease lb = TestLeases.own("10.244.2.0/24", bb.leaseAttrs());
         ba.handle(TestLeases.snapshot(List.of(lb, la))); // its own lease in the snapshot is skipped
@@ -218,7 +226,7 @@ class UdpBackendTest {
                             + "',8285));print('bound',flush=True);time.sleep(60)")).redirectErrorStream(true).start();
             try {
                 assertEquals("bound", new java.io.BufferedReader(new java.io.InputStreamReader(squatter.getInputStream())).readLine());
-                UdpBackend b = a.track(new UdpBackend(a.context(CONF).withDataPathThreads(2)));
+                UdpBackend b = a.track(new UdpBackend(a.context(CONF), UdpSettings.DEFAULT.withThreads(2)));
                 LeaseAttrs attrs = b.prepare();
                 RuntimeException e = assertThrows(RuntimeException.class, () -> b.start(TestLeases.own("10.244.1.0/24", attrs)));
                 assertTrue(String.valueOf(e.getMessage()).contains("already in use"), String.valueOf(e));
@@ -365,6 +373,189 @@ class UdpBackendTest {
             }
             ping(a, "10.244.1.1", "10.244.2.1");
             ping(b, "10.244.2.1", "10.244.1.1");
+        }
+    }
+
+    /** A raw IPv4 UDP packet (UDP checksum 0: none, which IPv4 allows) carrying {@code text}. */
+    private static byte[] udp(String src, String dst, int dstPort, String text) throws Exception {
+        byte[] data = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        ByteBuf b = Unpooled.buffer();
+        b.writeByte(0x45).writeByte(0).writeShort(20 + 8 + data.length).writeShort(9).writeShort(0x4000).writeByte(64)
+                .writeByte(17).writeShort(0).writeBytes(InetAddress.getByName(src).getAddress())
+                .writeBytes(InetAddress.getByName(dst).getAddress());
+        b.setShort(10, Ipv4Packets.checksum(b, 0, 20));
+        b.writeShort(4000).writeShort(dstPort).writeShort(8 + data.length).writeShort(0).writeBytes(data);
+        byte[] out = new byte[b.readableBytes()];
+        b.readBytes(out);
+        return out;
+    }
+
+    private static String receiveText(DatagramSocket s) throws Exception {
+        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+        s.receive(p);
+        return new String(p.getData(), 0, p.getLength(), java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Node c holds no lease; b does, but forges inner sources (a subnet nobody holds, one another
+     * node holds, a's own) or sends to a subnet that is not a's. None of it reaches the listener
+     * on a's pod address, each is counted by its reason, and b's honest datagram still arrives.
+     * With -udp-accept-any-source all of it is written to the TUN, as flannel does.
+     */
+    @ParameterizedTest(name = "accept any source: {0}")
+    @CsvSource({"false", "true"})
+    void onlyLeaseHoldersMaySendAndOnlyFromTheirOwnSubnetToOurs(boolean acceptAny, Underlay ul, @TempDir Path sa,
+                                                                 @TempDir Path sb, @TempDir Path sc) throws Exception {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb);
+             TestNode c = TestNode.of(ul.addNode("c"), sc)) {
+            UdpBackend[] p = pair(a, b, UdpSettings.DEFAULT.withAcceptAnySource(acceptAny));
+            // 10.244.3.0/24 belongs to some other node (not b, not c)
+            p[0].handle(TestLeases.added(TestLeases.lease("10.244.3.0/24", "192.0.2.33", "udp", null)));
+            UdpMetrics m = p[0].metrics();
+            InetSocketAddress aPort = new InetSocketAddress(a.ext.ifaceAddr().toInetAddress(), 8285);
+            try (DatagramSocket listener = a.ns.run(() -> new DatagramSocket(new InetSocketAddress("10.244.1.1", 5400)))) {
+                listener.setSoTimeout(5000);
+                long tun0 = m.tunTxPackets();
+                java.util.Map<UdpMetrics.Drop, Long> d0 = m.dropCounts();
+                sendFrom(c, List.of(udp("10.244.2.1", "10.244.1.1", 5400, "from a stranger")), aPort);
+                sendFrom(b, List.of(udp("10.244.9.7", "10.244.1.1", 5400, "source nobody holds"),
+                        udp("10.244.3.7", "10.244.1.1", 5400, "source another node holds"),
+                        udp("10.244.1.9", "10.244.1.1", 5400, "source in a's own subnet"),
+                        udp("10.244.2.1", "10.244.2.5", 5400, "destination not a's")), aPort);
+                if (acceptAny) {
+                    await(m::tunTxPackets, tun0 + 5, "all five written to a's TUN");
+                    // (the one from a's own subnet meets the kernel's reverse path check, if that is on)
+                    List<String> expected = List.of("from a stranger", "source nobody holds", "source another node holds");
+                    java.util.Set<String> got = new java.util.HashSet<>();
+                    while (!got.containsAll(expected)) {
+                        got.add(receiveText(listener));
+                    }
+                    for (UdpMetrics.Drop d : List.of(UdpMetrics.Drop.UNKNOWN_SENDER, UdpMetrics.Drop.SPOOFED_SOURCE,
+                            UdpMetrics.Drop.FOREIGN_DESTINATION)) {
+                        assertEquals(d0.get(d), m.drops(d), d + " " + m);
+                    }
+                } else {
+                    await(() -> m.drops(UdpMetrics.Drop.UNKNOWN_SENDER) - d0.get(UdpMetrics.Drop.UNKNOWN_SENDER), 1, "unknown_sender");
+                    await(() -> m.drops(UdpMetrics.Drop.SPOOFED_SOURCE) - d0.get(UdpMetrics.Drop.SPOOFED_SOURCE), 3, "spoofed_source");
+                    await(() -> m.drops(UdpMetrics.Drop.FOREIGN_DESTINATION) - d0.get(UdpMetrics.Drop.FOREIGN_DESTINATION), 1,
+                            "foreign_destination");
+                    assertEquals(tun0, m.tunTxPackets(), "nothing written to a's TUN: " + m);
+                    assertEquals(1, m.drops(UdpMetrics.Drop.UNKNOWN_SENDER) - d0.get(UdpMetrics.Drop.UNKNOWN_SENDER));
+                    assertEquals(3, m.drops(UdpMetrics.Drop.SPOOFED_SOURCE) - d0.get(UdpMetrics.Drop.SPOOFED_SOURCE));
+                    assertTrue(m.prometheusText().contains("weft_udp_drops_total{reason=\"unknown_sender\"} 1\n"), m.prometheusText());
+                    // the honest one is the first thing the listener gets
+                    sendFrom(b, List.of(udp("10.244.2.1", "10.244.1.1", 5400, "honest")), aPort);
+                    assertEquals("honest", receiveText(listener));
+                }
+            }
+            ping(a, "10.244.1.1", "10.244.2.1");
+            ping(b, "10.244.2.1", "10.244.1.1");
+        }
+    }
+
+    /** Blocks {@code loop} until the returned latch is counted down. */
+    private static java.util.concurrent.CountDownLatch block(io.netty.channel.IoEventLoop loop) throws InterruptedException {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(1);
+        loop.execute(() -> {
+            blocked.countDown();
+            try {
+                release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(blocked.await(10, java.util.concurrent.TimeUnit.SECONDS), "the loop did not take the blocking task");
+        return release;
+    }
+
+    private static long nstat(TestNode n, String counter) {
+        for (String l : n.node.exec("nstat", "-az", counter).stdout().lines().toList()) {
+            String[] f = l.trim().split("\\s+");
+            if (f.length >= 2 && f[0].equals(counter)) {
+                return Long.parseLong(f[1]);
+            }
+        }
+        throw new AssertionError("nstat printed no " + counter);
+    }
+
+    /**
+     * 400 UDP packets to an address no lease covers, queued in the TUN while the sending loop is
+     * held, then read in one go: the first {@value IcmpRateLimit#BURST} get their net-unreachable
+     * (the pod's kernel counts exactly those), the rest are counted as suppressed.
+     */
+    @Test
+    void netUnreachableRepliesAreRateLimited(Underlay ul, @TempDir Path sa, @TempDir Path sb) throws Exception {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b);
+            UdpMetrics m = p[0].metrics();
+            int flood = 400;
+            long inUnreach0 = nstat(a, "IcmpInDestUnreachs");
+            long noRoute0 = m.drops(UdpMetrics.Drop.NO_ROUTE);
+            long sent0 = m.icmpUnreachableSent();
+            long suppressed0 = m.icmpUnreachableSuppressed();
+            java.util.concurrent.CountDownLatch release = block(p[0].dataPath().sendingLoop());
+            try {
+                a.node.exec("python3", "-c", "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                        + "s.bind(('10.244.1.1',0))\nfor i in range(" + flood + "): s.sendto(b'x'*32,('10.244.99.1',9))\n");
+            } finally {
+                release.countDown();
+            }
+            await(() -> m.drops(UdpMetrics.Drop.NO_ROUTE) - noRoute0, flood, "packets to the unleased address read");
+            long sent = m.icmpUnreachableSent() - sent0;
+            long suppressed = m.icmpUnreachableSuppressed() - suppressed0;
+            assertEquals(flood, sent + suppressed, m.toString());
+            assertTrue(sent >= IcmpRateLimit.BURST, "the burst goes out: " + sent);
+            assertTrue(suppressed > 0, "a flood is held back: " + m);
+            await(() -> nstat(a, "IcmpInDestUnreachs") - inUnreach0, sent, "net-unreachables seen by the sender's kernel");
+            assertEquals(sent, nstat(a, "IcmpInDestUnreachs") - inUnreach0, "the sender saw exactly the ones sent");
+            assertTrue(m.prometheusText().contains("weft_udp_icmp_unreachable_suppressed_total " + suppressed + "\n"), m.prometheusText());
+        }
+    }
+
+    /** Drops of the node's UDP sockets on port 8285, from /proc/net/udp in its namespace. */
+    private static long socketDrops(TestNode n) {
+        long drops = 0;
+        for (String l : n.node.exec("cat", "/proc/net/udp").stdout().lines().skip(1).toList()) {
+            String[] f = l.trim().split("\\s+");
+            if (f[1].endsWith(String.format(":%04X", 8285))) {
+                drops += Long.parseLong(f[f.length - 1]);
+            }
+        }
+        return drops;
+    }
+
+    /**
+     * The receiving loop is held while b sends far more than a's socket buffer holds: the kernel
+     * drops the rest, and once the loop reads again weft_udp_socket_overflow_drops_total says
+     * exactly what /proc/net/udp says (read via SO_RXQ_OVFL with GRO, SO_MEMINFO without).
+     */
+    @ParameterizedTest(name = "offloads {0}")
+    @CsvSource({"true", "false"})
+    void receiveBufferOverflowIsCounted(boolean offloads, Underlay ul, @TempDir Path sa, @TempDir Path sb) throws Exception {
+        try (TestNode a = TestNode.of(ul.addNode("a"), sa); TestNode b = TestNode.of(ul.addNode("b"), sb)) {
+            UdpBackend[] p = pair(a, b, offloads, 0);
+            UdpMetrics m = p[0].metrics();
+            InetSocketAddress aPort = new InetSocketAddress(a.ext.ifaceAddr().toInetAddress(), 8285);
+            List<byte[]> lots = new java.util.ArrayList<>();
+            for (int i = 0; i < 12_000; i++) {
+                lots.add(udp("10.244.2.1", "10.244.1.1", 5401, "x".repeat(1300)));
+            }
+            assertEquals(0, socketDrops(a));
+            java.util.concurrent.CountDownLatch release = block(p[0].dataPath().receivingLoop());
+            try {
+                sendFrom(b, lots, aPort);
+            } finally {
+                release.countDown();
+            }
+            long kernel = socketDrops(a);
+            assertTrue(kernel > 0, "the socket buffer did not overflow");
+            // a datagram queued after the drops carries their count (SO_RXQ_OVFL)
+            sendFrom(b, List.of(udp("10.244.2.1", "10.244.1.1", 5401, "after")), aPort);
+            await(m::socketOverflowDrops, kernel, "overflow drops learnt");
+            assertEquals(kernel, m.socketOverflowDrops(), m.toString());
+            assertEquals(kernel, socketDrops(a));
+            assertTrue(m.prometheusText().contains("weft_udp_socket_overflow_drops_total " + kernel + "\n"), m.prometheusText());
         }
     }
 }

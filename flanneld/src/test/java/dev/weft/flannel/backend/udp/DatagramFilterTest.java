@@ -1,0 +1,59 @@
+package dev.weft.flannel.backend.udp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The receiving side's checks of sender and inner addresses, on hand-built headers. */
+class DatagramFilterTest {
+    private static final int B = IpAddress.parse("192.168.1.2").toV4Int();
+    private static final int C = IpAddress.parse("192.168.1.3").toV4Int();
+    private static final RouteTable TABLE = RouteTable.of(Map.of(
+            Cidr.parse("10.244.2.0/24"), new InetSocketAddress("192.168.1.2", 8285),
+            Cidr.parse("10.244.3.0/24"), new InetSocketAddress("192.168.1.4", 8285)));
+
+    /** An IPv4 header at offset 7 of a buffer (the filter reads at an offset). */
+    private static ByteBuf header(String src, String dst) {
+        ByteBuf b = Unpooled.buffer(27).writeZero(7);
+        b.writeByte(0x45).writeByte(0).writeShort(20).writeInt(0).writeByte(64).writeByte(17).writeShort(0)
+                .writeInt(IpAddress.parse(src).toV4Int()).writeInt(IpAddress.parse(dst).toV4Int());
+        return b;
+    }
+
+    @Test
+    void onlyALeaseHoldersDatagramsFromItsSubnetToOursPass() {
+        DatagramFilter f = new DatagramFilter(Cidr.parse("10.244.1.0/24"), false);
+        assertNull(f.sender(TABLE, B));
+        assertEquals(UdpMetrics.Drop.UNKNOWN_SENDER, f.sender(TABLE, C));
+        assertEquals(UdpMetrics.Drop.UNKNOWN_SENDER, f.sender(TABLE, 0));
+        assertNull(f.inner(TABLE, B, header("10.244.2.7", "10.244.1.5"), 7));
+        assertEquals(UdpMetrics.Drop.SPOOFED_SOURCE, f.inner(TABLE, B, header("10.244.3.7", "10.244.1.5"), 7), "another's subnet");
+        assertEquals(UdpMetrics.Drop.SPOOFED_SOURCE, f.inner(TABLE, B, header("10.244.1.7", "10.244.1.5"), 7), "our own subnet");
+        assertEquals(UdpMetrics.Drop.SPOOFED_SOURCE, f.inner(TABLE, B, header("8.8.8.8", "10.244.1.5"), 7), "outside the network");
+        assertEquals(UdpMetrics.Drop.FOREIGN_DESTINATION, f.inner(TABLE, B, header("10.244.2.7", "10.244.3.5"), 7));
+        assertEquals(UdpMetrics.Drop.FOREIGN_DESTINATION, f.inner(TABLE, B, header("10.244.2.7", "10.245.1.5"), 7));
+    }
+
+    @Test
+    void acceptAnyPassesEverything() {
+        DatagramFilter f = new DatagramFilter(Cidr.parse("10.244.1.0/24"), true);
+        assertNull(f.sender(TABLE, C));
+        assertNull(f.sender(RouteTable.EMPTY, 0));
+        assertNull(f.inner(TABLE, C, header("8.8.8.8", "10.245.1.5"), 7));
+    }
+
+    @Test
+    void aSendersAddressIsReadWithoutCopying() {
+        assertEquals(B, DatagramFilter.ipv4(new InetSocketAddress("192.168.1.2", 8285)));
+        assertEquals(0, DatagramFilter.ipv4(new InetSocketAddress("::1", 8285)));
+        assertEquals(0, DatagramFilter.ipv4(InetSocketAddress.createUnresolved("x", 1)));
+        assertEquals(0, DatagramFilter.ipv4(null));
+    }
+}
