@@ -67,6 +67,25 @@ public final class WeftdProcess {
         start();
     }
 
+    /**
+     * Waits for weftd to exit on its own and starts it again, as a DaemonSet's restart policy does;
+     * returns the exit code it ended with.
+     *
+     * @throws IllegalStateException when it is still running after {@code timeout}
+     */
+    public synchronized int restartAfterExit(Duration timeout) {
+        if (process == null) {
+            throw new IllegalStateException("weftd in " + netns + " was never started");
+        }
+        await(timeout);
+        if (process.isAlive()) {
+            throw new IllegalStateException("weftd in " + netns + " still running after " + timeout + ":\n" + logTail(3000));
+        }
+        int rc = process.exitValue();
+        start();
+        return rc;
+    }
+
     public synchronized boolean isAlive() {
         return process != null && process.isAlive();
     }
@@ -85,6 +104,26 @@ public final class WeftdProcess {
 
     public Path log() {
         return log;
+    }
+
+    /** How much has been logged so far, for {@link #logFrom}. */
+    public long logSize() {
+        try {
+            return Files.exists(log) ? Files.size(log) : 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What was logged from byte {@code offset} on. */
+    public String logFrom(long offset) {
+        try {
+            byte[] all = Files.exists(log) ? Files.readAllBytes(log) : new byte[0];
+            int from = (int) Math.min(offset, all.length);
+            return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public String logTail(int chars) {

@@ -44,8 +44,11 @@ final class BridgeDevice {
 
     /**
      * Puts the gateway address on the bridge (or on a VLAN's gateway interface, {@link VlanGateway}). An identical address is fine; a different IPv4
-     * address (or an overlapping IPv6 one) is an error unless forceAddress. EEXIST from a
-     * concurrent ADD is fine. The bridge's MAC is then pinned to itself, so it stops following the
+     * address in an overlapping subnet (or an overlapping IPv6 one) is an error unless forceAddress.
+     * Unlike the reference, an IPv4 address of a subnet that does not overlap the gateway's is
+     * replaced: it is the gateway of the node's previous subnet (weftd moved to another lease), and
+     * refusing would leave the node unable to start a pod until someone cleaned the bridge by hand.
+     * EEXIST from a concurrent ADD is fine. The bridge's MAC is then pinned to itself, so it stops following the
      * lowest port MAC as pods come and go.
      */
     static void ensureGatewayAddress(RtNetlink host, Link br, Cidr gw, boolean force) {
@@ -57,8 +60,9 @@ final class BridgeDevice {
             if (a.cidr().equals(gw)) {
                 return;
             }
-            if (gw.isV4() || a.cidr().contains(gw.address()) || gw.contains(a.cidr().address())) {
-                if (!force) {
+            boolean overlaps = a.cidr().network().overlaps(gw.network());
+            if (gw.isV4() || overlaps) {
+                if (!force && overlaps) {
                     throw new CniError(CniError.INTERNAL, "\"" + br.name() + "\" already has an IP address different from " + gw);
                 }
                 host.deleteAddress(a);

@@ -192,7 +192,8 @@ class MacSpoofCheckTest {
     void failedAddLeavesNoRulesBehind() throws IOException {
         try (TestNetns host = TestNetns.create("node"); TestNetns a = TestNetns.create("pa")) {
             host.ip("link", "add", "wt-msc0", "type", "bridge");
-            host.ip("addr", "add", "10.99.0.1/24", "dev", "wt-msc0");
+            // Same subnet, other address: still refused (another subnet's stale gateway would be replaced).
+            host.ip("addr", "add", "10.213.40.77/24", "dev", "wt-msc0");
             Cni.Outcome o = run("weft-bridge", host, "ADD", "f1", a, weft(true));
             assertFalse(o.ok(), o.toString());
             assertTrue(o.msg().contains("already has an IP address different from"), o.toString());

@@ -5,22 +5,51 @@ import dev.weft.flannel.lease.LeaseAttrs;
 import dev.weft.flannel.lease.LeaseEvent;
 
 /**
- * One way of carrying pod traffic between nodes (vxlan, host-gw, later udp and bgp). The daemon
- * drives every backend through the same four steps, which is flannel's RegisterNetwork split where
- * the lease is acquired:
+ * One way of carrying pod traffic between nodes (vxlan, host-gw, udp, later bgp). The daemon
+ * drives every backend through the same steps, which is flannel's RegisterNetwork split where the
+ * lease is acquired:
  *
  * <pre>{@code
  * Backend b = BackendRegistry.standard().create(ctx);   // parses and checks options
- * LeaseAttrs attrs = b.prepare();                        // creates/reuses the device; now the VtepMAC is known
+ * LeaseAttrs attrs = b.prepare();                        // checks the host's routes, creates/reuses the device
  * Lease own = subnetManager.acquire(attrs);              // the daemon's business
- * b.start(own);                                          // device address = own subnet /32, watchers start
+ * b.start(own);                                          // device address = own subnet, background work starts
  * writeSubnetEnv(own, b.mtu());
- * leaseWatcher.forEach(b::handle);                       // Snapshot first, then Added/Removed
+ * leaseWatcher.forEach(b::handle);                       // Snapshot first, then Added/Removed/Snapshot
  * b.close();                                             // stops threads; the data path stays up
  * }</pre>
  *
- * <p>{@link #handle} may be called from one thread at a time; a backend's own threads (device
- * watcher, route checker) synchronise with it internally.
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li><b>Threads.</b> {@link #prepare}, {@link #start} and {@link #close} are called by the
+ *   daemon's main thread; {@link #handle} by one lease-event thread, never concurrently with
+ *   itself; {@link #close} may come while {@link #handle} runs (shutdown) and waits for it;
+ *   {@link #metricsText} and {@link #mtu} from any thread. A backend's own threads (device
+ *   watcher, route check, data path) synchronise with these internally.</li>
+ *   <li><b>Idempotence.</b> {@link #prepare} is idempotent and reuses what an earlier weftd left
+ *   (device, MAC, routes): a restart must not disturb traffic. {@link #handle} is idempotent per
+ *   event: applying an event twice, or a Snapshot of what is already programmed, changes nothing.
+ *   {@link #close} is idempotent. {@link #start} is called exactly once and throws when called
+ *   again.</li>
+ *   <li><b>What {@code start} may assume.</b> {@link #prepare} succeeded; {@code ownLease} was
+ *   acquired with the attrs it returned (so PublicIP, MAC and type are this node's); the kernel may
+ *   still hold state of an earlier lease of this node (another device address, old routes), which
+ *   {@code start} and the first Snapshot reconcile. No {@link #handle} comes before it returns.</li>
+ *   <li><b>The node's own lease.</b> Leases for the own subnet are never programmed (a backend
+ *   skips them in {@link #handle}). When the own lease is lost and acquired again, the backend is
+ *   not told: with the same subnet nothing has to change, and with a different subnet the daemon
+ *   exits ({@code Main.EXIT_LEASE_MOVED}) without touching the kernel, so the restarted weftd
+ *   prepares and starts a fresh backend on the new lease. A backend never moves subnets in place.</li>
+ *   <li><b>Routes.</b> Every route a backend makes carries {@link RouteTag#PROTOCOL}; a route
+ *   without it is never replaced or deleted. {@link #prepare} refuses a Network that overlaps the
+ *   external interface's subnet or a route Weft did not make ({@link HostRoutes}).</li>
+ *   <li><b>Errors.</b> {@link #prepare} and {@link #start} throw {@link BackendException} when the
+ *   node cannot run the backend; {@link #handle} never throws for a bad lease or a kernel refusal
+ *   (logged instead).</li>
+ * </ul>
+ *
+ * <p>{@link AbstractBackend} implements this lifecycle once; a new backend extends it and fills in
+ * its steps, in a package of its own with a {@link BackendFactory}.
  */
 public interface Backend extends AutoCloseable {
 

@@ -1,5 +1,7 @@
 package dev.weft.flannel.backend;
 
+import java.util.function.Function;
+
 /**
  * Makes backends of one type. A new backend type is one more factory given to
  * {@link BackendRegistry#register} (or listed in
@@ -16,4 +18,19 @@ public interface BackendFactory {
      * @throws BackendException for bad options or a node that cannot run it
      */
     Backend create(BackendContext ctx);
+
+    /** The factory of a backend whose constructor takes the context ({@code of("vxlan", VxlanBackend::new)}). */
+    static BackendFactory of(String type, Function<BackendContext, Backend> constructor) {
+        return new BackendFactory() {
+            @Override
+            public String type() {
+                return type;
+            }
+
+            @Override
+            public Backend create(BackendContext ctx) {
+                return constructor.apply(ctx);
+            }
+        };
+    }
 }

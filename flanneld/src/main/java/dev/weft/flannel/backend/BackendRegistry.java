@@ -1,7 +1,9 @@
 package dev.weft.flannel.backend;
 
-import dev.weft.flannel.backend.hostgw.HostGwFactory;
-import dev.weft.flannel.backend.vxlan.VxlanFactory;
+import dev.weft.flannel.backend.hostgw.HostGwBackend;
+import dev.weft.flannel.backend.udp.UdpFactory;
+import dev.weft.flannel.backend.vxlan.VxlanBackend;
+import dev.weft.flannel.config.BackendTypes;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -23,8 +25,8 @@ public final class BackendRegistry {
 
     /** The built-in backends and every {@link BackendFactory} on the class path. */
     public static BackendRegistry standard() {
-        BackendRegistry r = new BackendRegistry().register(new VxlanFactory()).register(new HostGwFactory())
-                .register(new dev.weft.flannel.backend.udp.UdpFactory());
+        BackendRegistry r = new BackendRegistry().register(BackendFactory.of(BackendTypes.VXLAN, VxlanBackend::new))
+                .register(BackendFactory.of(BackendTypes.HOST_GW, HostGwBackend::new)).register(new UdpFactory());
         for (BackendFactory f : ServiceLoader.load(BackendFactory.class)) {
             r.register(f);
         }

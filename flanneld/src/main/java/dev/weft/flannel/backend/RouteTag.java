@@ -1,8 +1,11 @@
 package dev.weft.flannel.backend;
 
 import dev.weft.net.Cidr;
+import dev.weft.libc.Linux;
+import dev.weft.netlink.NetlinkException;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
+import dev.weft.netlink.RtNetlink;
 
 /**
  * How Weft recognises the routes its backends made: they carry rtnetlink protocol
@@ -11,6 +14,7 @@ import dev.weft.netlink.Rt;
  * ("boot"), so it cannot tell its routes from anyone else's; Weft can, and reconciliation deletes a
  * route only when it carries this tag <em>and</em> lies inside the backend's flannel network, so
  * two weftd instances for different networks in one namespace never remove each other's routes.
+ * A route without the tag is never replaced or deleted, whatever device or next hop it has.
  */
 public final class RouteTag {
     /** rtm_protocol of every route a Weft flannel backend installs. */
@@ -22,6 +26,39 @@ public final class RouteTag {
     /** A main-table unicast route to a subnet of {@code network} that Weft installed. */
     public static boolean isOurs(Route r, Cidr network) {
         return r.protocol() == PROTOCOL && isMainUnicast(r) && network != null && network.contains(r.dst());
+    }
+
+    /**
+     * A main-table unicast route to exactly {@code dst} that Weft did not make, or null. Weft never
+     * replaces or deletes such a route (a replace would overwrite it in place), so a backend leaves
+     * the destination alone while one is there.
+     */
+    public static Route foreignTo(Iterable<Route> routes, Cidr dst) {
+        for (Route r : routes) {
+            if (isMainUnicast(r) && r.protocol() != PROTOCOL && r.dst().equals(dst)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Deletes the tagged routes to {@code route}'s destination (and next hop, where it has one) as
+     * the kernel lists them. Never a route built from a lease: the kernel ignores rtm_protocol on a
+     * delete unless it is set, so such a request would also remove someone else's identical route.
+     * Returns a failure other than "not found", or null.
+     */
+    public static NetlinkException deleteOurs(RtNetlink nl, Route route) {
+        NetlinkException failure = null;
+        for (Route r : nl.routes(route.dst().isV4() ? Linux.AF_INET : Linux.AF_INET6, Rt.RT_TABLE_MAIN)) {
+            if (r.protocol() == PROTOCOL && isMainUnicast(r) && r.dst().equals(route.dst())
+                    && (route.gateway() == null || route.gateway().equals(r.gateway()))
+                    && (route.oif() == 0 || route.oif() == r.oif())) {
+                NetlinkException e = Retry.quietly(() -> nl.deleteRoute(r));
+                failure = failure == null ? e : failure;
+            }
+        }
+        return failure;
     }
 
     public static boolean isMainUnicast(Route r) {

@@ -2,8 +2,16 @@ package dev.weft.flannel.daemon;
 
 import picocli.CommandLine;
 
-/** weftd's entry point: flags, logging, then the daemon. Exit 1 on a start-up failure, as flanneld. */
+/**
+ * weftd's entry point: flags, logging, then the daemon. Exit codes: 0 stopped by SIGTERM/SIGINT;
+ * {@value #EXIT_FAILURE} a start-up failure, as flanneld; {@value #EXIT_USAGE} bad flags;
+ * {@value #EXIT_LEASE_MOVED} the node's own lease was lost and re-acquired with a different subnet
+ * (restart weftd, as a DaemonSet does, to take up the new subnet).
+ */
 public final class Main {
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_LEASE_MOVED = 3;
     public static final String VERSION = "weftd 0.1.0 (flannel-compatible)";
 
     private Main() {
@@ -17,7 +25,7 @@ public final class Main {
         } catch (CommandLine.ParameterException e) {
             System.err.println("weftd: " + e.getMessage());
             cl.usage(System.err);
-            System.exit(2);
+            System.exit(EXIT_USAGE);
         }
         if (o.help) {
             cl.usage(System.out);

@@ -36,6 +36,9 @@ final class Weftd {
     private final WeftdOptions o;
     private volatile boolean ready;
     private volatile Backend backend;
+    /** Set when the own subnet moved: weftd then stops with {@link Main#EXIT_LEASE_MOVED}. */
+    private volatile boolean leaseMoved;
+    private final CountDownLatch stop = new CountDownLatch(1);
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -43,7 +46,6 @@ final class Weftd {
 
     int run() {
         List<AutoCloseable> open = new ArrayList<>();
-        CountDownLatch stop = new CountDownLatch(1);
         Thread hook = new Thread(stop::countDown, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -81,14 +83,21 @@ final class Weftd {
             writeSubnetEnv(cfg, lease, backend.mtu());
             ready = true;
 
-            LeaseRenewer renewer = sm.keepLease(lease, changed -> onOwnLeaseChanged(cfg, backend, changed));
+            LeaseRenewer renewer = sm.keepLease(lease, changed -> onOwnLeaseChanged(lease, changed));
             open.add(renewer);
             LeaseEventPump pump = new LeaseEventPump(backend);
             open.add(pump);
-            LeaseWatcher watcher = sm.watchLeases(() -> renewer.current().subnet(), pump::accept);
+            LeaseWatcher watcher = sm.watchLeases(() -> renewer.current().subnet(), e -> {
+                if (!leaseMoved) {
+                    pump.accept(e); // after a move nothing more is programmed: the restart does it
+                }
+            });
             open.add(watcher);
             LOG.info("weftd is running");
             stop.await();
+            if (leaseMoved) {
+                return Main.EXIT_LEASE_MOVED;
+            }
             LOG.info("stopping; the data path stays in place");
             return 0;
         } catch (InterruptedException e) {
@@ -96,7 +105,7 @@ final class Weftd {
             return 0;
         } catch (RuntimeException | IOException e) {
             LOG.error("weftd failed: {}", e.getMessage(), e);
-            return 1;
+            return Main.EXIT_FAILURE;
         } finally {
             ready = false;
             for (int i = open.size() - 1; i >= 0; i--) {
@@ -186,14 +195,23 @@ final class Weftd {
         LOG.info("wrote {}", o.subnetFile);
     }
 
-    /** Our lease was re-acquired (it had vanished): possibly a new subnet, so the node is set up again. */
-    private void onOwnLeaseChanged(NetworkConfig cfg, Backend backend, Lease changed) {
-        try {
-            LOG.info("own lease is now {}", changed.key());
-            backend.start(changed);
-            writeSubnetEnv(cfg, changed, backend.mtu());
-        } catch (IOException | RuntimeException e) {
-            LOG.error("applying the re-acquired lease {} failed: {}", changed.key(), e.getMessage(), e);
+    /**
+     * Our lease vanished and the renewer acquired one again. The same subnet needs nothing: the
+     * device, rules, routes and subnet.env already fit it. A different subnet is not applied in
+     * place (pods, the bridge and the other nodes' routes all carry the old one): like flanneld when
+     * its lease is lost, weftd stops, here with {@link Main#EXIT_LEASE_MOVED} and without touching
+     * the kernel, and the restarted weftd takes up the new lease and reconciles everything.
+     */
+    private void onOwnLeaseChanged(Lease started, Lease changed) {
+        if (changed.subnet().equals(started.subnet()) && java.util.Objects.equals(changed.subnetV6(), started.subnetV6())) {
+            LOG.info("own lease {} acquired again: the same subnet, carrying on", changed.key());
+            return;
         }
+        leaseMoved = true;
+        ready = false;
+        LOG.error("own subnet moved from {} to {} (the lease was lost and another subnet acquired); exiting with code {} "
+                + "so that the restarted weftd takes up {}; the kernel is left as it is", started.subnet(), changed.subnet(),
+                Main.EXIT_LEASE_MOVED, changed.subnet());
+        stop.countDown();
     }
 }

@@ -63,12 +63,16 @@ final class GatewayRoutes {
         }
         LOG.info("subnet added: {} via {}", want.dst(), want.gateway());
         wanted.put(want.dst(), want);
+        List<Route> existing = routesTo(want.dst());
+        if (leftAlone(RouteTag.foreignTo(existing, want.dst()), want)) {
+            return;
+        }
         boolean present = false;
-        for (Route r : routesTo(want.dst())) {
+        for (Route r : existing) {
             if (sameNextHop(r, want)) {
-                present |= r.priority() == 0 && r.protocol() == RouteTag.PROTOCOL;
+                present |= r.priority() == 0;
             } else if (r.priority() != 0) {
-                // Same destination, other next hop and metric: a replace would not touch it, so it goes.
+                // Our route to it with another next hop and metric: a replace would not touch it, so it goes.
                 LOG.warn("replacing existing route to {} via {} dev #{} metric {} with {} via {}", r.dst(), r.gateway(),
                         r.oif(), r.priority(), want.dst(), want.gateway());
                 NetlinkException e = Retry.quietly(() -> nl.deleteRoute(r));
@@ -88,6 +92,16 @@ final class GatewayRoutes {
         }
     }
 
+    /** True (and logged) when a route Weft did not make holds the destination: it is never replaced. */
+    private static boolean leftAlone(Route foreign, Route want) {
+        if (foreign == null) {
+            return false;
+        }
+        LOG.error("not routing {} via {}: the route to {} via {} dev #{} (protocol {}) is not Weft's; remove it",
+                want.dst(), want.gateway(), foreign.dst(), foreign.gateway(), foreign.oif(), foreign.protocol());
+        return true;
+    }
+
     void remove(Lease l) {
         Route r = routeFor(l);
         if (r == null) {
@@ -95,7 +109,7 @@ final class GatewayRoutes {
         }
         LOG.info("subnet removed: {}", r.dst());
         wanted.remove(r.dst());
-        NetlinkException e = Retry.quietly(() -> nl.deleteRoute(r));
+        NetlinkException e = RouteTag.deleteOurs(nl, r);
         if (e != null) {
             LOG.error("error deleting route to {}: {}", r.dst(), e.getMessage());
         }
@@ -106,7 +120,7 @@ final class GatewayRoutes {
         Map<Cidr, List<Route>> byDst = byDst(nl.routes(family.af(), Rt.RT_TABLE_MAIN));
         for (Route want : wanted.values()) {
             List<Route> have = byDst.getOrDefault(want.dst(), List.of());
-            if (have.stream().noneMatch(r -> sameNextHop(r, want))) {
+            if (RouteTag.foreignTo(have, want.dst()) == null && have.stream().noneMatch(r -> sameNextHop(r, want))) {
                 try {
                     nl.replaceRoute(want);
                     LOG.info("route recovered {} : {}", want.dst(), want.gateway());
@@ -145,9 +159,10 @@ final class GatewayRoutes {
         RtNetlink.Batch add = nl.batch();
         List<Route> queued = new ArrayList<>();
         for (Route want : desired.values()) {
-            boolean present = byDst.getOrDefault(want.dst(), List.of()).stream()
+            List<Route> have = byDst.getOrDefault(want.dst(), List.of());
+            boolean present = have.stream()
                     .anyMatch(r -> sameNextHop(r, want) && r.priority() == 0 && r.protocol() == RouteTag.PROTOCOL);
-            if (!present) {
+            if (!present && !leftAlone(RouteTag.foreignTo(have, want.dst()), want)) {
                 add.replaceRoute(want);
                 queued.add(want);
             }

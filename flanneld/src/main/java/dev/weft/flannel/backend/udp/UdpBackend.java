@@ -1,12 +1,11 @@
 package dev.weft.flannel.backend.udp;
 
-import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.config.BackendTypes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
-import dev.weft.flannel.lease.LeaseEvent;
 import dev.weft.libc.Errno;
 import dev.weft.libc.ErrnoException;
 import dev.weft.libc.Linux;
@@ -19,6 +18,7 @@ import dev.weft.netlink.RtNetlink;
 import dev.weft.tun.TunDevice;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +30,9 @@ import org.slf4j.LoggerFactory;
  * datagram carries one bare IPv4 packet. The lease carries the PublicIP only, with no BackendType
  * (flannel's quirk), and the BackendType of other leases is not checked.
  */
-public final class UdpBackend implements Backend {
+public final class UdpBackend extends AbstractBackend {
     private static final Logger LOG = LoggerFactory.getLogger(UdpBackend.class);
 
-    private final BackendContext ctx;
     private final UdpSettings settings;
     private final UdpOptions options;
     private final Cidr network;
@@ -41,10 +40,7 @@ public final class UdpBackend implements Backend {
     private final Map<Cidr, Lease> leases = new LinkedHashMap<>();
     private RtNetlink nl;
     private TunDevice tun;
-    private LeaseAttrs attrs;
     private UdpDataPath dataPath;
-    private Cidr ownSubnet;
-    private boolean closed;
     /** The TUN offloads in use ("vnet_hdr tso4 ..."), empty without IFF_VNET_HDR. */
     private String tunOffloads = "";
 
@@ -55,7 +51,7 @@ public final class UdpBackend implements Backend {
 
     /** @throws BackendException for bad options or an IPv6-only network */
     public UdpBackend(BackendContext ctx, UdpSettings settings) {
-        this.ctx = ctx;
+        super(ctx, BackendTypes.UDP);
         this.settings = java.util.Objects.requireNonNull(settings, "settings");
         this.options = UdpOptions.parse(ctx.network().backend());
         if (!ctx.network().enableIPv4()) {
@@ -68,11 +64,6 @@ public final class UdpBackend implements Backend {
         if (ctx.extIface().ifaceAddr() == null) {
             throw new BackendException("udp: interface " + ctx.extIface().name() + " has no IPv4 address");
         }
-    }
-
-    @Override
-    public String type() {
-        return BackendTypes.UDP;
     }
 
     public UdpOptions options() {
@@ -98,11 +89,7 @@ public final class UdpBackend implements Backend {
     }
 
     @Override
-    public synchronized LeaseAttrs prepare() {
-        checkOpen();
-        if (attrs != null) {
-            return attrs;
-        }
+    protected LeaseAttrs setUp() {
         nl = ctx.openNetlink();
         try {
             boolean vnet = settings.offloads() && (TunDevice.supportedFeatures() & TunDevice.IFF_VNET_HDR) != 0;
@@ -118,29 +105,15 @@ public final class UdpBackend implements Backend {
             throw e instanceof BackendException ? e : new BackendException("udp: cannot create the TUN device: " + e, e);
         }
         // flannel: PublicIP only; no BackendType, no BackendData, PublicIPv6 null.
-        attrs = new LeaseAttrs(ctx.extIface().extAddr(), null, "", null, null);
+        LeaseAttrs attrs = new LeaseAttrs(ctx.extIface().extAddr(), null, "", null, null);
         LOG.info("udp: TUN {} (MTU {}), port {}, offloads: {}", tun.name(), mtu(), options.port(),
                 tunOffloads.isEmpty() ? "off" : tunOffloads);
         return attrs;
     }
 
     @Override
-    public synchronized LeaseAttrs leaseAttrs() {
-        if (attrs == null) {
-            throw new IllegalStateException("prepare() first");
-        }
-        return attrs;
-    }
-
-    @Override
-    public synchronized void start(Lease ownLease) {
-        checkOpen();
-        leaseAttrs();
-        if (dataPath != null) {
-            throw new IllegalStateException("already started");
-        }
-        ownSubnet = ownLease.subnet();
-        IpAddress tunAddr = ownSubnet.networkAddress();
+    protected void begin(Lease ownLease) {
+        IpAddress tunAddr = ownLease.subnet().networkAddress();
         int idx = nl.requireLink(tun.name()).index();
         configureAddress(idx, Cidr.ofHost(tunAddr));
         // The ICMP net-unreachable errors come out of the TUN with the TUN's own address as source;
@@ -160,12 +133,12 @@ public final class UdpBackend implements Backend {
         }
         boolean vnet = (tun.flags() & TunDevice.IFF_VNET_HDR) != 0;
         UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, settings.offloads(),
-                settings.resolvedThreads(), new DatagramFilter(ownSubnet, settings.acceptAnySource()));
+                settings.resolvedThreads(), new DatagramFilter(ownLease.subnet(), settings.acceptAnySource()));
         String socketOffloads = dp.start(ctx.netns(), ctx.extIface().ifaceAddr());
         metrics.offloads((tunOffloads + " " + socketOffloads).trim());
         LOG.info("udp: data path up, offloads: {}; {}", metrics.offloads().isEmpty() ? "none" : metrics.offloads(),
                 settings.acceptAnySource() ? "datagrams accepted from any sender (-udp-accept-any-source)"
-                        : "datagrams accepted from lease holders, from their subnets to " + ownSubnet);
+                        : "datagrams accepted from lease holders, from their subnets to " + ownLease.subnet());
         dataPath = dp;
         publishRoutes();
     }
@@ -207,32 +180,29 @@ public final class UdpBackend implements Backend {
         }
     }
 
+    /** flannel's udp backend takes every other IPv4 lease, whatever its BackendType. */
     @Override
-    public synchronized void handle(LeaseEvent event) {
-        checkOpen();
-        if (dataPath == null) {
-            throw new IllegalStateException("start() first");
-        }
-        try {
-            if (event instanceof LeaseEvent.Added) {
-                put(((LeaseEvent.Added) event).lease());
-            } else if (event instanceof LeaseEvent.Removed) {
-                leases.remove(((LeaseEvent.Removed) event).lease().subnet());
-            } else if (event instanceof LeaseEvent.Snapshot) {
-                leases.clear();
-                ((LeaseEvent.Snapshot) event).leases().forEach(this::put);
-            }
-            publishRoutes();
-        } catch (RuntimeException e) {
-            LOG.error("udp: handling {} failed: {}", event.getClass().getSimpleName(), e.toString(), e);
-        }
+    protected boolean accepts(Lease l) {
+        return !l.subnet().equals(ownLease().subnet()) && l.subnet().isV4();
     }
 
-    private void put(Lease l) {
-        if (l.subnet().equals(ownSubnet) || !l.subnet().isV4()) {
-            return;
-        }
+    @Override
+    protected void added(Lease l) {
         leases.put(l.subnet(), l);
+        publishRoutes();
+    }
+
+    @Override
+    protected void removed(Lease l) {
+        leases.remove(l.subnet());
+        publishRoutes();
+    }
+
+    @Override
+    protected void resync(List<Lease> all) {
+        leases.clear();
+        all.forEach(l -> leases.put(l.subnet(), l));
+        publishRoutes();
     }
 
     private void publishRoutes() {
@@ -258,26 +228,12 @@ public final class UdpBackend implements Backend {
         return UdpOptions.deviceMtu(ctx.extIface().mtu());
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("backend closed");
-        }
-    }
-
     /**
      * Stops the data path and closes the socket. The TUN goes with its fd, as flannel's does when
      * flanneld exits.
      */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        release();
-    }
-
-    private void release() {
+    protected void release() {
         if (dataPath != null) {
             dataPath.close();
             dataPath = null;

@@ -100,7 +100,7 @@ final class VtepProgrammer {
             if (old == null) {
                 // Unusable data: remove what can be found from the subnet alone.
                 LOG.info("{}: removing subnet {} (unknown before)", devName, s);
-                report("delete route " + s, Retry.quietly(() -> nl.deleteRoute(vtepRoute(s.network()))));
+                report("delete route " + s, RouteTag.deleteOurs(nl, vtepRoute(s.network())));
                 report("delete neighbour " + s.networkAddress(), Retry.quietly(() ->
                         nl.deleteNeighbour(new Neighbour(dev, s.networkAddress(), null, 0, 0))));
                 return;
@@ -113,6 +113,9 @@ final class VtepProgrammer {
 
     /** Programs one peer; returns whether all of it is in place. */
     private boolean program(VtepPeer p) {
+        if (heldByOthers(nl.routes(family.af(), Rt.RT_TABLE_MAIN), p.subnet())) {
+            return false;
+        }
         if (p.direct()) {
             LOG.info("{}: adding direct route to subnet {} via PublicIP {}", devName, p.subnet(), p.publicIp());
             try {
@@ -165,11 +168,11 @@ final class VtepProgrammer {
     private void unprogram(VtepPeer p) {
         if (p.direct()) {
             LOG.info("{}: removing direct route to subnet {} PublicIP {}", devName, p.subnet(), p.publicIp());
-            report("delete route " + p.subnet(), Retry.quietly(() -> nl.deleteRoute(directRoute(p))));
+            report("delete route " + p.subnet(), RouteTag.deleteOurs(nl, directRoute(p)));
             return;
         }
         LOG.info("{}: removing subnet {} PublicIP {} VtepMAC {}", devName, p.subnet(), p.publicIp(), p.mac());
-        report("delete route " + p.subnet(), Retry.quietly(() -> nl.deleteRoute(vtepRoute(p.subnet()))));
+        report("delete route " + p.subnet(), RouteTag.deleteOurs(nl, vtepRoute(p.subnet())));
         report("delete fdb " + p.mac(), Retry.quietly(() -> nl.deleteFdb(fdb(p))));
         report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
     }
@@ -178,7 +181,7 @@ final class VtepProgrammer {
     private void unprogramBoth(VtepPeer p) {
         unprogram(p.withDirect(false));
         if (directRouting) {
-            Retry.quietly(() -> nl.deleteRoute(directRoute(p).withProtocol(RouteTag.PROTOCOL)));
+            RouteTag.deleteOurs(nl, directRoute(p).withProtocol(RouteTag.PROTOCOL));
         }
     }
 
@@ -295,7 +298,7 @@ final class VtepProgrammer {
                 continue;
             }
             Route want = p.direct() ? directRoute(p) : vtepRoute(p.subnet());
-            if (!matches(routeByDst.get(p.subnet()), want)) {
+            if (!matches(routeByDst.get(p.subnet()), want) && !heldByOthers(routes, p.subnet())) {
                 b2.replaceRoute(want);
                 owners2.add(p);
             }
@@ -315,16 +318,23 @@ final class VtepProgrammer {
     }
 
     /**
-     * Routes this programmer may delete: those tagged {@link RouteTag#PROTOCOL} inside the flannel
-     * network, and on our device the untagged on-link ones flannel itself leaves ({@code S via S0
-     * onlink}), so a node switching from flanneld to weftd gets cleaned up too.
+     * Routes this programmer may delete or replace: those tagged {@link RouteTag#PROTOCOL} inside
+     * the flannel network. Untagged ones (also flannel's own {@code S via S0 onlink}) are never
+     * touched; weftd refuses to start while one leads into the network ({@code HostRoutes}).
      */
     private boolean owned(Route r) {
-        if (RouteTag.isOurs(r, network)) {
-            return true;
+        return RouteTag.isOurs(r, network);
+    }
+
+    /** True (and logged) when a route Weft did not make holds {@code subnet}: it is never replaced. */
+    private boolean heldByOthers(List<Route> routes, Cidr subnet) {
+        Route r = RouteTag.foreignTo(routes, subnet);
+        if (r == null) {
+            return false;
         }
-        return r.oif() == dev && RouteTag.isMainUnicast(r) && r.protocol() == Rt.RTPROT_BOOT && r.isOnlink()
-                && r.gateway() != null && r.gateway().equals(r.dst().networkAddress()) && network.contains(r.dst());
+        LOG.error("{}: not routing {}: the route to {} via {} dev #{} (protocol {}) is not Weft's; remove it", devName,
+                subnet, r.dst(), r.gateway(), r.oif(), r.protocol());
+        return true;
     }
 
     private static boolean matches(Route have, Route want) {

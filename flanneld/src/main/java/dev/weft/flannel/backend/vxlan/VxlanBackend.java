@@ -2,16 +2,14 @@ package dev.weft.flannel.backend.vxlan;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.backend.IpFamily;
-import dev.weft.flannel.backend.LeaseTypeFilter;
 import dev.weft.flannel.config.BackendTypes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
-import dev.weft.flannel.lease.LeaseEvent;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
 import dev.weft.netlink.RtNetlink;
@@ -27,18 +25,12 @@ import org.slf4j.LoggerFactory;
  * (see {@link VtepProgrammer}). The lease carries {@code {"VNI":1,"VtepMAC":"..."}}. The VTEP MAC
  * is kept in {@code <stateDir>/<device>.mac} so restarts and recreations keep it.
  */
-public final class VxlanBackend implements Backend {
+public final class VxlanBackend extends AbstractBackend {
     private static final Logger LOG = LoggerFactory.getLogger(VxlanBackend.class);
 
-    private final BackendContext ctx;
     private final VxlanOptions options;
-    private final LeaseTypeFilter filter = new LeaseTypeFilter(BackendTypes.VXLAN);
     private final List<Side> sides = new ArrayList<>();
     private RtNetlink nl;
-    private LeaseAttrs attrs;
-    private Lease own;
-    private LinkWatcher watcher;
-    private boolean closed;
 
     /** One address family: its device and what is programmed on it. */
     private record Side(IpFamily family, VxlanDevice device, VtepProgrammer programmer) {
@@ -46,7 +38,7 @@ public final class VxlanBackend implements Backend {
 
     /** @throws BackendException for bad options or a missing interface address */
     public VxlanBackend(BackendContext ctx) {
-        this.ctx = ctx;
+        super(ctx, BackendTypes.VXLAN);
         this.options = VxlanOptions.parse(ctx.network().backend());
         for (IpFamily f : IpFamily.values()) {
             if (f.enabled(ctx.network()) && f.ifaceAddr(ctx.extIface()) == null) {
@@ -57,21 +49,12 @@ public final class VxlanBackend implements Backend {
         LOG.info("VXLAN config: {}", options);
     }
 
-    @Override
-    public String type() {
-        return BackendTypes.VXLAN;
-    }
-
     public VxlanOptions options() {
         return options;
     }
 
     @Override
-    public synchronized LeaseAttrs prepare() {
-        checkOpen();
-        if (attrs != null) {
-            return attrs;
-        }
+    protected LeaseAttrs setUp() {
         ExternalInterface ext = ctx.extIface();
         nl = ctx.openNetlink();
         try {
@@ -93,13 +76,12 @@ public final class VxlanBackend implements Backend {
             sides.clear();
             throw e instanceof BackendException ? e : new BackendException("vxlan: " + e.getMessage(), e);
         }
-        attrs = new LeaseAttrs(
+        return new LeaseAttrs(
                 ext.extAddr() != null ? ext.extAddr() : IpAddress.V4_UNSPECIFIED,
                 side(IpFamily.V6) != null ? ext.extAddrV6() : null,
                 BackendTypes.VXLAN,
                 backendData(side(IpFamily.V4)),
                 backendData(side(IpFamily.V6)));
-        return attrs;
     }
 
     private ObjectNode backendData(Side s) {
@@ -113,20 +95,7 @@ public final class VxlanBackend implements Backend {
     }
 
     @Override
-    public synchronized LeaseAttrs leaseAttrs() {
-        if (attrs == null) {
-            throw new IllegalStateException("prepare() first");
-        }
-        return attrs;
-    }
-
-    @Override
-    public synchronized void start(Lease ownLease) {
-        checkOpen();
-        leaseAttrs();
-        if (own != null) {
-            throw new IllegalStateException("already started");
-        }
+    protected void begin(Lease ownLease) {
         for (Side s : sides) {
             Cidr subnet = s.family().subnet(ownLease);
             if (subnet == null) {
@@ -139,46 +108,31 @@ public final class VxlanBackend implements Backend {
             }
             s.programmer().attach(s.device().index());
         }
-        own = ownLease;
-        filter.setOwnSubnet(ownLease.subnet());
         List<String> names = sides.stream().map(s -> s.device().name()).toList();
-        watcher = new LinkWatcher(ctx, names, this::indexOf, n -> nl.link(n).isPresent(), this::recreate);
-        watcher.start();
+        background(new LinkWatcher(ctx, names, this::indexOf, n -> nl.link(n).isPresent(), this::recreate)).start();
     }
 
     @Override
-    public void handle(LeaseEvent event) {
-        synchronized (this) {
-            checkOpen();
-            if (own == null) {
-                throw new IllegalStateException("start() first");
-            }
-            try {
-                if (event instanceof LeaseEvent.Added) {
-                    Lease l = ((LeaseEvent.Added) event).lease();
-                    if (filter.accepts(l)) {
-                        sides.forEach(s -> s.programmer().add(l));
-                    }
-                } else if (event instanceof LeaseEvent.Removed) {
-                    Lease l = ((LeaseEvent.Removed) event).lease();
-                    if (filter.accepts(l)) {
-                        sides.forEach(s -> s.programmer().remove(l));
-                    }
-                } else if (event instanceof LeaseEvent.Snapshot) {
-                    List<Lease> mine = ((LeaseEvent.Snapshot) event).leases().stream().filter(filter::accepts).toList();
-                    sides.forEach(s -> s.programmer().resync(mine));
-                }
-            } catch (RuntimeException e) {
-                LOG.error("vxlan: handling {} failed: {}", event.getClass().getSimpleName(), e.toString(), e);
-            }
-        }
+    protected void added(Lease l) {
+        sides.forEach(s -> s.programmer().add(l));
+    }
+
+    @Override
+    protected void removed(Lease l) {
+        sides.forEach(s -> s.programmer().remove(l));
+    }
+
+    @Override
+    protected void resync(List<Lease> leases) {
+        sides.forEach(s -> s.programmer().resync(leases));
     }
 
     /** Called by the link watcher: the device is gone; bring it back with the same MAC and all peers. */
     private synchronized void recreate(String name) {
-        if (closed) {
+        if (isClosed()) {
             return;
         }
+        Lease own = ownLease();
         for (Side s : sides) {
             if (s.device().name().equals(name)) {
                 s.device().ensure();
@@ -217,30 +171,10 @@ public final class VxlanBackend implements Backend {
         return new MacStore(ctx.stateDir()).file(device);
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("backend closed");
-        }
-    }
-
-    /** Stops the link watcher and closes the netlink socket; the devices and every entry stay. */
     @Override
-    public void close() {
-        LinkWatcher w;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            w = watcher;
-        }
-        if (w != null) {
-            w.close(); // outside the lock: the watcher may be waiting for it
-        }
-        synchronized (this) {
-            if (nl != null) {
-                nl.close();
-            }
+    protected void release() {
+        if (nl != null) {
+            nl.close();
         }
     }
 }

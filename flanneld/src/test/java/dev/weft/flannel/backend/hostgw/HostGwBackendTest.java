@@ -82,20 +82,33 @@ class HostGwBackendTest {
     }
 
     @Test
-    void existingRouteWithAnotherGatewayIsReplaced(Underlay ul, @TempDir Path state) {
+    void routesWeftDidNotMakeAreNeverReplacedOrDeleted(Underlay ul, @TempDir Path state) throws Exception {
         try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
-            Backend b = started(n);
-            n.sh("ip", "route", "add", "10.244.2.0/24", "via", "192.168.213.9", "dev", "eth0");
-            n.sh("ip", "route", "add", "10.244.3.0/24", "via", "192.168.213.9", "dev", "eth0", "metric", "50");
-            b.handle(TestLeases.added(TestLeases.hostGw("10.244.2.0/24", "192.168.213.2")));
+            Backend b = started(n); // route check every 300 ms in tests
+            n.sh("ip", "route", "add", "10.244.2.0/24", "via", "192.168.213.9", "dev", "eth0");                   // foreign, metric 0
+            n.sh("ip", "route", "add", "10.244.3.0/24", "via", "192.168.213.9", "dev", "eth0", "metric", "50");   // foreign, metric 50
+            n.sh("ip", "route", "add", "10.244.4.0/24", "via", "192.168.213.9", "dev", "eth0", "metric", "50", "proto", "87"); // ours, stale
+            Lease l2 = TestLeases.hostGw("10.244.2.0/24", "192.168.213.2");
+            b.handle(TestLeases.added(l2));
             b.handle(TestLeases.added(TestLeases.hostGw("10.244.3.0/24", "192.168.213.3")));
-            List<RouteInfo> to2 = KernelState.routes(n.netns(), 4).stream().filter(r -> r.dst().equals("10.244.2.0/24")).toList();
-            assertEquals(1, to2.size(), to2.toString());
-            assertEquals("192.168.213.2", to2.get(0).gateway());
-            List<RouteInfo> to3 = KernelState.routes(n.netns(), 4).stream().filter(r -> r.dst().equals("10.244.3.0/24")).toList();
-            assertEquals(1, to3.size(), to3.toString());
-            assertEquals("192.168.213.3", to3.get(0).gateway());
+            b.handle(TestLeases.added(TestLeases.hostGw("10.244.4.0/24", "192.168.213.4")));
+            Thread.sleep(700); // two rounds of the route check: it must not put "missing" routes over foreign ones
+            assertEquals(List.of("192.168.213.9 boot 0"), routesTo(n, "10.244.2.0/24"));
+            assertEquals(List.of("192.168.213.9 boot 50"), routesTo(n, "10.244.3.0/24"));
+            assertEquals(List.of("192.168.213.4 87 0"), routesTo(n, "10.244.4.0/24"), "our own stale route is replaced");
+
+            b.handle(TestLeases.snapshot(List.of(l2)));
+            assertEquals(List.of("192.168.213.9 boot 0"), routesTo(n, "10.244.2.0/24"));
+            assertEquals(List.of("192.168.213.9 boot 50"), routesTo(n, "10.244.3.0/24"));
+            b.handle(TestLeases.removed(l2));
+            assertEquals(List.of("192.168.213.9 boot 0"), routesTo(n, "10.244.2.0/24"), "Removed deletes only a tagged route");
         }
+    }
+
+    /** "gateway protocol metric" of every main-table route to {@code dst}, from ip -j route. */
+    static List<String> routesTo(TestNode n, String dst) {
+        return KernelState.routes(n.netns(), 4).stream().filter(r -> dst.equals(r.dst()))
+                .map(r -> r.gateway() + " " + r.protocol() + " " + r.metric()).sorted().toList();
     }
 
     @Test
@@ -136,13 +149,19 @@ class HostGwBackendTest {
             assertTrue(route(n, "10.97.0.0/16").isPresent(), "route outside the network kept");
             assertTrue(route(n, "10.244.5.0/24").isEmpty(), "vxlan lease ignored");
 
-            // A restarted daemon keeps what is valid.
+            // A restarted daemon refuses to start while foreign routes lead into the network ...
             b.close();
             assertTrue(route(n, "10.244.2.0/24").isPresent(), "close() leaves the routes");
+            BackendException e = assertThrows(BackendException.class, () -> started(n));
+            assertTrue(e.getMessage().matches("Network 10\\.244\\.0\\.0/16 overlaps the route 10\\.244\\.[67]\\.0/24 via 192\\.168\\.213\\.[67] "
+                    + "dev eth0 that Weft did not make .*"), e.getMessage());
+            // ... and once they are gone keeps what is valid.
+            n.sh("ip", "route", "del", "10.244.7.0/24");
+            n.sh("ip", "route", "del", "10.244.6.0/24");
             Backend again = started(n);
             again.handle(TestLeases.snapshot(List.of()));
             assertTrue(route(n, "10.244.2.0/24").isEmpty());
-            assertTrue(route(n, "10.244.7.0/24").isPresent());
+            assertTrue(route(n, "10.97.0.0/16").isPresent());
         }
     }
 }

@@ -1,9 +1,11 @@
 package dev.weft.flannel.backend.vxlan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.backend.TestLeases;
 import dev.weft.flannel.backend.TestNode;
 import dev.weft.flannel.lease.Lease;
@@ -97,20 +99,53 @@ class VtepProgrammingTest {
 
             assertEquals(List.of("10.244.2.0"), dsts(KernelState.neighbours(n.netns(), 4, "flannel.1")));
             assertEquals(List.of(MAC_B), vteps(n).stream().map(FdbInfo::mac).collect(Collectors.toList()));
-            assertTrue(route(n, "10.244.9.0/24").isEmpty(), "stale flannel route removed");
+            assertEquals("boot", route(n, "10.244.9.0/24").orElseThrow().protocol(), "an untagged (flannel-made) route is never removed");
             assertTrue(route(n, "10.244.8.0/24").isEmpty(), "stale tagged route removed");
             assertTrue(route(n, "10.244.2.0/24").isPresent(), "missing route added");
             assertTrue(route(n, "10.244.10.0/24").isPresent(), "foreign route on eth0 untouched");
             assertTrue(route(n, "10.99.0.0/16").isPresent(), "foreign device route untouched");
             assertTrue(route(n, "10.98.0.0/16").isPresent(), "tagged route outside the network untouched");
 
-            // A restart with the same leases writes nothing and removes nothing.
+            // A restart refuses while untagged routes lead into the network, naming the Network and the route ...
             b.close();
+            BackendException e = assertThrows(BackendException.class, () -> started(n, CONF));
+            assertTrue(e.getMessage().contains("10.244.0.0/16") && e.getMessage().contains("10.244.9.0/24 via 10.244.9.0 dev flannel.1"),
+                    e.getMessage());
+            // ... and once they are gone, with the same leases, writes nothing and removes nothing.
+            n.sh("ip", "route", "del", "10.244.9.0/24");
+            n.sh("ip", "route", "del", "10.244.10.0/24");
             Backend again = started(n, CONF);
             again.handle(TestLeases.snapshot(List.of(keep)));
             assertEquals(1, vteps(n).size());
             assertTrue(route(n, "10.244.2.0/24").isPresent());
         }
+    }
+
+    @Test
+    void aRouteWeftDidNotMakeIsNeverReplaced(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, CONF);
+            n.sh("ip", "route", "add", "10.244.2.0/24", "via", "192.168.213.9", "dev", "eth0");
+            n.sh("ip", "route", "add", "10.244.3.0/24", "via", "10.244.3.0", "dev", "flannel.1", "onlink"); // flannel-made
+            Lease l2 = TestLeases.vxlan("10.244.2.0/24", "192.168.213.50", MAC_B);
+            Lease l3 = TestLeases.vxlan("10.244.3.0/24", "192.168.213.60", "0a:00:00:00:00:03");
+            b.handle(TestLeases.added(l2));
+            b.handle(TestLeases.added(l3));
+            assertEquals(List.of("10.244.2.0/24 192.168.213.9 eth0 boot"), routesTo(n, "10.244.2.0/24"));
+            assertEquals(List.of("10.244.3.0/24 10.244.3.0 flannel.1 boot"), routesTo(n, "10.244.3.0/24"));
+            b.handle(TestLeases.snapshot(List.of(l2, l3)));
+            assertEquals(List.of("10.244.2.0/24 192.168.213.9 eth0 boot"), routesTo(n, "10.244.2.0/24"));
+            assertEquals(List.of("10.244.3.0/24 10.244.3.0 flannel.1 boot"), routesTo(n, "10.244.3.0/24"));
+            b.handle(TestLeases.removed(l2));
+            b.handle(TestLeases.removed(l3));
+            assertEquals(List.of("10.244.2.0/24 192.168.213.9 eth0 boot"), routesTo(n, "10.244.2.0/24"));
+            assertEquals(List.of("10.244.3.0/24 10.244.3.0 flannel.1 boot"), routesTo(n, "10.244.3.0/24"));
+        }
+    }
+
+    private static List<String> routesTo(TestNode n, String dst) {
+        return KernelState.routes(n.netns(), 4, "main").stream().filter(r -> dst.equals(r.dst()))
+                .map(r -> r.dst() + " " + r.gateway() + " " + r.dev() + " " + r.protocol()).sorted().toList();
     }
 
     @Test

@@ -1,0 +1,76 @@
+package dev.weft.flannel.backend;
+
+import dev.weft.flannel.config.NetworkConfig;
+import dev.weft.net.Cidr;
+import dev.weft.netlink.Address;
+import dev.weft.netlink.Route;
+import dev.weft.netlink.Rt;
+import dev.weft.netlink.RtNetlink;
+import java.util.List;
+
+/**
+ * The start-up check that the flannel Network is free on this host: it must not overlap a subnet
+ * of the external interface, and no route Weft did not make may lead into it. Otherwise Weft's
+ * routes would shadow (or be shadowed by) someone else's, and since Weft never replaces or deletes
+ * a route without its {@link RouteTag}, the node would stay half-programmed. Refusing at start
+ * names both sides, so the operator can choose another Network or remove the route.
+ */
+public final class HostRoutes {
+    private HostRoutes() {
+    }
+
+    /** @throws BackendException naming the Network and what it collides with */
+    public static void requireNoConflict(BackendContext ctx) {
+        NetworkConfig cfg = ctx.network();
+        try (RtNetlink nl = ctx.openNetlink()) {
+            for (IpFamily f : IpFamily.values()) {
+                Cidr network = f.network(cfg);
+                if (network == null) {
+                    continue;
+                }
+                int subnetLen = f == IpFamily.V4 ? cfg.subnetLen() : cfg.ipv6SubnetLen();
+                for (Address a : nl.addresses(f.af(), ctx.extIface().index())) {
+                    if (a.scope() == Rt.RT_SCOPE_UNIVERSE && a.cidr().network().overlaps(network)) {
+                        throw new BackendException("Network " + network + " overlaps " + a.cidr().network()
+                                + " of the external interface " + ctx.extIface().name() + " (address " + a.cidr() + ")");
+                    }
+                }
+                Route r = firstForeign(nl.routes(f.af(), Rt.RT_TABLE_MAIN), network, subnetLen);
+                if (r != null) {
+                    throw new BackendException("Network " + network + " overlaps the route " + describe(nl, r)
+                            + " that Weft did not make (protocol " + r.protocol() + ", not " + RouteTag.PROTOCOL
+                            + "); remove it or choose another Network");
+                }
+            }
+        }
+    }
+
+    /**
+     * The first main-table route into {@code network} that is not Weft's. Connected routes of a
+     * lease-sized (or smaller) block are let through: they are the pod bridge's gateway (cni0) or a
+     * backend device's own address, also those of an earlier lease of this node.
+     */
+    static Route firstForeign(List<Route> routes, Cidr network, int subnetLen) {
+        for (Route r : routes) {
+            if (!RouteTag.isMainUnicast(r) || r.protocol() == RouteTag.PROTOCOL || !network.contains(r.dst())) {
+                continue;
+            }
+            if (r.protocol() == Rt.RTPROT_KERNEL && r.dst().prefixLength() >= subnetLen) {
+                continue;
+            }
+            return r;
+        }
+        return null;
+    }
+
+    private static String describe(RtNetlink nl, Route r) {
+        StringBuilder s = new StringBuilder(r.dst().toString());
+        if (r.gateway() != null) {
+            s.append(" via ").append(r.gateway());
+        }
+        if (r.oif() > 0) {
+            s.append(" dev ").append(nl.link(r.oif()).map(l -> l.name()).orElse("#" + r.oif()));
+        }
+        return s.toString();
+    }
+}
