@@ -7,6 +7,7 @@ import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * The start-up check that the flannel Network is free on this host: it must not overlap a subnet
@@ -35,7 +36,8 @@ public final class HostRoutes {
                                 + " of the external interface " + ctx.extIface().name() + " (address " + a.cidr() + ")");
                     }
                 }
-                Route r = firstForeign(nl.routes(f.af(), Rt.RT_TABLE_MAIN), network, subnetLen);
+                Route r = firstForeign(nl.routes(f.af(), Rt.RT_TABLE_MAIN), network, subnetLen,
+                        oif -> nl.link(oif).map(l -> isFlannelDevice(l.name())).orElse(false));
                 if (r != null) {
                     throw new BackendException("Network " + network + " overlaps the route " + describe(nl, r)
                             + " that Weft did not make (protocol " + r.protocol() + ", not " + RouteTag.PROTOCOL
@@ -48,11 +50,15 @@ public final class HostRoutes {
     /**
      * The first main-table route into {@code network} that is not Weft's. Connected routes of a
      * lease-sized (or smaller) block are let through: they are the pod bridge's gateway (cni0) or a
-     * backend device's own address, also those of an earlier lease of this node.
+     * backend device's own address, also those of an earlier lease of this node. So are flannel's
+     * own vxlan routes on a flannel vxlan device: the vxlan backend takes them over.
      */
-    static Route firstForeign(List<Route> routes, Cidr network, int subnetLen) {
+    static Route firstForeign(List<Route> routes, Cidr network, int subnetLen, IntPredicate flannelDevice) {
         for (Route r : routes) {
             if (!RouteTag.isMainUnicast(r) || r.protocol() == RouteTag.PROTOCOL || !network.contains(r.dst())) {
+                continue;
+            }
+            if (RouteTag.isFlannelVxlanShape(r) && flannelDevice.test(r.oif())) {
                 continue;
             }
             if (r.protocol() == Rt.RTPROT_KERNEL && r.dst().prefixLength() >= subnetLen) {
@@ -61,6 +67,11 @@ public final class HostRoutes {
             return r;
         }
         return null;
+    }
+
+    /** flannel's vxlan device names, {@code flannel.<VNI>} and {@code flannel-v6.<VNI>}. */
+    static boolean isFlannelDevice(String name) {
+        return name.startsWith("flannel.") || name.startsWith("flannel-v6.");
     }
 
     private static String describe(RtNetlink nl, Route r) {

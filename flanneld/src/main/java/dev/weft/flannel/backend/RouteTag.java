@@ -61,6 +61,16 @@ public final class RouteTag {
         return failure;
     }
 
+    /**
+     * flannel's own vxlan route, {@code S via S0 onlink} with protocol boot: flannel tags nothing,
+     * but no operator writes this shape, so on flannel's device it marks a node switching from
+     * flanneld to weftd, whose routes weftd takes over instead of refusing to start.
+     */
+    public static boolean isFlannelVxlanShape(Route r) {
+        return isMainUnicast(r) && r.protocol() == Rt.RTPROT_BOOT && r.isOnlink() && r.gateway() != null
+                && r.gateway().equals(r.dst().networkAddress());
+    }
+
     public static boolean isMainUnicast(Route r) {
         return r.table() == Rt.RT_TABLE_MAIN && r.type() == Rt.RTN_UNICAST;
     }

@@ -3,6 +3,7 @@ package dev.weft.flannel.backend.udp;
 import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
+import dev.weft.flannel.backend.RouteTag;
 import dev.weft.flannel.config.BackendTypes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
@@ -125,7 +126,7 @@ public final class UdpBackend extends AbstractBackend {
         }
         nl.setUp(idx);
         try {
-            nl.addRoute(Route.to(network).dev(idx));
+            nl.addRoute(Route.to(network).dev(idx).withProtocol(RouteTag.PROTOCOL));
         } catch (ErrnoException e) {
             if (e.errno() != Errno.EEXIST) {
                 throw new BackendException("udp: adding route " + network + " dev " + tun.name() + ": " + e, e);

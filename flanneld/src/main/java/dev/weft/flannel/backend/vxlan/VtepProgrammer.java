@@ -319,17 +319,20 @@ final class VtepProgrammer {
 
     /**
      * Routes this programmer may delete or replace: those tagged {@link RouteTag#PROTOCOL} inside
-     * the flannel network. Untagged ones (also flannel's own {@code S via S0 onlink}) are never
-     * touched; weftd refuses to start while one leads into the network ({@code HostRoutes}).
+     * the flannel network, and on our device the untagged on-link ones flannel itself leaves
+     * ({@code S via S0 onlink}), so a node switching from flanneld to weftd is taken over. Any other
+     * untagged route is never touched; weftd refuses to start while one leads into the network
+     * ({@code HostRoutes}).
      */
     private boolean owned(Route r) {
-        return RouteTag.isOurs(r, network);
+        return RouteTag.isOurs(r, network)
+                || r.oif() == dev && RouteTag.isFlannelVxlanShape(r) && network.contains(r.dst());
     }
 
     /** True (and logged) when a route Weft did not make holds {@code subnet}: it is never replaced. */
     private boolean heldByOthers(List<Route> routes, Cidr subnet) {
         Route r = RouteTag.foreignTo(routes, subnet);
-        if (r == null) {
+        if (r == null || owned(r)) {
             return false;
         }
         LOG.error("{}: not routing {}: the route to {} via {} dev #{} (protocol {}) is not Weft's; remove it", devName,
