@@ -1,7 +1,6 @@
 package dev.weft.cni.skel;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.weft.cni.spec.CniArgs;
 import dev.weft.cni.spec.CniError;
 import dev.weft.cni.spec.CniVersion;
 import dev.weft.cni.spec.Json;
@@ -58,7 +57,7 @@ public final class PluginRunner {
             checkConfig(config);
             Trace.mark("stdin parsed");
             Request r = new Request(verb, env.getOrDefault("CNI_CONTAINERID", ""), env.getOrDefault("CNI_NETNS", ""),
-                    env.getOrDefault("CNI_IFNAME", ""), CniArgs.parse(env.get("CNI_ARGS"), plugin.knownArgs()),
+                    env.getOrDefault("CNI_IFNAME", ""), Request.parseArgs(env.get("CNI_ARGS"), plugin.knownArgs()),
                     env.getOrDefault("CNI_ARGS", ""), env.getOrDefault("CNI_PATH", ""), stdin, config, version, env);
             switch (verb) {
                 case ADD -> out.println(Json.write(ResultJson.toJson(plugin.add(r), version)));
