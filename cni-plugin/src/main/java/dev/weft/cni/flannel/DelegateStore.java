@@ -47,8 +47,7 @@ final class DelegateStore {
     /** Removes the saved config and any temp file a crashed ADD left half-written. */
     void remove(String containerId) {
         try {
-            removeMatching(Set.of(containerId), true);
-            Files.deleteIfExists(dir.resolve(containerId));
+            removeFiles(Set.of(containerId), true);
         } catch (IOException e) {
             throw new CniError(CniError.IO_FAILURE, "failed to remove saved delegate config for " + containerId, e.getMessage());
         }
@@ -57,14 +56,14 @@ final class DelegateStore {
     /** GC: drops the saved configs (and stray temp files) of containers that are not valid. */
     void removeAllExcept(Set<String> valid) {
         try {
-            removeMatching(valid, false);
+            removeFiles(valid, false);
         } catch (IOException e) {
             throw new CniError(CniError.IO_FAILURE, "failed to clean saved delegate configs in " + dir, e.getMessage());
         }
     }
 
-    /** Deletes the temp files of {@code ids} (tempsOnly), or every file whose container is not in {@code ids}. */
-    private void removeMatching(Set<String> ids, boolean tempsOnly) throws IOException {
+    /** Deletes each file (config or temp file) whose container is in {@code ids}, or is not, as {@code inIds} says. */
+    private void removeFiles(Set<String> ids, boolean inIds) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }
@@ -72,7 +71,7 @@ final class DelegateStore {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String n = p.getFileName().toString();
                 String target = AtomicFile.targetOf(n);
-                if (tempsOnly ? target != null && ids.contains(target) : !ids.contains(target != null ? target : n)) {
+                if (ids.contains(target != null ? target : n) == inIds) {
                     Files.deleteIfExists(p);
                 }
             }
