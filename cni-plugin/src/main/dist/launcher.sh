@@ -1,7 +1,7 @@
 #!/bin/sh
 # Weft CNI plugin: this shell header is followed by the plugin jar (Java finds a jar by its end).
 # The plugin's name is the name this file was run as. Start-up is most of a plugin's run, so:
-# one small heap, one client-compiler thread, no perf-data file, and the class-data archive that
+# a small bounded heap, one client-compiler thread, no perf-data file, and the class-data archive that
 # the installer writes beside this file (<name>.jsa) when there is one; -Xlog:disable keeps the
 # JVM from ever printing on stdout, which is the CNI protocol.
 self="$0"
@@ -9,6 +9,14 @@ java="${WEFT_JAVA:-}"
 if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
 # No $(...) anywhere: each one forks a subshell (~3 ms); exec below searches PATH itself.
 if [ -z "$java" ]; then if command -v java >/dev/null 2>&1; then java=java; else java=/usr/bin/java; fi; fi
+# stdout is the CNI protocol: even without a Java runtime the answer is an error object.
+case "$java" in
+  */*) if [ ! -x "$java" ]; then
+         case "$java" in *[\"\\]*) java="WEFT_JAVA" ;; esac
+         printf '{"cniVersion":"1.0.0","code":999,"msg":"no Java runtime: %s is not executable (set WEFT_JAVA or JAVA_HOME)"}\n' "$java"
+         exit 1
+       fi ;;
+esac
 lib=""
 case "$self" in */*) dir="${self%/*}" ;; *) dir=. ;; esac
 # jffi's native stub, extracted once by the installer: saves writing it to /tmp on every start.
@@ -22,7 +30,10 @@ elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
 # A fixed locale, en_US: jffi names its stub with String.format, which in any other default
 # locale (C.UTF-8 gives "en" with no country) first loads the locale providers and their resource
 # bundles, ~5 ms. Nothing a plugin prints depends on the locale.
-exec "$java" -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k \
+# -Xmx bounds the heap far above a plugin's needs (a few MB). Running out is caught in Main, which
+# lets go of a reserve and prints an error object; -XX:+ExitOnOutOfMemoryError would instead end
+# the JVM with nothing on stdout, so it is deliberately not used.
+exec "$java" -Xmx128m -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k \
   -Xshare:auto -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 $cds $lib -Duser.language=en -Duser.country=US \
   -Dweft.plugin="${self##*/}" -cp "$self" dev.weft.cni.Main "$@"
 exit 127

@@ -6,8 +6,10 @@ import dev.weft.cni.hostlocal.HostLocalPlugin;
 import dev.weft.cni.invoke.InProcess;
 import dev.weft.cni.loopback.LoopbackPlugin;
 import dev.weft.cni.skel.CniPlugin;
+import dev.weft.cni.skel.LastWords;
 import dev.weft.cni.skel.PluginRunner;
 import dev.weft.cni.skel.Trace;
+import dev.weft.cni.spec.CniError;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -48,25 +50,35 @@ public final class Main {
         }
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) {
+        int rc;
+        try {
+            rc = run(args);
+        } catch (Throwable t) {
+            // Whatever escaped the runner (a class that failed to load before it ran, an error
+            // while printing its answer): stdout still gets an error object.
+            rc = LastWords.print(t);
+        }
+        System.exit(rc);
+    }
+
+    private static int run(String[] args) throws IOException {
         Trace.mark("main");
         String name = System.getProperty("weft.plugin", args.length > 0 ? args[0] : "");
         CniPlugin p = plugin(name);
         if (p == null) {
-            System.err.println("weft: unknown plugin \"" + name + "\"; known: " + NAMES);
-            System.exit(2);
+            return LastWords.print(new CniError(CniError.INTERNAL, "unknown plugin \"" + name + "\"", "known: " + NAMES),
+                    System.err);
         }
         InProcess.useRegistry(new Registry());
         if (System.getenv("WEFT_CDS_TRAIN") != null) {
-            System.exit(CdsTraining.run());
+            return CdsTraining.run();
         }
-        byte[] stdin = System.getenv("CNI_COMMAND") == null ? new byte[0] : System.in.readAllBytes();
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false);
-        Trace.mark("stdin read");
-        int rc = PluginRunner.run(p, System.getenv(), stdin, out, System.err);
+        int rc = PluginRunner.run(p, System.getenv(), System.in, out, System.err);
         out.flush();
         Trace.mark("done");
         Trace.print();
-        System.exit(rc);
+        return rc;
     }
 }

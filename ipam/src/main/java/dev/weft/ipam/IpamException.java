@@ -8,21 +8,8 @@ package dev.weft.ipam;
  * reference user would look for it (exhaustion, duplicate allocation) and uses the spec's more
  * precise codes elsewhere, so a runtime can tell a bad config from a full pool.
  */
-public final class IpamException extends Exception {
+public final class IpamException extends Exception implements CniErrorCodes {
     private static final long serialVersionUID = 1L;
-
-    /** The config's cniVersion cannot express the request. */
-    public static final int INCOMPATIBLE_VERSION = 1;
-    /** The store could not be read or written. */
-    public static final int IO_FAILURE = 5;
-    /** The network config (or CNI_ARGS) is invalid. */
-    public static final int INVALID_CONFIG = 7;
-    /** Transient: retrying later may succeed (a requested IP still held by someone else). */
-    public static final int TRY_AGAIN_LATER = 11;
-    /** STATUS: the plugin cannot service ADD right now. */
-    public static final int NOT_AVAILABLE = 50;
-    /** The reference's catch-all ({@code types.ErrInternal}); used for exhaustion like the reference. */
-    public static final int INTERNAL = 999;
 
     private final int code;
     private final String details;

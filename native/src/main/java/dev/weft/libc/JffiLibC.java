@@ -37,6 +37,8 @@ final class JffiLibC implements LibC {
         write = new Fn("write", L, I, P, L);
         close = new Fn("close", I, I);
         open = new Fn("open", I, P, I, I);
+        fchmod = new Fn("fchmod", I, I, I);
+        fsync = new Fn("fsync", I, I);
         fcntl = new Fn("fcntl", I, I, I, I);
         ioctl = new Fn("ioctl", I, I, L, L);
         flock = new Fn("flock", I, I, I);
@@ -80,6 +82,8 @@ final class JffiLibC implements LibC {
     private final Fn write;
     private final Fn close;
     private final Fn open;
+    private final Fn fchmod;
+    private final Fn fsync;
     private final Fn fcntl;
     private final Fn ioctl;
     private final Fn flock;
@@ -228,6 +232,16 @@ final class JffiLibC implements LibC {
         } finally {
             free(p);
         }
+    }
+
+    @Override
+    public int fchmod(int fd, int mode) {
+        return i(fchmod, fd, mode);
+    }
+
+    @Override
+    public int fsync(int fd) {
+        return i(fsync, fd);
     }
 
     @Override

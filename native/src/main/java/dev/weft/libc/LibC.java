@@ -36,6 +36,11 @@ public interface LibC {
 
     int open(String path, int flags, int mode);
 
+    /** Sets the mode of an open file: unlike chmod(2) on a path, it cannot be redirected by a symlink. */
+    int fchmod(int fd, int mode);
+
+    int fsync(int fd);
+
     int fcntl(int fd, int cmd, int arg);
 
     /** ioctl; {@code arg} is an address (struct ifreq and friends) or a value (TUNSETOFFLOAD). */

@@ -5,6 +5,7 @@ import static dev.weft.libc.Linux.LOCK_NB;
 import static dev.weft.libc.Linux.LOCK_SH;
 import static dev.weft.libc.Linux.O_CLOEXEC;
 import static dev.weft.libc.Linux.O_CREAT;
+import static dev.weft.libc.Linux.O_NOFOLLOW;
 import static dev.weft.libc.Linux.O_RDWR;
 
 import dev.weft.libc.Errno;
@@ -28,7 +29,7 @@ public final class Flock implements AutoCloseable {
         this.path = path;
     }
 
-    /** Blocks until an exclusive lock is held; creates the file (0644) if missing. */
+    /** Blocks until an exclusive lock is held; creates the file (0644) if missing; refuses a symlink (ELOOP). */
     public static Flock exclusive(Path file) {
         return acquire(file, LOCK_EX).orElseThrow();
     }
@@ -45,7 +46,8 @@ public final class Flock implements AutoCloseable {
 
     private static Optional<Flock> acquire(Path file, int op) {
         LibC c = LibC.get();
-        int fd = ErrnoException.check(c.open(file.toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0644), "open " + file);
+        // O_NOFOLLOW: a symlink planted at the lock's name must not make us create or open its target.
+        int fd = ErrnoException.check(c.open(file.toString(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644), "open " + file);
         while (true) {
             if (c.flock(fd, op) == 0) {
                 return Optional.of(new Flock(fd, file));

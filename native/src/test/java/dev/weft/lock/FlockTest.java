@@ -1,9 +1,13 @@
 package dev.weft.lock;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.libc.Errno;
+import dev.weft.libc.ErrnoException;
 import dev.weft.testkit.Cmd;
+import dev.weft.testkit.Victim;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +57,16 @@ class FlockTest {
              var ch = java.nio.channels.FileChannel.open(lock, java.nio.file.StandardOpenOption.WRITE);
              var posix = ch.tryLock()) {
             assertTrue(posix != null, "fcntl lock granted despite our flock: the two kinds do not see each other");
+        }
+    }
+
+    @Test
+    void aSymlinkAtTheLockNameIsRefused(@TempDir Path dir) throws Exception {
+        try (Victim v = Victim.missing()) {
+            Path lock = v.plantAt(dir.resolve("lock"));
+            ErrnoException e = assertThrows(ErrnoException.class, () -> Flock.exclusive(lock));
+            assertEquals(Errno.ELOOP, e.errno(), e.getMessage());
+            v.assertUntouched();
         }
     }
 }

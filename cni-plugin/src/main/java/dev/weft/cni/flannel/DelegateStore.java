@@ -1,22 +1,19 @@
 package dev.weft.cni.flannel;
 
 import dev.weft.cni.spec.CniError;
+import dev.weft.fs.AtomicFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Saved delegate configs, one file per container ({@code <dataDir>/<containerID>}, 0600), the
- * layout flannel's plugin uses. Written to a temp file, fsynced and renamed, so a crash never
- * leaves a half-written config for DEL to trip on.
+ * layout flannel's plugin uses. Written through {@link AtomicFile} (an exclusive temp file, fsynced
+ * and renamed), so a crash never leaves a half-written config for DEL to trip on.
  */
 final class DelegateStore {
     private final Path dir;
@@ -30,13 +27,7 @@ final class DelegateStore {
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            Path tmp = dir.resolve("." + containerId + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-                ch.write(ByteBuffer.wrap(bytes));
-                ch.force(true);
-            }
-            Files.move(tmp, dir.resolve(containerId), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFile.write(dir.resolve(containerId), bytes, 0600);
         } catch (IOException e) {
             throw new CniError(CniError.IO_FAILURE, "failed to save delegate config in " + dir, e.getMessage());
         }
@@ -56,8 +47,7 @@ final class DelegateStore {
     /** Removes the saved config and any temp file a crashed ADD left half-written. */
     void remove(String containerId) {
         try {
-            Files.deleteIfExists(dir.resolve("." + containerId + ".tmp"));
-            Files.deleteIfExists(dir.resolve(containerId));
+            removeFiles(Set.of(containerId), true);
         } catch (IOException e) {
             throw new CniError(CniError.IO_FAILURE, "failed to remove saved delegate config for " + containerId, e.getMessage());
         }
@@ -65,19 +55,26 @@ final class DelegateStore {
 
     /** GC: drops the saved configs (and stray temp files) of containers that are not valid. */
     void removeAllExcept(Set<String> valid) {
+        try {
+            removeFiles(valid, false);
+        } catch (IOException e) {
+            throw new CniError(CniError.IO_FAILURE, "failed to clean saved delegate configs in " + dir, e.getMessage());
+        }
+    }
+
+    /** Deletes each file (config or temp file) whose container is in {@code ids}, or is not, as {@code inIds} says. */
+    private void removeFiles(Set<String> ids, boolean inIds) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String n = p.getFileName().toString();
-                String id = n.startsWith(".") && n.endsWith(".tmp") ? n.substring(1, n.length() - 4) : n;
-                if (!valid.contains(id)) {
+                String target = AtomicFile.targetOf(n);
+                if (ids.contains(target != null ? target : n) == inIds) {
                     Files.deleteIfExists(p);
                 }
             }
-        } catch (IOException e) {
-            throw new CniError(CniError.IO_FAILURE, "failed to clean saved delegate configs in " + dir, e.getMessage());
         }
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.Request;
 import dev.weft.cni.skel.Verb;
-import dev.weft.cni.spec.CniArgs;
 import dev.weft.cni.spec.CniVersion;
 import dev.weft.cni.spec.Json;
 import dev.weft.cni.spec.Result;
@@ -63,6 +62,6 @@ public final class InProcess {
         Map<String, String> env = new HashMap<>(parent.env());
         env.put("CNI_COMMAND", verb.name());
         return new Request(verb, parent.containerId(), parent.netns(), parent.ifname(),
-                CniArgs.parse(parent.rawArgs(), p.knownArgs()), parent.rawArgs(), parent.cniPath(), config, json, version, env);
+                Request.parseArgs(parent.rawArgs(), p.knownArgs()), parent.rawArgs(), parent.cniPath(), config, json, version, env);
     }
 }

@@ -3,6 +3,7 @@ package dev.weft.cni.masq;
 import dev.weft.exec.CommandRunner;
 
 import dev.weft.cni.spec.CniError;
+import dev.weft.ipam.hostlocal.Attachment;
 import dev.weft.net.Cidr;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -4,6 +4,7 @@ import dev.weft.exec.CommandRunner;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.cni.spec.CniError;
+import dev.weft.ipam.hostlocal.Attachment;
 import dev.weft.net.Cidr;
 import java.io.IOException;
 import java.util.ArrayList;

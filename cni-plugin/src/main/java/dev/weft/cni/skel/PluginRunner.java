@@ -1,13 +1,13 @@
 package dev.weft.cni.skel;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.weft.cni.spec.CniArgs;
 import dev.weft.cni.spec.CniError;
 import dev.weft.cni.spec.CniVersion;
 import dev.weft.cni.spec.Json;
 import dev.weft.cni.spec.ResultJson;
 import dev.weft.libc.ErrnoException;
 import dev.weft.net.Cidr;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,7 +57,7 @@ public final class PluginRunner {
             checkConfig(config);
             Trace.mark("stdin parsed");
             Request r = new Request(verb, env.getOrDefault("CNI_CONTAINERID", ""), env.getOrDefault("CNI_NETNS", ""),
-                    env.getOrDefault("CNI_IFNAME", ""), CniArgs.parse(env.get("CNI_ARGS"), plugin.knownArgs()),
+                    env.getOrDefault("CNI_IFNAME", ""), Request.parseArgs(env.get("CNI_ARGS"), plugin.knownArgs()),
                     env.getOrDefault("CNI_ARGS", ""), env.getOrDefault("CNI_PATH", ""), stdin, config, version, env);
             switch (verb) {
                 case ADD -> out.println(Json.write(ResultJson.toJson(plugin.add(r), version)));
@@ -72,11 +72,28 @@ public final class PluginRunner {
             return fail(e, version, out, err);
         } catch (ErrnoException e) {
             return fail(new CniError(CniError.KERNEL_FAILURE, e.getMessage(), e.errno().name()), version, out, err);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Errors too: a runtime reads stdout as the answer, so an OutOfMemoryError, a stack
+            // overflow or a native stub that did not load (UnsatisfiedLinkError, then
+            // NoClassDefFoundError) must still print an error object.
+            if (e instanceof OutOfMemoryError) {
+                LastWords.releaseReserve();
+            }
             e.printStackTrace(err);
-            return fail(new CniError(CniError.INTERNAL, String.valueOf(e.getMessage()), e.getClass().getSimpleName()),
-                    version, out, err);
+            return fail(new CniError(CniError.INTERNAL, LastWords.summary(e), e.getClass().getSimpleName()), version, out, err);
         }
+    }
+
+    /** Runs one invocation with the configuration read from {@code stdin}, bounded by {@link Stdin#CAP}. */
+    public static int run(CniPlugin plugin, Map<String, String> env, InputStream stdin, PrintStream out, PrintStream err) {
+        byte[] config;
+        try {
+            config = env.get("CNI_COMMAND") == null ? new byte[0] : Stdin.read(stdin);
+        } catch (CniError e) {
+            return fail(e, null, out, err);
+        }
+        Trace.mark("stdin read");
+        return run(plugin, env, config, out, err);
     }
 
     private static int fail(CniError e, String version, PrintStream out, PrintStream err) {

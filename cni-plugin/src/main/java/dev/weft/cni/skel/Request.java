@@ -2,11 +2,13 @@ package dev.weft.cni.skel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
-import dev.weft.cni.spec.CniArgs;
 import dev.weft.cni.spec.CniError;
 import dev.weft.cni.spec.Result;
 import dev.weft.cni.spec.ResultJson;
+import dev.weft.ipam.IpamException;
+import dev.weft.ipam.hostlocal.CniArgs;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One invocation: the validated environment plus the parsed stdin. {@code stdin} keeps the exact
@@ -47,6 +49,15 @@ public record Request(Verb verb, String containerId, String netns, String ifname
             return ResultJson.parse(config.get("prevResult"));
         } catch (CniError e) {
             throw new CniError(CniError.DECODE_FAILURE, "could not parse prevResult", e.details());
+        }
+    }
+
+    /** CNI_ARGS for a plugin that knows {@code known}; a bad one is an environment error (code 4). */
+    public static CniArgs parseArgs(String raw, Set<String> known) {
+        try {
+            return CniArgs.parse(raw, known);
+        } catch (IpamException e) {
+            throw new CniError(CniError.INVALID_ENV, e.getMessage());
         }
     }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.weft.cni.loopback.LoopbackPlugin;
 import dev.weft.cni.skel.Request;
 import dev.weft.cni.skel.Verb;
-import dev.weft.cni.spec.CniArgs;
+import dev.weft.ipam.hostlocal.CniArgs;
 import dev.weft.cni.spec.Json;
 import dev.weft.libc.Errno;
 import dev.weft.netns.NamespaceGoneException;

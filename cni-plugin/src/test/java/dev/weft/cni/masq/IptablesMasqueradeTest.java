@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.ipam.hostlocal.Attachment;
 import dev.weft.net.Cidr;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.TestNetns;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weft.ipam.hostlocal.Attachment;
 import dev.weft.net.Cidr;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.NftRuleset;

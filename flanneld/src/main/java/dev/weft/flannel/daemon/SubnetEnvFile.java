@@ -2,17 +2,13 @@ package dev.weft.flannel.daemon;
 
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.lease.Lease;
+import dev.weft.fs.AtomicFile;
 import dev.weft.net.Cidr;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
 
 /**
  * subnet.env exactly as flanneld writes it: the enabled families' variables in flannel's order,
@@ -48,14 +44,7 @@ final class SubnetEnvFile {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         }
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING))) {
-            ch.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
-            ch.force(true);
-        }
         // 0644 whatever the umask, as flannel's renameio does.
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFile.write(file, content.getBytes(StandardCharsets.UTF_8), 0644);
     }
 }

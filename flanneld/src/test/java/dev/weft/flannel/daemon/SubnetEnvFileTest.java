@@ -1,13 +1,16 @@
 package dev.weft.flannel.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
+import dev.weft.testkit.Victim;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -36,6 +39,21 @@ class SubnetEnvFileTest {
         assertEquals(text.replace("true", "false"), Files.readString(f));
         try (var s = Files.list(f.getParent())) {
             assertEquals(1, s.count(), "no temp file left behind");
+        }
+    }
+
+    @Test
+    void symlinksPlantedAtTheFileOrItsOldTempNameAreNotFollowed(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("subnet.env");
+        try (Victim atTemp = Victim.existing(); Victim atFile = Victim.existing()) {
+            atTemp.plantAt(dir.resolve(".subnet.env.tmp"));
+            atFile.plantAt(f);
+            SubnetEnvFile.write(f, "FLANNEL_MTU=1450\n");
+            atTemp.assertUntouched();
+            atFile.assertUntouched();
+            assertTrue(Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS), "the link is replaced by the file");
+            assertEquals("FLANNEL_MTU=1450\n", Files.readString(f));
+            assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS)));
         }
     }
 

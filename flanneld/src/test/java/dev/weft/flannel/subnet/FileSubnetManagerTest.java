@@ -10,6 +10,7 @@ import dev.weft.flannel.subnet.file.FileKvStore;
 import dev.weft.flannel.subnet.kv.KvEntry;
 import dev.weft.flannel.subnet.kv.KvException;
 import dev.weft.flannel.subnet.kv.KvStore;
+import dev.weft.testkit.Victim;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,5 +87,26 @@ class FileSubnetManagerTest extends SubnetManagerContract {
     void aSecondOpenOfTheSameFileIsRefused() {
         KvException e = assertThrows(KvException.class, () -> FileKvStore.open(file));
         assertTrue(e.getMessage().contains("already open"), e.getMessage());
+    }
+
+    @Test
+    void aSymlinkAtTheOldTempNameIsNotFollowed() throws Exception {
+        try (Victim v = Victim.existing()) {
+            v.plantAt(file.resolveSibling(".subnets.json.tmp"));
+            rawPut("/wt/k", "v");
+            v.assertUntouched();
+            assertEquals(Optional.of("v"), rawGet("/wt/k"));
+        }
+    }
+
+    @Test
+    void aSymlinkAtTheLockNameIsRefused(@TempDir Path other) throws Exception {
+        Path f = other.resolve("subnets.json");
+        try (Victim v = Victim.missing()) {
+            v.plantAt(other.resolve("subnets.json.lock"));
+            KvException e = assertThrows(KvException.class, () -> FileKvStore.open(f));
+            assertTrue(e.getMessage().contains("subnets.json.lock"), e.getMessage());
+            v.assertUntouched();
+        }
     }
 }

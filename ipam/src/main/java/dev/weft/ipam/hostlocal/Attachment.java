@@ -7,7 +7,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
-/** A (container, interface) pair the runtime still considers live, from a GC request. */
+/**
+ * A (container, interface) pair the runtime still considers live, from a GC request: what
+ * host-local's GC keeps, and what masquerade's GC keys its state by (the iptables backend by
+ * container ID alone, the nftables backend also by interface name).
+ */
 public record Attachment(String containerId, String ifname) {
 
     /** The GC key; CNI 1.1.0 as released called it {@value #LEGACY_KEY}, and libcni sends both. */
@@ -17,6 +21,10 @@ public record Attachment(String containerId, String ifname) {
     public Attachment {
         Objects.requireNonNull(containerId, "containerId");
         Objects.requireNonNull(ifname, "ifname");
+    }
+
+    public static Attachment of(String containerId, String ifname) {
+        return new Attachment(containerId, ifname);
     }
 
     /**

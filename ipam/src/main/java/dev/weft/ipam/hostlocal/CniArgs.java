@@ -1,68 +1,82 @@
 package dev.weft.ipam.hostlocal;
 
 import dev.weft.ipam.IpamException;
-import dev.weft.net.IpAddress;
-import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
- * The part of CNI_ARGS host-local understands: {@code IP} (a requested address) and
- * {@code IgnoreUnknown}. Parsing mirrors the reference's {@code types.LoadArgs} into its
- * {@code IPAMEnvArgs} struct, messages included: keys are case-sensitive Go field names, a pair
- * without exactly one {@code =} is an error at once, unknown keys are an error at the end unless
- * {@code IgnoreUnknown} is 1/true (Kubernetes always sends it, with its K8S_POD_* keys).
+ * CNI_ARGS ({@code K=V;K2=V2}), parsed as the reference plugins' {@code types.LoadArgs} parses it
+ * into a plugin's args struct, messages included: pairs are taken in order, a pair without exactly
+ * one {@code =} (an empty one too, as after a trailing {@code ;}) is an error at once, a known
+ * key's value is checked as it comes, and unknown pairs are an error at the end unless
+ * {@code IgnoreUnknown} is 1/true (Kubernetes always sends it, with its K8S_POD_* keys). Keys are
+ * case-sensitive. The one parser for every Weft plugin, host-local's {@code IP} included.
  *
- * @param ip the requested address, or null
+ * @param values every pair's value by key, in order (unknown ones too)
  */
-record CniArgs(IpAddress ip) {
+public record CniArgs(Map<String, String> values) {
+    public static final CniArgs NONE = new CniArgs(Map.of());
 
-    static final CniArgs NONE = new CniArgs(null);
+    /** Checks a known key's value as Go's UnmarshalText would; throws its error. */
+    @FunctionalInterface
+    public interface ValueCheck {
+        void check(String key, String value, String pair) throws IpamException;
+    }
 
-    static CniArgs parse(String raw) throws IpamException {
+    /** {@link #parse(String, Set, ValueCheck)} with no value checks. */
+    public static CniArgs parse(String raw, Set<String> known) throws IpamException {
+        return parse(raw, known, null);
+    }
+
+    /** Parses {@code raw}; {@code known} are the keys the plugin has fields for (IgnoreUnknown always). */
+    public static CniArgs parse(String raw, Set<String> known, ValueCheck check) throws IpamException {
         if (raw == null || raw.isEmpty()) {
             return NONE;
         }
-        IpAddress ip = null;
+        Map<String, String> values = new LinkedHashMap<>();
+        List<String> unknown = new java.util.ArrayList<>();
         boolean ignoreUnknown = false;
-        List<String> unknown = new ArrayList<>();
         for (String pair : raw.split(";", -1)) {
             String[] kv = pair.split("=", -1);
             if (kv.length != 2) {
                 throw invalid("ARGS: invalid pair " + GoText.quote(pair));
             }
+            String key = kv[0];
             String value = kv[1];
-            switch (kv[0]) {
-                case "IP" -> {
-                    if (value.isEmpty()) { // an empty value unmarshals to a nil IP: no request
-                        ip = null;
-                    } else {
-                        ip = JsonFields.parseIp(value, valueError(pair, "invalid IP address " + value));
-                    }
-                }
-                case "IgnoreUnknown" -> ignoreUnknown = parseBool(pair, value);
-                // Go's reflection also finds the embedded struct by its type name, and cannot fill it.
-                case "CommonArgs" -> throw invalid("ARGS: cannot unmarshal into field 'CommonArgs' - type "
-                        + "'*types.CommonArgs' does not implement encoding.TextUnmarshaler");
-                default -> unknown.add(pair);
+            values.put(key, value);
+            if (key.equals("IgnoreUnknown")) {
+                ignoreUnknown = parseBool(pair, value);
+            } else if (!known.contains(key)) {
+                unknown.add(pair);
+            } else if (check != null) {
+                check.check(key, value, pair);
             }
         }
         if (!unknown.isEmpty() && !ignoreUnknown) {
             throw invalid("ARGS: unknown args " + GoText.quoteList(unknown));
         }
-        return new CniArgs(ip);
+        return new CniArgs(Collections.unmodifiableMap(values));
+    }
+
+    public String get(String key) {
+        return values.get(key);
+    }
+
+    /** The error Go reports for a value its field cannot take. */
+    public static IpamException valueError(String pair, String why) {
+        return invalid("ARGS: error parsing value of pair " + GoText.quote(pair) + ": " + why);
     }
 
     private static boolean parseBool(String pair, String value) throws IpamException {
-        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
             case "1", "true" -> true;
             case "0", "false" -> false;
-            default -> throw invalid(valueError(pair,
-                    "boolean unmarshal error: invalid input " + value.toLowerCase(java.util.Locale.ROOT)));
+            default -> throw valueError(pair, "boolean unmarshal error: invalid input " + value.toLowerCase(Locale.ROOT));
         };
-    }
-
-    private static String valueError(String pair, String why) {
-        return "ARGS: error parsing value of pair " + GoText.quote(pair) + ": " + why;
     }
 
     private static IpamException invalid(String msg) {

@@ -70,7 +70,7 @@ public record HostLocalConfig(String name, String cniVersion, List<RangeSet> ran
         List<IpAddress> fromRuntime = readIpList(runtime, "ips", "runtimeConfig.ips");
 
         Set<IpAddress> requested = new LinkedHashSet<>();
-        IpAddress envIp = CniArgs.parse(cniArgs).ip();
+        IpAddress envIp = requestedIp(cniArgs);
         if (envIp != null) {
             requested.add(envIp.unmap());
         }
@@ -288,5 +288,37 @@ public record HostLocalConfig(String name, String cniVersion, List<RangeSet> ran
 
     private static String orEmpty(String s) {
         return s == null ? "" : s;
+    }
+
+    /** host-local's args struct: {@code IP} (a requested address; empty means none) and the embedded {@code CommonArgs}. */
+    private static final Set<String> ARG_FIELDS = Set.of("IP", "CommonArgs");
+
+    /** Checks the fields' values in order, as Go's LoadArgs does (a class, not a lambda: plugin start-up). */
+    private static final class ArgChecks implements CniArgs.ValueCheck {
+        @Override
+        public void check(String key, String value, String pair) throws IpamException {
+            if (key.equals("CommonArgs")) {
+                // Go's reflection also finds the embedded struct by its type name, and cannot fill it.
+                throw new IpamException(IpamException.INVALID_CONFIG, "ARGS: cannot unmarshal into field 'CommonArgs' - type "
+                        + "'*types.CommonArgs' does not implement encoding.TextUnmarshaler");
+            }
+            if (!value.isEmpty()) {
+                parseIp(value, pair);
+            }
+        }
+    }
+
+    /** CNI_ARGS' IP, or null; an empty value unmarshals to a nil IP: no request. */
+    private static IpAddress requestedIp(String cniArgs) throws IpamException {
+        String ip = CniArgs.parse(cniArgs, ARG_FIELDS, new ArgChecks()).get("IP");
+        return ip == null || ip.isEmpty() ? null : parseIp(ip, "IP=" + ip);
+    }
+
+    private static IpAddress parseIp(String value, String pair) throws IpamException {
+        try {
+            return IpAddress.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw CniArgs.valueError(pair, "invalid IP address " + value);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.weft.ipam.hostlocal;
 
+import dev.weft.fs.AtomicFile;
 import dev.weft.ipam.IpamException;
 import dev.weft.lock.Flock;
 import dev.weft.net.IpAddress;
@@ -31,10 +32,10 @@ import java.util.function.Consumer;
  *
  * <pre>
  * &lt;dataDir&gt;/&lt;network&gt;/            0755
- *     lock                         empty; flock(2)ed around every read-modify-write
+ *     lock                         empty; flock(2)ed around every read-modify-write (never through a symlink)
  *     10.1.0.5                     0600, O_EXCL; "containerID\r\nifname", no trailing newline
  *     2001:db8::5                  canonical IP text as the name
- *     last_reserved_ip.0           0600; the last IP handed out from range set 0, rewritten each time
+ *     last_reserved_ip.0           0600; the last IP handed out from range set 0, replaced each time
  * </pre>
  *
  * The modes are those of upstream containernetworking/plugins since it tightened them; older
@@ -53,8 +54,6 @@ public final class HostLocalStore {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
     private static final Set<OpenOption> CREATE_EXCLUSIVE =
             Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    private static final Set<OpenOption> CREATE_OR_TRUNCATE =
-            Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
 
     private final Path dir;
     private final Consumer<String> log;
@@ -156,8 +155,10 @@ public final class HostLocalStore {
             throw io("write " + file, e);
         }
         Path last = dir.resolve(LAST_RESERVED_PREFIX + rangeSet);
-        try (SeekableByteChannel lch = Files.newByteChannel(last, CREATE_OR_TRUNCATE, FILE_MODE)) {
-            writeFully(lch, ip.toString());
+        // Replaced, not rewritten in place (the reference truncates and writes): the same bytes for
+        // either plugin to read, but a symlink planted at this predictable name is never followed.
+        try {
+            AtomicFile.write(last, ip.toString().getBytes(StandardCharsets.UTF_8), 0600);
         } catch (IOException e) {
             // The reference would keep the reservation and fail the ADD, leaking it; undo instead.
             deleteQuietly(file);
@@ -211,7 +212,7 @@ public final class HostLocalStore {
         entries.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
         for (Path p : entries) {
             String name = p.getFileName().toString();
-            if (name.equals(LOCK_FILE) || name.startsWith(LAST_RESERVED_PREFIX)) {
+            if (name.equals(LOCK_FILE) || name.startsWith(LAST_RESERVED_PREFIX) || AtomicFile.targetOf(name) != null) {
                 continue;
             }
             if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {

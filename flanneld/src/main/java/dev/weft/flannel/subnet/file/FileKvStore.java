@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -59,10 +60,11 @@ public final class FileKvStore implements KvStore {
         this.file = new StoreFile(path);
         this.historyLimit = historyLimit;
         FileChannel ch = null;
+        Path lockPath = path.resolveSibling(path.getFileName() + ".lock");
         try {
-            Path lockPath = path.resolveSibling(path.getFileName() + ".lock");
             Files.createDirectories(lockPath.toAbsolutePath().getParent());
-            ch = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            // NOFOLLOW_LINKS (O_NOFOLLOW): a symlink planted at the lock's name must not create its target.
+            ch = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             FileLock l = ch.tryLock();
             if (l == null) {
                 throw new KvException("subnet store " + path + " is in use by another process");
@@ -74,7 +76,7 @@ public final class FileKvStore implements KvStore {
             throw new KvException("subnet store " + path + " is already open in this process", e);
         } catch (IOException e) {
             closeQuietly(ch);
-            throw new KvException("cannot lock subnet store " + path + ": " + e.getMessage(), e);
+            throw new KvException("cannot lock subnet store " + path + " with " + lockPath + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;

@@ -6,13 +6,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weft.flannel.subnet.kv.KvException;
+import dev.weft.fs.AtomicFile;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -70,31 +67,11 @@ final class StoreFile {
         entries.forEach((k, s) -> arr.addObject()
                 .put("key", k).put("value", s.value()).put("modRevision", s.modRevision()).put("expiresAt", s.expiresAt()));
         Path dir = path.toAbsolutePath().getParent();
-        Path tmp = dir.resolve("." + path.getFileName() + ".tmp");
         try {
             Files.createDirectories(dir);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(root)));
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
-            syncDirectory(dir);
+            AtomicFile.write(path, JSON.writeValueAsBytes(root), 0644);
         } catch (IOException e) {
             throw new KvException("cannot write subnet store " + path + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Makes the rename itself durable; not every file system allows opening a directory, which is fine. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // best effort
         }
     }
 }
