@@ -29,7 +29,7 @@ public final class Launchers {
                 write(dir.resolve(name), "exec " + java + " -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
                         + " -Dweft.plugin=" + name + " -cp '" + cp + "' dev.weft.cni.Main \"$@\"");
             }
-            write(dir.resolve("weftd"), "exec " + java + " -XX:+UseSerialGC -Xss512k -Xmx256m -cp '" + cp + "' dev.weft.flannel.daemon.Main \"$@\"");
+            write(dir.resolve("weftd"), "exec " + java + " -XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC -Xss512k -Xmx256m -cp '" + cp + "' dev.weft.flannel.daemon.Main \"$@\"");
             return new Launchers(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

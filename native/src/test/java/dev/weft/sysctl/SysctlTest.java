@@ -18,6 +18,10 @@ class SysctlTest {
     void writesInOneNamespaceDoNotTouchAnother() {
         try (TestNetns a = TestNetns.create(); TestNetns b = TestNetns.create();
              NetNs ha = NetNs.open(a.path().toString()); NetNs hb = NetNs.open(b.path().toString())) {
+            // a new namespace copies the host's IPv4 settings (net.core.devconf_inherit_init_net=0),
+            // and ip_forward is 1 on any Docker/Kubernetes node: start both from a known 0
+            a.setSysctl("net.ipv4.ip_forward", "0");
+            b.setSysctl("net.ipv4.ip_forward", "0");
             Sysctl.write(ha, "net.ipv4.ip_forward", "1");
             assertEquals("1", a.sysctl("net.ipv4.ip_forward"));
             assertEquals("0", b.sysctl("net.ipv4.ip_forward"));

@@ -56,10 +56,14 @@ class TestNetnsTest {
 
     @Test
     void sysctlIsPerNamespace() {
-        try (TestNetns ns = TestNetns.create()) {
-            ns.setSysctl("net.ipv4.ip_forward", "1");
-            assertEquals("1", ns.sysctl("net.ipv4.ip_forward"));
-            assertEquals("1", KernelState.sysctl(ns.name(), "net.ipv4.ip_forward"));
+        try (TestNetns ns = TestNetns.create(); TestNetns other = TestNetns.create()) {
+            // both values in turn: a new namespace may start with either (it copies the host's)
+            for (String v : new String[] {"0", "1"}) {
+                ns.setSysctl("net.ipv4.ip_forward", v);
+                other.setSysctl("net.ipv4.ip_forward", v.equals("1") ? "0" : "1");
+                assertEquals(v, ns.sysctl("net.ipv4.ip_forward"));
+                assertEquals(v, KernelState.sysctl(ns.name(), "net.ipv4.ip_forward"));
+            }
             assertThrows(IllegalArgumentException.class, () -> ns.setSysctl("kernel.panic", "0"));
         }
     }

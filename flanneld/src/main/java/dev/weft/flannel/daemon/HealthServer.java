@@ -1,56 +1,241 @@
 package dev.weft.flannel.daemon;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * /healthz (the process is up) and /readyz (lease held, backend up, subnet.env written) on
- * -healthz-ip:-healthz-port, as flanneld serves them.
+ * /healthz (the process is up), /readyz (lease held, backend up, subnet.env written) and /metrics
+ * on -healthz-ip:-healthz-port, as flanneld serves them.
+ *
+ * <p>Liveness must not depend on the behaviour of other clients, so every connection is bounded:
+ * one request per connection, a request head of at most {@link #MAX_LINE} + {@link #MAX_HEADERS}
+ * bytes (413 and close beyond that; no request body), at most {@link #MAX_CONNECTIONS} at once,
+ * and a deadline on the connection's whole life (a client that stalls or sends a byte now and then
+ * is closed when it passes). Why Netty and not the JDK's HttpServer: that one reads a request with
+ * blocking calls on its dispatcher thread (one client that sends a byte and stops blocks every
+ * probe), has no bound on header size, and its only timeouts are JVM-wide system properties read
+ * once. Netty is on weftd's class path anyway (udp data path, jetcd): its HTTP decoder bounds the
+ * request line and headers, and a non-blocking loop cannot be held by a client that stops sending.
+ * The suppliers run on the loop threads, so they must be quick and non-blocking (a volatile read, a
+ * counter snapshot).
  */
 final class HealthServer implements AutoCloseable {
-    private final HttpServer server;
+    /** Longest request line (method, path, version): a probe's is about 30 bytes. */
+    static final int MAX_LINE = 4096;
+    /** Most header bytes: a probe's or a scrape's headers are a few hundred. */
+    static final int MAX_HEADERS = 8192;
+    /** Most bytes a connection may send at all, so draining after an answer is bounded too. */
+    static final int MAX_BYTES_PER_CONNECTION = 64 * 1024;
+    static final int MAX_CONNECTIONS = 128;
+    /**
+     * How long a connection may live, from accept to close: an honest probe needs milliseconds, and
+     * the kubelet's probe timeout is seconds.
+     */
+    static final Duration CONNECTION_DEADLINE = Duration.ofSeconds(5);
+    /** Two loops: accepting and answering never wait on a client, so two are plenty. */
+    private static final int THREADS = 2;
+
+    private final MultiThreadIoEventLoopGroup group;
+    private final Channel listener;
+    private final AtomicInteger connections = new AtomicInteger();
 
     HealthServer(String ip, int port, BooleanSupplier ready, Supplier<String> metrics) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(ip, port), 16);
-        server.createContext("/healthz", ex -> answer(ex, 200, "weftd is running"));
-        server.createContext("/readyz", ex -> {
-            if (ready.getAsBoolean()) {
-                answer(ex, 200, "weftd is ready");
-            } else {
-                answer(ex, 503, "weftd is not ready");
-            }
-        });
-        // Prometheus text exposition; the backend renders its own counters
-        server.createContext("/metrics", ex -> answer(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
-        server.setExecutor(null);
-        server.start();
+        this(ip, port, ready, metrics, CONNECTION_DEADLINE);
+    }
+
+    HealthServer(String ip, int port, BooleanSupplier ready, Supplier<String> metrics, Duration deadline) throws IOException {
+        Routes routes = new Routes(ready, metrics);
+        group = new MultiThreadIoEventLoopGroup(THREADS, new DefaultThreadFactory("weftd-health", true), NioIoHandler.newFactory());
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, MAX_CONNECTIONS)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        accept(ch, routes, deadline);
+                    }
+                });
+        ChannelFuture bound = b.bind(new InetSocketAddress(ip, port)).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+            Throwable cause = bound.cause();
+            throw new IOException("cannot serve health on " + ip + ":" + port + ": " + cause.getMessage(), cause);
+        }
+        listener = bound.channel();
+    }
+
+    private void accept(SocketChannel ch, Routes routes, Duration deadline) {
+        if (connections.incrementAndGet() > MAX_CONNECTIONS) {
+            connections.decrementAndGet();
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> connections.decrementAndGet());
+        // the whole connection, not each read: a slowloris resets any idle timer with every byte
+        Runnable cutOff = ch::close;
+        ch.eventLoop().schedule(cutOff, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        ch.pipeline().addLast(new ByteBudget(),
+                new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(MAX_LINE).setMaxHeaderSize(MAX_HEADERS)),
+                new OneRequest(routes));
     }
 
     int port() {
-        return server.getAddress().getPort();
-    }
-
-    private static void answer(HttpExchange ex, int code, String body) throws IOException {
-        answer(ex, code, "text/plain; charset=utf-8", body + "\n");
-    }
-
-    private static void answer(HttpExchange ex, int code, String contentType, String body) throws IOException {
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", contentType);
-        ex.sendResponseHeaders(code, b.length);
-        try (OutputStream o = ex.getResponseBody()) {
-            o.write(b);
-        }
+        return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
     @Override
     public void close() {
-        server.stop(0);
+        listener.close().awaitUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /** The three paths, rendered on the loop thread. */
+    private record Routes(BooleanSupplier ready, Supplier<String> metrics) {
+        FullHttpResponse answer(HttpRequest req) {
+            String path = req.uri();
+            int q = path.indexOf('?');
+            if (q >= 0) {
+                path = path.substring(0, q);
+            }
+            if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+                FullHttpResponse r = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+                r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+                return r;
+            }
+            return switch (path) {
+                case "/healthz" -> text(HttpResponseStatus.OK, "weftd is running\n");
+                case "/readyz" -> ready.getAsBoolean()
+                        ? text(HttpResponseStatus.OK, "weftd is ready\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "weftd is not ready\n");
+                // Prometheus text exposition; the backend renders its own counters
+                case "/metrics" -> response(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
+                default -> text(HttpResponseStatus.NOT_FOUND, "not found\n");
+            };
+        }
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        return response(status, "text/plain; charset=utf-8", body);
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, String contentType, String body) {
+        ByteBuf content = Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8));
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return r;
+    }
+
+    /** Closes a connection that sends more than {@link #MAX_BYTES_PER_CONNECTION} bytes. */
+    private static final class ByteBudget extends ChannelInboundHandlerAdapter {
+        private int received;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            received += ((ByteBuf) msg).readableBytes();
+            if (received > MAX_BYTES_PER_CONNECTION) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /**
+     * Answers the first request and ignores whatever follows. After the answer the server half-closes
+     * and reads on until the client closes (or the deadline): closing at once while the client's
+     * bytes are unread would send a reset, which can destroy the answer before the client reads it.
+     */
+    private static final class OneRequest extends ChannelInboundHandlerAdapter {
+        private final Routes routes;
+        private boolean answered;
+
+        OneRequest(Routes routes) {
+            this.routes = routes;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (answered || !(msg instanceof HttpRequest req)) {
+                    return; // a body, or a request after the first: drained, not served
+                }
+                answered = true;
+                respond(ctx, req, answerFor(req));
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private FullHttpResponse answerFor(HttpRequest req) {
+            if (req.decoderResult().isFailure()) {
+                Throwable cause = req.decoderResult().cause();
+                boolean tooLong = cause instanceof TooLongHttpLineException || cause instanceof TooLongHttpHeaderException;
+                return tooLong ? text(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request head too large\n")
+                        : text(HttpResponseStatus.BAD_REQUEST, "bad request\n");
+            }
+            if (HttpUtil.getContentLength(req, 0L) > 0 || HttpUtil.isTransferEncodingChunked(req)) {
+                return text(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "no request body is accepted\n");
+            }
+            try {
+                return routes.answer(req);
+            } catch (RuntimeException e) {
+                return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
+            }
+        }
+
+        private static void respond(ChannelHandlerContext ctx, HttpRequest req, FullHttpResponse r) {
+            if (req.method().equals(HttpMethod.HEAD)) {
+                r.content().clear(); // Content-Length stays that of the GET answer
+            }
+            ctx.writeAndFlush(r).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess() && f.channel() instanceof SocketChannel sc) {
+                    sc.shutdownOutput();
+                } else {
+                    f.channel().close();
+                }
+            });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // a reset by the client, mostly; nothing to answer
+        }
     }
 }
