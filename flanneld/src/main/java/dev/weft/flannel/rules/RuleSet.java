@@ -1,5 +1,7 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.IptablesRule;
 import dev.weft.net.Cidr;
 import java.util.ArrayList;
 import java.util.List;
