@@ -1,6 +1,7 @@
 package dev.weft.exec;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,7 +12,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@link CommandRunner} on {@link ProcessBuilder}. The three pipes are served by their own threads,
@@ -22,6 +25,11 @@ final class ProcessCommandRunner implements CommandRunner {
     /** A daemon started by systemd or a container runtime may have a PATH without the sbin directories. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin",
             "/usr/local/sbin", "/usr/local/bin");
+    /** The variable that marks every process of one run, so that a kill finds them all. */
+    static final String MARK = "WEFT_EXEC_RUN";
+    private static final AtomicLong RUNS = new AtomicLong();
+    /** Bytes of a process's environment searched for the mark (ours is near the start, as JDK puts it). */
+    private static final int MAX_ENVIRON = 1 << 20;
     /** After a kill, how long the pipes may take to reach EOF before we stop reading them. */
     private static final long AFTER_KILL_MILLIS = 5_000;
 
@@ -40,9 +48,13 @@ final class ProcessCommandRunner implements CommandRunner {
 
     @Override
     public Result run(List<String> argv, String stdin) {
-        Process p = start(argv);
+        if (Thread.currentThread().isInterrupted()) {
+            return new Result(argv, -1, "", "interrupted");   // asked to stop: start nothing
+        }
+        String mark = ProcessHandle.current().pid() + "-" + RUNS.incrementAndGet();
+        Process p = start(argv, mark);
         long deadline = System.nanoTime() + limits.timeout().toNanos();
-        Capture out = new Capture(p.getInputStream(), limits.maxStdout(), () -> killTree(p));
+        Capture out = new Capture(p.getInputStream(), limits.maxStdout(), () -> killTree(p, mark));
         Capture err = new Capture(p.getErrorStream(), limits.maxStderr(), null);
         Thread outReader = daemon(out, "weft-exec-stdout");
         Thread errReader = daemon(err, "weft-exec-stderr");
@@ -52,7 +64,7 @@ final class ProcessCommandRunner implements CommandRunner {
             // A child the tool left behind may still hold the pipes open: that counts against the deadline too.
             done = done && join(outReader, deadline) && join(errReader, deadline);
             if (!done) {
-                killTree(p);
+                killTree(p, mark);
                 settle(p, outReader, errReader);
                 throw new TimeoutException(argv, limits.timeout());
             }
@@ -62,13 +74,13 @@ final class ProcessCommandRunner implements CommandRunner {
             }
             return new Result(argv, p.exitValue(), out.text(), err.text());
         } catch (InterruptedException e) {
-            killTree(p);
+            killTree(p, mark);
             Thread.currentThread().interrupt();
             return new Result(argv, -1, "", "interrupted");
         }
     }
 
-    private Process start(List<String> argv) {
+    private Process start(List<String> argv, String mark) {
         String program = resolve(argv.get(0));
         if (program == null) {
             throw new ToolMissingException(argv.get(0) + " not found in PATH or " + EXTRA_DIRS);
@@ -84,7 +96,9 @@ final class ProcessCommandRunner implements CommandRunner {
         full.add(program);
         full.addAll(argv.subList(1, argv.size()));
         try {
-            return new ProcessBuilder(full).start();
+            ProcessBuilder pb = new ProcessBuilder(full);
+            pb.environment().put(MARK, mark);
+            return pb.start();
         } catch (IOException e) {
             throw new ToolMissingException("cannot start " + program + ": " + e.getMessage());
         }
@@ -108,30 +122,84 @@ final class ProcessCommandRunner implements CommandRunner {
     }
 
     /**
-     * Kills the tool and whatever it started. The descendants are listed while the tool still lives
-     * (once it dies they are re-parented and can no longer be found), then the tool is killed so it
-     * starts nothing more, then the listed ones.
+     * Kills the tool and whatever it started. The descendants are found twice: as the tool's
+     * process tree while it lives, and by the {@link #MARK} every process of this run inherited in
+     * its environment, which still finds a child whose parent died before it could be listed (it
+     * was re-parented) or that was forked while we looked. Then waits, bounded, until each is gone,
+     * so that none outlives the call.
      */
-    static void killTree(Process p) {
-        List<ProcessHandle> tree = new ArrayList<>(p.toHandle().descendants().toList());
+    static void killTree(Process p, String mark) {
+        Set<ProcessHandle> killed = new LinkedHashSet<>(p.toHandle().descendants().toList());
         p.destroyForcibly();
-        for (ProcessHandle c : List.copyOf(tree)) {
-            c.descendants().forEach(tree::add);
+        killed.forEach(ProcessHandle::destroyForcibly);
+        killed.add(p.toHandle());
+        for (int round = 0; round < 10; round++) {
+            List<ProcessHandle> left = marked(mark);
+            if (left.isEmpty()) {
+                break;
+            }
+            left.forEach(ProcessHandle::destroyForcibly);
+            killed.addAll(left);
         }
-        tree.forEach(ProcessHandle::destroyForcibly);
-        tree.add(p.toHandle());
-        // SIGKILL is not instant: wait (bounded) until each is really gone, so that none outlives the call.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AFTER_KILL_MILLIS);
-        for (ProcessHandle h : tree) {
-            try {
-                h.onExit().get(remaining(deadline), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                // still there after the bound: nothing more we can do than having sent SIGKILL
+        boolean interrupted = false;
+        for (ProcessHandle h : killed) {
+            while (true) {
+                try {
+                    h.onExit().get(remaining(deadline), TimeUnit.NANOSECONDS);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;   // finish the bounded wait; the caller learns of it below
+                } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                    break;   // still there after the bound: nothing more to do than having sent SIGKILL
+                }
             }
         }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Live processes whose environment holds {@code MARK=mark} (a zombie's environment reads empty). */
+    private static List<ProcessHandle> marked(String mark) {
+        byte[] want = (MARK + "=" + mark + "\0").getBytes(StandardCharsets.UTF_8);
+        List<ProcessHandle> found = new ArrayList<>();
+        File[] entries = new File("/proc").listFiles();
+        if (entries == null) {
+            return found;
+        }
+        for (File d : entries) {
+            String name = d.getName();
+            if (name.isEmpty() || !Character.isDigit(name.charAt(0))) {
+                continue;
+            }
+            try (InputStream in = Files.newInputStream(d.toPath().resolve("environ"))) {
+                byte[] env = in.readNBytes(MAX_ENVIRON);
+                if (contains(env, want)) {
+                    ProcessHandle.of(Long.parseLong(name)).ifPresent(found::add);
+                }
+            } catch (IOException | NumberFormatException e) {
+                // gone meanwhile, or not readable: not ours to kill
+            }
+        }
+        return found;
+    }
+
+    /** {@code entry} as a whole entry of the NUL-separated {@code env}. */
+    private static boolean contains(byte[] env, byte[] entry) {
+        for (int at = 0; at + entry.length <= env.length; at++) {
+            if (at > 0 && env[at - 1] != 0) {
+                continue;
+            }
+            int k = 0;
+            while (k < entry.length && env[at + k] == entry[k]) {
+                k++;
+            }
+            if (k == entry.length) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reaps the killed tool and lets the readers reach EOF, for a bounded time. */

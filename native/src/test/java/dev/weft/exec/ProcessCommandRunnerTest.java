@@ -57,6 +57,32 @@ class ProcessCommandRunnerTest {
     }
 
     @Test
+    void aDetachedGrandchildIsKilledToo(@TempDir Path dir) throws IOException {
+        Path tool = dir.resolve("iptables-restore");
+        // The subshell exits at once: its sleep is re-parented before anyone can list it as a descendant.
+        Files.writeString(tool, "#!/bin/sh\n(sleep 1000 & echo $! > " + dir.resolve("orphan.pid") + ")\n"
+                + "echo $$ > " + dir.resolve("tool.pid") + "\nexec sleep 1000\n");
+        assertTrue(tool.toFile().setExecutable(true));
+
+        assertThrows(CommandRunner.TimeoutException.class,
+                () -> CommandRunner.local(SHORT).run(List.of(tool.toString(), "-w"), null));
+        assertGone(pid(dir.resolve("tool.pid")));
+        assertGone(pid(dir.resolve("orphan.pid")));
+    }
+
+    @Test
+    void anInterruptedCallerStartsNothing() {
+        Thread.currentThread().interrupt();
+        try {
+            CommandRunner.Result r = CommandRunner.local(SHORT).run(List.of("sh", "-c", "echo started"), null);
+            assertEquals(-1, r.exitCode());
+            assertEquals("interrupted", r.stderr());
+        } finally {
+            assertTrue(Thread.interrupted());
+        }
+    }
+
+    @Test
     void aToolThatNeverReadsItsInputStillTimesOut(@TempDir Path dir) throws IOException {
         Path tool = dir.resolve("iptables-restore");
         Files.writeString(tool, "#!/bin/sh\necho $$ > " + dir.resolve("tool.pid") + "\nexec sleep 1000\n");
