@@ -71,6 +71,14 @@ public interface CommandRunner {
     /** True when {@code program} can be found, without starting anything. */
     boolean hasTool(String program);
 
+    /**
+     * The absolute path of {@code program} from $PATH and the sbin/bin directories a daemon's PATH
+     * may lack; a name with a '/' is checked as given. Null when not found.
+     */
+    static String find(String program) {
+        return ProcessCommandRunner.resolve(program);
+    }
+
     /** Runs the tools in the current network namespace. */
     static CommandRunner local() {
         return local(Limits.DEFAULT);

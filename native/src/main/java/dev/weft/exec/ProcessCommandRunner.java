@@ -54,10 +54,10 @@ final class ProcessCommandRunner implements CommandRunner {
         String mark = ProcessHandle.current().pid() + "-" + RUNS.incrementAndGet();
         Process p = start(argv, mark);
         long deadline = System.nanoTime() + limits.timeout().toNanos();
-        Capture out = new Capture(p.getInputStream(), limits.maxStdout(), () -> killTree(p, mark));
-        Capture err = new Capture(p.getErrorStream(), limits.maxStderr(), null);
-        Thread outReader = daemon(out, "weft-exec-stdout");
-        Thread errReader = daemon(err, "weft-exec-stderr");
+        Capture out = new Capture(limits.maxStdout(), () -> killTree(p, mark));
+        Capture err = new Capture(limits.maxStderr(), null);
+        Thread outReader = daemon(() -> out.drain(p.getInputStream()), "weft-exec-stdout");
+        Thread errReader = daemon(() -> err.drain(p.getErrorStream()), "weft-exec-stderr");
         feed(p, stdin);
         try {
             boolean done = p.waitFor(remaining(deadline), TimeUnit.NANOSECONDS);
@@ -242,22 +242,19 @@ final class ProcessCommandRunner implements CommandRunner {
      * Reads one pipe to EOF, keeping at most {@code max} bytes. Past that it keeps reading (so the
      * tool is never blocked on a full pipe) and calls {@code onOverflow} once.
      */
-    private static final class Capture implements Runnable {
-        private final InputStream in;
+    private static final class Capture {
         private final int max;
         private final Runnable onOverflow;
         private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
         private volatile boolean overflowed;
         private volatile String failure;
 
-        Capture(InputStream in, int max, Runnable onOverflow) {
-            this.in = in;
+        Capture(int max, Runnable onOverflow) {
             this.max = max;
             this.onOverflow = onOverflow;
         }
 
-        @Override
-        public void run() {
+        void drain(InputStream in) {
             byte[] b = new byte[16384];
             try (in) {
                 for (int n; (n = in.read(b)) >= 0; ) {

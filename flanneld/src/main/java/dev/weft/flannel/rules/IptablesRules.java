@@ -10,7 +10,6 @@ import dev.weft.firewall.SavedTable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -81,14 +80,9 @@ public final class IptablesRules implements TrafficRules {
 
     @Override
     public synchronized void removeStale(RuleSet previous) {
-        for (IpFamily f : previous.families()) {
-            if (previous.subnet(f) == null) {
-                continue;
-            }
-            // whichever --random-fully form the previous run used
-            Set<IptablesRule> candidates = new LinkedHashSet<>(
-                    RuleSet.masqRules(f, previous.network(f), previous.subnet(f), true));
-            candidates.addAll(RuleSet.masqRules(f, previous.network(f), previous.subnet(f), false));
+        for (IpFamily f : previous.masqFamilies()) {
+            Set<IptablesRule> candidates = RuleSet.eitherRandomFully(
+                    rf -> RuleSet.masqRules(f, previous.network(f), previous.subnet(f), rf));
             apply(f, saved -> deletionScript(f, saved.get("nat"), candidates),
                     "remove the stale " + f.iptables() + " masquerade rules");
         }

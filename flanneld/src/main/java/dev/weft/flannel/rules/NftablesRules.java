@@ -8,7 +8,6 @@ import dev.weft.net.Cidr;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -121,10 +120,10 @@ public final class NftablesRules implements TrafficRules {
 
     @Override
     public synchronized void install(RuleSet set) {
-        RuleSet effective = set.ipMasq() && set.randomFully() && !supportsRandomFully() ? set.withRandomFully(false) : set;
+        RuleSet effective = effective(set);
         for (IpFamily f : IpFamily.values()) {
             Map<String, List<String>> chains = chains(effective, f);
-            if (chains.values().stream().allMatch(List::isEmpty)) {
+            if (noRules(chains)) {
                 try {
                     deleteTable(f);
                 } catch (RulesException e) {
@@ -149,25 +148,25 @@ public final class NftablesRules implements TrafficRules {
 
     @Override
     public synchronized boolean isComplete(RuleSet set) {
-        RuleSet effective = set.ipMasq() && set.randomFully() && !supportsRandomFully() ? set.withRandomFully(false) : set;
-        for (IpFamily f : set.families()) {
-            Map<String, List<String>> chains = chains(effective, f);
-            if (chains.values().stream().allMatch(List::isEmpty)) {
-                continue;
-            }
-            CommandRunner.Result r = nft(n -> n.command("list", "table", f.nftFamily(), tableName(f)));
-            if (!r.ok()) {
+        RuleSet wanted = effective(set);
+        return set.families().stream().allMatch(f -> holds(f, chains(wanted, f)));
+    }
+
+    /** True when the family's table lists every wanted chain exactly (chains wanted empty are not checked). */
+    private boolean holds(IpFamily f, Map<String, List<String>> chains) {
+        if (noRules(chains)) {
+            return true;
+        }
+        CommandRunner.Result r = nft(n -> n.command("list", "table", f.nftFamily(), tableName(f)));
+        if (!r.ok()) {
+            return false;
+        }
+        Map<String, List<String>> live = NftListing.ruleTexts(r.stdout());
+        for (Map.Entry<String, List<String>> e : chains.entrySet()) {
+            List<String> listed = live.get(e.getKey());
+            if (!e.getValue().isEmpty()
+                    && (listed == null || !listed.equals(expectedListing(f, e.getKey(), e.getValue())))) {
                 return false;
-            }
-            Map<String, List<String>> live = NftListing.ruleTexts(r.stdout());
-            for (Map.Entry<String, List<String>> e : chains.entrySet()) {
-                if (e.getValue().isEmpty()) {
-                    continue;
-                }
-                List<String> listed = live.get(e.getKey());
-                if (listed == null || !listed.equals(expectedListing(f, e.getKey(), e.getValue()))) {
-                    return false;
-                }
             }
         }
         return true;
@@ -175,12 +174,8 @@ public final class NftablesRules implements TrafficRules {
 
     @Override
     public synchronized void removeStale(RuleSet previous) {
-        for (IpFamily f : previous.families()) {
-            if (previous.subnet(f) == null) {
-                continue;
-            }
-            Set<String> stale = new LinkedHashSet<>(masqRules(f, previous.network(f), previous.subnet(f), true));
-            stale.addAll(masqRules(f, previous.network(f), previous.subnet(f), false));
+        for (IpFamily f : previous.masqFamilies()) {
+            Set<String> stale = RuleSet.eitherRandomFully(rf -> masqRules(f, previous.network(f), previous.subnet(f), rf));
             CommandRunner.Result r = nft(n -> n.command("-a", "list", "chain", f.nftFamily(), tableName(f), MASQ_CHAIN));
             if (!r.ok()) {
                 continue; // no table or chain: nothing stale
@@ -220,6 +215,11 @@ public final class NftablesRules implements TrafficRules {
         }
     }
 
+    /** The set as this nft can hold it: without fully-random where nft does not know it. */
+    private RuleSet effective(RuleSet set) {
+        return set.ipMasq() && set.randomFully() && !supportsRandomFully() ? set.withRandomFully(false) : set;
+    }
+
     /** True when nft accepts {@code masquerade fully-random} (checked with {@code nft -c}, as flannel does). */
     public synchronized boolean supportsRandomFully() {
         if (randomFully == null) {
@@ -235,6 +235,11 @@ public final class NftablesRules implements TrafficRules {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** True when the set wants nothing in this family's table: the table goes. */
+    private static boolean noRules(Map<String, List<String>> chains) {
+        return chains.values().stream().allMatch(List::isEmpty);
+    }
 
     private static Map<String, List<String>> chains(RuleSet set, IpFamily f) {
         Map<String, List<String>> m = new LinkedHashMap<>();
