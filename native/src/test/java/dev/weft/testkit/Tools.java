@@ -1,12 +1,9 @@
 package dev.weft.testkit;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Locates external tools and checks the preconditions of kernel tests (root, tools present). */
@@ -43,30 +40,7 @@ public final class Tools {
         if (cached != null) {
             return cached;
         }
-        String found = null;
-        if (tool.contains("/")) {
-            if (Files.isExecutable(Path.of(tool))) {
-                found = tool;
-            }
-        } else {
-            Set<String> dirs = new LinkedHashSet<>();
-            String path = System.getenv("PATH");
-            if (path != null) {
-                for (String d : path.split(":")) {
-                    if (!d.isEmpty()) {
-                        dirs.add(d);
-                    }
-                }
-            }
-            dirs.addAll(EXTRA_DIRS);
-            for (String d : dirs) {
-                Path p = Path.of(d, tool);
-                if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-                    found = p.toString();
-                    break;
-                }
-            }
-        }
+        String found = dev.weft.exec.CommandRunner.find(tool);
         if (found == null) {
             String base = Path.of(tool).getFileName().toString();
             String pkg = PACKAGES.get(base);

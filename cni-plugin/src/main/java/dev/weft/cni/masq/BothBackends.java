@@ -15,16 +15,8 @@ import java.util.List;
  * (reference {@code TeardownIPMasqForNetworks}). A backend whose tool is not installed cannot hold
  * any state, so its absence is not an error there.
  */
-final class BothBackends implements Masquerade {
-    private final Masquerade chosen;
-    private final IptablesMasquerade iptables;
-    private final NftablesMasquerade nftables;
-
-    BothBackends(Masquerade chosen, IptablesMasquerade iptables, NftablesMasquerade nftables) {
-        this.chosen = chosen;
-        this.iptables = iptables;
-        this.nftables = nftables;
-    }
+record BothBackends(Masquerade chosen, IptablesMasquerade iptables, NftablesMasquerade nftables)
+        implements Masquerade {
 
     /**
      * The reference prefers iptables unless only nftables works. It probes by running both tools;

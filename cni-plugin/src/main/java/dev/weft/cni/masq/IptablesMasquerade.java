@@ -1,14 +1,19 @@
 package dev.weft.cni.masq;
 
-import dev.weft.exec.CommandRunner;
-
 import dev.weft.cni.spec.CniError;
 import dev.weft.ipam.hostlocal.Attachment;
+import dev.weft.exec.CommandRunner;
+import dev.weft.firewall.FirewallException;
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.Iptables;
+import dev.weft.firewall.IptablesRule;
+import dev.weft.firewall.RestoreScript;
+import dev.weft.firewall.SavedTable;
 import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,12 +30,13 @@ import java.util.function.Function;
  * <p>Where the reference starts {@code iptables} nine times for each new address (--version, -S,
  * -N, then -C and -A for each of three rules), one operation here is one {@code iptables-save -t nat}
  * per family to see what is there and, only if something is missing, one
- * {@code iptables-restore -w --noflush} that applies the difference atomically. AppendUnique is decided on the saved rules, so the result, and its rule
- * order, is what the reference's sequence of -C/-A would leave.
+ * {@code iptables-restore -w --noflush} that applies the difference atomically (the firewall
+ * toolkit's {@link Iptables#transact}). AppendUnique is decided on the saved rules with
+ * {@link IptablesRule#sameRuleAs}, so the result, and its rule order, is what the reference's
+ * sequence of -C/-A would leave.
  */
 public final class IptablesMasquerade implements Masquerade {
-    /** A restore fails as a whole if a concurrent writer changed what we planned against; replan. */
-    private static final int ATTEMPTS = 3;
+    private static final String NAT = "nat";
 
     private final CommandRunner runner;
 
@@ -47,8 +53,8 @@ public final class IptablesMasquerade implements Masquerade {
         // Like the reference, the chain ignores ifname: it is keyed by network and container only.
         String chain = AttachmentTags.iptablesChain(network, containerId);
         String comment = AttachmentTags.iptablesComment(network, containerId);
-        for (Map.Entry<IptablesFamily, List<Cidr>> e : byFamily(addresses).entrySet()) {
-            IptablesFamily family = e.getKey();
+        for (Map.Entry<IpFamily, List<Cidr>> e : byFamily(addresses).entrySet()) {
+            IpFamily family = e.getKey();
             List<Cidr> cidrs = e.getValue();
             String what = "failed to set up IP masquerade for " + describe(network, containerId);
             try {
@@ -59,14 +65,41 @@ public final class IptablesMasquerade implements Masquerade {
         }
     }
 
+    /** {@code -A <chain> -d <pod subnet> -j ACCEPT}: traffic inside the pod's subnet keeps its source. */
+    static IptablesRule acceptSubnet(String chain, Cidr podAddress, String comment) {
+        return commented(chain, comment, "-d", addressText(podAddress.network()), "-j", "ACCEPT");
+    }
+
+    /** {@code -A <chain> ! -d <multicast> -j MASQUERADE}. */
+    static IptablesRule masquerade(String chain, IpFamily family, String comment) {
+        return commented(chain, comment, "!", "-d", family.multicast().toString(), "-j", "MASQUERADE");
+    }
+
+    /** {@code -A POSTROUTING -s <pod ip> -j <chain>}. */
+    static IptablesRule jump(String chain, Cidr podAddress, String comment) {
+        return commented("POSTROUTING", comment, "-s", podAddress.address().toString(), "-j", chain);
+    }
+
+    /** Options in the order the reference passes them to {@code iptables -A}: the comment last. */
+    private static IptablesRule commented(String chain, String comment, String... spec) {
+        List<String> args = new ArrayList<>(List.of(spec));
+        args.addAll(List.of("-m", "comment", "--comment", comment));
+        return new IptablesRule(NAT, chain, args);
+    }
+
+    private static String addressText(Cidr c) {
+        IpAddress a = c.address();
+        return c.prefixLength() == a.bitLength() ? a.toString() : c.toString();
+    }
+
     /** The appends the reference's NewChain/AppendUnique sequence would make on this table. */
-    static List<String> setupLines(NatTable table, String chain, String comment, IptablesFamily family,
+    static List<String> setupLines(SavedTable table, String chain, String comment, IpFamily family,
                                    List<Cidr> cidrs) {
         List<String> lines = new ArrayList<>();
         boolean chainExists = table.hasChain(chain);
-        Map<String, List<IptablesRule>> present = new HashMap<>();
-        for (NatTable.SavedRule r : table.rules()) {
-            present.computeIfAbsent(r.rule().chain(), k -> new ArrayList<>()).add(r.rule());
+        Set<IptablesRule> present = new HashSet<>();
+        for (IptablesRule r : table.rules()) {
+            present.add(r.canonical());
         }
         for (Cidr cidr : cidrs) {
             if (!chainExists) {
@@ -75,13 +108,11 @@ public final class IptablesMasquerade implements Masquerade {
                 chainExists = true;
             }
             for (IptablesRule rule : List.of(
-                    IptablesRule.acceptSubnet(chain, cidr, comment),
-                    IptablesRule.masquerade(chain, family, comment),
-                    IptablesRule.jump(chain, cidr, comment))) {
-                List<IptablesRule> inChain = present.computeIfAbsent(rule.chain(), k -> new ArrayList<>());
-                if (!inChain.contains(rule)) {
-                    inChain.add(rule);
-                    lines.add(rule.toAppendLine());
+                    acceptSubnet(chain, cidr, comment),
+                    masquerade(chain, family, comment),
+                    jump(chain, cidr, comment))) {
+                if (present.add(rule.canonical())) {
+                    lines.add(rule.line("-A"));
                 }
             }
         }
@@ -96,10 +127,10 @@ public final class IptablesMasquerade implements Masquerade {
     @Override
     public void teardown(String network, String containerId, String ifname, List<Cidr> addresses) {
         String chain = AttachmentTags.iptablesChain(network, containerId);
-        Set<IptablesFamily> families = addresses.isEmpty()
-                ? Set.of(IptablesFamily.IPV4, IptablesFamily.IPV6)
+        Set<IpFamily> families = addresses.isEmpty()
+                ? Set.of(IpFamily.IPV4, IpFamily.IPV6)
                 : byFamily(addresses).keySet();
-        for (IptablesFamily family : IptablesFamily.values()) {
+        for (IpFamily family : IpFamily.values()) {
             if (!families.contains(family)) {
                 continue;
             }
@@ -113,11 +144,11 @@ public final class IptablesMasquerade implements Masquerade {
     }
 
     /** Deletes of the jumps into the chains, then flush and delete of each chain that exists. */
-    static List<String> removalLines(NatTable table, List<String> chains) {
+    static List<String> removalLines(SavedTable table, List<String> chains) {
         List<String> lines = new ArrayList<>();
         for (String chain : chains) {
-            for (NatTable.SavedRule jump : table.jumpsTo(chain)) {
-                lines.add("-D " + jump.rule().chain() + " " + jump.spec());
+            for (IptablesRule jump : table.referencing(chain)) {
+                lines.add(jump.line("-D"));
             }
         }
         for (String chain : chains) {
@@ -142,20 +173,21 @@ public final class IptablesMasquerade implements Masquerade {
             validIds.add(a.containerId());
         }
         GcResult result = GcResult.empty();
-        for (IptablesFamily family : IptablesFamily.values()) {
+        for (IpFamily family : IpFamily.values()) {
             result = result.plus(gcFamily(family, network, validIds));
         }
         return result;
     }
 
-    private GcResult gcFamily(IptablesFamily family, String network, Set<String> validIds) {
-        NatTable table;
+    private GcResult gcFamily(IpFamily family, String network, Set<String> validIds) {
+        Iptables tool = new Iptables(runner, family);
+        SavedTable table;
         try {
-            table = save(family);
+            table = tool.save(NAT);
         } catch (CommandRunner.ToolMissingException e) {
             return GcResult.empty();   // no such tool: nothing can have been set up with it
-        } catch (CniError e) {
-            return new GcResult(List.of(), List.of(e.getMessage() + ": " + e.details()));
+        } catch (FirewallException | CommandRunner.AbortedException e) {
+            return new GcResult(List.of(), List.of("failed to list " + family.iptables() + " nat table: " + e.getMessage()));
         }
         Map<String, String> stale = staleChains(table, network, validIds);
         if (stale.isEmpty()) {
@@ -163,26 +195,31 @@ public final class IptablesMasquerade implements Masquerade {
         }
         List<GcResult.Removal> removed = new ArrayList<>();
         List<String> errors = new ArrayList<>();
-        CommandRunner.Result batch = restore(family, removalLines(table, List.copyOf(stale.keySet())));
-        if (batch.ok()) {
-            stale.forEach((chain, id) -> removed.add(removal(family, chain, id)));
-        } else {
-            // One bad chain fails the whole transaction; retry one by one to remove all the others.
-            stale.forEach((chain, id) -> {
-                CommandRunner.Result r = restore(family, removalLines(table, List.of(chain)));
-                if (r.ok()) {
-                    removed.add(removal(family, chain, id));
-                } else {
-                    errors.add("failed to remove " + family.tool() + " nat chain " + chain + " of container "
-                            + GoQuote.quote(id) + ": " + r.describe());
-                }
-            });
+        try {
+            CommandRunner.Result batch = tool.restore(RestoreScript.of(NAT, removalLines(table, List.copyOf(stale.keySet()))), true);
+            if (batch.ok()) {
+                stale.forEach((chain, id) -> removed.add(removal(family, chain, id)));
+            } else {
+                // One bad chain fails the whole transaction; retry one by one to remove all the others.
+                stale.forEach((chain, id) -> {
+                    CommandRunner.Result r = tool.restore(RestoreScript.of(NAT, removalLines(table, List.of(chain))), true);
+                    if (r.ok()) {
+                        removed.add(removal(family, chain, id));
+                    } else {
+                        errors.add("failed to remove " + family.iptables() + " nat chain " + chain + " of container "
+                                + GoQuote.quote(id) + ": " + r.describe());
+                    }
+                });
+            }
+        } catch (CommandRunner.AbortedException e) {
+            errors.add("failed to remove " + family.iptables() + " nat chains of network " + GoQuote.quote(network)
+                    + ": " + e.getMessage());
         }
         return new GcResult(removed, errors);
     }
 
     /** Chain name → container ID, for the chains of {@code network} whose container is not valid. */
-    static Map<String, String> staleChains(NatTable table, String network, Set<String> validIds) {
+    static Map<String, String> staleChains(SavedTable table, String network, Set<String> validIds) {
         Map<String, String> stale = new LinkedHashMap<>();
         for (String chain : table.chains()) {
             if (!chain.startsWith(AttachmentTags.CHAIN_PREFIX)) {
@@ -196,11 +233,11 @@ public final class IptablesMasquerade implements Masquerade {
         return stale;
     }
 
-    private static String ownerOf(NatTable table, String chain, String network) {
-        List<NatTable.SavedRule> candidates = new ArrayList<>(table.rulesIn(chain));
-        candidates.addAll(table.jumpsTo(chain));
-        for (NatTable.SavedRule r : candidates) {
-            AttachmentTags.Owner o = AttachmentTags.parseIptablesComment(r.rule().comment());
+    private static String ownerOf(SavedTable table, String chain, String network) {
+        List<IptablesRule> candidates = new ArrayList<>(table.rules(chain));
+        candidates.addAll(table.referencing(chain));
+        for (IptablesRule r : candidates) {
+            AttachmentTags.Owner o = AttachmentTags.parseIptablesComment(r.comment());
             if (o != null && o.network().equals(network)
                     && AttachmentTags.iptablesChain(network, o.containerId()).equals(chain)) {
                 return o.containerId();
@@ -209,59 +246,28 @@ public final class IptablesMasquerade implements Masquerade {
         return null;
     }
 
-    private static GcResult.Removal removal(IptablesFamily family, String chain, String containerId) {
-        return new GcResult.Removal(family.tool(), containerId, "nat chain " + chain + " and its POSTROUTING jumps");
+    private static GcResult.Removal removal(IpFamily family, String chain, String containerId) {
+        return new GcResult.Removal(family.iptables(), containerId, "nat chain " + chain + " and its POSTROUTING jumps");
     }
 
-    // ---------------------------------------------------------------- tools
-
-    /** Save, plan against what is there, restore the difference; replans after a failed restore. */
-    private void apply(IptablesFamily family, Function<NatTable, List<String>> plan, String what) {
-        CommandRunner.Result last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            List<String> lines = plan.apply(save(family));
-            if (lines.isEmpty()) {
-                return;
-            }
-            last = restore(family, lines);
-            if (last.ok()) {
-                return;
-            }
-            pause(attempt);
-        }
-        throw new CniError(CniError.INTERNAL, what, last.describe());
-    }
-
-    private NatTable save(IptablesFamily family) {
-        CommandRunner.Result r = runner.run(List.of(family.saveTool(), "-t", "nat"), null);
-        if (!r.ok()) {
-            throw new CniError(CniError.INTERNAL, "failed to list " + family.tool() + " nat table", r.describe());
-        }
-        return NatTable.parse(r.stdout());
-    }
-
-    private CommandRunner.Result restore(IptablesFamily family, List<String> lines) {
-        StringBuilder in = new StringBuilder("*nat\n");
-        for (String l : lines) {
-            in.append(l).append('\n');
-        }
-        in.append("COMMIT\n");
-        // -w: wait for the xtables lock like the reference's --wait, so concurrent plugins queue.
-        return runner.run(List.of(family.restoreTool(), "-w", "--noflush"), in.toString());
-    }
-
-    private static void pause(int attempt) {
+    /**
+     * Save, plan against what is there, restore the difference (replanned after a failed restore);
+     * -w waits for the xtables lock like the reference's --wait, so concurrent plugins queue. A tool
+     * that hangs is killed by the runner, and that is this call's error, not a reason to try again.
+     */
+    private void apply(IpFamily family, Function<SavedTable, List<String>> plan, String what) {
         try {
-            Thread.sleep(20L * attempt);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            new Iptables(runner, family).transact(List.of(NAT),
+                    saved -> RestoreScript.of(NAT, plan.apply(saved.get(NAT))), true);
+        } catch (FirewallException | CommandRunner.AbortedException e) {
+            throw new CniError(CniError.INTERNAL, what, e.getMessage());
         }
     }
 
-    private static Map<IptablesFamily, List<Cidr>> byFamily(List<Cidr> addresses) {
-        Map<IptablesFamily, List<Cidr>> m = new EnumMap<>(IptablesFamily.class);
+    private static Map<IpFamily, List<Cidr>> byFamily(List<Cidr> addresses) {
+        Map<IpFamily, List<Cidr>> m = new EnumMap<>(IpFamily.class);
         for (Cidr c : addresses) {
-            m.computeIfAbsent(IptablesFamily.of(c), k -> new ArrayList<>()).add(c);
+            m.computeIfAbsent(IpFamily.of(c), k -> new ArrayList<>()).add(c);
         }
         return m;
     }

@@ -1,12 +1,14 @@
 package dev.weft.cni.masq;
 
-import dev.weft.exec.CommandRunner;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.cni.spec.CniError;
 import dev.weft.ipam.hostlocal.Attachment;
+import dev.weft.cni.spec.Json;
+import dev.weft.exec.CommandRunner;
+import dev.weft.firewall.Nft;
 import dev.weft.net.Cidr;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -36,10 +38,10 @@ public final class NftablesMasquerade implements Masquerade {
     /** A transaction that names a handle fails whole if a concurrent writer deleted it: relist. */
     private static final int ATTEMPTS = 3;
 
-    private final CommandRunner runner;
+    private final Nft nft;
 
     public NftablesMasquerade(CommandRunner runner) {
-        this.runner = runner;
+        this.nft = new Nft(runner);
     }
 
     public NftablesMasquerade() {
@@ -59,6 +61,8 @@ public final class NftablesMasquerade implements Masquerade {
             apply(rules -> setupScript(rules, instance, comment, addresses), what);
         } catch (CommandRunner.ToolMissingException e) {
             throw new CniError(CniError.INTERNAL, what + ": " + e.getMessage());
+        } catch (CommandRunner.AbortedException e) {
+            throw new CniError(CniError.INTERNAL, what, e.getMessage());
         }
     }
 
@@ -97,12 +101,14 @@ public final class NftablesMasquerade implements Masquerade {
     @Override
     public void teardown(String network, String containerId, String ifname, List<Cidr> addresses) {
         String instance = AttachmentTags.nftInstanceHash(network, ifname, containerId);
+        String what = "failed to tear down IP masquerade for " + IptablesMasquerade.describe(network, containerId);
         try {
             apply(rules -> deleteScript(rules.stream()
-                            .filter(r -> r.comment() != null && r.comment().startsWith(instance)).toList()),
-                    "failed to tear down IP masquerade for " + IptablesMasquerade.describe(network, containerId));
+                            .filter(r -> r.comment() != null && r.comment().startsWith(instance)).toList()), what);
         } catch (CommandRunner.ToolMissingException e) {
             // Without nft nothing can have been set up through it: already torn down.
+        } catch (CommandRunner.AbortedException e) {
+            throw new CniError(CniError.INTERNAL, what, e.getMessage());
         }
     }
 
@@ -119,6 +125,9 @@ public final class NftablesMasquerade implements Masquerade {
             return GcResult.empty();
         } catch (CniError e) {
             return new GcResult(List.of(), List.of(e.getMessage() + ": " + e.details()));
+        } catch (CommandRunner.AbortedException e) {
+            return new GcResult(List.of(), List.of("failed to list nftables chain " + TABLE + " " + CHAIN + ": "
+                    + e.getMessage()));
         }
         String networkHash = AttachmentTags.nftNetworkHash(network);
         Set<String> validComments = new HashSet<>();
@@ -134,18 +143,22 @@ public final class NftablesMasquerade implements Masquerade {
         }
         List<GcResult.Removal> removed = new ArrayList<>();
         List<String> errors = new ArrayList<>();
-        if (runScript(deleteScript(stale)).ok()) {
-            stale.forEach(r -> removed.add(removal(r)));
-        } else {
-            for (NftRule r : stale) {
-                CommandRunner.Result res = runScript(deleteScript(List.of(r)));
-                if (res.ok()) {
-                    removed.add(removal(r));
-                } else {
-                    errors.add("failed to remove nftables masquerade rule " + GoQuote.quote(r.comment()) + ": "
-                            + res.describe());
+        try {
+            if (nft.apply(deleteScript(stale)).ok()) {
+                stale.forEach(r -> removed.add(removal(r)));
+            } else {
+                for (NftRule r : stale) {
+                    CommandRunner.Result res = nft.apply(deleteScript(List.of(r)));
+                    if (res.ok()) {
+                        removed.add(removal(r));
+                    } else {
+                        errors.add("failed to remove nftables masquerade rule " + GoQuote.quote(r.comment()) + ": "
+                                + res.describe());
+                    }
                 }
             }
+        } catch (CommandRunner.AbortedException e) {
+            errors.add("failed to remove nftables masquerade rules: " + e.getMessage());
         }
         return new GcResult(removed, errors);
     }
@@ -178,7 +191,7 @@ public final class NftablesMasquerade implements Masquerade {
             if (script.isEmpty()) {
                 return;
             }
-            last = runScript(script);
+            last = nft.apply(script);
             if (last.ok()) {
                 return;
             }
@@ -193,9 +206,9 @@ public final class NftablesMasquerade implements Masquerade {
 
     /** The rules of {@code masq_checks}; none when the table or chain does not exist (yet). */
     List<NftRule> list() {
-        CommandRunner.Result r = runner.run(List.of("nft", "-j", "list", "chain", "inet", TABLE, CHAIN), null);
+        CommandRunner.Result r = nft.command("-j", "list", "chain", "inet", TABLE, CHAIN);
         if (!r.ok()) {
-            if (r.stderr().contains("No such file or directory")) {
+            if (Nft.missing(r)) {
                 return List.of();
             }
             throw new CniError(CniError.INTERNAL, "failed to list nftables chain " + TABLE + " " + CHAIN,
@@ -207,7 +220,7 @@ public final class NftablesMasquerade implements Masquerade {
     static List<NftRule> parseRules(String json) {
         JsonNode root;
         try {
-            root = dev.weft.cni.spec.Json.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            root = Json.read(json.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new CniError(CniError.INTERNAL, "cannot parse nft -j output", e.getMessage());
         }
@@ -220,9 +233,5 @@ public final class NftablesMasquerade implements Masquerade {
             }
         }
         return rules;
-    }
-
-    private CommandRunner.Result runScript(String script) {
-        return runner.run(List.of("nft", "-f", "-"), script);
     }
 }

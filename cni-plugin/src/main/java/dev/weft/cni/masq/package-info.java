@@ -6,9 +6,8 @@
  * <p>{@link dev.weft.cni.masq.Masquerade} is the whole surface: {@code forBackend} picks the backend
  * the way the reference does; setup goes to that backend, teardown and GC sweep both, because a pod
  * may have been set up by another plugin version or configuration. The backends drive the
- * {@code iptables-save/-restore} and {@code nft} tools through a {@link dev.weft.cni.masq.CommandRunner},
- * batching each operation into one transaction per family so an ADD costs two short processes.
+ * {@code iptables-save/-restore} and {@code nft} tools through the firewall toolkit
+ * ({@code dev.weft.firewall}), batching each operation into one transaction per family so an ADD
+ * costs two short processes; only the policy (which rules, named how) lives here.
  */
 package dev.weft.cni.masq;
-
-import dev.weft.exec.CommandRunner;

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.cni.spec.CniError;
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.IptablesRule;
+import dev.weft.firewall.SavedTable;
 import dev.weft.net.Cidr;
 import java.util.List;
 import java.util.Map;
@@ -36,51 +39,51 @@ class IptablesPlanTest {
 
     @Test
     void savedRulesEqualOursExactlyWhenIptablesCheckWould() {
-        NatTable t = NatTable.parse(REFERENCE_SAVE);
+        SavedTable t = SavedTable.parse("nat", REFERENCE_SAVE);
         assertTrue(t.hasChain(CHAIN));
         Cidr pod = Cidr.parse("10.213.0.2/24");
-        assertEquals(List.of(IptablesRule.acceptSubnet(CHAIN, pod, COMMENT), IptablesRule.masquerade(CHAIN,
-                IptablesFamily.IPV4, COMMENT)), t.rulesIn(CHAIN).stream().map(NatTable.SavedRule::rule).toList());
-        assertEquals(IptablesRule.jump(CHAIN, pod, COMMENT), t.rulesIn("POSTROUTING").get(0).rule());
+        assertEquals(canonical(List.of(IptablesMasquerade.acceptSubnet(CHAIN, pod, COMMENT), IptablesMasquerade.masquerade(CHAIN,
+                IpFamily.IPV4, COMMENT))), canonical(t.rules(CHAIN)));
+        assertEquals(IptablesMasquerade.jump(CHAIN, pod, COMMENT).canonical(), t.rules("POSTROUTING").get(0).canonical());
         // Already complete: AppendUnique adds nothing, so no restore at all.
-        assertEquals(List.of(), IptablesMasquerade.setupLines(t, CHAIN, COMMENT, IptablesFamily.IPV4, List.of(pod)));
+        assertEquals(List.of(), IptablesMasquerade.setupLines(t, CHAIN, COMMENT, IpFamily.IPV4, List.of(pod)));
         // A different comment, or an extra match, is a different rule.
-        assertNotEquals(IptablesRule.jump(CHAIN, pod, "x"), t.rulesIn("POSTROUTING").get(0).rule());
-        IptablesRule withIface = IptablesRule.parse(IptablesRule.tokenize(
+        assertNotEquals(IptablesMasquerade.jump(CHAIN, pod, "x").canonical(), t.rules("POSTROUTING").get(0).canonical());
+        IptablesRule withIface = IptablesRule.parse("nat",
                 "-A POSTROUTING -s 10.213.0.2/32 -o eth0 -m comment --comment \"" + COMMENT.replace("\"", "\\\"")
-                        + "\" -j " + CHAIN));
-        assertEquals(List.of("-o", "eth0"), withIface.other());
-        assertNotEquals(IptablesRule.jump(CHAIN, pod, COMMENT), withIface);
+                        + "\" -j " + CHAIN);
+        assertEquals(List.of("-o", "eth0"), withIface.spec().subList(2, 4));
+        assertNotEquals(IptablesMasquerade.jump(CHAIN, pod, COMMENT).canonical(), withIface.canonical());
     }
 
     @Test
     void renderedLinesAreWhatTheReferencePassesToIptables() {
         Cidr pod = Cidr.parse("fd00::5/64");
         assertEquals("-A " + CHAIN + " -d fd00::/64 -j ACCEPT -m comment --comment \"name: \\\"wtnet\\\" id: \\\"ctr1\\\"\"",
-                IptablesRule.acceptSubnet(CHAIN, pod, COMMENT).toAppendLine());
+                IptablesMasquerade.acceptSubnet(CHAIN, pod, COMMENT).saveLine());
         assertEquals("-A " + CHAIN + " ! -d ff00::/8 -j MASQUERADE -m comment --comment \"name: \\\"wtnet\\\" id: \\\"ctr1\\\"\"",
-                IptablesRule.masquerade(CHAIN, IptablesFamily.IPV6, COMMENT).toAppendLine());
+                IptablesMasquerade.masquerade(CHAIN, IpFamily.IPV6, COMMENT).saveLine());
         assertEquals("-A POSTROUTING -s fd00::5 -j " + CHAIN + " -m comment --comment \"name: \\\"wtnet\\\" id: \\\"ctr1\\\"\"",
-                IptablesRule.jump(CHAIN, pod, COMMENT).toAppendLine());
+                IptablesMasquerade.jump(CHAIN, pod, COMMENT).saveLine());
         // The line reads back as the same rule.
-        String line = IptablesRule.jump(CHAIN, pod, COMMENT).toAppendLine();
-        assertEquals(IptablesRule.jump(CHAIN, pod, COMMENT), IptablesRule.parse(IptablesRule.tokenize(line)));
+        String line = IptablesMasquerade.jump(CHAIN, pod, COMMENT).saveLine();
+        assertEquals(IptablesMasquerade.jump(CHAIN, pod, COMMENT), IptablesRule.parse("nat", line));
     }
 
     @Test
     void twoAddressesOfOneFamilyShareTheChainInTheReferenceOrder() {
         Cidr a = Cidr.parse("10.1.0.5/24");
         Cidr b = Cidr.parse("10.2.0.5/24");
-        List<String> lines = IptablesMasquerade.setupLines(NatTable.parse(""), CHAIN, COMMENT, IptablesFamily.IPV4,
+        List<String> lines = IptablesMasquerade.setupLines(SavedTable.parse("nat", ""), CHAIN, COMMENT, IpFamily.IPV4,
                 List.of(a, b));
         // The second address's ACCEPT lands after the MASQUERADE, exactly as sequential AppendUnique leaves it.
         assertEquals(List.of(
                 ":" + CHAIN + " - [0:0]",
-                IptablesRule.acceptSubnet(CHAIN, a, COMMENT).toAppendLine(),
-                IptablesRule.masquerade(CHAIN, IptablesFamily.IPV4, COMMENT).toAppendLine(),
-                IptablesRule.jump(CHAIN, a, COMMENT).toAppendLine(),
-                IptablesRule.acceptSubnet(CHAIN, b, COMMENT).toAppendLine(),
-                IptablesRule.jump(CHAIN, b, COMMENT).toAppendLine()), lines);
+                IptablesMasquerade.acceptSubnet(CHAIN, a, COMMENT).saveLine(),
+                IptablesMasquerade.masquerade(CHAIN, IpFamily.IPV4, COMMENT).saveLine(),
+                IptablesMasquerade.jump(CHAIN, a, COMMENT).saveLine(),
+                IptablesMasquerade.acceptSubnet(CHAIN, b, COMMENT).saveLine(),
+                IptablesMasquerade.jump(CHAIN, b, COMMENT).saveLine()), lines);
     }
 
     @Test
@@ -88,13 +91,13 @@ class IptablesPlanTest {
         String legacy = REFERENCE_SAVE.replace("COMMIT",
                 "-A POSTROUTING -s 10.213.0.0/24 -m comment --comment \"name: \\\"wtnet\\\" id: \\\"ctr1\\\"\" -j " + CHAIN
                         + "\nCOMMIT");
-        List<String> lines = IptablesMasquerade.removalLines(NatTable.parse(legacy), List.of(CHAIN));
+        List<String> lines = IptablesMasquerade.removalLines(SavedTable.parse("nat", legacy), List.of(CHAIN));
         assertEquals(4, lines.size());
         assertEquals("-D POSTROUTING -s 10.213.0.2/32 -m comment --comment \"name: \\\"wtnet\\\" id: \\\"ctr1\\\"\" -j "
                 + CHAIN, lines.get(0));
         assertTrue(lines.get(1).startsWith("-D POSTROUTING -s 10.213.0.0/24 "));
         assertEquals(List.of("-F " + CHAIN, "-X " + CHAIN), lines.subList(2, 4));
-        assertEquals(List.of(), IptablesMasquerade.removalLines(NatTable.parse(""), List.of(CHAIN)));
+        assertEquals(List.of(), IptablesMasquerade.removalLines(SavedTable.parse("nat", ""), List.of(CHAIN)));
     }
 
     @Test
@@ -107,7 +110,7 @@ class IptablesPlanTest {
                 "-A " + other + " -d 10.9.0.0/24 -m comment --comment \"name: \\\"wtnet\\\" id: \\\"c2\\\"\" -j ACCEPT",
                 "-A " + portmapLike + " -m comment --comment \"dnat name: \\\"wtnet\\\" id: \\\"c2\\\"\" -j ACCEPT",
                 "COMMIT"));
-        NatTable t = NatTable.parse(save);
+        SavedTable t = SavedTable.parse("nat", save);
         assertEquals(Map.of(other, "c2"), IptablesMasquerade.staleChains(t, "wtnet", Set.of("ctr1")));
         assertEquals(Map.of(CHAIN, "ctr1", other, "c2"), IptablesMasquerade.staleChains(t, "wtnet", Set.of()));
         assertEquals(Map.of(), IptablesMasquerade.staleChains(t, "othernet", Set.of()));
@@ -125,6 +128,10 @@ class IptablesPlanTest {
         assertEquals("iptables", BothBackends.defaultBackend(fakeTools(Set.of("iptables-save", "iptables-restore", "nft"))));
         assertEquals("nftables", BothBackends.defaultBackend(fakeTools(Set.of("nft"))));
         assertEquals("iptables", BothBackends.defaultBackend(fakeTools(Set.of())));
+    }
+
+    private static List<IptablesRule> canonical(List<IptablesRule> rules) {
+        return rules.stream().map(IptablesRule::canonical).toList();
     }
 
     private static CommandRunner fakeTools(Set<String> present) {

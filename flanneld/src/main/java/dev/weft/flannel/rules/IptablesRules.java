@@ -1,17 +1,19 @@
 package dev.weft.flannel.rules;
 
 import dev.weft.exec.CommandRunner;
-
+import dev.weft.firewall.FirewallException;
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.Iptables;
+import dev.weft.firewall.IptablesRule;
+import dev.weft.firewall.RestoreScript;
+import dev.weft.firewall.SavedTable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,12 +34,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class IptablesRules implements TrafficRules {
     private static final Logger log = LoggerFactory.getLogger(IptablesRules.class);
-    private static final int ATTEMPTS = 3;
-    private static final Pattern VERSION = Pattern.compile("v(\\d+)\\.(\\d+)\\.(\\d+)");
+    private static final List<String> TABLES = List.of("nat", "filter");
 
     private final CommandRunner runner;
-    private final Map<IpFamily, Boolean> randomFully = new EnumMap<>(IpFamily.class);
-    private final Map<IpFamily, Boolean> restoreWait = new EnumMap<>(IpFamily.class);
+    private final Map<IpFamily, Iptables> tools = new EnumMap<>(IpFamily.class);
 
     public IptablesRules(CommandRunner runner) {
         this.runner = runner;
@@ -58,7 +58,7 @@ public final class IptablesRules implements TrafficRules {
             } else if (runner.hasTool(f.iptables())) {
                 // a family switched off since the last run: do not leave its rules behind
                 try {
-                    apply(f, saved -> removalScript(saved), "remove the " + f.iptables() + " rules");
+                    apply(f, IptablesRules::removalScript, "remove the " + f.iptables() + " rules");
                 } catch (RulesException e) {
                     log.warn("{}", e.getMessage());
                 }
@@ -80,15 +80,11 @@ public final class IptablesRules implements TrafficRules {
 
     @Override
     public synchronized void removeStale(RuleSet previous) {
-        for (IpFamily f : previous.families()) {
-            if (previous.subnet(f) == null) {
-                continue;
-            }
-            // whichever --random-fully form the previous run used
-            Set<IptablesRule> candidates = new LinkedHashSet<>(
-                    RuleSet.masqRules(f, previous.network(f), previous.subnet(f), true));
-            candidates.addAll(RuleSet.masqRules(f, previous.network(f), previous.subnet(f), false));
-            apply(f, saved -> deletionScript(f, saved.get("nat"), candidates), "remove the stale " + f.iptables() + " masquerade rules");
+        for (IpFamily f : previous.masqFamilies()) {
+            Set<IptablesRule> candidates = RuleSet.eitherRandomFully(
+                    rf -> RuleSet.masqRules(f, previous.network(f), previous.subnet(f), rf));
+            apply(f, saved -> deletionScript(f, saved.get("nat"), candidates),
+                    "remove the stale " + f.iptables() + " masquerade rules");
         }
     }
 
@@ -101,7 +97,7 @@ public final class IptablesRules implements TrafficRules {
                 continue;
             }
             try {
-                apply(f, this::removalScript, "clean up the " + f.iptables() + " rules");
+                apply(f, IptablesRules::removalScript, "clean up the " + f.iptables() + " rules");
             } catch (RulesException e) {
                 failures.add(e.getMessage());
             }
@@ -113,7 +109,7 @@ public final class IptablesRules implements TrafficRules {
 
     /** True when this family's MASQUERADE target knows {@code --random-fully}; asked once. */
     public synchronized boolean supportsRandomFully(IpFamily f) {
-        return randomFully.computeIfAbsent(f, this::probeRandomFully);
+        return tool(f, "ask for --random-fully", Iptables::supportsRandomFully);
     }
 
     // ---------------------------------------------------------------- planning
@@ -122,65 +118,55 @@ public final class IptablesRules implements TrafficRules {
         return set.ipMasq() && set.randomFully() && !supportsRandomFully(f) ? set.withRandomFully(false) : set;
     }
 
-    private String installScript(IpFamily f, RuleSet set, Map<String, SavedTable> saved) {
-        StringBuilder s = new StringBuilder();
+    private static RestoreScript installScript(IpFamily f, RuleSet set, Map<String, SavedTable> saved) {
+        RestoreScript s = new RestoreScript();
         table(s, "nat", RuleSet.MASQ_CHAIN, set.masqRulesFor(f), saved.get("nat"));
         table(s, "filter", RuleSet.FORWARD_CHAIN, set.forwardRulesFor(f), saved.get("filter"));
-        return s.toString();
+        return s;
     }
 
-    private static void table(StringBuilder s, String table, String chain, List<IptablesRule> rules, SavedTable saved) {
+    private static void table(RestoreScript s, String table, String chain, List<IptablesRule> rules, SavedTable saved) {
         if (rules.isEmpty()) {
             removeChain(s, table, chain, saved);
             return;
         }
-        s.append('*').append(table).append('\n');
         // with --noflush, declaring a chain creates it or empties it, and touches nothing else
-        s.append(':').append(chain).append(" - [0:0]\n");
-        for (String ref : saved.referencing(chain)) {
-            s.append("-D").append(ref.substring(2)).append('\n');
-        }
-        for (IptablesRule r : rules) {
-            s.append(r.saveLine()).append('\n');
-        }
-        s.append("COMMIT\n");
+        s.table(table).declareChain(chain);
+        saved.referencing(chain).forEach(s::delete);
+        rules.forEach(s::append);
     }
 
-    private String removalScript(Map<String, SavedTable> saved) {
-        StringBuilder s = new StringBuilder();
+    private static RestoreScript removalScript(Map<String, SavedTable> saved) {
+        RestoreScript s = new RestoreScript();
         removeChain(s, "nat", RuleSet.MASQ_CHAIN, saved.get("nat"));
         removeChain(s, "filter", RuleSet.FORWARD_CHAIN, saved.get("filter"));
-        return s.toString();
+        return s;
     }
 
-    private static void removeChain(StringBuilder s, String table, String chain, SavedTable saved) {
-        List<String> refs = saved.referencing(chain);
+    private static void removeChain(RestoreScript s, String table, String chain, SavedTable saved) {
+        List<IptablesRule> refs = saved.referencing(chain);
         if (refs.isEmpty() && !saved.hasChain(chain)) {
             return;
         }
-        s.append('*').append(table).append('\n');
-        for (String ref : refs) {
-            s.append("-D").append(ref.substring(2)).append('\n');
-        }
+        s.table(table);
+        refs.forEach(s::delete);
         if (saved.hasChain(chain)) {
-            s.append("-F ").append(chain).append('\n');
-            s.append("-X ").append(chain).append('\n');
+            s.flushChain(chain).deleteChain(chain);
         }
-        s.append("COMMIT\n");
     }
 
-    private String deletionScript(IpFamily f, SavedTable nat, Set<IptablesRule> candidates) {
-        StringBuilder body = new StringBuilder();
+    private RestoreScript deletionScript(IpFamily f, SavedTable nat, Set<IptablesRule> candidates) {
+        RestoreScript s = new RestoreScript().table("nat");
         for (IptablesRule r : candidates) {
-            int n = Collections.frequency(nat.rules(r.chain()), r.saveLine());
+            int n = Collections.frequency(nat.rules(r.chain()), r);
             if (n == 0 && (r.chain().equals("POSTROUTING") || nat.hasChain(r.chain())) && check(f, r)) {
                 n = 1; // present, but printed differently by this iptables
             }
             for (int i = 0; i < n; i++) {
-                body.append(r.line("-D")).append('\n');
+                s.delete(r);
             }
         }
-        return body.length() == 0 ? "" : "*nat\n" + body + "COMMIT\n";
+        return s;
     }
 
     private boolean complete(IpFamily f, String table, String chain, List<IptablesRule> rules) {
@@ -189,7 +175,7 @@ public final class IptablesRules implements TrafficRules {
         }
         SavedTable saved;
         try {
-            saved = save(f, table);
+            saved = tool(f, "read the " + table + " table", t -> t.save(table));
         } catch (RulesException e) {
             log.warn("cannot check the rules: {}", e.getMessage());
             return false;
@@ -197,12 +183,12 @@ public final class IptablesRules implements TrafficRules {
         if (!saved.hasChain(chain)) {
             return false;
         }
-        List<String> expectedOwn = new ArrayList<>();
+        List<IptablesRule> expectedOwn = new ArrayList<>();
         boolean allOwnSeen = true;
         for (IptablesRule r : rules) {
-            boolean seen = saved.rules(r.chain()).contains(r.saveLine());
+            boolean seen = saved.rules(r.chain()).contains(r);
             if (r.chain().equals(chain)) {
-                expectedOwn.add(r.saveLine());
+                expectedOwn.add(r);
                 allOwnSeen &= seen;
             }
             if (!seen && !check(f, r)) {
@@ -216,78 +202,27 @@ public final class IptablesRules implements TrafficRules {
     // ---------------------------------------------------------------- running the tools
 
     /** Plans against fresh saves and applies; replans if the transaction fails (a concurrent writer). */
-    private void apply(IpFamily f, Function<Map<String, SavedTable>, String> planner, String what) {
-        CommandRunner.Result last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            Map<String, SavedTable> saved = Map.of("nat", save(f, "nat"), "filter", save(f, "filter"));
-            String script = planner.apply(saved);
-            if (script.isEmpty()) {
-                return;
-            }
-            List<String> argv = new ArrayList<>(List.of(f.iptablesRestore(), "--noflush"));
-            if (restoreWaits(f)) {
-                argv.add("-w");
-            }
-            log.debug("{} < {}", argv, script);
-            last = run(argv, script);
-            if (last.ok()) {
-                return;
-            }
-            log.debug("attempt {} to {} failed: {}", attempt, what, last.describe());
-        }
-        throw new RulesException("failed to " + what + ": " + last.describe());
-    }
-
-    private SavedTable save(IpFamily f, String table) {
-        CommandRunner.Result r = run(List.of(f.iptablesSave(), "-t", table), null);
-        if (!r.ok()) {
-            throw new RulesException("cannot read the " + table + " table: " + r.describe());
-        }
-        // planning against a truncated dump would duplicate jumps or miss what to delete
-        if (!r.stdout().contains("*" + table + "\n") || !r.stdout().contains("COMMIT")) {
-            throw new RulesException("unexpected output of " + String.join(" ", r.command()) + ": '"
-                    + r.stdout().strip() + "'");
-        }
-        return SavedTable.parse(r.stdout());
+    private void apply(IpFamily f, Function<Map<String, SavedTable>, RestoreScript> planner, String what) {
+        tool(f, what, t -> {
+            t.transact(TABLES, planner, t.restoreWaits());
+            return null;
+        });
     }
 
     /** {@code iptables -C}: the kernel's own comparison, for rules this iptables prints differently. */
     private boolean check(IpFamily f, IptablesRule r) {
-        return run(r.argv(f.iptables(), "-C"), null).ok();
+        return tool(f, "check " + r, t -> t.check(r));
     }
 
-    private CommandRunner.Result run(List<String> argv, String stdin) {
+    /**
+     * Runs {@code call} on the family's tools; whatever stops it (the tool missing, refusing, hanging
+     * until killed) becomes a {@link RulesException}, which the keeper logs and retries next period.
+     */
+    private <T> T tool(IpFamily f, String what, Function<Iptables, T> call) {
         try {
-            return runner.run(argv, stdin);
-        } catch (CommandRunner.ToolMissingException e) {
-            throw new RulesException(e.getMessage(), e);
+            return call.apply(tools.computeIfAbsent(f, k -> new Iptables(runner, k)));
+        } catch (FirewallException | CommandRunner.ToolMissingException | CommandRunner.AbortedException e) {
+            throw new RulesException("failed to " + what + ": " + e.getMessage(), e);
         }
-    }
-
-    private boolean probeRandomFully(IpFamily f) {
-        CommandRunner.Result help = run(List.of(f.iptables(), "-j", "MASQUERADE", "--help"), null);
-        if (help.ok()) {
-            return help.stdout().contains("--random-fully");
-        }
-        boolean v = atLeast162(run(List.of(f.iptables(), "--version"), null));
-        log.debug("{} -j MASQUERADE --help failed ({}); going by the version: random-fully {}",
-                f.iptables(), help.describe(), v);
-        return v;
-    }
-
-    /** {@code iptables-restore -w} exists from 1.6.2 on, as flannel checks. */
-    private synchronized boolean restoreWaits(IpFamily f) {
-        return restoreWait.computeIfAbsent(f, k -> atLeast162(run(List.of(k.iptablesRestore(), "--version"), null)));
-    }
-
-    static boolean atLeast162(CommandRunner.Result version) {
-        Matcher m = VERSION.matcher(version.stdout() + " " + version.stderr());
-        if (!version.ok() || !m.find()) {
-            return false;
-        }
-        int a = Integer.parseInt(m.group(1));
-        int b = Integer.parseInt(m.group(2));
-        int c = Integer.parseInt(m.group(3));
-        return a > 1 || (a == 1 && (b > 6 || (b == 6 && c >= 2)));
     }
 }

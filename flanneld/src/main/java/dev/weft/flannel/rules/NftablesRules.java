@@ -1,15 +1,17 @@
 package dev.weft.flannel.rules;
 
 import dev.weft.exec.CommandRunner;
-
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.Nft;
+import dev.weft.firewall.NftListing;
 import dev.weft.net.Cidr;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +57,7 @@ public final class NftablesRules implements TrafficRules {
     private static final String FORWARD_CHAIN_SPEC = "{ type filter hook forward priority 0; policy accept; }";
 
     private final CommandRunner runner;
+    private final Nft nft;
     private Boolean randomFully;
     /**
      * What nft printed for each chain right after it was filled: the reference for isComplete, so a
@@ -66,6 +69,12 @@ public final class NftablesRules implements TrafficRules {
 
     public NftablesRules(CommandRunner runner) {
         this.runner = runner;
+        this.nft = new Nft(runner);
+    }
+
+    /** Weft's table of one family: {@code weft-ipv4} or {@code weft-ipv6}, like flannel's {@code flannel-ipv4}. */
+    public static String tableName(IpFamily f) {
+        return f == IpFamily.IPV4 ? "weft-ipv4" : "weft-ipv6";
     }
 
     public NftablesRules() {
@@ -111,10 +120,10 @@ public final class NftablesRules implements TrafficRules {
 
     @Override
     public synchronized void install(RuleSet set) {
-        RuleSet effective = set.ipMasq() && set.randomFully() && !supportsRandomFully() ? set.withRandomFully(false) : set;
+        RuleSet effective = effective(set);
         for (IpFamily f : IpFamily.values()) {
             Map<String, List<String>> chains = chains(effective, f);
-            if (chains.values().stream().allMatch(List::isEmpty)) {
+            if (noRules(chains)) {
                 try {
                     deleteTable(f);
                 } catch (RulesException e) {
@@ -123,12 +132,12 @@ public final class NftablesRules implements TrafficRules {
                 continue;
             }
             String script = fillScript(f, chains);
-            CommandRunner.Result r = nft(script, List.of());
+            CommandRunner.Result r = nft(n -> n.apply(script));
             if (!r.ok()) {
                 // a chain of ours with another type or hook cannot be re-added; start the table afresh
-                log.info("nft refused to refill table {} {} ({}); recreating it", f.nftFamily(), f.nftTable(), r.describe());
+                log.info("nft refused to refill table {} {} ({}); recreating it", f.nftFamily(), tableName(f), r.describe());
                 String header = "add table " + table(f) + "\ndelete table " + table(f) + "\n";
-                r = nft(header + script, List.of());
+                r = nft(n -> n.apply(header + script));
                 if (!r.ok()) {
                     throw new RulesException("failed to install the nftables rules: " + r.describe());
                 }
@@ -139,25 +148,25 @@ public final class NftablesRules implements TrafficRules {
 
     @Override
     public synchronized boolean isComplete(RuleSet set) {
-        RuleSet effective = set.ipMasq() && set.randomFully() && !supportsRandomFully() ? set.withRandomFully(false) : set;
-        for (IpFamily f : set.families()) {
-            Map<String, List<String>> chains = chains(effective, f);
-            if (chains.values().stream().allMatch(List::isEmpty)) {
-                continue;
-            }
-            CommandRunner.Result r = nft(null, List.of("list", "table", f.nftFamily(), f.nftTable()));
-            if (!r.ok()) {
+        RuleSet wanted = effective(set);
+        return set.families().stream().allMatch(f -> holds(f, chains(wanted, f)));
+    }
+
+    /** True when the family's table lists every wanted chain exactly (chains wanted empty are not checked). */
+    private boolean holds(IpFamily f, Map<String, List<String>> chains) {
+        if (noRules(chains)) {
+            return true;
+        }
+        CommandRunner.Result r = nft(n -> n.command("list", "table", f.nftFamily(), tableName(f)));
+        if (!r.ok()) {
+            return false;
+        }
+        Map<String, List<String>> live = NftListing.ruleTexts(r.stdout());
+        for (Map.Entry<String, List<String>> e : chains.entrySet()) {
+            List<String> listed = live.get(e.getKey());
+            if (!e.getValue().isEmpty()
+                    && (listed == null || !listed.equals(expectedListing(f, e.getKey(), e.getValue())))) {
                 return false;
-            }
-            Map<String, List<String>> live = parseListing(r.stdout());
-            for (Map.Entry<String, List<String>> e : chains.entrySet()) {
-                if (e.getValue().isEmpty()) {
-                    continue;
-                }
-                List<String> listed = live.get(e.getKey());
-                if (listed == null || !listed.equals(expectedListing(f, e.getKey(), e.getValue()))) {
-                    return false;
-                }
             }
         }
         return true;
@@ -165,26 +174,21 @@ public final class NftablesRules implements TrafficRules {
 
     @Override
     public synchronized void removeStale(RuleSet previous) {
-        for (IpFamily f : previous.families()) {
-            if (previous.subnet(f) == null) {
-                continue;
-            }
-            Set<String> stale = new LinkedHashSet<>(masqRules(f, previous.network(f), previous.subnet(f), true));
-            stale.addAll(masqRules(f, previous.network(f), previous.subnet(f), false));
-            CommandRunner.Result r = nft(null, List.of("-a", "list", "chain", f.nftFamily(), f.nftTable(), MASQ_CHAIN));
+        for (IpFamily f : previous.masqFamilies()) {
+            Set<String> stale = RuleSet.eitherRandomFully(rf -> masqRules(f, previous.network(f), previous.subnet(f), rf));
+            CommandRunner.Result r = nft(n -> n.command("-a", "list", "chain", f.nftFamily(), tableName(f), MASQ_CHAIN));
             if (!r.ok()) {
                 continue; // no table or chain: nothing stale
             }
             StringBuilder script = new StringBuilder();
-            for (String line : r.stdout().split("\n")) {
-                int h = line.lastIndexOf(" # handle ");
-                if (h > 0 && stale.contains(line.substring(0, h).strip())) {
+            for (NftListing.Rule rule : NftListing.parse(r.stdout()).getOrDefault(MASQ_CHAIN, List.of())) {
+                if (rule.handle() >= 0 && stale.contains(rule.text())) {
                     script.append("delete rule ").append(table(f)).append(' ').append(MASQ_CHAIN)
-                            .append(" handle ").append(line.substring(h + 10).strip()).append('\n');
+                            .append(" handle ").append(rule.handle()).append('\n');
                 }
             }
             if (script.length() > 0) {
-                CommandRunner.Result d = nft(script.toString(), List.of());
+                CommandRunner.Result d = nft(n -> n.apply(script.toString()));
                 if (!d.ok()) {
                     throw new RulesException("failed to remove the stale nftables masquerade rules: " + d.describe());
                 }
@@ -211,13 +215,18 @@ public final class NftablesRules implements TrafficRules {
         }
     }
 
+    /** The set as this nft can hold it: without fully-random where nft does not know it. */
+    private RuleSet effective(RuleSet set) {
+        return set.ipMasq() && set.randomFully() && !supportsRandomFully() ? set.withRandomFully(false) : set;
+    }
+
     /** True when nft accepts {@code masquerade fully-random} (checked with {@code nft -c}, as flannel does). */
     public synchronized boolean supportsRandomFully() {
         if (randomFully == null) {
             String probe = "add table ip weft-probe\n"
                     + "add chain ip weft-probe p " + MASQ_CHAIN_SPEC + "\n"
                     + "add rule ip weft-probe p masquerade fully-random\n";
-            randomFully = nft(probe, List.of("-c")).ok();
+            randomFully = nft(n -> n.check(probe)).ok();
             if (!randomFully) {
                 log.warn("nftables: masquerade fully-random is not supported; using plain masquerade");
             }
@@ -227,6 +236,11 @@ public final class NftablesRules implements TrafficRules {
 
     // ---------------------------------------------------------------- helpers
 
+    /** True when the set wants nothing in this family's table: the table goes. */
+    private static boolean noRules(Map<String, List<String>> chains) {
+        return chains.values().stream().allMatch(List::isEmpty);
+    }
+
     private static Map<String, List<String>> chains(RuleSet set, IpFamily f) {
         Map<String, List<String>> m = new LinkedHashMap<>();
         m.put(MASQ_CHAIN, masqRulesFor(set, f));
@@ -235,7 +249,7 @@ public final class NftablesRules implements TrafficRules {
     }
 
     private static String table(IpFamily f) {
-        return f.nftFamily() + " " + f.nftTable();
+        return f.nftFamily() + " " + tableName(f);
     }
 
     private static String fillScript(IpFamily f, Map<String, List<String>> chains) {
@@ -257,7 +271,7 @@ public final class NftablesRules implements TrafficRules {
 
     private void deleteTable(IpFamily f) {
         // adding first makes the delete succeed whether or not the table exists, in one transaction
-        CommandRunner.Result r = nft("add table " + table(f) + "\ndelete table " + table(f) + "\n", List.of());
+        CommandRunner.Result r = nft(n -> n.apply("add table " + table(f) + "\ndelete table " + table(f) + "\n"));
         if (!r.ok()) {
             throw new RulesException("failed to delete nftables table " + table(f) + ": " + r.describe());
         }
@@ -266,9 +280,9 @@ public final class NftablesRules implements TrafficRules {
 
     private void remember(IpFamily f, Map<String, List<String>> chains) {
         Map<String, Printed> m = new LinkedHashMap<>();
-        CommandRunner.Result r = nft(null, List.of("list", "table", f.nftFamily(), f.nftTable()));
+        CommandRunner.Result r = nft(n -> n.command("list", "table", f.nftFamily(), tableName(f)));
         if (r.ok()) {
-            Map<String, List<String>> live = parseListing(r.stdout());
+            Map<String, List<String>> live = NftListing.ruleTexts(r.stdout());
             for (Map.Entry<String, List<String>> e : chains.entrySet()) {
                 List<String> listed = live.get(e.getKey());
                 // only a listing with every rule can stand for the set (someone may have deleted one already)
@@ -285,56 +299,14 @@ public final class NftablesRules implements TrafficRules {
         return p != null && p.written().equals(written) ? p.listed() : written;
     }
 
-    /** Rule lines per chain of {@code nft list table} output, handles stripped. */
-    static Map<String, List<String>> parseListing(String text) {
-        Map<String, List<String>> chains = new LinkedHashMap<>();
-        List<String> current = null;
-        int depth = 0;
-        for (String raw : text.split("\n")) {
-            String line = raw.strip();
-            int h = line.indexOf(" # handle ");
-            if (h >= 0) {
-                line = line.substring(0, h).strip();
-            } else if (line.startsWith("# handle ")) {
-                continue;
-            }
-            if (line.isEmpty()) {
-                continue;
-            }
-            if (line.endsWith("{")) {
-                depth++;
-                if (depth == 2 && line.startsWith("chain ")) {
-                    current = new ArrayList<>();
-                    chains.put(line.substring(6, line.length() - 1).strip(), current);
-                }
-                continue;
-            }
-            if (line.equals("}")) {
-                depth--;
-                if (depth < 2) {
-                    current = null;
-                }
-                continue;
-            }
-            if (current != null && depth == 2 && !line.startsWith("type ") && !line.startsWith("comment ")
-                    && !line.startsWith("policy ")) {
-                current.add(line);
-            }
-        }
-        return chains;
-    }
-
-    private CommandRunner.Result nft(String stdin, List<String> args) {
-        List<String> argv = new ArrayList<>();
-        argv.add("nft");
-        argv.addAll(args);
-        if (stdin != null) {
-            argv.add("-f");
-            argv.add("-");
-        }
+    /**
+     * Runs one nft call; whatever stops it (nft missing, hanging until killed) becomes a
+     * {@link RulesException}, which the keeper logs and retries next period.
+     */
+    private CommandRunner.Result nft(Function<Nft, CommandRunner.Result> call) {
         try {
-            return runner.run(argv, stdin);
-        } catch (CommandRunner.ToolMissingException e) {
+            return call.apply(nft);
+        } catch (CommandRunner.ToolMissingException | CommandRunner.AbortedException e) {
             throw new RulesException(e.getMessage(), e);
         }
     }

@@ -1,10 +1,14 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.IptablesRule;
 import dev.weft.net.Cidr;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the node's firewall must hold: flannel's masquerade and forward rules (spec flannel.md §4.3)
@@ -88,6 +92,18 @@ public record RuleSet(Cidr network4, Cidr subnet4, Cidr network6, Cidr subnet6,
             l.add(IpFamily.IPV6);
         }
         return l;
+    }
+
+    /** The families with a lease subnet: those whose masquerade rules can be named. */
+    public List<IpFamily> masqFamilies() {
+        return families().stream().filter(f -> subnet(f) != null).toList();
+    }
+
+    /** A family's masquerade rules in both --random-fully forms (whichever a previous run used), once each. */
+    static <T> Set<T> eitherRandomFully(java.util.function.Function<Boolean, List<T>> rules) {
+        Set<T> all = new LinkedHashSet<>(rules.apply(true));
+        all.addAll(rules.apply(false));
+        return all;
     }
 
     public boolean has(IpFamily f) {

@@ -12,5 +12,7 @@
  *   <li>{@link dev.weft.flannel.rules.RulesKeeper}: installs, then re-checks every
  *       {@code -iptables-resync} seconds and reinstalls what went missing.</li>
  * </ul>
+ * The tools are driven through the firewall toolkit ({@code dev.weft.firewall}), shared with the
+ * CNI masquerade; only what rules to want lives here.
  */
 package dev.weft.flannel.rules;

@@ -1,5 +1,7 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.NftListing;
 import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.NftRuleset;
@@ -43,8 +45,8 @@ final class Fw {
 
     /** Rule lines per chain of {@code nft list table <family> <name>}; empty map if there is no such table. */
     static Map<String, List<String>> nftChains(String ns, IpFamily f) {
-        Cmd.Result r = Cmd.of("nft", "list", "table", f.nftFamily(), f.nftTable()).netns(ns).tryRun();
-        return r.ok() ? NftablesRules.parseListing(r.stdout()) : Map.of();
+        Cmd.Result r = Cmd.of("nft", "list", "table", f.nftFamily(), NftablesRules.tableName(f)).netns(ns).tryRun();
+        return r.ok() ? NftListing.ruleTexts(r.stdout()) : Map.of();
     }
 
     static NftRuleset nft(String ns) {

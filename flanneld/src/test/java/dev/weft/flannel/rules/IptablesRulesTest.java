@@ -1,5 +1,6 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.firewall.IpFamily;
 import dev.weft.exec.CommandRunner;
 
 import static dev.weft.flannel.rules.Expected.C4;

@@ -1,5 +1,6 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.firewall.IpFamily;
 import dev.weft.exec.CommandRunner;
 
 import static dev.weft.flannel.rules.Expected.C4;
@@ -247,10 +248,10 @@ class NftablesRulesTest {
     }
 
     private static void deleteRule(TestNetns ns, IpFamily f, String chain, int index) {
-        List<String> lines = Cmd.of("nft", "-a", "list", "chain", f.nftFamily(), f.nftTable(), chain).netns(ns.name())
+        List<String> lines = Cmd.of("nft", "-a", "list", "chain", f.nftFamily(), NftablesRules.tableName(f), chain).netns(ns.name())
                 .run().lines().stream().filter(l -> l.contains("comment \"weftd")).toList();
         String line = lines.get(index);
         String handle = line.substring(line.lastIndexOf("# handle ") + 9).strip();
-        Fw.nftScript(ns.name(), "delete rule " + f.nftFamily() + " " + f.nftTable() + " " + chain + " handle " + handle + "\n");
+        Fw.nftScript(ns.name(), "delete rule " + f.nftFamily() + " " + NftablesRules.tableName(f) + " " + chain + " handle " + handle + "\n");
     }
 }

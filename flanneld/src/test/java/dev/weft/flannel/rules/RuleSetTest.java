@@ -1,5 +1,7 @@
 package dev.weft.flannel.rules;
 
+import dev.weft.firewall.IpFamily;
+import dev.weft.firewall.IptablesRule;
 import static dev.weft.flannel.rules.Expected.C4;
 import static dev.weft.flannel.rules.Expected.C6;
 import static dev.weft.flannel.rules.Expected.P4;
