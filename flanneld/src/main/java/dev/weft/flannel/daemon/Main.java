@@ -11,7 +11,8 @@ import picocli.CommandLine;
 public final class Main {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
-    public static final int EXIT_LEASE_MOVED = 3;
+    /** Not 3: that is the JVM's status after -XX:+ExitOnOutOfMemoryError. */
+    public static final int EXIT_LEASE_MOVED = 4;
     public static final String VERSION = "weftd 0.1.0 (flannel-compatible)";
 
     private Main() {
