@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.cni.spec.CniError;
 import dev.weft.net.Cidr;
-import dev.weft.testkit.HangingTools;
+import dev.weft.exec.HangingTools;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.weft.testkit.HangingTools;
+import dev.weft.exec.HangingTools;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.weft.testkit;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,7 @@ public final class Tools {
         if (cached != null) {
             return cached;
         }
-        String found = dev.weft.exec.CommandRunner.find(tool);
+        String found = search(tool);
         if (found == null) {
             String base = Path.of(tool).getFileName().toString();
             String pkg = PACKAGES.get(base);
@@ -50,6 +51,26 @@ public final class Tools {
         }
         CACHE.put(tool, found);
         return found;
+    }
+
+    /** $PATH, then the extra directories; the kit stays independent of Weft's own command runner. */
+    private static String search(String tool) {
+        if (tool.contains("/")) {
+            return Files.isExecutable(Path.of(tool)) ? tool : null;
+        }
+        List<String> dirs = new ArrayList<>();
+        String path = System.getenv("PATH");
+        if (path != null) {
+            dirs.addAll(List.of(path.split(":")));
+        }
+        dirs.addAll(EXTRA_DIRS);
+        for (String d : dirs) {
+            Path p = d.isEmpty() ? null : Path.of(d, tool);
+            if (p != null && Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        return null;
     }
 
     /** True if the tool can be found. */

@@ -1,6 +1,5 @@
-package dev.weft.testkit;
+package dev.weft.exec;
 
-import dev.weft.exec.CommandRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
