@@ -19,6 +19,11 @@ import java.util.Objects;
  * <p>An IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}) is an IPv6 value: it is not equal to
  * the IPv4 address it embeds (use {@link #unmap()}), but the classification predicates look
  * through the mapping, as Go does.
+ *
+ * <p>Longer than the house's usual class on purpose: parsing (with Go's and the JDK's rules for
+ * IPv4, IPv6, zero compression and embedded IPv4), formatting, classification and arithmetic of
+ * one value type belong together, and splitting them would only spread the representation
+ * (the int and the two longs) across files.
  */
 public final class IpAddress implements Comparable<IpAddress> {
 
