@@ -3,7 +3,6 @@ package dev.weft.flannel.subnet;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseValidator;
-import dev.weft.flannel.lease.SubnetKey;
 import dev.weft.flannel.subnet.kv.KvEntry;
 import dev.weft.flannel.subnet.kv.KvListing;
 import dev.weft.net.Cidr;
@@ -11,18 +10,19 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * One listing of {@code <prefix>/subnets/}, sorted out: the valid leases, every subnet a key
- * claims (valid or not: a garbage value still blocks its key, so allocating there would only lose
- * the create race), and the raw values for compare-and-swap.
+ * One listing of {@code <prefix>/subnets/}, sorted out: the valid leases, the subnets that are
+ * taken, and the raw values of the valid leases for compare-and-swap. A subnet is taken by a
+ * canonical key of the configured length inside Network, whatever its value (a garbage value
+ * still blocks its key, so allocating there would only lose the create race); any other key takes
+ * nothing, so one {@code 0.0.0.0-0} cannot make the whole Network look full.
  */
 final class LeaseTable {
     final List<Lease> valid;
     final List<Cidr> occupiedV4;
     final List<Cidr> occupiedV6;
-    final Map<String, String> rawValues; // key suffix -> stored value
+    final Map<String, String> rawValues; // key suffix -> stored value, valid leases only
     final long revision;
 
     private LeaseTable(List<Lease> valid, List<Cidr> v4, List<Cidr> v6, Map<String, String> raw, long revision) {
@@ -43,15 +43,16 @@ final class LeaseTable {
                 continue;
             }
             String suffix = e.key().substring(subnetsPrefix.length());
-            Optional<SubnetKey> sk = SubnetKey.parse(suffix);
-            sk.ifPresent(k -> {
+            LeaseValidator.occupiedBy(config, suffix).ifPresent(k -> {
                 v4.add(k.subnet());
                 if (k.subnetV6() != null) {
                     v6.add(k.subnetV6());
                 }
             });
-            raw.put(suffix, e.value());
-            validator.validate(config, suffix, e.value(), e.expirationEpochMillis(), e.modRevision()).ifPresent(valid::add);
+            validator.validate(config, suffix, e.value(), e.expirationEpochMillis(), e.modRevision()).ifPresent(l -> {
+                valid.add(l);
+                raw.put(suffix, e.value());
+            });
         }
         return new LeaseTable(valid, v4, v6, raw, listing.revision());
     }

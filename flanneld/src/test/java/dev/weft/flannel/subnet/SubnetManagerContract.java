@@ -261,6 +261,31 @@ abstract class SubnetManagerContract {
     }
 
     @Test
+    void keysThatAreNotCanonicalSubnetsOfTheNetworkBlockNothing() {
+        config("{\"Network\":\"10.5.0.0/22\",\"SubnetLen\":24}");
+        String s = prefix + "/subnets/";
+        rawPut(s + "0.0.0.0-0", "anything");
+        rawPut(s + "10.5.0.0-22", Nodes.node(1).toJson());
+        rawPut(s + "10.5.1.0-25", Nodes.node(2).toJson());
+        rawPut(s + "10.5.1.0-024", Nodes.node(3).toJson());
+        rawPut(s + "10.5.2.7-24", Nodes.node(4).toJson());
+        rawPut(s + "10.5.3.0-24", "{garbage"); // canonical: it blocks its own subnet, nothing more
+        SubnetManager m = manager();
+        Set<Cidr> got = new HashSet<>();
+        got.add(m.acquireLease(Nodes.node(41), null).subnet());
+        got.add(manager().acquireLease(Nodes.node(42), null).subnet());
+        assertEquals(Set.of(cidr("10.5.1.0/24"), cidr("10.5.2.0/24")), got);
+        assertThrows(OutOfSubnetsException.class, () -> manager().acquireLease(Nodes.node(43), null));
+        var v = m.validator();
+        assertEquals(3, v.rejections(Reason.WRONG_SUBNET_LENGTH), v.rejections().toString());
+        assertEquals(2, v.rejections(Reason.MALFORMED_KEY), v.rejections().toString());
+        assertEquals(1, v.rejections(Reason.MALFORMED_VALUE), v.rejections().toString());
+        EventLog log = new EventLog();
+        watch(manager(), () -> null, log);
+        assertEquals(got, Set.copyOf(log.awaitSnapshot(WAIT).leases().stream().map(Lease::subnet).toList()));
+    }
+
+    @Test
     void dualStackLeaseKey() {
         config("{\"Network\":\"10.5.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00:5::/48\"}");
         LeaseAttrs mine = Nodes.dualStack(40);
