@@ -120,4 +120,33 @@ class EtcdSubnetManagerTest extends SubnetManagerContract {
         assertEquals(a.subnet(), keeper.current().subnet());
         assertEquals(Optional.of(a.attrs().toJson()), rawGet(key(a.subnet())));
     }
+
+    /**
+     * gRPC refuses inbound messages over 4 MiB by default; one listing of the subnets must not be
+     * one message, or every acquisition and re-list fails for good once the cluster is that large.
+     */
+    @Test
+    void moreThanFourMebibytesOfLeasesStillListAndWatch() {
+        config("{\"Network\":\"10.0.0.0/8\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"vxlan\"}}");
+        int n = 1_200;
+        String pad = "x".repeat(3_800); // a field flannel ignores; the value stays under the 4096 cap
+        long bytes = 0;
+        try (KvStore admin = openStore()) {
+            for (int i = 0; i < n; i++) {
+                String value = String.format("{\"PublicIP\":\"172.16.%d.%d\",\"PublicIPv6\":null,\"BackendType\":\"vxlan\","
+                        + "\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"0e:00:00:00:%02x:%02x\"},\"Pad\":\"%s\"}",
+                        i / 200, i % 200 + 1, i >> 8, i & 0xff, pad);
+                String key = key(cidr(String.format("10.%d.%d.0/24", 1 + i / 256, i % 256)));
+                admin.put(key, value, null);
+                bytes += key.length() + value.length();
+            }
+        }
+        assertTrue(bytes > 4L << 20, "bytes under the prefix: " + bytes);
+        EventLog log = new EventLog();
+        watch(manager(), () -> null, log);
+        assertEquals(n, log.awaitSnapshot(Duration.ofSeconds(30)).leases().size());
+        Lease mine = manager().acquireLease(Nodes.node(1), null);
+        assertEquals(mine.attrs(), log.awaitAdded(mine.subnet(), WAIT).lease().attrs());
+        assertEquals(n + 1, manager().leases().size());
+    }
 }
