@@ -36,6 +36,7 @@ final class Weftd {
     private final WeftdOptions o;
     private volatile boolean ready;
     private volatile Backend backend;
+    private final LeasePipeline leasePipeline = new LeasePipeline(java.time.Clock.systemUTC());
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -49,13 +50,14 @@ final class Weftd {
         try {
             validate();
             if (o.healthzPort > 0) {
-                HealthServer hs = new HealthServer(o.healthzIp, o.healthzPort, () -> ready, this::metricsText);
+                HealthServer hs = new HealthServer(o.healthzIp, o.healthzPort, () -> ready && leasePipeline.healthy(), this::metricsText);
                 open.add(hs);
                 LOG.info("serving /healthz, /readyz and /metrics on {}:{}", o.healthzIp, hs.port());
             }
             KvStore store = openStore();
             open.add(store);
             SubnetManager sm = new SubnetManager(store, managerOptions());
+            leasePipeline.validator(sm.validator());
             NetworkConfig cfg = networkConfig(sm, stop);
             if (cfg == null) {
                 return 0; // stopped while waiting for a config
@@ -87,6 +89,8 @@ final class Weftd {
             open.add(pump);
             LeaseWatcher watcher = sm.watchLeases(() -> renewer.current().subnet(), pump::accept);
             open.add(watcher);
+            pump.start(watcher::view);
+            leasePipeline.running(watcher, pump);
             LOG.info("weftd is running");
             stop.await();
             LOG.info("stopping; the data path stays in place");
@@ -116,7 +120,7 @@ final class Weftd {
 
     private String metricsText() {
         Backend b = backend;
-        return b == null ? "" : b.metricsText();
+        return (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
     }
 
     private void validate() {

@@ -45,7 +45,11 @@ public final class LeaseValidator {
         /** PublicIP (or PublicIPv6) is not a unicast address a peer could tunnel to. */
         BAD_PUBLIC_IP,
         /** The backend's own check refused BackendData (e.g. vxlan VtepMAC). */
-        BAD_BACKEND_DATA
+        BAD_BACKEND_DATA,
+        /** Another lease, created earlier, has the same PublicIP (or PublicIPv6). */
+        DUPLICATE_PUBLIC_IP,
+        /** Another lease, created earlier, has the same VtepMAC. */
+        DUPLICATE_VTEP_MAC
     }
 
     private final Map<String, BackendDataCheck> backendChecks = new ConcurrentHashMap<>();
@@ -202,6 +206,14 @@ public final class LeaseValidator {
             return top != 0 && top < 240;
         }
         return !a.isV4Mapped();
+    }
+
+    /**
+     * Records a lease refused for a reason found outside this validator (a conflict with another
+     * lease): logged once per key and revision, and counted, as the validator's own rejections.
+     */
+    public void refuse(String key, long revision, Reason reason, String detail) {
+        reject(key, revision, reason, detail);
     }
 
     private void reject(String key, long revision, Reason reason, String detail) {

@@ -23,13 +23,16 @@ final class LeaseTable {
     final List<Cidr> occupiedV4;
     final List<Cidr> occupiedV6;
     final Map<String, String> rawValues; // key suffix -> stored value, valid leases only
+    final Map<String, Long> seniority;   // key suffix -> creation revision (see KvEntry), valid leases only
     final long revision;
 
-    private LeaseTable(List<Lease> valid, List<Cidr> v4, List<Cidr> v6, Map<String, String> raw, long revision) {
+    private LeaseTable(List<Lease> valid, List<Cidr> v4, List<Cidr> v6, Map<String, String> raw,
+                       Map<String, Long> seniority, long revision) {
         this.valid = valid;
         this.occupiedV4 = v4;
         this.occupiedV6 = v6;
         this.rawValues = raw;
+        this.seniority = seniority;
         this.revision = revision;
     }
 
@@ -38,6 +41,7 @@ final class LeaseTable {
         List<Cidr> v4 = new ArrayList<>();
         List<Cidr> v6 = new ArrayList<>();
         Map<String, String> raw = new HashMap<>();
+        Map<String, Long> seniority = new HashMap<>();
         for (KvEntry e : listing.entries()) {
             if (!e.key().startsWith(subnetsPrefix)) {
                 continue;
@@ -52,9 +56,10 @@ final class LeaseTable {
             validator.validate(config, suffix, e.value(), e.expirationEpochMillis(), e.modRevision()).ifPresent(l -> {
                 valid.add(l);
                 raw.put(suffix, e.value());
+                seniority.put(suffix, e.seniority());
             });
         }
-        return new LeaseTable(valid, v4, v6, raw, listing.revision());
+        return new LeaseTable(valid, v4, v6, raw, seniority, listing.revision());
     }
 
     boolean isTaken(Cidr v4, Cidr v6) {
