@@ -140,11 +140,8 @@ final class Weftd {
 
     private KvStore openStore() {
         EtcdOptions etcd = EtcdOptions.of(o.etcdEndpoints);
-        if (!o.etcdKeyFile.isEmpty() && !o.etcdCertFile.isEmpty()) {
-            etcd = etcd.withTls(o.etcdCaFile.isEmpty() ? null : o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile);
-        } else if (o.subnetStore.isEmpty()) {
-            LOG.warn("etcd without TLS: give -etcd-certfile and -etcd-keyfile to secure it");
-        }
+        // a CA alone means server-only TLS; a certificate without its key (or the reverse) is refused there
+        etcd = etcd.withTls(o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile);
         if (!o.etcdUsername.isEmpty()) {
             etcd = etcd.withAuth(o.etcdUsername, o.etcdPassword);
         }

@@ -82,7 +82,9 @@ public final class EtcdKvStore implements KvStore {
         if (o.usesTls()) {
             try {
                 b.sslContext(ssl -> {
-                    ssl.keyManager(new File(o.certFile()), new File(o.keyFile()));
+                    if (o.hasClientCertificate()) {
+                        ssl.keyManager(new File(o.certFile()), new File(o.keyFile()));
+                    }
                     if (o.caFile() != null) {
                         ssl.trustManager(new File(o.caFile()));
                     }
@@ -93,7 +95,7 @@ public final class EtcdKvStore implements KvStore {
                         + o.keyFile() + ", ca " + o.caFile() + "): " + e.getMessage(), e);
             }
         } else {
-            LOG.warn("no certificate provided: connecting to etcd with http. This is insecure");
+            LOG.warn("no -etcd-cafile or -etcd-certfile/-etcd-keyfile: connecting to etcd in plain text. This is insecure");
         }
         return new EtcdKvStore(b.build(), o.requestTimeout(), "etcd " + String.join(",", o.endpoints()));
     }
