@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
 public final class LeaseTypeFilter {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseTypeFilter.class);
 
+    /** Types are chosen by whoever writes to etcd: what is remembered for "log once" is bounded. */
+    static final int REMEMBERED = 4096;
+
     private final String type;
     private final Set<String> warned = new HashSet<>();
     private volatile Cidr ownSubnet;
@@ -27,6 +30,11 @@ public final class LeaseTypeFilter {
         this.ownSubnet = own;
     }
 
+    /** How many (subnet, type) pairs are remembered as logged. */
+    synchronized int remembered() {
+        return warned.size();
+    }
+
     public synchronized boolean accepts(Lease l) {
         if (l.subnet().equals(ownSubnet)) {
             return false;
@@ -34,6 +42,9 @@ public final class LeaseTypeFilter {
         String t = l.attrs().backendType();
         if (type.equals(t)) {
             return true;
+        }
+        if (warned.size() >= REMEMBERED) {
+            warned.clear(); // some may be logged again; memory stays bounded
         }
         if (warned.add(l.subnet() + "/" + t)) {
             LOG.warn("ignoring non-{} subnet {} (v6 {}): type={}", type, l.subnet(), l.subnetV6(),

@@ -3,13 +3,17 @@ package dev.weft.flannel.daemon;
 import dev.weft.flannel.backend.Backend;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseEvent;
-import dev.weft.flannel.lease.SubnetKey;
+import dev.weft.flannel.subnet.Liveness;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,58 +22,114 @@ import org.slf4j.LoggerFactory;
  * start, a thousand leases in one etcd transaction) into a single {@link LeaseEvent.Snapshot}: the
  * backend then programs the whole burst with a handful of batched netlink requests instead of
  * three round trips per lease. A lone event passes through as it is.
+ *
+ * <p>The complete set of leases for such a snapshot is the watcher's own (its view already holds
+ * every event queued here), so the set is kept once. The queue is bounded: when it is full, events
+ * are dropped and the backend is resynchronised from the whole view instead. When the backend
+ * throws, that is logged and counted, and the whole view is delivered again after a backoff
+ * (0.5 s doubling to 30 s) until it goes through.
  */
 final class LeaseEventPump implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseEventPump.class);
+    static final int CAPACITY = 4096;
+    private static final long IDLE_POLL_MS = 500;
+    private static final long MAX_RETRY_MS = 30_000;
 
     private final Backend backend;
-    private final LinkedBlockingQueue<LeaseEvent> queue = new LinkedBlockingQueue<>();
-    private final Map<SubnetKey, Lease> known = new LinkedHashMap<>();
-    private final Thread worker;
+    private final ArrayBlockingQueue<LeaseEvent> queue = new ArrayBlockingQueue<>(CAPACITY);
+    private final AtomicBoolean overflowed = new AtomicBoolean();
+    private final Liveness liveness = new Liveness();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder overflows = new LongAdder();
+    private volatile Supplier<Collection<Lease>> view;
+    private volatile Thread worker;
     private volatile boolean running = true;
 
     LeaseEventPump(Backend backend) {
         this.backend = backend;
-        this.worker = new Thread(this::loop, "weftd-lease-events");
-        worker.setDaemon(true);
-        worker.start();
     }
 
-    /** The watcher's listener: never blocks the watch. */
+    /** The watcher's listener: never blocks the watch. Events queue until {@link #start}. */
     void accept(LeaseEvent e) {
-        queue.add(e);
+        if (!queue.offer(e)) {
+            overflows.increment();
+            if (overflowed.compareAndSet(false, true)) {
+                LOG.warn("more than {} lease events waiting for the backend; dropping them and resynchronising "
+                        + "it from the whole lease set", CAPACITY);
+            }
+        }
+    }
+
+    /** Starts delivering; {@code view} is the watcher's set of delivered leases. */
+    void start(Supplier<Collection<Lease>> view) {
+        this.view = Objects.requireNonNull(view, "view");
+        Thread t = new Thread(this::loop, "weftd-lease-events");
+        t.setDaemon(true);
+        worker = t;
+        t.start();
+    }
+
+    /** False when the backend has been busy with, or failing at, lease events for longer than the bound. */
+    boolean healthy(Instant now) {
+        return liveness.healthy(now);
+    }
+
+    /** Deliveries the backend threw on. */
+    long failures() {
+        return failures.sum();
+    }
+
+    /** Events dropped because the queue was full (each led to a full resync). */
+    long overflows() {
+        return overflows.sum();
     }
 
     private void loop() {
         List<LeaseEvent> burst = new ArrayList<>();
+        long retryMs = 0; // > 0: the last delivery failed; deliver the whole view after that long
         while (running) {
             try {
-                LeaseEvent first = queue.poll(500, TimeUnit.MILLISECONDS);
-                if (first == null) {
+                LeaseEvent first = queue.poll(retryMs > 0 ? retryMs : IDLE_POLL_MS, TimeUnit.MILLISECONDS);
+                burst.clear();
+                if (first != null) {
+                    burst.add(first);
+                    queue.drainTo(burst);
+                }
+                boolean whole = retryMs > 0 || overflowed.getAndSet(false);
+                if (!whole && burst.isEmpty()) {
                     continue;
                 }
-                burst.clear();
-                burst.add(first);
-                queue.drainTo(burst);
-                deliver(burst);
+                liveness.working();
+                try {
+                    if (whole) {
+                        queue.clear(); // all in the view already
+                        List<Lease> all = List.copyOf(view.get());
+                        backend.handle(new LeaseEvent.Snapshot(all, all, List.of()));
+                    } else {
+                        deliver(burst);
+                    }
+                    liveness.progressed();
+                    retryMs = 0;
+                } catch (RuntimeException e) {
+                    failures.increment();
+                    retryMs = retryMs == 0 ? IDLE_POLL_MS : Math.min(MAX_RETRY_MS, retryMs * 2);
+                    LOG.error("backend {} failed on lease events; resynchronising it from the whole lease set in {} ms: {}",
+                            backend.type(), retryMs, e.toString(), e);
+                }
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                LOG.error("handling lease events failed: {}", e.getMessage(), e);
             }
         }
     }
 
     private void deliver(List<LeaseEvent> burst) {
         if (burst.size() == 1) {
-            track(burst.get(0));
             backend.handle(burst.get(0));
             return;
         }
         List<Lease> added = new ArrayList<>();
         List<Lease> removed = new ArrayList<>();
         for (LeaseEvent e : burst) {
-            track(e);
             if (e instanceof LeaseEvent.Added a) {
                 added.add(a.lease());
             } else if (e instanceof LeaseEvent.Removed r) {
@@ -79,25 +139,17 @@ final class LeaseEventPump implements AutoCloseable {
                 removed.addAll(s.removed());
             }
         }
-        LOG.debug("coalesced {} lease events into one snapshot of {} leases", burst.size(), known.size());
-        backend.handle(new LeaseEvent.Snapshot(new ArrayList<>(known.values()), added, removed));
-    }
-
-    /** Keeps the full set the watcher has delivered, so a coalesced snapshot is complete. */
-    private void track(LeaseEvent e) {
-        if (e instanceof LeaseEvent.Snapshot s) {
-            known.clear();
-            s.leases().forEach(l -> known.put(l.subnetKey(), l));
-        } else if (e instanceof LeaseEvent.Added a) {
-            known.put(a.lease().subnetKey(), a.lease());
-        } else if (e instanceof LeaseEvent.Removed r) {
-            known.remove(r.lease().subnetKey());
-        }
+        List<Lease> all = List.copyOf(view.get());
+        LOG.debug("coalesced {} lease events into one snapshot of {} leases", burst.size(), all.size());
+        backend.handle(new LeaseEvent.Snapshot(all, added, removed));
     }
 
     @Override
     public void close() {
         running = false;
-        worker.interrupt();
+        Thread t = worker;
+        if (t != null) {
+            t.interrupt();
+        }
     }
 }

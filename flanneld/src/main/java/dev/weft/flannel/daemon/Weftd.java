@@ -39,6 +39,7 @@ final class Weftd {
     /** Set when the own subnet moved: weftd then stops with {@link Main#EXIT_LEASE_MOVED}. */
     private volatile boolean leaseMoved;
     private final CountDownLatch stop = new CountDownLatch(1);
+    private final LeasePipeline leasePipeline = new LeasePipeline(java.time.Clock.systemUTC());
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -51,13 +52,14 @@ final class Weftd {
         try {
             validate();
             if (o.healthzPort > 0) {
-                HealthServer hs = new HealthServer(o.healthzIp, o.healthzPort, () -> ready, this::metricsText);
+                HealthServer hs = new HealthServer(o.healthzIp, o.healthzPort, () -> ready && leasePipeline.healthy(), this::metricsText);
                 open.add(hs);
                 LOG.info("serving /healthz, /readyz and /metrics on {}:{}", o.healthzIp, hs.port());
             }
             KvStore store = openStore();
             open.add(store);
             SubnetManager sm = new SubnetManager(store, managerOptions());
+            leasePipeline.validator(sm.validator());
             NetworkConfig cfg = networkConfig(sm, stop);
             if (cfg == null) {
                 return 0; // stopped while waiting for a config
@@ -93,6 +95,8 @@ final class Weftd {
                 }
             });
             open.add(watcher);
+            pump.start(watcher::view);
+            leasePipeline.running(watcher, pump);
             LOG.info("weftd is running");
             stop.await();
             if (leaseMoved) {
@@ -125,7 +129,7 @@ final class Weftd {
 
     private String metricsText() {
         Backend b = backend;
-        return b == null ? "" : b.metricsText();
+        return (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
     }
 
     private void validate() {
@@ -145,11 +149,8 @@ final class Weftd {
 
     private KvStore openStore() {
         EtcdOptions etcd = EtcdOptions.of(o.etcdEndpoints);
-        if (!o.etcdKeyFile.isEmpty() && !o.etcdCertFile.isEmpty()) {
-            etcd = etcd.withTls(o.etcdCaFile.isEmpty() ? null : o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile);
-        } else if (o.subnetStore.isEmpty()) {
-            LOG.warn("etcd without TLS: give -etcd-certfile and -etcd-keyfile to secure it");
-        }
+        // a CA alone means server-only TLS; a certificate without its key (or the reverse) is refused there
+        etcd = etcd.withTls(o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile);
         if (!o.etcdUsername.isEmpty()) {
             etcd = etcd.withAuth(o.etcdUsername, o.etcdPassword);
         }

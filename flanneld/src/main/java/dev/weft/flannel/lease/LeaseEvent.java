@@ -17,7 +17,10 @@ public sealed interface LeaseEvent permits LeaseEvent.Added, LeaseEvent.Removed,
      * The complete set of valid leases after a (re)list: at start, and after the watch fell behind
      * etcd's compaction. {@code added} and {@code removed} are the difference from what this watcher
      * delivered before (added includes leases whose attrs changed), so a backend may either apply
-     * the diff or resynchronise from {@code leases}.
+     * the diff or resynchronise from {@code leases}. Where the difference is not known (weftd's
+     * event pump after a full queue or a failed delivery), {@code added} is every lease and
+     * {@code removed} is empty: then only resynchronising from {@code leases} is right, which is
+     * what every Weft backend does.
      */
     record Snapshot(List<Lease> leases, List<Lease> added, List<Lease> removed) implements LeaseEvent {
         public Snapshot {

@@ -24,6 +24,13 @@ import org.slf4j.LoggerFactory;
 public final class LeaseValidator {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseValidator.class);
     private static final int REMEMBERED = 4096;
+    /**
+     * Longest lease value looked at. flanneld writes about 150 characters; etcd would take 1.5 MiB,
+     * which nobody should make every node parse on every event.
+     */
+    public static final int MAX_VALUE_LENGTH = 4096;
+    /** BackendType is compared, logged and remembered per lease; flannel's types are a few letters. */
+    public static final int MAX_BACKEND_TYPE_LENGTH = 32;
 
     /** Why a lease was rejected. */
     public enum Reason {
@@ -38,7 +45,11 @@ public final class LeaseValidator {
         /** PublicIP (or PublicIPv6) is not a unicast address a peer could tunnel to. */
         BAD_PUBLIC_IP,
         /** The backend's own check refused BackendData (e.g. vxlan VtepMAC). */
-        BAD_BACKEND_DATA
+        BAD_BACKEND_DATA,
+        /** Another lease, created earlier, has the same PublicIP (or PublicIPv6). */
+        DUPLICATE_PUBLIC_IP,
+        /** Another lease, created earlier, has the same VtepMAC. */
+        DUPLICATE_VTEP_MAC
     }
 
     private final Map<String, BackendDataCheck> backendChecks = new ConcurrentHashMap<>();
@@ -85,7 +96,20 @@ public final class LeaseValidator {
 
     /** Parses just the key as this validator would accept it; empty if it is not a canonical subnet key. */
     public static Optional<SubnetKey> canonicalKey(String key) {
+        if (key.length() > SubnetKey.MAX_LENGTH) {
+            return Optional.empty();
+        }
         return SubnetKey.parse(key).filter(k -> k.isNetworkAligned() && k.toString().equals(key));
+    }
+
+    /**
+     * The subnet(s) a key occupies for allocation, whatever its value: only a canonical key of the
+     * configured SubnetLen inside Network. Anything else (a {@code 0.0.0.0-0} would cover the whole
+     * Network) blocks nothing. Neither logged nor counted.
+     */
+    public static Optional<SubnetKey> occupiedBy(NetworkConfig config, String key) {
+        Outcome o = judgeKey(config, key);
+        return o.reason == null ? Optional.of(o.lease.subnetKey()) : Optional.empty();
     }
 
     private record Outcome(Lease lease, Reason reason, String detail) {
@@ -94,7 +118,13 @@ public final class LeaseValidator {
         }
     }
 
-    private Outcome judge(NetworkConfig config, String key, String value, long expiration, long modRevision) {
+    private static final LeaseAttrs NO_ATTRS = LeaseAttrs.of(IpAddress.V4_UNSPECIFIED, "", null);
+
+    /** The key checks; on success the outcome's lease carries the key with placeholder attrs. */
+    private static Outcome judgeKey(NetworkConfig config, String key) {
+        if (key.length() > SubnetKey.MAX_LENGTH) {
+            return Outcome.no(Reason.MALFORMED_KEY, "key longer than " + SubnetKey.MAX_LENGTH + " characters");
+        }
         Optional<SubnetKey> parsed = SubnetKey.parse(key);
         if (parsed.isEmpty()) {
             return Outcome.no(Reason.MALFORMED_KEY, "not a subnet key");
@@ -114,6 +144,17 @@ public final class LeaseValidator {
         if (subnet != null) {
             return subnet;
         }
+        return new Outcome(new Lease(sk.subnet(), sk.subnetV6(), NO_ATTRS, 0, 0), null, null);
+    }
+
+    private Outcome judge(NetworkConfig config, String key, String value, long expiration, long modRevision) {
+        Outcome k = judgeKey(config, key);
+        if (k.reason != null) {
+            return k;
+        }
+        if (value.length() > MAX_VALUE_LENGTH) {
+            return Outcome.no(Reason.MALFORMED_VALUE, "value longer than " + MAX_VALUE_LENGTH + " characters");
+        }
         LeaseAttrs attrs;
         try {
             attrs = LeaseAttrs.fromJson(value);
@@ -126,6 +167,9 @@ public final class LeaseValidator {
         if (attrs.publicIpV6() != null && !usableUnicast(attrs.publicIpV6())) {
             return Outcome.no(Reason.BAD_PUBLIC_IP, "PublicIPv6 " + attrs.publicIpV6() + " is not a unicast address");
         }
+        if (attrs.backendType().length() > MAX_BACKEND_TYPE_LENGTH) {
+            return Outcome.no(Reason.MALFORMED_VALUE, "BackendType longer than " + MAX_BACKEND_TYPE_LENGTH + " characters");
+        }
         BackendDataCheck check = backendChecks.get(attrs.backendType().toLowerCase(Locale.ROOT));
         if (check != null) {
             Optional<String> problem = check.problem(attrs.backendData(), attrs.backendV6Data());
@@ -133,7 +177,7 @@ public final class LeaseValidator {
                 return Outcome.no(Reason.BAD_BACKEND_DATA, problem.get());
             }
         }
-        return new Outcome(new Lease(sk.subnet(), sk.subnetV6(), attrs, expiration, modRevision), null, null);
+        return new Outcome(k.lease.withAttrs(attrs).withWrite(expiration, modRevision), null, null);
     }
 
     private static Outcome checkSubnet(SubnetRange range, Cidr subnet) {
@@ -164,15 +208,39 @@ public final class LeaseValidator {
         return !a.isV4Mapped();
     }
 
+    /**
+     * Records a lease refused for a reason found outside this validator (a conflict with another
+     * lease): logged once per key and revision, and counted, as the validator's own rejections.
+     */
+    public void refuse(String key, long revision, Reason reason, String detail) {
+        reject(key, revision, reason, detail);
+    }
+
     private void reject(String key, long revision, Reason reason, String detail) {
+        String shown = printable(key);
         boolean first;
         synchronized (seen) {
-            first = seen.put(key + "@" + revision, Boolean.TRUE) == null;
+            first = seen.put(shown + "@" + revision, Boolean.TRUE) == null;
         }
         if (first) {
             counts.get(reason).increment();
-            LOG.warn("Ignoring invalid subnet lease \"{}\" (revision {}): {}: {}", key, revision, reason, detail);
+            LOG.warn("Ignoring invalid subnet lease \"{}\" (revision {}): {}: {}", shown, revision, reason, detail);
         }
+    }
+
+    /**
+     * A key as it may be logged and remembered: at most {@link SubnetKey#MAX_LENGTH} characters
+     * (a longer one is cut and named by its length and hash), control characters replaced.
+     */
+    public static String printable(String key) {
+        String k = key.length() <= SubnetKey.MAX_LENGTH ? key
+                : key.substring(0, 64) + "...(" + key.length() + " characters, hash " + Integer.toHexString(key.hashCode()) + ")";
+        StringBuilder sb = new StringBuilder(k.length());
+        for (int i = 0; i < k.length(); i++) {
+            char c = k.charAt(i);
+            sb.append(Character.isISOControl(c) || c == '\u2028' || c == '\u2029' ? '?' : c);
+        }
+        return sb.toString();
     }
 
     /** Distinct rejected lease versions (key + revision) so far, by reason. */

@@ -2,11 +2,8 @@ package dev.weft.flannel.lease;
 
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
-import java.math.BigInteger;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The subnet part of a lease key: {@code 10.244.1.0-24}, or dual-stack
@@ -16,12 +13,12 @@ import java.util.regex.Pattern;
  * @param subnetV6 the IPv6 subnet of a dual-stack lease, or null
  */
 public record SubnetKey(Cidr subnet, Cidr subnetV6) {
-    /*
-     * flannel's pattern, with its unescaped dots kept (they match any character, so
-     * "10.5x1y0-24" matches and then fails the IP parse, as in flannel). Go's "$" means end of
-     * text; Java's would also match before a final newline, hence \z.
+    /**
+     * Longest key text {@link #parse} looks at. The longest canonical key,
+     * {@code 255.255.255.255-32&ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff-128}, has 62 characters;
+     * the cap leaves room for a full etcd key under the default prefix.
      */
-    private static final Pattern KEY = Pattern.compile("(\\d+\\.\\d+.\\d+.\\d+)-(\\d+)(?:&([a-f\\d:]+)-(\\d+))?\\z");
+    public static final int MAX_LENGTH = 128;
 
     public SubnetKey {
         Objects.requireNonNull(subnet, "subnet");
@@ -34,26 +31,30 @@ public record SubnetKey(Cidr subnet, Cidr subnetV6) {
     }
 
     /**
-     * Parses with flannel's semantics ({@code ParseSubnetKey}): the pattern is matched as a suffix
-     * of {@code s}, so a full etcd key works too; prefix lengths may have leading zeros but must
-     * fit 5 bits (IPv4: at most 31, flannel's {@code ParseUint(.., 5)}) or 7 bits (IPv6).
-     * Empty when flannel would not recognise the key either.
+     * Parses with flannel's semantics ({@code ParseSubnetKey}, see {@link SubnetKeySyntax}): the
+     * pattern is matched as a suffix of {@code s}, so a full etcd key works too; prefix lengths may
+     * have leading zeros but must fit 5 bits (IPv4: at most 31, flannel's {@code ParseUint(.., 5)})
+     * or 7 bits (IPv6). Empty when flannel would not recognise the key either, and for anything
+     * longer than {@link #MAX_LENGTH}, which is not read at all.
      */
-    public static Optional<SubnetKey> parse(String s) {
-        Matcher m = KEY.matcher(s);
-        if (!m.find()) {
+    public static Optional<SubnetKey> parse(CharSequence s) {
+        if (s.length() > MAX_LENGTH) {
+            return Optional.empty();
+        }
+        SubnetKeySyntax.Parts p = SubnetKeySyntax.scan(s);
+        if (p == null) {
             return Optional.empty();
         }
         try {
-            IpAddress v4 = IpAddress.parse(m.group(1));
-            int len4 = prefix(m.group(2), 31);
+            IpAddress v4 = IpAddress.parse(p.v4());
+            int len4 = prefix(p.len4(), 31);
             if (!v4.isV4() || len4 < 0) {
                 return Optional.empty();
             }
             Cidr v6 = null;
-            if (m.group(3) != null) {
-                IpAddress a6 = IpAddress.parse(m.group(3));
-                int len6 = prefix(m.group(4), 127);
+            if (p.v6() != null) {
+                IpAddress a6 = IpAddress.parse(p.v6());
+                int len6 = prefix(p.len6(), 127);
                 if (!a6.isV6() || len6 < 0) {
                     return Optional.empty();
                 }
@@ -67,8 +68,15 @@ public record SubnetKey(Cidr subnet, Cidr subnetV6) {
 
     /** Decimal digits (leading zeros allowed) up to max, else -1. */
     private static int prefix(String digits, int max) {
-        BigInteger v = new BigInteger(digits);
-        return v.compareTo(BigInteger.valueOf(max)) <= 0 ? v.intValue() : -1;
+        int i = 0;
+        while (i < digits.length() - 1 && digits.charAt(i) == '0') {
+            i++;
+        }
+        if (digits.length() - i > 3) {
+            return -1;
+        }
+        int v = Integer.parseInt(digits, i, digits.length(), 10);
+        return v <= max ? v : -1;
     }
 
     /** flannel's {@code MakeSubnetKey}: the form every flanneld writes. */

@@ -7,6 +7,7 @@ import dev.weft.flannel.lease.LeaseAttrs;
 import dev.weft.flannel.subnet.kv.KvEntry;
 import dev.weft.net.Cidr;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -37,7 +38,10 @@ final class LeaseAcquisition {
     Optional<Lease> tryOnce() {
         LeaseTable table = manager.table(config);
 
-        Optional<Lease> byIp = table.valid.stream().filter(l -> l.attrs().publicIp().equals(mine.publicIp())).findFirst();
+        // flannel takes the first in key order; the first created is ours even when a copy of our
+        // PublicIP sorts before it (the watchers ignore such a copy: see LeaseSet)
+        Optional<Lease> byIp = table.valid.stream().filter(l -> l.attrs().publicIp().equals(mine.publicIp()))
+                .min(Comparator.comparingLong((Lease l) -> table.seniority.get(l.key())).thenComparing(Lease::key));
         if (byIp.isPresent()) {
             Lease l = byIp.get();
             if (SubnetManager.fits(config, l.subnet(), l.subnetV6())) {

@@ -6,10 +6,9 @@ import dev.weft.flannel.lease.LeaseEvent;
 import dev.weft.flannel.subnet.kv.KvEntry;
 import dev.weft.flannel.subnet.kv.KvEvent;
 import dev.weft.net.Cidr;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Consumer;
@@ -21,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * Watches the other nodes' leases and tells a backend (flannel's {@code WatchLeases} plus its
  * {@code LeaseWatcher}). It starts from a listing, delivered as a {@link LeaseEvent.Snapshot}, then
  * turns watch events into Added/Removed; after a compaction it re-lists and delivers another
- * Snapshot with the difference. Our own subnet and invalid leases are never delivered. The
- * listener is called on one thread, in order.
+ * Snapshot with the difference. Our own subnet, invalid leases and leases that conflict with an
+ * earlier one ({@link LeaseSet}) are never delivered. The listener is called on one thread, in
+ * order; if it throws, the watcher logs it and re-lists (a new Snapshot).
  */
 public final class LeaseWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseWatcher.class);
@@ -33,10 +33,10 @@ public final class LeaseWatcher implements AutoCloseable {
     private final Consumer<LeaseEvent> listener;
     private final String prefix;
     private final ScheduledThreadPoolExecutor executor = SingleThread.named("lease-watcher");
+    private final Liveness liveness;
     private final ResilientWatch watch;
-    /** What we last delivered, by key suffix. Touched only on the executor. */
-    private final Map<String, Lease> known = new LinkedHashMap<>();
-    private volatile List<Lease> view = List.of();
+    /** The leases, kept once: touched only on the executor, except its delivered view. */
+    private final LeaseSet leases;
 
     LeaseWatcher(SubnetManager manager, NetworkConfig config, Supplier<Cidr> ownSubnet, Consumer<LeaseEvent> listener) {
         this.manager = manager;
@@ -44,46 +44,50 @@ public final class LeaseWatcher implements AutoCloseable {
         this.ownSubnet = ownSubnet;
         this.listener = listener;
         this.prefix = manager.options().subnetsPrefix();
-        this.watch = new ResilientWatch(manager.store(), prefix, true, executor, new Handler());
+        this.leases = new LeaseSet(manager.validator(), this::isOwn);
+        this.liveness = new Liveness();
+        this.watch = new ResilientWatch(manager.store(), prefix, true, executor, new Handler(), liveness);
     }
 
     void start() {
         watch.start(0);
     }
 
-    /** The other nodes' leases as last delivered. */
+    /** The other nodes' leases as delivered so far (a copy). */
     public List<Lease> leases() {
-        return view;
+        return List.copyOf(leases.delivered());
+    }
+
+    /**
+     * The delivered leases as a live view for the listener's side (no copy; weakly consistent:
+     * it already holds every event handed to the listener, and perhaps some that follow).
+     */
+    public Collection<Lease> view() {
+        return leases.delivered();
+    }
+
+    /**
+     * False when the watcher thread has been stuck in one piece of work (a listing, a batch of
+     * events, the listener) for longer than {@link Liveness#DEFAULT_BOUND} at {@code now}, or has
+     * not recovered by then from a failure. Waiting out an etcd outage is not being stuck.
+     */
+    public boolean healthy(Instant now) {
+        return liveness.healthy(now);
+    }
+
+    /** When the watcher last finished a piece of work. */
+    public Instant lastProgress() {
+        return liveness.lastProgress();
     }
 
     private final class Handler implements ResilientWatch.Handler {
         @Override
         public long resync() {
             LeaseTable table = manager.table(config);
-            Map<String, Lease> fresh = new LinkedHashMap<>();
-            for (Lease l : table.valid) {
-                if (!isOwn(l)) {
-                    fresh.put(l.key(), l);
-                }
-            }
-            List<Lease> added = new ArrayList<>();
-            for (Lease l : fresh.values()) {
-                if (!l.sameContent(known.get(l.key()))) {
-                    added.add(l);
-                }
-            }
-            List<Lease> removed = new ArrayList<>();
-            for (Map.Entry<String, Lease> e : known.entrySet()) {
-                if (!fresh.containsKey(e.getKey())) {
-                    removed.add(e.getValue());
-                }
-            }
-            known.clear();
-            known.putAll(fresh);
-            publishView();
+            LeaseEvent.Snapshot s = leases.replace(table.valid, table.seniority);
             LOG.info("Lease snapshot at revision {}: {} other leases ({} added, {} removed)",
-                    table.revision, fresh.size(), added.size(), removed.size());
-            deliver(new LeaseEvent.Snapshot(List.copyOf(fresh.values()), added, removed));
+                    table.revision, s.leases().size(), s.added().size(), s.removed().size());
+            listener.accept(s);
             return table.revision;
         }
 
@@ -94,55 +98,27 @@ public final class LeaseWatcher implements AutoCloseable {
                     apply(e, e.key().substring(prefix.length()));
                 }
             }
-            publishView();
         }
     }
 
     private void apply(KvEvent e, String key) {
+        List<LeaseEvent> out;
         if (e.type() == KvEvent.Type.DELETE) {
-            Lease gone = known.remove(key);
-            if (gone != null) {
-                deliver(new LeaseEvent.Removed(gone));
-            }
-            return;
+            out = leases.remove(key);
+        } else {
+            KvEntry entry = e.entry();
+            Optional<Lease> lease = manager.validator().validate(config, key, entry.value(),
+                    entry.expirationEpochMillis(), entry.modRevision());
+            // A lease overwritten with garbage: as far as we can tell that node is gone.
+            out = lease.isEmpty() ? leases.remove(key) : leases.put(key, lease.get(), entry.seniority());
         }
-        KvEntry entry = e.entry();
-        Optional<Lease> lease = manager.validator().validate(config, key, entry.value(),
-                entry.expirationEpochMillis(), entry.modRevision());
-        if (lease.isEmpty()) {
-            // A lease we knew was overwritten with garbage: as far as we can tell that node is gone.
-            Lease gone = known.remove(key);
-            if (gone != null) {
-                deliver(new LeaseEvent.Removed(gone));
-            }
-            return;
-        }
-        Lease l = lease.get();
-        if (isOwn(l)) {
-            return;
-        }
-        Lease before = known.put(key, l);
-        // A renewal rewrites the same attrs every ~23 h; the backend has nothing to do for it.
-        if (!l.sameContent(before)) {
-            deliver(new LeaseEvent.Added(l));
-        }
+        // A listener that throws is the watch's business: logged there, and answered with a re-list.
+        out.forEach(listener);
     }
 
     private boolean isOwn(Lease l) {
         Cidr own = ownSubnet == null ? null : ownSubnet.get();
         return own != null && own.equals(l.subnet());
-    }
-
-    private void publishView() {
-        view = List.copyOf(known.values());
-    }
-
-    private void deliver(LeaseEvent e) {
-        try {
-            listener.accept(e);
-        } catch (RuntimeException ex) {
-            LOG.error("Lease event listener failed on {}", e, ex);
-        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.weft.flannel.subnet;
 
 import dev.weft.flannel.subnet.kv.KvEvent;
+import dev.weft.flannel.subnet.kv.KvException;
 import dev.weft.flannel.subnet.kv.KvStore;
 import dev.weft.flannel.subnet.kv.KvWatch;
 import dev.weft.flannel.subnet.kv.KvWatchListener;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * after the last one seen (backoff 100 ms doubling to 5 s), and re-lists when the store says that
  * revision was compacted. Everything, including the handler's callbacks, runs on the caller's
  * single-threaded executor, so handlers need no locking.
+ *
+ * <p>A callback that throws is logged and answered with a re-list (a plain executor would keep the
+ * exception in a future nobody reads, and the events would be gone). At most {@link #MAX_QUEUED}
+ * watch responses wait for the executor; past that the watch is dropped and resumed from the last
+ * revision handled, so a slow handler neither blocks the store's thread nor grows a queue.
  */
 final class ResilientWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResilientWatch.class);
@@ -33,13 +40,24 @@ final class ResilientWatch implements AutoCloseable {
     private final boolean prefix;
     private final ScheduledExecutorService executor;
     private final Handler handler;
+    static final int MAX_QUEUED = 1024;
+
     private final Backoff backoff = new Backoff();
+    private final Liveness liveness;
+    private final AtomicInteger queued = new AtomicInteger();
+    private boolean failing;    // a callback threw; cleared by the next successful listing
     private long next;          // revision to resume from
     private int generation;     // callbacks of older watches are ignored
     private KvWatch current;
     private volatile boolean closed;
 
     ResilientWatch(KvStore store, String key, boolean prefix, ScheduledExecutorService executor, Handler handler) {
+        this(store, key, prefix, executor, handler, new Liveness());
+    }
+
+    ResilientWatch(KvStore store, String key, boolean prefix, ScheduledExecutorService executor, Handler handler,
+                   Liveness liveness) {
+        this.liveness = liveness;
         this.store = store;
         this.key = key;
         this.prefix = prefix;
@@ -66,12 +84,13 @@ final class ResilientWatch implements AutoCloseable {
         long rev;
         try {
             rev = handler.resync();
-        } catch (RuntimeException e) {
+        } catch (KvException e) {
             long d = backoff.nextMillis();
             LOG.warn("Listing {} failed ({}); retrying in {} ms", key, e.getMessage(), d);
             later(this::resync, d);
             return;
         }
+        failing = false;
         next = rev + 1;
         open();
     }
@@ -91,6 +110,7 @@ final class ResilientWatch implements AutoCloseable {
 
     private final class Listener implements KvWatchListener {
         private final int gen;
+        private volatile boolean overflowed; // once set, nothing more of this watch is queued
 
         Listener(int gen) {
             this.gen = gen;
@@ -98,7 +118,19 @@ final class ResilientWatch implements AutoCloseable {
 
         @Override
         public void onEvents(List<KvEvent> events, long revision) {
+            if (overflowed) {
+                return;
+            }
+            if (queued.incrementAndGet() > MAX_QUEUED) {
+                queued.decrementAndGet();
+                overflowed = true;
+                LOG.warn("Watch of {}: more than {} watch responses waiting for the handler; dropping the watch "
+                        + "and resuming from the last revision handled", key, MAX_QUEUED);
+                run(() -> disconnected(gen, new KvException("more than " + MAX_QUEUED + " watch responses waiting")));
+                return;
+            }
             run(() -> {
+                queued.decrementAndGet();
                 if (live(gen)) {
                     handler.onEvents(events);
                     advance(events, revision);
@@ -160,7 +192,7 @@ final class ResilientWatch implements AutoCloseable {
 
     private void run(Runnable r) {
         try {
-            executor.execute(r);
+            executor.execute(() -> guarded(r));
         } catch (RejectedExecutionException e) {
             // executor shut down: the owner is closing
         }
@@ -168,9 +200,28 @@ final class ResilientWatch implements AutoCloseable {
 
     private void later(Runnable r, long ms) {
         try {
-            executor.schedule(r, ms, TimeUnit.MILLISECONDS);
+            executor.schedule(() -> guarded(r), ms, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // closing
+        }
+    }
+
+    /** Runs one task on the executor; a failure is logged and answered with a fresh listing. */
+    private void guarded(Runnable r) {
+        liveness.working();
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            failing = true;
+            closeCurrent();
+            generation++; // what that watch still sends is not applied on top of a lost event
+            long d = backoff.nextMillis();
+            LOG.error("Handling the watch of {} failed; re-listing in {} ms: {}", key, d, e.toString(), e);
+            later(this::resync, d);
+            return;
+        }
+        if (!failing) {
+            liveness.progressed();
         }
     }
 

@@ -92,4 +92,32 @@ class LeaseValidatorTest {
         assertTrue(v.validate(CONFIG, "10.5.4.0-24", "{\"PublicIP\":\"10.0.0.4\",\"BackendType\":\"host-gw\"}", 0, 1).isEmpty());
         assertEquals(1, v.rejections(Reason.BAD_BACKEND_DATA));
     }
+
+    @Test
+    void oversizedKeysAndValuesAreMalformedBeforeAnyParsing() {
+        LeaseValidator v = new LeaseValidator();
+        String hugeKey = "10.5.1.0-" + "0".repeat(100_000) + "24";
+        assertTrue(v.validate(CONFIG, hugeKey, GOOD, 0, 1).isEmpty());
+        assertEquals(1, v.rejections(Reason.MALFORMED_KEY));
+        String padded = GOOD.replace("{\"PublicIP\"", "{\"Pad\":\"" + "x".repeat(LeaseValidator.MAX_VALUE_LENGTH) + "\",\"PublicIP\"");
+        assertTrue(v.validate(CONFIG, "10.5.1.0-24", padded, 0, 2).isEmpty());
+        assertEquals(1, v.rejections(Reason.MALFORMED_VALUE));
+        String longType = "{\"PublicIP\":\"10.0.0.4\",\"BackendType\":\"" + "h".repeat(LeaseValidator.MAX_BACKEND_TYPE_LENGTH + 1) + "\"}";
+        assertTrue(v.validate(CONFIG, "10.5.1.0-24", longType, 0, 3).isEmpty());
+        assertEquals(2, v.rejections(Reason.MALFORMED_VALUE));
+        // what is logged and remembered of a key is bounded, and carries no control characters
+        String shown = LeaseValidator.printable(hugeKey + "\n");
+        assertTrue(shown.length() < 2 * SubnetKey.MAX_LENGTH, shown);
+        assertEquals("10.5.1.0-24?", LeaseValidator.printable("10.5.1.0-24\n"));
+    }
+
+    @Test
+    void onlyCanonicalKeysOfTheConfiguredShapeOccupySubnets() {
+        assertEquals(Optional.of(Cidr.parse("10.5.1.0/24")),
+                LeaseValidator.occupiedBy(CONFIG, "10.5.1.0-24").map(SubnetKey::subnet));
+        for (String k : new String[] {"0.0.0.0-0", "10.5.0.0-16", "10.5.1.0-25", "10.5.1.0-024", "10.5.1.7-24",
+            "10.6.1.0-24", "x10.5.1.0-24", "10.5.1.0-24&fd00:5::-56"}) {
+            assertTrue(LeaseValidator.occupiedBy(CONFIG, k).isEmpty(), k);
+        }
+    }
 }

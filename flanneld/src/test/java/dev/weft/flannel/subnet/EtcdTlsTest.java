@@ -16,6 +16,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +33,8 @@ class EtcdTlsTest {
     static Path dir;
     static Process etcd;
     static String endpoint;
+    static Process serverOnlyEtcd;
+    static String serverOnlyEndpoint;
 
     @BeforeAll
     static void startTlsEtcd() throws Exception {
@@ -38,6 +42,16 @@ class EtcdTlsTest {
                 "-subj", "/CN=wt-test-ca", "-keyout", p("ca.key"), "-out", p("ca.crt"));
         issue("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth");
         issue("client", "extendedKeyUsage=clientAuth");
+        etcd = launch("wt-tls", true);
+        endpoint = url;
+        serverOnlyEtcd = launch("wt-tls-server-only", false);
+        serverOnlyEndpoint = url;
+    }
+
+    private static String url;
+
+    /** A TLS etcd on fresh ports; with {@code clientCertAuth} it demands a client certificate. */
+    private static Process launch(String name, boolean clientCertAuth) throws Exception {
         int client;
         int peer;
         try (ServerSocket a = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
@@ -45,26 +59,33 @@ class EtcdTlsTest {
             client = a.getLocalPort();
             peer = b.getLocalPort();
         }
-        endpoint = "https://127.0.0.1:" + client;
+        String ep = "https://127.0.0.1:" + client;
         String peerUrl = "http://127.0.0.1:" + peer;
-        ProcessBuilder pb = new ProcessBuilder("/usr/bin/etcd", "--name", "wt-tls", "--data-dir", p("data"),
-                "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/etcd", "--name", name, "--data-dir", p(name + ".data"),
+                "--listen-client-urls", ep, "--advertise-client-urls", ep,
                 "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl,
-                "--initial-cluster", "wt-tls=" + peerUrl,
-                "--cert-file", p("server.crt"), "--key-file", p("server.key"),
-                "--trusted-ca-file", p("ca.crt"), "--client-cert-auth");
-        pb.redirectErrorStream(true).redirectOutput(dir.resolve("etcd.log").toFile());
+                "--initial-cluster", name + "=" + peerUrl,
+                "--cert-file", p("server.crt"), "--key-file", p("server.key")));
+        if (clientCertAuth) {
+            cmd.addAll(List.of("--trusted-ca-file", p("ca.crt"), "--client-cert-auth"));
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("ETCD"));
-        etcd = pb.start();
-        Await.until(Duration.ofSeconds(15), () -> Cmd.tryRun("/usr/bin/etcdctl", "--endpoints=" + endpoint,
+        Process proc = pb.start();
+        Await.until(Duration.ofSeconds(15), () -> Cmd.tryRun("/usr/bin/etcdctl", "--endpoints=" + ep,
                 "--cacert=" + p("ca.crt"), "--cert=" + p("client.crt"), "--key=" + p("client.key"),
-                "--dial-timeout=1s", "endpoint", "health").ok(), () -> "TLS etcd to be healthy: " + log());
+                "--dial-timeout=1s", "endpoint", "health").ok(), () -> "TLS etcd to be healthy: " + log(name));
+        url = ep;
+        return proc;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (etcd != null) {
-            etcd.destroyForcibly().waitFor();
+        for (Process p : new Process[] {etcd, serverOnlyEtcd}) {
+            if (p != null) {
+                p.destroyForcibly().waitFor();
+            }
         }
     }
 
@@ -72,9 +93,9 @@ class EtcdTlsTest {
         return dir.resolve(name).toString();
     }
 
-    private static String log() {
+    private static String log(String name) {
         try {
-            return Files.readString(dir.resolve("etcd.log"));
+            return Files.readString(dir.resolve(name + ".log"));
         } catch (IOException e) {
             return "<no log>";
         }
@@ -122,7 +143,7 @@ class EtcdTlsTest {
 
     @Test
     void withoutTheClientCertificateTheServerRefusesUs() {
-        // A CA alone is not TLS in flannel's rules (cert and key are required), and plain text cannot talk to this server.
+        // A CA alone is server-only TLS: this server wants a client certificate as well.
         EtcdOptions o = EtcdOptions.of(endpoint).withTls(p("ca.crt"), null, null).withRequestTimeout(Duration.ofSeconds(2));
         try (EtcdKvStore store = EtcdKvStore.connect(o)) {
             assertThrows(KvException.class, () -> store.get("/coreos.com/network/config"));
@@ -134,5 +155,33 @@ class EtcdTlsTest {
         EtcdOptions o = EtcdOptions.of(endpoint).withTls(p("ca.crt"), p("client.crt"), p("missing.key"));
         KvException e = assertThrows(KvException.class, () -> EtcdKvStore.connect(o));
         assertTrue(e.getMessage().contains("missing.key"), e.getMessage());
+    }
+
+    @Test
+    void aCaAloneIsServerOnlyTls() {
+        EtcdOptions o = EtcdOptions.of(serverOnlyEndpoint).withTls(p("ca.crt"), null, null)
+                .withRequestTimeout(Duration.ofSeconds(5));
+        assertTrue(o.usesTls());
+        try (EtcdKvStore store = EtcdKvStore.connect(o)) {
+            store.put("/coreos.com/network/config", "{\"Network\":\"10.5.0.0/16\"}", null);
+            Lease l = new SubnetManager(store).acquireLease(Nodes.node(2), null);
+            assertEquals(Optional.of(l.attrs().toJson()), store.get("/coreos.com/network/subnets/" + l.key()).map(e -> e.value()));
+        }
+        // and the server is verified: a CA that did not sign it gets nowhere
+        EtcdOptions wrong = EtcdOptions.of(serverOnlyEndpoint).withTls(p("client.crt"), null, null)
+                .withRequestTimeout(Duration.ofSeconds(2));
+        try (EtcdKvStore store = EtcdKvStore.connect(wrong)) {
+            assertThrows(KvException.class, () -> store.get("/coreos.com/network/config"));
+        }
+    }
+
+    @Test
+    void halfAClientIdentityIsRefusedNamingTheFlags() {
+        IllegalArgumentException noKey = assertThrows(IllegalArgumentException.class,
+                () -> EtcdOptions.of(endpoint).withTls(p("ca.crt"), p("client.crt"), null));
+        assertTrue(noKey.getMessage().contains("-etcd-certfile") && noKey.getMessage().contains("-etcd-keyfile"), noKey.getMessage());
+        IllegalArgumentException noCert = assertThrows(IllegalArgumentException.class,
+                () -> EtcdOptions.of(endpoint).withTls(null, "", p("client.key")));
+        assertTrue(noCert.getMessage().contains("-etcd-keyfile") && noCert.getMessage().contains("-etcd-certfile"), noCert.getMessage());
     }
 }

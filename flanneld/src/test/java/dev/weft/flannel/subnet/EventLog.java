@@ -6,6 +6,7 @@ import dev.weft.net.Cidr;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -20,6 +21,20 @@ final class EventLog implements Consumer<LeaseEvent> {
         if (!threads.contains(Thread.currentThread())) {
             threads.add(Thread.currentThread());
         }
+    }
+
+    /** This log as a listener that, after recording an Added, hangs in it until {@code release} opens. */
+    Consumer<LeaseEvent> hangingOnAdded(CountDownLatch release) {
+        return e -> {
+            accept(e);
+            if (e instanceof LeaseEvent.Added) {
+                try {
+                    release.await();
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
     }
 
     List<LeaseEvent> all() {

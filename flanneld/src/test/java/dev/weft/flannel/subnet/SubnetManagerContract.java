@@ -17,6 +17,7 @@ import dev.weft.flannel.subnet.kv.KvStore;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -29,7 +30,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -261,6 +264,31 @@ abstract class SubnetManagerContract {
     }
 
     @Test
+    void keysThatAreNotCanonicalSubnetsOfTheNetworkBlockNothing() {
+        config("{\"Network\":\"10.5.0.0/22\",\"SubnetLen\":24}");
+        String s = prefix + "/subnets/";
+        rawPut(s + "0.0.0.0-0", "anything");
+        rawPut(s + "10.5.0.0-22", Nodes.node(1).toJson());
+        rawPut(s + "10.5.1.0-25", Nodes.node(2).toJson());
+        rawPut(s + "10.5.1.0-024", Nodes.node(3).toJson());
+        rawPut(s + "10.5.2.7-24", Nodes.node(4).toJson());
+        rawPut(s + "10.5.3.0-24", "{garbage"); // canonical: it blocks its own subnet, nothing more
+        SubnetManager m = manager();
+        Set<Cidr> got = new HashSet<>();
+        got.add(m.acquireLease(Nodes.node(41), null).subnet());
+        got.add(manager().acquireLease(Nodes.node(42), null).subnet());
+        assertEquals(Set.of(cidr("10.5.1.0/24"), cidr("10.5.2.0/24")), got);
+        assertThrows(OutOfSubnetsException.class, () -> manager().acquireLease(Nodes.node(43), null));
+        var v = m.validator();
+        assertEquals(3, v.rejections(Reason.WRONG_SUBNET_LENGTH), v.rejections().toString());
+        assertEquals(2, v.rejections(Reason.MALFORMED_KEY), v.rejections().toString());
+        assertEquals(1, v.rejections(Reason.MALFORMED_VALUE), v.rejections().toString());
+        EventLog log = new EventLog();
+        watch(manager(), () -> null, log);
+        assertEquals(got, Set.copyOf(log.awaitSnapshot(WAIT).leases().stream().map(Lease::subnet).toList()));
+    }
+
+    @Test
     void dualStackLeaseKey() {
         config("{\"Network\":\"10.5.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00:5::/48\"}");
         LeaseAttrs mine = Nodes.dualStack(40);
@@ -357,6 +385,50 @@ abstract class SubnetManagerContract {
         rawDelete(key(b.subnet()));
         assertEquals(Nodes.node(61, 0x61), log.awaitRemoved(b.subnet(), WAIT).lease().attrs());
         assertFalse(log.mentions(a.subnet()));
+    }
+
+    @Test
+    void aListenerThatThrowsIsLoggedAndAnsweredWithAReList() {
+        config(CONFIG);
+        EventLog log = new EventLog();
+        AtomicBoolean thrown = new AtomicBoolean();
+        Consumer<LeaseEvent> flaky = e -> {
+            log.accept(e);
+            if (e instanceof LeaseEvent.Added && thrown.compareAndSet(false, true)) {
+                throw new IllegalStateException("backend hiccup");
+            }
+        };
+        Lease b;
+        try (StderrCapture err = new StderrCapture()) {
+            track(manager().watchLeases(() -> null, flaky));
+            log.awaitSnapshot(WAIT);
+            b = manager().acquireLease(Nodes.node(62), null);
+            log.awaitAdded(b.subnet(), WAIT);
+            // the event the listener choked on comes again, in a fresh snapshot
+            log.await(LeaseEvent.Snapshot.class, s -> s.leases().stream().anyMatch(l -> l.subnet().equals(b.subnet())), WAIT);
+            assertTrue(err.text().contains("backend hiccup") && err.text().contains("re-listing"), err.text());
+        }
+        Lease c = manager().acquireLease(Nodes.node(63), null);
+        log.awaitAdded(c.subnet(), WAIT);
+    }
+
+    @Test
+    void aStuckListenerMakesTheWatcherUnhealthyUntilItMovesAgain() throws Exception {
+        config(CONFIG);
+        CountDownLatch release = new CountDownLatch(1);
+        EventLog log = new EventLog();
+        Consumer<LeaseEvent> stuck = log.hangingOnAdded(release);
+        LeaseWatcher w = track(manager().watchLeases(() -> null, stuck));
+        log.awaitSnapshot(WAIT);
+        Instant later = Instant.now().plus(Liveness.DEFAULT_BOUND).plusSeconds(5);
+        Await.until(WAIT, () -> w.healthy(later), () -> "an idle watcher is healthy");
+        Lease b = manager().acquireLease(Nodes.node(64), null);
+        log.awaitAdded(b.subnet(), WAIT);
+        assertTrue(w.healthy(Instant.now()), "not stuck yet");
+        assertFalse(w.healthy(Instant.now().plus(Liveness.DEFAULT_BOUND).plusSeconds(5)), "stuck past the bound");
+        release.countDown();
+        Await.until(WAIT, () -> w.healthy(Instant.now().plus(Liveness.DEFAULT_BOUND).plusSeconds(5)), () -> "healthy again");
+        assertTrue(w.lastProgress().isAfter(Instant.now().minusSeconds(10)));
     }
 
     @Test

@@ -21,11 +21,15 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.LeaseOption;
+import io.etcd.jetcd.options.OptionsUtil;
 import io.etcd.jetcd.options.PutOption;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +50,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class EtcdKvStore implements KvStore {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdKvStore.class);
+    /** Keys per range request when listing. */
+    static final int PAGE_KEYS = 500;
+    /**
+     * gRPC's inbound limit, raised from its 4 MiB default: listings are paged, but a watch
+     * response is not (a transaction's events arrive in one).
+     */
+    static final int MAX_INBOUND_BYTES = 32 << 20;
 
     private final Client client;
     private final KV kv;
@@ -63,14 +74,17 @@ public final class EtcdKvStore implements KvStore {
 
     /** Creates the client; it connects lazily, so this does not fail when etcd is down. */
     public static EtcdKvStore connect(EtcdOptions o) {
-        ClientBuilder b = Client.builder().endpoints(o.endpoints().toArray(new String[0]));
+        ClientBuilder b = Client.builder().endpoints(o.endpoints().toArray(new String[0]))
+                .maxInboundMessageSize(MAX_INBOUND_BYTES);
         if (o.username() != null && o.password() != null) {
             b.user(bytes(o.username())).password(bytes(o.password()));
         }
         if (o.usesTls()) {
             try {
                 b.sslContext(ssl -> {
-                    ssl.keyManager(new File(o.certFile()), new File(o.keyFile()));
+                    if (o.hasClientCertificate()) {
+                        ssl.keyManager(new File(o.certFile()), new File(o.keyFile()));
+                    }
                     if (o.caFile() != null) {
                         ssl.trustManager(new File(o.caFile()));
                     }
@@ -81,7 +95,7 @@ public final class EtcdKvStore implements KvStore {
                         + o.keyFile() + ", ca " + o.caFile() + "): " + e.getMessage(), e);
             }
         } else {
-            LOG.warn("no certificate provided: connecting to etcd with http. This is insecure");
+            LOG.warn("no -etcd-cafile or -etcd-certfile/-etcd-keyfile: connecting to etcd in plain text. This is insecure");
         }
         return new EtcdKvStore(b.build(), o.requestTimeout(), "etcd " + String.join(",", o.endpoints()));
     }
@@ -103,10 +117,62 @@ public final class EtcdKvStore implements KvStore {
         return Optional.of(withExpirations(r.getKvs()).get(0));
     }
 
+    /**
+     * Lists in pages of at most {@link #PAGE_KEYS} keys, all read at the first page's revision, so
+     * the result is one consistent snapshot however large the prefix (flannel reads it in one
+     * response, which fails for good once it passes gRPC's 4 MiB default). A page that still does
+     * not fit the inbound limit (huge values) is asked for again with half as many keys.
+     */
     @Override
     public KvListing list(String prefix) {
-        GetResponse r = await(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()), "list " + prefix);
-        return new KvListing(withExpirations(r.getKvs()), r.getHeader().getRevision());
+        ByteSequence end = OptionsUtil.prefixEndOf(bytes(prefix));
+        ByteSequence from = bytes(prefix);
+        List<KeyValue> all = new ArrayList<>();
+        long revision = 0;
+        int limit = PAGE_KEYS;
+        while (true) {
+            GetOption.Builder o = GetOption.builder().withRange(end).withLimit(limit);
+            if (revision != 0) {
+                o.withRevision(revision);
+            }
+            GetResponse r;
+            try {
+                r = await(kv.get(from, o.build()), "list " + prefix);
+            } catch (KvException e) {
+                if (limit > 1 && isTooLarge(e)) {
+                    limit = Math.max(1, limit / 2);
+                    LOG.warn("listing {}: a page was larger than {} bytes; asking for {} keys at a time", prefix,
+                            MAX_INBOUND_BYTES, limit);
+                    continue;
+                }
+                throw e;
+            }
+            if (revision == 0) {
+                revision = r.getHeader().getRevision();
+            }
+            List<KeyValue> page = r.getKvs();
+            all.addAll(page);
+            if (!r.isMore() || page.isEmpty()) {
+                return new KvListing(withExpirations(all), revision);
+            }
+            from = justAfter(page.get(page.size() - 1).getKey());
+        }
+    }
+
+    /** The smallest key after {@code key}: the key with a zero byte appended. */
+    private static ByteSequence justAfter(ByteSequence key) {
+        byte[] k = key.getBytes();
+        byte[] next = Arrays.copyOf(k, k.length + 1);
+        return ByteSequence.from(next);
+    }
+
+    private static boolean isTooLarge(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Entries with their TTLs resolved; all TimeToLive calls run concurrently (flannel makes one per key). */
@@ -125,7 +191,7 @@ public final class EtcdKvStore implements KvStore {
             if (k.getLease() != 0) {
                 exp = now + 1000L * Math.max(0, ttlOrZero(ttls.get(k.getLease()), k));
             }
-            out.add(new KvEntry(text(k.getKey()), text(k.getValue()), k.getModRevision(), exp));
+            out.add(new KvEntry(text(k.getKey()), text(k.getValue()), k.getModRevision(), exp, k.getCreateRevision()));
         }
         return out;
     }

@@ -33,6 +33,12 @@ public record EtcdOptions(List<String> endpoints, String caFile, String certFile
         keyFile = blankToNull(keyFile);
         username = blankToNull(username);
         password = blankToNull(password);
+        // flannel silently falls back to plain text here; half a client identity is a mistake to report
+        if ((certFile == null) != (keyFile == null)) {
+            throw new IllegalArgumentException(certFile == null
+                    ? "-etcd-keyfile " + keyFile + " is given without -etcd-certfile: a client key needs its certificate"
+                    : "-etcd-certfile " + certFile + " is given without -etcd-keyfile: a client certificate needs its key");
+        }
     }
 
     /** Endpoints as flanneld takes them: one comma-separated string. */
@@ -54,8 +60,17 @@ public record EtcdOptions(List<String> endpoints, String caFile, String certFile
         return new EtcdOptions(endpoints, caFile, certFile, keyFile, username, password, timeout);
     }
 
-    /** flannel's rule: TLS only when both a client certificate and its key are given (the CA is optional). */
+    /**
+     * TLS when a CA or a client certificate is given. A CA alone is server-only TLS (the server is
+     * verified, we show no certificate), where flannel would talk plain text; a certificate and key
+     * without a CA verify the server against the system's trust store.
+     */
     public boolean usesTls() {
+        return caFile != null || hasClientCertificate();
+    }
+
+    /** Whether we present a client certificate (-etcd-certfile and -etcd-keyfile). */
+    public boolean hasClientCertificate() {
         return certFile != null && keyFile != null;
     }
 

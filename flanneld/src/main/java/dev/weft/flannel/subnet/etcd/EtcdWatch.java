@@ -2,6 +2,7 @@ package dev.weft.flannel.subnet.etcd;
 
 import dev.weft.flannel.subnet.kv.KvEntry;
 import dev.weft.flannel.subnet.kv.KvEvent;
+import dev.weft.flannel.subnet.kv.KvException;
 import dev.weft.flannel.subnet.kv.KvWatch;
 import dev.weft.flannel.subnet.kv.KvWatchListener;
 import io.etcd.jetcd.KeyValue;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One etcd watch, adapted to {@link KvWatchListener}'s contract.
@@ -25,12 +27,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the first error or end of stream finishes this watch: the listener hears about it once and the
  * jetcd watcher is closed before its retry fires. Callbacks are handed to a private thread because
  * jetcd invokes them on its network threads, and because PUT events need a TimeToLive call each.
+ * At most {@link #MAX_QUEUED} responses wait for that thread; one more, or a failure while
+ * converting, finishes the watch as a disconnect (the owner resumes from the last revision it
+ * handled), so jetcd's thread never blocks and nothing queues without bound.
  */
 final class EtcdWatch implements KvWatch {
     private final EtcdKvStore store;
     private final KvWatchListener listener;
     private final ExecutorService dispatch;
+    static final int MAX_QUEUED = 1024;
+
     private final AtomicBoolean finished = new AtomicBoolean(); // terminal callback queued
+    private final AtomicInteger queued = new AtomicInteger();
     private volatile boolean closed;
     private volatile Watch.Watcher watcher;
 
@@ -66,12 +74,27 @@ final class EtcdWatch implements KvWatch {
         if (finished.get() || closed) {
             return;
         }
+        if (queued.incrementAndGet() > MAX_QUEUED) {
+            onError(new KvException("etcd watch fell behind: more than " + MAX_QUEUED + " responses waiting"));
+            return;
+        }
         List<WatchEvent> events = List.copyOf(r.getEvents());
         long revision = r.getHeader().getRevision();
         submit(() -> {
-            if (!closed) {
-                listener.onEvents(convert(events), revision);
+            queued.decrementAndGet();
+            // After the end was queued, later events are not handed on: the owner resumes from
+            // the last revision it handled and sees them again.
+            if (closed || finished.get()) {
+                return;
             }
+            List<KvEvent> converted;
+            try {
+                converted = convert(events);
+            } catch (RuntimeException e) {
+                onError(e);
+                return;
+            }
+            listener.onEvents(converted, revision);
         });
     }
 

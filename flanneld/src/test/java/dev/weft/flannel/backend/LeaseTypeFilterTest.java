@@ -1,0 +1,24 @@
+package dev.weft.flannel.backend;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import org.junit.jupiter.api.Test;
+
+class LeaseTypeFilterTest {
+    @Test
+    void foreignTypesAreRememberedBoundedly() {
+        LeaseTypeFilter f = new LeaseTypeFilter("vxlan");
+        Cidr subnet = Cidr.parse("10.5.1.0/24");
+        for (int i = 0; i < 3 * LeaseTypeFilter.REMEMBERED; i++) {
+            // anyone who can write to etcd can rewrite one lease with a new type forever
+            assertFalse(f.accepts(new Lease(subnet, null, LeaseAttrs.of(IpAddress.parse("10.0.0.2"), "t" + i, null), 0, i)));
+            assertTrue(f.remembered() <= LeaseTypeFilter.REMEMBERED, "remembered " + f.remembered());
+        }
+        assertTrue(f.accepts(new Lease(subnet, null, LeaseAttrs.of(IpAddress.parse("10.0.0.2"), "vxlan", null), 0, 1)));
+    }
+}
