@@ -178,6 +178,7 @@ public final class HostLocalAllocator {
         HostLocalStore store = opened.get();
         List<String> errors = new ArrayList<>();
         store.underLock(() -> {
+            store.removeCrashLeftovers();
             HostLocalStore.Listing listing = store.list();
             listing.errors().forEach(log);
             // Loops, not streams: this runs once per CNI DEL, in a JVM that pays for every first use.
@@ -273,6 +274,7 @@ public final class HostLocalAllocator {
         List<SkippedEntry> skipped = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         store.underLock(() -> {
+            store.removeCrashLeftovers();
             HostLocalStore.Listing listing = store.list();
             skipped.addAll(listing.skipped());
             errors.addAll(listing.errors());

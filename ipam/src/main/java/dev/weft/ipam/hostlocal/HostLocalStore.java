@@ -233,6 +233,30 @@ public final class HostLocalStore {
         return new Listing(reservations, skipped, errors);
     }
 
+    /**
+     * Removes the temp files a writer killed mid-write left behind ({@code .last_reserved_ip.N.<hex>.tmp}).
+     * Call it under the lock only: every writer holds the lock while its temp file exists, so one
+     * seen under the lock belongs to nobody.
+     */
+    public void removeCrashLeftovers() throws IpamException {
+        List<Path> leftovers = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String target = AtomicFile.targetOf(p.getFileName().toString());
+                if (target != null && target.startsWith(LAST_RESERVED_PREFIX)) {
+                    leftovers.add(p);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw io("read directory " + dir, e);
+        }
+        for (Path p : leftovers) {
+            deleteQuietly(p);
+        }
+    }
+
     /** Deletes one reservation file; false if it was already gone. */
     public boolean remove(String fileName) throws IpamException {
         Path file = dir.resolve(fileName);
@@ -304,7 +328,7 @@ public final class HostLocalStore {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            log.accept("could not remove " + file + " after a failed write: " + e);
+            log.accept("could not remove " + file + ": " + e);
         }
     }
 

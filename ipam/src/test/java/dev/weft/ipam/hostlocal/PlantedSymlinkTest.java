@@ -47,4 +47,18 @@ class PlantedSymlinkTest {
             assertEquals("10.1.0.5", Files.readString(last), "the reference's bytes: the address, no newline");
         }
     }
+
+    @Test
+    void aTempFileLeftByAKilledWriterIsRemovedUnderTheLockAndNothingElse(@TempDir Path dataDir) throws Exception {
+        HostLocalStore store = HostLocalStore.open(dataDir, "net", m -> { });
+        Path leftover = dataDir.resolve("net/.last_reserved_ip.0.0123456789abcdef.tmp");
+        Path reservation = dataDir.resolve("net/10.1.0.7");
+        Files.writeString(leftover, "10.1.0.");
+        Files.writeString(reservation, "c1\r\neth0");
+        try (Flock held = store.lock()) {
+            store.removeCrashLeftovers();
+        }
+        assertTrue(Files.notExists(leftover, LinkOption.NOFOLLOW_LINKS), "crash leftover removed");
+        assertTrue(Files.exists(reservation), "reservations untouched");
+    }
 }
