@@ -24,12 +24,12 @@ public final class HostRoutes {
     public static void requireNoConflict(BackendContext ctx) {
         NetworkConfig cfg = ctx.network();
         try (RtNetlink nl = ctx.openNetlink()) {
-            for (IpFamily f : IpFamily.values()) {
+            for (LeaseFamily f : LeaseFamily.values()) {
                 Cidr network = f.network(cfg);
                 if (network == null) {
                     continue;
                 }
-                int subnetLen = f == IpFamily.V4 ? cfg.subnetLen() : cfg.ipv6SubnetLen();
+                int subnetLen = f == LeaseFamily.V4 ? cfg.subnetLen() : cfg.ipv6SubnetLen();
                 for (Address a : nl.addresses(f.af(), ctx.extIface().index())) {
                     if (a.scope() == Rt.RT_SCOPE_UNIVERSE && a.cidr().network().overlaps(network)) {
                         throw new BackendException("Network " + network + " overlaps " + a.cidr().network()

@@ -1,6 +1,6 @@
 package dev.weft.flannel.backend.hostgw;
 
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.flannel.backend.Retry;
 import dev.weft.flannel.backend.RouteTag;
 import dev.weft.flannel.lease.Lease;
@@ -30,12 +30,12 @@ final class GatewayRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayRoutes.class);
 
     private final RtNetlink nl;
-    private final IpFamily family;
+    private final LeaseFamily family;
     private final Cidr network;
     private final int extIndex;
     private final Map<Cidr, Route> wanted = new LinkedHashMap<>();
 
-    GatewayRoutes(RtNetlink nl, IpFamily family, Cidr network, int extIndex) {
+    GatewayRoutes(RtNetlink nl, LeaseFamily family, Cidr network, int extIndex) {
         this.nl = nl;
         this.family = family;
         this.network = network;

@@ -4,7 +4,7 @@ import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.backend.ExternalInterface;
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.flannel.config.BackendTypes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
@@ -45,7 +45,7 @@ public final class HostGwBackend extends AbstractBackend {
     protected LeaseAttrs setUp() {
         ExternalInterface e = ctx.extIface();
         nl = ctx.openNetlink();
-        for (IpFamily f : IpFamily.values()) {
+        for (LeaseFamily f : LeaseFamily.values()) {
             if (f.enabled(ctx.network())) {
                 families.add(new GatewayRoutes(nl, f, f.network(ctx.network()), e.index()));
             }

@@ -1,6 +1,6 @@
 package dev.weft.flannel.backend.vxlan;
 
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.net.IpAddress;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
@@ -20,7 +20,7 @@ final class RouteLookup {
         this.main = main;
     }
 
-    static RouteLookup of(RtNetlink nl, IpFamily family) {
+    static RouteLookup of(RtNetlink nl, LeaseFamily family) {
         return new RouteLookup(nl.routes(family.af(), Rt.RT_TABLE_MAIN));
     }
 

@@ -1,7 +1,7 @@
 package dev.weft.flannel.backend.vxlan;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.flannel.json.GoObject;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.net.Cidr;
@@ -34,16 +34,16 @@ record VtepPeer(Cidr subnet, IpAddress publicIp, MacAddress mac, long vni, boole
      * @return null when the lease has no such half (no v6 subnet, no PublicIPv6)
      * @throws IllegalArgumentException when BackendData is unusable (the message says why)
      */
-    static VtepPeer of(Lease lease, IpFamily family) {
+    static VtepPeer of(Lease lease, LeaseFamily family) {
         Cidr subnet = family.subnet(lease);
         IpAddress publicIp = family.publicIp(lease.attrs());
         if (subnet == null || publicIp == null) {
-            if (family == IpFamily.V4) {
+            if (family == LeaseFamily.V4) {
                 throw new IllegalArgumentException("no " + family + " subnet or PublicIP");
             }
             return null;
         }
-        String field = family == IpFamily.V4 ? "BackendData" : "BackendV6Data";
+        String field = family == LeaseFamily.V4 ? "BackendData" : "BackendV6Data";
         JsonNode data = family.backendData(lease.attrs());
         if (data == null || !data.isObject()) {
             throw new IllegalArgumentException(field + " is " + (data == null ? "missing" : "not an object: "

@@ -1,6 +1,6 @@
 package dev.weft.flannel.backend.vxlan;
 
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.flannel.backend.Retry;
 import dev.weft.flannel.backend.RouteTag;
 import dev.weft.flannel.lease.Lease;
@@ -42,7 +42,7 @@ final class VtepProgrammer {
     private static final Logger LOG = LoggerFactory.getLogger(VtepProgrammer.class);
 
     private final RtNetlink nl;
-    private final IpFamily family;
+    private final LeaseFamily family;
     private final String devName;
     private final Cidr network;
     private final boolean directRouting;
@@ -51,7 +51,7 @@ final class VtepProgrammer {
     private final Set<Cidr> vniWarned = new HashSet<>();
     private int dev;
 
-    VtepProgrammer(RtNetlink nl, IpFamily family, String devName, Cidr network, boolean directRouting, long vni) {
+    VtepProgrammer(RtNetlink nl, LeaseFamily family, String devName, Cidr network, boolean directRouting, long vni) {
         this.nl = nl;
         this.family = family;
         this.devName = devName;
@@ -254,7 +254,7 @@ final class VtepProgrammer {
             }
         }
         for (FdbEntry e : fdbs) {
-            if ((e.state() & Rt.NUD_PERMANENT) == 0 || e.dst() == null || e.dst().isV4() != (family == IpFamily.V4)
+            if ((e.state() & Rt.NUD_PERMANENT) == 0 || e.dst() == null || e.dst().isV4() != (family == LeaseFamily.V4)
                     || e.mac().toLong() == 0) {
                 continue;
             }

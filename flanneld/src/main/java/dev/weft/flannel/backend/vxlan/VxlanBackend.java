@@ -6,7 +6,7 @@ import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.backend.ExternalInterface;
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.flannel.config.BackendTypes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
@@ -33,14 +33,14 @@ public final class VxlanBackend extends AbstractBackend {
     private RtNetlink nl;
 
     /** One address family: its device and what is programmed on it. */
-    private record Side(IpFamily family, VxlanDevice device, VtepProgrammer programmer) {
+    private record Side(LeaseFamily family, VxlanDevice device, VtepProgrammer programmer) {
     }
 
     /** @throws BackendException for bad options or a missing interface address */
     public VxlanBackend(BackendContext ctx) {
         super(ctx, BackendTypes.VXLAN);
         this.options = VxlanOptions.parse(ctx.network().backend());
-        for (IpFamily f : IpFamily.values()) {
+        for (LeaseFamily f : LeaseFamily.values()) {
             if (f.enabled(ctx.network()) && f.ifaceAddr(ctx.extIface()) == null) {
                 throw new BackendException("vxlan: " + f + " is enabled but interface " + ctx.extIface().name()
                         + " has no " + f + " address");
@@ -59,11 +59,11 @@ public final class VxlanBackend extends AbstractBackend {
         nl = ctx.openNetlink();
         try {
             MacStore store = new MacStore(ctx.stateDir());
-            for (IpFamily f : IpFamily.values()) {
+            for (LeaseFamily f : LeaseFamily.values()) {
                 if (!f.enabled(ctx.network())) {
                     continue;
                 }
-                String name = f == IpFamily.V4 ? options.deviceName() : options.v6DeviceName();
+                String name = f == LeaseFamily.V4 ? options.deviceName() : options.v6DeviceName();
                 VxlanDevice dev = new VxlanDevice(nl,
                         VxlanDevice.spec(f, options, name, f.ifaceAddr(ext), ext.index(), ext.mtu()), store, ctx);
                 dev.ensure();
@@ -78,10 +78,10 @@ public final class VxlanBackend extends AbstractBackend {
         }
         return new LeaseAttrs(
                 ext.extAddr() != null ? ext.extAddr() : IpAddress.V4_UNSPECIFIED,
-                side(IpFamily.V6) != null ? ext.extAddrV6() : null,
+                side(LeaseFamily.V6) != null ? ext.extAddrV6() : null,
                 BackendTypes.VXLAN,
-                backendData(side(IpFamily.V4)),
-                backendData(side(IpFamily.V6)));
+                backendData(side(LeaseFamily.V4)),
+                backendData(side(LeaseFamily.V6)));
     }
 
     private ObjectNode backendData(Side s) {
@@ -152,7 +152,7 @@ public final class VxlanBackend extends AbstractBackend {
         return -1;
     }
 
-    private Side side(IpFamily f) {
+    private Side side(LeaseFamily f) {
         for (Side s : sides) {
             if (s.family() == f) {
                 return s;

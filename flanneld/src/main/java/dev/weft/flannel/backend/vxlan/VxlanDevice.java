@@ -2,7 +2,7 @@ package dev.weft.flannel.backend.vxlan;
 
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.libc.Errno;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
@@ -36,7 +36,7 @@ final class VxlanDevice {
      *
      * @param port as configured: 0 sends no port attribute and the kernel picks 8472
      */
-    record Spec(IpFamily family, String name, int vni, IpAddress local, int extIndex, int port, boolean learning,
+    record Spec(LeaseFamily family, String name, int vni, IpAddress local, int extIndex, int port, boolean learning,
                 boolean gbp, int mtu) {
         int effectivePort() {
             return port == 0 ? VxlanOptions.KERNEL_DEFAULT_PORT : port;
@@ -61,7 +61,7 @@ final class VxlanDevice {
         return spec.name();
     }
 
-    IpFamily family() {
+    LeaseFamily family() {
         return spec.family();
     }
 
@@ -184,7 +184,7 @@ final class VxlanDevice {
         }
         if (!present) {
             Address a = Address.of(idx, want);
-            nl.addAddress(spec.family() == IpFamily.V6 ? a.withFlags(Rt.IFA_F_NODAD) : a);
+            nl.addAddress(spec.family() == LeaseFamily.V6 ? a.withFlags(Rt.IFA_F_NODAD) : a);
         }
         nl.setUp(idx);
     }
@@ -230,7 +230,7 @@ final class VxlanDevice {
         return spec.name() + (link == null ? "" : "#" + link.index());
     }
 
-    static Spec spec(IpFamily family, VxlanOptions o, String name, IpAddress local, int extIndex, int extMtu) {
+    static Spec spec(LeaseFamily family, VxlanOptions o, String name, IpAddress local, int extIndex, int extMtu) {
         Objects.requireNonNull(local, () -> "no " + family + " address on the external interface for " + name);
         return new Spec(family, name, o.vni(), local, extIndex, o.port(), o.learning(), o.gbp(), o.deviceMtu(extMtu));
     }

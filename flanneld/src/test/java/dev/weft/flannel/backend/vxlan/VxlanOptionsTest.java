@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.flannel.backend.BackendException;
-import dev.weft.flannel.backend.IpFamily;
+import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.flannel.backend.TestLeases;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
@@ -57,7 +57,7 @@ class VxlanOptionsTest {
     @Test
     void existingDeviceCompatibility() {
         IpAddress local = IpAddress.parse("192.168.1.10");
-        VxlanDevice.Spec want = VxlanDevice.spec(IpFamily.V4, VxlanOptions.defaults(), "flannel.1", local, 2, 1500);
+        VxlanDevice.Spec want = VxlanDevice.spec(LeaseFamily.V4, VxlanOptions.defaults(), "flannel.1", local, 2, 1500);
         Link same = vxlan(new VxlanInfo(1, local, 2, 8472, false, false, false));
         assertNull(VxlanDevice.incompatibility(want, same));
         assertNull(VxlanDevice.incompatibility(want, vxlan(new VxlanInfo(1, null, 0, 8472, false, false, false))));

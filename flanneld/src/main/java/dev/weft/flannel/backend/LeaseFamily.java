@@ -8,15 +8,18 @@ import dev.weft.libc.Linux;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
 
-/** The IPv4 and IPv6 halves of a (dual-stack) lease, so backends can treat both with one code path. */
-public enum IpFamily {
+/**
+ * The IPv4 and IPv6 halves of a (dual-stack) lease, so backends can treat both with one code path.
+ * The firewall tools' own notion of a family is {@code dev.weft.firewall.IpFamily}.
+ */
+public enum LeaseFamily {
     V4(Linux.AF_INET, 32),
     V6(Linux.AF_INET6, 128);
 
     private final int af;
     private final int hostPrefix;
 
-    IpFamily(int af, int hostPrefix) {
+    LeaseFamily(int af, int hostPrefix) {
         this.af = af;
         this.hostPrefix = hostPrefix;
     }
