@@ -17,11 +17,11 @@ import java.util.Objects;
  * @param extIface           the node's external interface
  * @param stateDir           directory for state that must survive restarts (the VTEP MAC), default
  *                           {@value #DEFAULT_STATE_DIR}
- * @param netns              the namespace to program, or null for the daemon's own
+ * @param namespace          the namespace to program, default the daemon's own ({@link Namespace#host()})
  * @param routeCheckInterval how often route-based backends put back routes that went missing
  *                           (flannel: 10 s)
  */
-public record BackendContext(NetworkConfig network, ExternalInterface extIface, Path stateDir, NetNs netns,
+public record BackendContext(NetworkConfig network, ExternalInterface extIface, Path stateDir, Namespace namespace,
                              Duration routeCheckInterval) {
 
     public static final String DEFAULT_STATE_DIR = "/var/lib/weft";
@@ -31,6 +31,7 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
         Objects.requireNonNull(network, "network");
         Objects.requireNonNull(extIface, "extIface");
         stateDir = stateDir == null ? Path.of(DEFAULT_STATE_DIR) : stateDir;
+        namespace = namespace == null ? Namespace.host() : namespace;
         routeCheckInterval = routeCheckInterval == null ? DEFAULT_ROUTE_CHECK_INTERVAL : routeCheckInterval;
         if (routeCheckInterval.isNegative() || routeCheckInterval.isZero()) {
             throw new IllegalArgumentException("routeCheckInterval must be positive: " + routeCheckInterval);
@@ -43,24 +44,16 @@ public record BackendContext(NetworkConfig network, ExternalInterface extIface, 
     }
 
     public BackendContext withStateDir(Path dir) {
-        return new BackendContext(network, extIface, dir, netns, routeCheckInterval);
+        return new BackendContext(network, extIface, dir, namespace, routeCheckInterval);
     }
 
+    /** Programs {@code ns} (a handle the caller keeps open and closes). */
     public BackendContext inNetns(NetNs ns) {
-        return new BackendContext(network, extIface, stateDir, ns, routeCheckInterval);
+        return new BackendContext(network, extIface, stateDir, Namespace.borrow(ns), routeCheckInterval);
     }
 
     public BackendContext withRouteCheckInterval(Duration d) {
-        return new BackendContext(network, extIface, stateDir, netns, d);
-    }
-
-    /**
-     * The namespace to program, as a value: the daemon's own ({@link Namespace#host()}) when
-     * {@code netns} is null. The record keeps the nullable handle for the data paths that take one.
-     * Close the value if you use its {@link Namespace#netlink()}; it never closes {@code netns}.
-     */
-    public Namespace namespace() {
-        return netns == null ? Namespace.host() : Namespace.borrow(netns);
+        return new BackendContext(network, extIface, stateDir, namespace, d);
     }
 
     /** An rtnetlink client bound to the backend's namespace; the caller closes it. */

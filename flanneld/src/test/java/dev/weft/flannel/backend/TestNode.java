@@ -62,7 +62,7 @@ public final class TestNode implements AutoCloseable {
     }
 
     public BackendContext context(String netConf, ExternalInterface e) {
-        return new BackendContext(NetworkConfig.parse(netConf), e, stateDir, ns, Duration.ofMillis(300));
+        return new BackendContext(NetworkConfig.parse(netConf), e, stateDir, dev.weft.netns.Namespace.borrow(ns), Duration.ofMillis(300));
     }
 
     /** A backend for this net-conf, closed with the node. */

@@ -95,8 +95,7 @@ public final class UdpBackend extends AbstractBackend {
         try {
             boolean vnet = settings.offloads() && (TunDevice.supportedFeatures() & TunDevice.IFF_VNET_HDR) != 0;
             int flags = TunDevice.IFF_TUN | TunDevice.IFF_NO_PI | (vnet ? TunDevice.IFF_VNET_HDR : 0);
-            tun = ctx.netns() == null ? TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags)
-                    : ctx.netns().run(() -> TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags));
+            tun = ctx.namespace().run(() -> TunDevice.open(UdpOptions.DEVICE_TEMPLATE, flags));
             tun.setNonBlocking(); // after TUNSETIFF, before epoll sees it
             tunOffloads = vnet ? enableTunOffloads(tun) : "";
             Link l = nl.requireLink(tun.name());
@@ -135,7 +134,7 @@ public final class UdpBackend extends AbstractBackend {
         boolean vnet = (tun.flags() & TunDevice.IFF_VNET_HDR) != 0;
         UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, settings.offloads(),
                 settings.resolvedThreads(), new DatagramFilter(ownLease.subnet(), settings.acceptAnySource()));
-        String socketOffloads = dp.start(ctx.netns(), ctx.extIface().ifaceAddr());
+        String socketOffloads = dp.start(ctx.namespace(), ctx.extIface().ifaceAddr());
         metrics.offloads((tunOffloads + " " + socketOffloads).trim());
         LOG.info("udp: data path up, offloads: {}; {}", metrics.offloads().isEmpty() ? "none" : metrics.offloads(),
                 settings.acceptAnySource() ? "datagrams accepted from any sender (-udp-accept-any-source)"

@@ -2,7 +2,7 @@ package dev.weft.flannel.backend.udp;
 
 import dev.weft.flannel.backend.BackendException;
 import dev.weft.net.IpAddress;
-import dev.weft.netns.NetNs;
+import dev.weft.netns.Namespace;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
@@ -99,10 +99,10 @@ final class UdpDataPath implements AutoCloseable {
     }
 
     /**
-     * Opens the sockets (in {@code ns}, or here when null), binds them to {@code bind}:port and
+     * Opens the sockets in {@code ns}, binds them to {@code bind}:port and
      * starts the loops. Returns the socket offloads in use ("udp_gso", "udp_gro", "tcp_coalesce").
      */
-    String start(NetNs ns, IpAddress bind) {
+    String start(Namespace ns, IpAddress bind) {
         Epoll.ensureAvailability();
         group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("weft-udp", true),
                 EpollIoHandler.newFactory());

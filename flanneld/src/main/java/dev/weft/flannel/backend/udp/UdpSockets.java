@@ -4,7 +4,7 @@ import dev.weft.flannel.backend.BackendException;
 import dev.weft.libc.LibC;
 import dev.weft.libc.Linux;
 import dev.weft.libc.NativeMemory;
-import dev.weft.netns.NetNs;
+import dev.weft.netns.Namespace;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
@@ -44,9 +44,9 @@ final class UdpSockets {
     private UdpSockets() {
     }
 
-    /** A new socket in {@code ns} (or here when null), with SO_REUSEPORT when asked. */
-    static EpollDatagramChannel open(NetNs ns, boolean reusePort) {
-        EpollDatagramChannel ch = ns == null ? newChannel() : ns.run(UdpSockets::newChannel);
+    /** A new socket in {@code ns}, with SO_REUSEPORT when asked. */
+    static EpollDatagramChannel open(Namespace ns, boolean reusePort) {
+        EpollDatagramChannel ch = ns.run(UdpSockets::newChannel);
         if (reusePort) {
             ch.config().setOption(EpollChannelOption.SO_REUSEPORT, true);
         }
@@ -112,13 +112,9 @@ final class UdpSockets {
     }
 
     /** Fails like a plain bind would when another socket already holds the address and port. */
-    static void probeUnbound(NetNs ns, InetSocketAddress local) {
+    static void probeUnbound(Namespace ns, InetSocketAddress local) {
         try {
-            if (ns == null) {
-                bindAndClose(local);
-            } else {
-                ns.run(() -> bindAndClose(local));
-            }
+            ns.run(() -> bindAndClose(local));
         } catch (IOException e) {
             throw new BackendException("udp: " + local + " is already in use: " + e.getMessage(), e);
         }
