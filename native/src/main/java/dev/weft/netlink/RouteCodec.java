@@ -34,7 +34,10 @@ final class RouteCodec {
         int family = dst.isV4() ? AF_INET : AF_INET6;
         int table = r.table();
         int scope = delete ? Rt.RT_SCOPE_NOWHERE : r.effectiveScope();
-        int protocol = delete ? 0 : r.protocol();
+        // On delete the kernel matches rtm_protocol when it is set: a route whose protocol was chosen
+        // (Weft's tag, or one read back from a dump) deletes only a route of that protocol, while the
+        // default (boot, what `ip route del` leaves unset) matches any.
+        int protocol = delete && r.protocol() == Rt.RTPROT_BOOT ? 0 : r.protocol();
         w.u8(family).u8(r.dst().prefixLength()).u8(0).u8(0).u8(table < 256 ? table : Rt.RT_TABLE_UNSPEC)
                 .u8(protocol).u8(scope).u8(r.type()).u32(r.flags());
         w.attrU32(Rt.RTA_TABLE, table);

@@ -1,7 +1,6 @@
 package dev.weft.flannel.backend;
 
 import dev.weft.net.Cidr;
-import dev.weft.libc.Linux;
 import dev.weft.netlink.NetlinkException;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
@@ -43,22 +42,12 @@ public final class RouteTag {
     }
 
     /**
-     * Deletes the tagged routes to {@code route}'s destination (and next hop, where it has one) as
-     * the kernel lists them. Never a route built from a lease: the kernel ignores rtm_protocol on a
-     * delete unless it is set, so such a request would also remove someone else's identical route.
-     * Returns a failure other than "not found", or null.
+     * Deletes Weft's route to {@code route}'s destination (and next hop, where it has one): the
+     * request carries the tag, which the kernel then matches, so someone else's identical route is
+     * never removed. Returns a failure other than "not found", or null.
      */
     public static NetlinkException deleteOurs(RtNetlink nl, Route route) {
-        NetlinkException failure = null;
-        for (Route r : nl.routes(route.dst().isV4() ? Linux.AF_INET : Linux.AF_INET6, Rt.RT_TABLE_MAIN)) {
-            if (r.protocol() == PROTOCOL && isMainUnicast(r) && r.dst().equals(route.dst())
-                    && (route.gateway() == null || route.gateway().equals(r.gateway()))
-                    && (route.oif() == 0 || route.oif() == r.oif())) {
-                NetlinkException e = Retry.quietly(() -> nl.deleteRoute(r));
-                failure = failure == null ? e : failure;
-            }
-        }
-        return failure;
+        return Retry.quietly(() -> nl.deleteRoute(route.withProtocol(PROTOCOL)));
     }
 
     /**

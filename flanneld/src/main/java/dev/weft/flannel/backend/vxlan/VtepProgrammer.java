@@ -113,7 +113,7 @@ final class VtepProgrammer {
 
     /** Programs one peer; returns whether all of it is in place. */
     private boolean program(VtepPeer p) {
-        if (heldByOthers(nl.routes(family.af(), Rt.RT_TABLE_MAIN), p.subnet())) {
+        if (heldByOthers(RouteTag.foreignTo(nl.routes(family.af(), Rt.RT_TABLE_MAIN), p.subnet()), p.subnet())) {
             return false;
         }
         if (p.direct()) {
@@ -231,8 +231,12 @@ final class VtepProgrammer {
         int staleRoutes = 0;
         int staleNeigh = 0;
         int staleFdb = 0;
+        Map<Cidr, Route> foreignByDst = new HashMap<>();
         for (Route r : routes) {
             if (!owned(r)) {
+                if (RouteTag.isMainUnicast(r) && r.protocol() != RouteTag.PROTOCOL) {
+                    foreignByDst.putIfAbsent(r.dst(), r);
+                }
                 continue;
             }
             if (desired.containsKey(r.dst()) && r.priority() == 0) {
@@ -298,7 +302,7 @@ final class VtepProgrammer {
                 continue;
             }
             Route want = p.direct() ? directRoute(p) : vtepRoute(p.subnet());
-            if (!matches(routeByDst.get(p.subnet()), want) && !heldByOthers(routes, p.subnet())) {
+            if (!matches(routeByDst.get(p.subnet()), want) && !heldByOthers(foreignByDst.get(p.subnet()), p.subnet())) {
                 b2.replaceRoute(want);
                 owners2.add(p);
             }
@@ -329,9 +333,11 @@ final class VtepProgrammer {
                 || r.oif() == dev && RouteTag.isFlannelVxlanShape(r) && network.contains(r.dst());
     }
 
-    /** True (and logged) when a route Weft did not make holds {@code subnet}: it is never replaced. */
-    private boolean heldByOthers(List<Route> routes, Cidr subnet) {
-        Route r = RouteTag.foreignTo(routes, subnet);
+    /**
+     * True (and logged) when {@code r}, an untagged route to {@code subnet} or null, is someone
+     * else's: it is never replaced.
+     */
+    private boolean heldByOthers(Route r, Cidr subnet) {
         if (r == null || owned(r)) {
             return false;
         }
