@@ -39,8 +39,14 @@ class OwnLeaseChangeTest {
             String oldSubnet = SimCluster.readSubnetEnv(a).get("FLANNEL_SUBNET");
             String bValue = c.etcd().etcdctl("get", "--print-value-only", key(SimCluster.readSubnetEnv(b).get("FLANNEL_SUBNET"))).strip();
 
-            // A's key now holds another node's lease: A cannot keep its subnet and must move.
-            c.etcd().put(key(oldSubnet), bValue);
+            // A's key now holds another node's lease: A cannot keep its subnet and must move. That
+            // node is a third one (B's lease with another PublicIP and VtepMAC): a copy of B's own
+            // claims would be a duplicate lease, which LeaseSet settles by creation order.
+            String otherValue = bValue.replaceAll("\"PublicIP\":\"(\\d+\\.\\d+\\.\\d+)\\.\\d+\"", "\"PublicIP\":\"$1.250\"")
+                    .replaceAll("\"VtepMAC\":\"[0-9a-f:]+\"", "\"VtepMAC\":\"0a:00:00:00:02:50\"");
+            assertNotEquals(bValue, otherValue, "a third node's lease made from B's: " + bValue);
+            assertTrue(otherValue.contains(".250\"") && otherValue.contains("0a:00:00:00:02:50"), otherValue);
+            c.etcd().put(key(oldSubnet), otherValue);
             int rc = a.weftd().restartAfterExit(Duration.ofSeconds(40));
             assertEquals(Main.EXIT_LEASE_MOVED, rc, "exit code of a weftd whose subnet moved:\n" + a.weftd().logTail(3000));
             String log = a.weftd().logTail(20_000);
