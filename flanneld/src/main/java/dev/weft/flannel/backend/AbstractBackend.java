@@ -74,23 +74,21 @@ public abstract class AbstractBackend implements Backend {
         if (own == null) {
             throw new IllegalStateException("start() first");
         }
-        try {
-            // The one dispatch over the sealed LeaseEvent (Java 17 has no pattern switch).
-            if (event instanceof LeaseEvent.Added a) {
-                if (accepts(a.lease())) {
-                    added(a.lease());
-                }
-            } else if (event instanceof LeaseEvent.Removed r) {
-                if (accepts(r.lease())) {
-                    removed(r.lease());
-                }
-            } else if (event instanceof LeaseEvent.Snapshot s) {
-                resync(s.leases().stream().filter(this::accepts).toList());
-            } else {
-                throw new IllegalArgumentException("unknown lease event " + event);
+        // The one dispatch over the sealed LeaseEvent (Java 17 has no pattern switch). A bad lease or
+        // a kernel refusal is the steps' to log; anything else escaping here is unexpected and goes to
+        // the caller (the daemon's event pump logs it, counts it and resyncs with back-off).
+        if (event instanceof LeaseEvent.Added a) {
+            if (accepts(a.lease())) {
+                added(a.lease());
             }
-        } catch (RuntimeException e) {
-            LOG.error("{}: handling {} failed: {}", type, event.getClass().getSimpleName(), e.toString(), e);
+        } else if (event instanceof LeaseEvent.Removed r) {
+            if (accepts(r.lease())) {
+                removed(r.lease());
+            }
+        } else if (event instanceof LeaseEvent.Snapshot s) {
+            resync(s.leases().stream().filter(this::accepts).toList());
+        } else {
+            throw new IllegalArgumentException("unknown lease event " + event);
         }
     }
 

@@ -45,7 +45,8 @@ import dev.weft.flannel.lease.LeaseEvent;
  *   external interface's subnet or a route Weft did not make ({@link HostRoutes}).</li>
  *   <li><b>Errors.</b> {@link #prepare} and {@link #start} throw {@link BackendException} when the
  *   node cannot run the backend; {@link #handle} never throws for a bad lease or a kernel refusal
- *   (logged instead).</li>
+ *   (logged instead). Anything else it throws is a bug that reaches the caller, whose event pump
+ *   logs and counts it and resynchronises the backend from the whole lease set with back-off.</li>
  * </ul>
  *
  * <p>{@link AbstractBackend} implements this lifecycle once; a new backend extends it and fills in
