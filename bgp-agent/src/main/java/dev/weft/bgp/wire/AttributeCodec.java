@@ -172,7 +172,7 @@ final class AttributeCodec {
     /** Writes flags, type, length and value of a known non-MP attribute. */
     static void encode(PathAttribute a, CodecContext ctx, ByteBuf out) {
         if (a instanceof PathAttribute.Unknown u) {
-            int flags = u.flags() & 0xf0;
+            int flags = u.flags() & 0xe0; // the Extended Length bit is framing, chosen by size
             if (u.value().length() > 255) {
                 flags |= PathAttribute.FLAG_EXTENDED_LENGTH;
             }

@@ -119,7 +119,7 @@ final class UpdateCodec {
             }
             // RFC 4271 §5: keep an unknown optional transitive attribute to pass on; drop a non-transitive one.
             return (flags & PathAttribute.FLAG_TRANSITIVE) != 0
-                    ? new PathAttribute.Unknown(flags & 0xf0, type, Wire.octets(buf, valueAt, len)) : null;
+                    ? new PathAttribute.Unknown(flags & 0xe0, type, Wire.octets(buf, valueAt, len)) : null;
         }
         int flagBits = flags & (PathAttribute.FLAG_OPTIONAL | PathAttribute.FLAG_TRANSITIVE);
         if (isMp(type)) {
@@ -127,8 +127,8 @@ final class UpdateCodec {
                 throw new BgpWireException(Notification.UPDATE_MESSAGE_ERROR, 4, "MP attribute " + type + " flags " + flags);
             }
             PathAttribute a = type == PathAttribute.MP_REACH_NLRI
-                    ? MpAttributeCodec.decodeReach(flags & 0xf0, buf, valueAt, len, ctx)
-                    : MpAttributeCodec.decodeUnreach(flags & 0xf0, buf, valueAt, len, ctx);
+                    ? MpAttributeCodec.decodeReach(flags & 0xe0, buf, valueAt, len, ctx)
+                    : MpAttributeCodec.decodeUnreach(flags & 0xe0, buf, valueAt, len, ctx);
             if (a instanceof PathAttribute.MpReach r && !MpAttributeCodec.hasValidNextHop(r)) {
                 errors.add(type, 8, UpdateAction.TREAT_AS_WITHDRAW, "invalid next hop " + r.nextHops());
             }
