@@ -66,7 +66,8 @@ final class OpenCodec {
                 p += clen;
             }
         }
-        return new Open(version, as, hold, id, caps, capabilityParams > 1);
+        // Only a split that re-encoding reproduces counts as one-per-parameter, so decode(encode(o)) == o.
+        return new Open(version, as, hold, id, caps, capabilityParams > 1 && caps.size() > 1);
     }
 
     private static BgpWireException malformed(String why) {

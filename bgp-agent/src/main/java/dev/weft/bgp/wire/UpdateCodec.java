@@ -51,8 +51,12 @@ final class UpdateCodec {
         return errors.list == null ? DecodedUpdate.accepted(update) : new DecodedUpdate(update, errors.action, errors.list);
     }
 
-    /** Collects RFC 7606 errors; allocates only when there is one. */
+    /**
+     * Collects RFC 7606 errors; allocates only when there is one, and keeps only the first few for
+     * the log, so a message of many bad attributes costs no more than one of a few.
+     */
     private static final class Errors {
+        static final int KEPT = 8;
         List<UpdateError> list;
         UpdateAction action = UpdateAction.ACCEPT;
 
@@ -60,10 +64,23 @@ final class UpdateCodec {
             if (list == null) {
                 list = new ArrayList<>(2);
             }
-            list.add(new UpdateError(typeCode, subcode, a, reason));
+            if (list.size() < KEPT) {
+                list.add(new UpdateError(typeCode, subcode, a, reason));
+            }
             if (a.compareTo(action) > 0) {
                 action = a;
             }
+        }
+
+        boolean has(int typeCode) {
+            if (list != null) {
+                for (UpdateError e : list) {
+                    if (e.typeCode() == typeCode) {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
     }
 
@@ -171,7 +188,7 @@ final class UpdateCodec {
     }
 
     private static void requirePresent(Update u, Class<? extends PathAttribute> kind, int type, Errors errors) {
-        if (u.attribute(kind).isEmpty() && !(errors.list != null && errors.list.stream().anyMatch(e -> e.typeCode() == type))) {
+        if (u.attribute(kind).isEmpty() && !errors.has(type)) {
             errors.add(type, 3, UpdateAction.TREAT_AS_WITHDRAW, "missing well-known attribute " + type);
         }
     }

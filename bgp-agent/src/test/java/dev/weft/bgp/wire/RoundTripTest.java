@@ -24,7 +24,7 @@ class RoundTripTest {
     /** ADD-PATH in one direction only: what is sent with path ids is read without them. */
     private static final CodecContext SEND_ONLY = new CodecContext(true, Set.of(), Set.of(Family.IPV4_UNICAST), false);
 
-    private static final List<Capability> ALL_CAPABILITIES = List.of(
+    static final List<Capability> ALL_CAPABILITIES = List.of(
             new Capability.Multiprotocol(1, 1), new Capability.Multiprotocol(2, 1), new Capability.RouteRefresh(false),
             new Capability.RouteRefresh(true),
             new Capability.ExtendedNextHop(List.of(new Capability.ExtendedNextHop.Entry(1, 1, 2),
@@ -142,7 +142,7 @@ class RoundTripTest {
         assertEquals(2, e.notification().subcode());
     }
 
-    private static List<PathAttribute> everyAttribute(long bigAs) {
+    static List<PathAttribute> everyAttribute(long bigAs) {
         IpAddress nh = IpAddress.parse("10.99.0.1");
         return List.of(new PathAttribute.Origin(PathAttribute.Origin.EGP),
                 new PathAttribute.AsPath(List.of(AsPathSegment.sequence(List.of(65001L, bigAs)),
