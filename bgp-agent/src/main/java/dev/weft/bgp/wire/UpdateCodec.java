@@ -17,6 +17,8 @@ import java.util.List;
  *       overruns the attribute block (§4), a missing ORIGIN/AS_PATH/NEXT_HOP where NLRI need them
  *       (§3 d), an invalid NEXT_HOP (§7.3).</li>
  * </ul>
+ * AS4_PATH and AS4_AGGREGATOR from a 4-octet speaker are dropped silently (RFC 6793 §4.1); from
+ * a 2-octet one they are kept, and merging them into AS_PATH (RFC 6793 §4.2.3) is the RIB's.
  * Not checked here, because it needs the session's knowledge (eBGP or iBGP, our own addresses): a
  * missing LOCAL_PREF on iBGP (treat-as-withdraw) or one received on eBGP (discard, §7.5);
  * ORIGINATOR_ID/CLUSTER_LIST from eBGP (discard, §7.9/§7.10); AS_CONFED segments from eBGP and a
@@ -150,6 +152,9 @@ final class UpdateCodec {
                 errors.add(type, 8, UpdateAction.TREAT_AS_WITHDRAW, "invalid next hop " + r.nextHops());
             }
             return a;
+        }
+        if (ctx.fourOctetAs() && (type == PathAttribute.AS4_PATH || type == PathAttribute.AS4_AGGREGATOR)) {
+            return null; // RFC 6793 §4.1: between two 4-octet speakers these are to be ignored, not passed on
         }
         UpdateAction onMalformed = malformedAction(type);
         if (flagBits != standard) {

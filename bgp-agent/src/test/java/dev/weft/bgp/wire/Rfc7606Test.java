@@ -152,8 +152,11 @@ class Rfc7606Test {
         assertEquals(List.of(PREFIX), d.forRib().orElseThrow().nlri());
         assertEquals(3, d.update().attributes().size());
         assertOutcome(decode(MANDATORY + "c0 07 06 fc00 0a000001", NLRI), ATTRIBUTE_DISCARD, PathAttribute.AGGREGATOR, 5);
-        assertOutcome(decode(MANDATORY + "c0 12 06 fc00 0a000001", NLRI), ATTRIBUTE_DISCARD, PathAttribute.AS4_AGGREGATOR, 5);
-        assertOutcome(decode(MANDATORY + "c0 11 05 02 01 0000fc", NLRI), ATTRIBUTE_DISCARD, PathAttribute.AS4_PATH, 11);
+        // AS4_* only count from a 2-octet speaker
+        String mandatory2 = ORIGIN + "40 02 04 02 01 fc00" + NEXT_HOP;
+        assertOutcome(decodeOld(mandatory2 + "c0 12 06 fc00 0a000001", NLRI), ATTRIBUTE_DISCARD, PathAttribute.AS4_AGGREGATOR, 5);
+        assertOutcome(decodeOld(mandatory2 + "c0 11 05 02 01 0000fc", NLRI), ATTRIBUTE_DISCARD, PathAttribute.AS4_PATH, 11);
+        assertOutcome(decodeOld(mandatory2 + "c0 11 04 02 00 0000", NLRI), ATTRIBUTE_DISCARD, PathAttribute.AS4_PATH, 11);
     }
 
     @Test
@@ -180,6 +183,18 @@ class Rfc7606Test {
         // non-transitive dropped silently, transitive kept with its flags (Partial included)
         assertEquals(new PathAttribute.Unknown(0xe0, 100, Octets.ofHex("ef")), d.update().attributes().get(3));
         assertEquals(4, d.update().attributes().size());
+    }
+
+    @Test
+    void as4AttributesFromAFourOctetSpeakerAreIgnored() throws Exception { // RFC 6793 §4.1
+        String as4 = "c0 11 06 02 01 fa56ea00" + "c0 12 08 fa56ea00 0a000001";
+        DecodedUpdate d = decode(MANDATORY + as4, NLRI);
+        assertEquals(ACCEPT, d.action());
+        assertEquals(3, d.update().attributes().size());
+        DecodedUpdate old = decodeOld(ORIGIN + "40 02 04 02 01 5ba0" + NEXT_HOP + as4, NLRI);
+        assertEquals(List.of(new AsPathSegment(2, List.of(4_200_000_000L))),
+                old.update().attribute(PathAttribute.As4Path.class).orElseThrow().segments());
+        assertEquals(4_200_000_000L, old.update().attribute(PathAttribute.As4Aggregator.class).orElseThrow().as());
     }
 
     @Test
@@ -235,6 +250,10 @@ class Rfc7606Test {
 
     private static DecodedUpdate decode(String attrs, String nlri) throws BgpWireException {
         return WireFixtures.decodeUpdate(update(attrs, nlri), AS4);
+    }
+
+    private static DecodedUpdate decodeOld(String attrs, String nlri) throws BgpWireException {
+        return WireFixtures.decodeUpdate(update(attrs, nlri), CodecContext.INITIAL);
     }
 
     static byte[] update(String attrs, String nlri) {

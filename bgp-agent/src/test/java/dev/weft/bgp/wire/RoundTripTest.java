@@ -69,8 +69,10 @@ class RoundTripTest {
 
     @Test
     void everyAttributeOn4OctetSessions() throws Exception {
-        roundTrip(new Update(v4("10.1.0.0/16", 0), everyAttribute(4_200_000_001L), v4("10.244.1.0/26", 0)), AS4);
-        roundTrip(new Update(v4("10.1.0.0/16", 7), everyAttribute(4_200_000_001L), v4("10.244.1.0/26", 1)), ALL);
+        List<PathAttribute> attrs = everyAttribute(4_200_000_001L).stream()
+                .filter(a -> !(a instanceof PathAttribute.As4Path || a instanceof PathAttribute.As4Aggregator)).toList();
+        roundTrip(new Update(v4("10.1.0.0/16", 0), attrs, v4("10.244.1.0/26", 0)), AS4);
+        roundTrip(new Update(v4("10.1.0.0/16", 7), attrs, v4("10.244.1.0/26", 1)), ALL);
     }
 
     @Test
