@@ -1,6 +1,7 @@
 package dev.weft.bgp.wire;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 /**
  * The BGP-4 codec: whole frames to {@link BgpMessage} values and back. Pure: no I/O, no state
@@ -88,6 +89,20 @@ public final class BgpCodec {
             throw e;
         }
         MessageHeader.finish(out, start, ctx);
+    }
+
+    /**
+     * The octets {@link #encode} would write, header included, even beyond the context's maximum:
+     * for checking how UPDATEs are packed. Encodes into a scratch buffer, so not for the hot path.
+     */
+    public static int encodedLength(BgpMessage m, CodecContext ctx) {
+        ByteBuf scratch = Unpooled.buffer();
+        try {
+            encodeBody(m, ctx, scratch);
+            return MessageHeader.LENGTH + scratch.readableBytes();
+        } finally {
+            scratch.release();
+        }
     }
 
     private static void encodeBody(BgpMessage m, CodecContext ctx, ByteBuf out) {

@@ -12,7 +12,8 @@ import java.util.List;
  *       or an attribute overrun that cuts one (3/9, 3/1), a repeated MP attribute (3/1), an
  *       unrecognized well-known attribute (3/2).</li>
  *   <li>Attribute discard: malformed ATOMIC_AGGREGATE, AGGREGATOR, AS4_PATH, AS4_AGGREGATOR
- *       (RFC 7606 §7.6, §7.7, RFC 6793 §6); repeats of a non-MP attribute (§3 g).</li>
+ *       (RFC 7606 §7.6, §7.7, RFC 6793 §6), a malformed NEXT_HOP in an UPDATE without IPv4 NLRI
+ *       (RFC 4760 §3); repeats of a non-MP attribute (§3 g).</li>
  *   <li>Treat-as-withdraw: everything else malformed, including bad flags (§3 c), an attribute that
  *       overruns the attribute block (§4), a missing ORIGIN/AS_PATH/NEXT_HOP where NLRI need them
  *       (§3 d), an invalid NEXT_HOP (§7.3).</li>
@@ -47,7 +48,7 @@ final class UpdateCodec {
         NlriCodec.decode(buf, nlriAt, end, false, addPathV4, nlri, 10);
 
         Errors errors = new Errors();
-        List<PathAttribute> attrs = decodeAttributes(buf, attrsAt + 2, nlriAt, ctx, errors);
+        List<PathAttribute> attrs = decodeAttributes(buf, attrsAt + 2, nlriAt, ctx, !nlri.isEmpty(), errors);
         Update update = new Update(withdrawn, attrs, nlri);
         checkMandatory(update, errors);
         return errors.list == null ? DecodedUpdate.accepted(update) : new DecodedUpdate(update, errors.action, errors.list);
@@ -86,8 +87,8 @@ final class UpdateCodec {
         }
     }
 
-    private static List<PathAttribute> decodeAttributes(ByteBuf buf, int p, int end, CodecContext ctx, Errors errors)
-            throws BgpWireException {
+    private static List<PathAttribute> decodeAttributes(ByteBuf buf, int p, int end, CodecContext ctx, boolean v4Nlri,
+                                                        Errors errors) throws BgpWireException {
         List<PathAttribute> attrs = new ArrayList<>();
         long[] seen = new long[4]; // type codes met so far
         while (p < end) {
@@ -120,7 +121,7 @@ final class UpdateCodec {
                 continue;
             }
             seen[type >>> 6] |= 1L << type;
-            PathAttribute a = decodeOne(flags, type, buf, attrStart, valueAt, len, ctx, errors);
+            PathAttribute a = decodeOne(flags, type, buf, attrStart, valueAt, len, ctx, v4Nlri, errors);
             if (a != null) {
                 attrs.add(a);
             }
@@ -129,7 +130,7 @@ final class UpdateCodec {
     }
 
     private static PathAttribute decodeOne(int flags, int type, ByteBuf buf, int attrStart, int valueAt, int len,
-                                           CodecContext ctx, Errors errors) throws BgpWireException {
+                                           CodecContext ctx, boolean v4Nlri, Errors errors) throws BgpWireException {
         int standard = AttributeCodec.standardFlags(type);
         if (standard < 0) {
             if ((flags & PathAttribute.FLAG_OPTIONAL) == 0) {
@@ -156,7 +157,8 @@ final class UpdateCodec {
         if (ctx.fourOctetAs() && (type == PathAttribute.AS4_PATH || type == PathAttribute.AS4_AGGREGATOR)) {
             return null; // RFC 6793 §4.1: between two 4-octet speakers these are to be ignored, not passed on
         }
-        UpdateAction onMalformed = malformedAction(type);
+        // RFC 4760 §3: a NEXT_HOP with no IPv4 NLRI to apply to is ignored, so a bad one costs only itself.
+        UpdateAction onMalformed = type == PathAttribute.NEXT_HOP && !v4Nlri ? UpdateAction.ATTRIBUTE_DISCARD : malformedAction(type);
         if (flagBits != standard) {
             errors.add(type, 4, onMalformed, "flags " + Integer.toHexString(flags));
             return null;

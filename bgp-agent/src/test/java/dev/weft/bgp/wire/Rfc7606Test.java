@@ -107,6 +107,13 @@ class Rfc7606Test {
     }
 
     @Test
+    void nextHopWithoutIpv4NlriIsOnlyDiscarded() throws Exception { // RFC 4760 §3: ignored when only MP_REACH announces
+        DecodedUpdate d = decode(MP_REACH_V6 + ORIGIN + AS_PATH + "40 03 04 00000000", "");
+        assertOutcome(d, ATTRIBUTE_DISCARD, PathAttribute.NEXT_HOP, 8);
+        assertEquals(List.of(PREFIX_V6), d.forRib().orElseThrow().announced());
+    }
+
+    @Test
     void invalidMpNextHopWithdrawsTheMpPrefixes() throws Exception {
         String multicast = MP_REACH_V6.replace("fd000099000000000000000000000001", "ff020000000000000000000000000001");
         DecodedUpdate d = decode(multicast + ORIGIN + AS_PATH, "");

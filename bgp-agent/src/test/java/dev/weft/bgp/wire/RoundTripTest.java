@@ -138,6 +138,7 @@ class RoundTripTest {
                 new PathAttribute.NextHop(IpAddress.parse("10.99.0.1"))), many);
         byte[] frame = roundTrip(u, ext);
         assertTrue(frame.length > CodecContext.MAX_MESSAGE);
+        assertEquals(frame.length, BgpCodec.encodedLength(u, AS4));
         assertThrows(IllegalArgumentException.class, () -> encode(u, AS4));
         BgpWireException e = assertThrows(BgpWireException.class, () -> WireFixtures.decode(frame, AS4));
         assertEquals(1, e.notification().code());
@@ -190,6 +191,7 @@ class RoundTripTest {
             back = d.update();
         }
         assertEquals(m, back);
+        assertEquals(frame.length, BgpCodec.encodedLength(m, ctx));
         assertEquals(hexOf(frame), hexOf(encode((BgpMessage) back, ctx)));
         return frame;
     }
