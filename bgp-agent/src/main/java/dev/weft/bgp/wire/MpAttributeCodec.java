@@ -15,15 +15,22 @@ import java.util.Optional;
 final class MpAttributeCodec {
     private MpAttributeCodec() {}
 
-    static PathAttribute decodeReach(int flags, ByteBuf buf, int i, int len, CodecContext ctx) throws BgpWireException {
-        if (len < 5) {
-            throw error("MP_REACH_NLRI of " + len + " octets");
+    /** Decodes MP_REACH_NLRI or MP_UNREACH_NLRI ({@code type}) whose value is {@code [i, i+len)}. */
+    static PathAttribute decode(int type, int flags, ByteBuf buf, int i, int len, CodecContext ctx) throws BgpWireException {
+        boolean reach = type == PathAttribute.MP_REACH_NLRI;
+        if (len < (reach ? 5 : 3)) {
+            throw error("MP attribute " + type + " of " + len + " octets");
         }
         Optional<Family> family = Family.of(buf.getUnsignedShort(i), buf.getUnsignedByte(i + 2));
         if (family.isEmpty()) {
-            return new PathAttribute.Unknown(flags, PathAttribute.MP_REACH_NLRI, Wire.octets(buf, i, len));
+            return new PathAttribute.Unknown(flags, type, Wire.octets(buf, i, len));
         }
         Family f = family.get();
+        List<Nlri> prefixes = new ArrayList<>();
+        if (!reach) {
+            NlriCodec.decode(buf, i + 3, i + len, f.isV6(), ctx.addPathReceive().contains(f), prefixes, 9);
+            return new PathAttribute.MpUnreach(f, prefixes);
+        }
         int nhLength = buf.getUnsignedByte(i + 3);
         boolean ok = nhLength == 16 || nhLength == 32 || (f == Family.IPV4_UNICAST && nhLength == 4);
         if (!ok || 4 + nhLength + 1 > len) {
@@ -34,23 +41,8 @@ final class MpAttributeCodec {
                 : nhLength == 16 ? List.of(Wire.address(buf, p, 16))
                 : List.of(Wire.address(buf, p, 16), Wire.address(buf, p + 16, 16));
         p += nhLength + 1; // the reserved octet (RFC 4760 §3: ignored)
-        List<Nlri> nlri = new ArrayList<>();
-        NlriCodec.decode(buf, p, i + len, f.isV6(), ctx.addPathReceive().contains(f), nlri, 9);
-        return new PathAttribute.MpReach(f, nextHops, nlri);
-    }
-
-    static PathAttribute decodeUnreach(int flags, ByteBuf buf, int i, int len, CodecContext ctx) throws BgpWireException {
-        if (len < 3) {
-            throw error("MP_UNREACH_NLRI of " + len + " octets");
-        }
-        Optional<Family> family = Family.of(buf.getUnsignedShort(i), buf.getUnsignedByte(i + 2));
-        if (family.isEmpty()) {
-            return new PathAttribute.Unknown(flags, PathAttribute.MP_UNREACH_NLRI, Wire.octets(buf, i, len));
-        }
-        Family f = family.get();
-        List<Nlri> withdrawn = new ArrayList<>();
-        NlriCodec.decode(buf, i + 3, i + len, f.isV6(), ctx.addPathReceive().contains(f), withdrawn, 9);
-        return new PathAttribute.MpUnreach(f, withdrawn);
+        NlriCodec.decode(buf, p, i + len, f.isV6(), ctx.addPathReceive().contains(f), prefixes, 9);
+        return new PathAttribute.MpReach(f, nextHops, prefixes);
     }
 
     /**

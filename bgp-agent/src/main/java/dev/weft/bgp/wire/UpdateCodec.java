@@ -146,9 +146,7 @@ final class UpdateCodec {
             if (flagBits != standard) {
                 throw new BgpWireException(Notification.UPDATE_MESSAGE_ERROR, 4, "MP attribute " + type + " flags " + flags);
             }
-            PathAttribute a = type == PathAttribute.MP_REACH_NLRI
-                    ? MpAttributeCodec.decodeReach(flags & 0xe0, buf, valueAt, len, ctx)
-                    : MpAttributeCodec.decodeUnreach(flags & 0xe0, buf, valueAt, len, ctx);
+            PathAttribute a = MpAttributeCodec.decode(type, flags & 0xe0, buf, valueAt, len, ctx);
             if (a instanceof PathAttribute.MpReach r && !MpAttributeCodec.hasValidNextHop(r)) {
                 errors.add(type, 8, UpdateAction.TREAT_AS_WITHDRAW, "invalid next hop " + r.nextHops());
             }
