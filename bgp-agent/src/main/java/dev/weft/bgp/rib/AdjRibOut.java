@@ -16,7 +16,9 @@ import java.util.Set;
  * What one peer is to be sent. Instead of a copy of every route sent, it keeps:
  * <ul>
  *   <li>the prefixes whose state changed since the last drain (a set: a flood of changes to one
- *       prefix coalesces into one entry, and the latest state is read when it is drained), and</li>
+ *       prefix coalesces into one entry, and the latest state is read when it is drained),</li>
+ *   <li>for an initial dump or a route refresh, a snapshot array of the table's prefixes and a
+ *       cursor (4 bytes per prefix instead of a set entry's ~50), and</li>
  *   <li>one bit per prefix in the Loc-RIB entry saying whether it is advertised to this peer,
  *       so a withdrawal goes only where an announcement went.</li>
  * </ul>
@@ -33,7 +35,18 @@ public final class AdjRibOut {
     private final Map<Family, LocRib> tables;
     private final ExportPolicy export;
     private final Map<Family, LinkedHashSet<Cidr>> pending = new EnumMap<>(Family.class);
+    private final Map<Family, Dump> dumps = new EnumMap<>(Family.class);
     private final Set<Family> endOfRibPending = EnumSet.noneOf(Family.class);
+
+    /** A table walk in progress: the prefixes at the time it started, sent from {@code next} on. */
+    private static final class Dump {
+        final Cidr[] prefixes;
+        int next;
+
+        Dump(Cidr[] prefixes) {
+            this.prefixes = prefixes;
+        }
+    }
 
     AdjRibOut(int index, PeerInfo peer, SessionParams session, Map<Family, LocRib> tables, ExportPolicy export) {
         this.index = index;
@@ -64,18 +77,19 @@ public final class AdjRibOut {
 
     /** Queues the whole table of a family, then End-of-RIB: the initial dump, or an answer to ROUTE-REFRESH. */
     void requeueAll(Family f) {
-        LinkedHashSet<Cidr> q = pending.get(f);
         LocRib rib = tables.get(f);
-        if (q == null || rib == null) {
+        if (!pending.containsKey(f) || rib == null) {
             return;
         }
-        rib.forEach((prefix, d) -> q.add(prefix));
+        // Prefixes that change during the walk are also in the pending set; sending one twice
+        // only repeats its latest state.
+        dumps.put(f, new Dump(rib.prefixes()));
         endOfRibPending.add(f);
     }
 
     /** Whether a drain would produce anything. */
     public boolean hasPending() {
-        if (!endOfRibPending.isEmpty()) {
+        if (!endOfRibPending.isEmpty() || !dumps.isEmpty()) {
             return true;
         }
         for (LinkedHashSet<Cidr> q : pending.values()) {
@@ -91,6 +105,9 @@ public final class AdjRibOut {
         int n = 0;
         for (LinkedHashSet<Cidr> q : pending.values()) {
             n += q.size();
+        }
+        for (Dump d : dumps.values()) {
+            n += d.prefixes.length - d.next;
         }
         return n;
     }
@@ -114,6 +131,18 @@ public final class AdjRibOut {
                     return packer.finish();
                 }
                 it.remove();
+            }
+            // A drained set keeps its grown table; a fresh one lets a burst's memory go.
+            e.setValue(new LinkedHashSet<>());
+            Dump dump = dumps.get(f);
+            if (dump != null) {
+                while (dump.next < dump.prefixes.length) {
+                    if (!drainOne(f, rib, dump.prefixes[dump.next], packer, cache)) {
+                        return packer.finish();
+                    }
+                    dump.prefixes[dump.next++] = null;
+                }
+                dumps.remove(f);
             }
             if (endOfRibPending.contains(f)) {
                 if (!packer.endOfRib(f)) {

@@ -139,6 +139,13 @@ final class LocRib {
         });
     }
 
+    /** A snapshot of the prefixes that have paths. */
+    Cidr[] prefixes() {
+        List<Cidr> out = new java.util.ArrayList<>(table.size());
+        forEach((k, d) -> out.add(k));
+        return out.toArray(new Cidr[0]);
+    }
+
     int prefixCount() {
         int n = 0;
         for (Dest d : table.values()) {

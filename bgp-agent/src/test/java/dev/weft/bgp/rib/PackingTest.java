@@ -211,6 +211,22 @@ class PackingTest {
     }
 
     @Test
+    void theInitialDumpSendsTheLatestStateOfPrefixesThatChangeDuringIt() {
+        Rib rib = ribWith(3, false);
+        rib.peerUp(PEER, Fx.v4());
+        rib.withdrawOriginated(v4(1)); // after the dump's snapshot, before it is drained
+        rib.originate(v4(2), List.of(new PathAttribute.MultiExitDisc(5)));
+        List<Update> all = drainAll(rib.outbound(PEER.key()), 1 << 20);
+        assertEquals(Set.of(v4(0), v4(2)), new HashSet<>(announced(all)));
+        assertEquals(List.of(), withdrawn(all), "never sent, so not withdrawn");
+        for (Update u : all) {
+            if (u.nlri().contains(Nlri.of(v4(2)))) {
+                assertEquals(5, u.attribute(PathAttribute.MultiExitDisc.class).orElseThrow().value());
+            }
+        }
+    }
+
+    @Test
     void aFloodOfChangesToOnePrefixCoalesces() {
         Rib rib = new Rib(RibConfig.of(Fx.AS, Fx.OUR_ID));
         rib.peerUp(PEER, Fx.v4());
