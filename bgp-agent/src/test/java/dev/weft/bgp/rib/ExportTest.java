@@ -50,6 +50,21 @@ class ExportTest {
         assertTrue(gets(rib, e, P1), "iBGP-learned goes to eBGP");
     }
 
+    /** In a mesh, a change to a route a peer never got must not send it a withdrawal. */
+    @Test
+    void noWithdrawalWhereNothingWasAnnounced() {
+        Rib rib = new Rib(RibConfig.of(Fx.AS, Fx.OUR_ID));
+        PeerInfo a = ibgp("10.0.0.2"), b = ibgp("10.0.0.3"), c = ibgp("10.0.0.4");
+        for (PeerInfo p : List.of(a, b, c)) {
+            rib.peerUp(p, Fx.v4());
+            rib.outbound(p.key()).drain(1 << 20);
+        }
+        rib.apply(a.key(), announce(attrs(), "10.0.0.2", P1));
+        rib.apply(c.key(), announce(attrs(), "10.0.0.4", P1));
+        rib.apply(a.key(), Fx.withdraw(P1)); // best moves from a's path to c's
+        assertEquals(List.of(), rib.outbound(b.key()).drain(1 << 20));
+    }
+
     @Test
     void ebgpLearnedGoesToIbgpUnchangedExceptLocalPref() {
         Rib rib = new Rib(RibConfig.of(Fx.AS, Fx.OUR_ID));
