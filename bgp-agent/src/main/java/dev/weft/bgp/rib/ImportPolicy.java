@@ -44,16 +44,14 @@ final class ImportPolicy {
     }
 
     /**
-     * The set as stored: iBGP routes without LOCAL_PREF get the default (RFC 4271 §5.1.5); eBGP
-     * routes get it too, replacing any LOCAL_PREF the neighbour sent (it has no meaning across ASes).
+     * The set as stored: iBGP routes without LOCAL_PREF get 100 (RFC 4271 §5.1.5 leaves it to the
+     * implementation; 100 is what BIRD, FRR and GoBGP use); eBGP routes get 100 too, replacing any
+     * LOCAL_PREF the neighbour sent (it has no meaning across ASes).
      */
     Attrs normalize(PeerInfo from, Attrs a) {
-        if (from.ibgp() && a.localPref >= 0) {
+        if (from.ibgp() ? a.localPref >= 0 : a.localPref == RibConfig.DEFAULT_LOCAL_PREF) {
             return a;
         }
-        if (!from.ibgp() && a.localPref == config.localPref()) {
-            return a;
-        }
-        return a.edit().put(new PathAttribute.LocalPref(config.localPref())).build();
+        return a.edit().put(new PathAttribute.LocalPref(RibConfig.DEFAULT_LOCAL_PREF)).build();
     }
 }

@@ -13,8 +13,8 @@ import java.util.OptionalInt;
  * @param allowOwnAs       how many times our AS may appear in a received AS_PATH (BIRD's
  *                         {@code allow local as}, Calico's numAllowedLocalASNumbers); 0 rejects any
  * @param multipath        whether equally good paths form an ECMP set (BIRD's {@code merge paths})
- * @param localPref        LOCAL_PREF given to routes that arrive without one and sent with our own
- *                         routes to iBGP peers
+ * @param localPref        LOCAL_PREF sent with our own routes to iBGP peers (Calico sends
+ *                         2147482623, bgp.md §2.4); received routes without one get 100 regardless
  * @param reflectNextHop   next hop of reflected routes: {@link NextHopMode#KEEP} (RFC 4456, BIRD's
  *                         default for RR clients) or {@link NextHopMode#SELF}
  */

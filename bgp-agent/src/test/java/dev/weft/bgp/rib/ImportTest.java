@@ -94,6 +94,15 @@ class ImportTest {
     }
 
     @Test
+    void receivedDefaultStays100WhenWeSendAnotherLocalPref() {
+        Rib calico = new Rib(RibConfig.of(Fx.AS, Fx.OUR_ID).withLocalPref(2147482623L));
+        PeerInfo a = ibgp("10.0.0.2");
+        calico.peerUp(a, Fx.v4());
+        calico.apply(a.key(), announce(attrs(), "10.0.0.2", P1));
+        assertEquals(100L, calico.selected(P1).get(0).attrs().get(PathAttribute.LocalPref.class).value());
+    }
+
+    @Test
     void ebgpLocalPrefIsReplacedByOurDefault() {
         PeerInfo e = ebgp("10.0.0.9", 65003);
         rib.peerUp(e, Fx.v4());
