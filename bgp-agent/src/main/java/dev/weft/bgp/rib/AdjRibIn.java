@@ -19,7 +19,7 @@ public final class AdjRibIn {
     private final Map<ImportPolicy.Rejection, Long> rejected = new EnumMap<>(ImportPolicy.Rejection.class);
     /** Families with stale routes from an earlier session (RFC 4724 §4.2). */
     final Set<Family> staleFamilies = EnumSet.noneOf(Family.class);
-    /** Incremented on each graceful session loss; a {@link StaleTimer} only acts on its own. */
+    /** The RIB-wide number of this peer's latest graceful loss; a {@link StaleTimer} only acts on its own. */
     long generation;
 
     AdjRibIn(PeerInfo peer, SessionParams session) {

@@ -41,6 +41,11 @@ public final class Rib {
     private final BitSet outIndexes = new BitSet();
     private final List<LocRibListener> listeners = new ArrayList<>();
     private final List<Consumer<AdjRibOut>> outboundListeners = new ArrayList<>();
+    /**
+     * Numbers graceful losses RIB-wide, not per peer: a peer's inbound state is forgotten on a hard
+     * reset, and a per-peer count restarting there would let an old timer match a new loss.
+     */
+    private long staleGenerations;
 
     public Rib(RibConfig config) {
         this.config = config;
@@ -141,7 +146,7 @@ public final class Rib {
                 }
             }
             if (in.routeCount() > 0) {
-                in.generation++;
+                in.generation = ++staleGenerations;
                 return Optional.of(new StaleTimer(key, in.generation, restartTime));
             }
             inbound.remove(key);

@@ -103,6 +103,18 @@ class GracefulRestartTest {
     }
 
     @Test
+    void aTimerOutlivingAHardResetDoesNotSweepALaterRestart() {
+        StaleTimer old = rib.peerDown(a.key(), true, RESTART).orElseThrow();
+        rib.peerUp(a, Fx.v4());
+        rib.peerDown(a.key(), false, RESTART); // hard reset: everything goes, the peer is forgotten
+        rib.peerUp(a, Fx.v4());
+        rib.apply(a.key(), announce(attrs(), "10.0.0.2", P1));
+        rib.peerDown(a.key(), true, RESTART).orElseThrow();
+        assertFalse(rib.sweepStale(old));
+        assertEquals(1, rib.prefixCount(Family.IPV4_UNICAST));
+    }
+
+    @Test
     void latestTimerSweepsAfterConsecutiveRestarts() {
         rib.peerDown(a.key(), true, RESTART);
         rib.peerUp(a, Fx.v4());
