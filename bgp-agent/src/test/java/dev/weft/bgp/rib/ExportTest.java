@@ -15,6 +15,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.bgp.wire.AsPathSegment;
+import dev.weft.bgp.wire.BgpCodec;
+import dev.weft.bgp.wire.BgpWireException;
+import dev.weft.bgp.wire.CodecContext;
+import dev.weft.bgp.wire.DecodedUpdate;
+import dev.weft.bgp.wire.UpdateAction;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.Set;
 import dev.weft.bgp.wire.Family;
 import dev.weft.bgp.wire.PathAttribute;
 import dev.weft.bgp.wire.Update;
@@ -206,9 +214,25 @@ class ExportTest {
         rr2.peerUp(clientB, SessionParams.of(Family.IPV4_UNICAST, Fx.ip("10.0.0.102")));
         rr1.apply(clientA.key(), announce(attrs(), "10.0.0.11", P1));
         for (Update u : rr1.outbound(rr2AtRr1.key()).drain(1 << 20)) {
-            rr2.apply(rr1AtRr2.key(), u);
+            rr2.apply(rr1AtRr2.key(), overTheWire(u));
         }
         return announced(sent(rr2, clientB));
+    }
+
+    /** Through the codec both ways, as between two speakers with AS4. */
+    static Update overTheWire(Update u) {
+        CodecContext ctx = new CodecContext(true, Set.of(), Set.of(), false);
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            BgpCodec.encode(u, ctx, buf);
+            DecodedUpdate d = BgpCodec.decodeUpdate(buf, ctx);
+            assertEquals(UpdateAction.ACCEPT, d.action(), () -> d.errors().toString());
+            return d.forRib().orElseThrow();
+        } catch (BgpWireException e) {
+            throw new AssertionError(e);
+        } finally {
+            buf.release();
+        }
     }
 
     @Test

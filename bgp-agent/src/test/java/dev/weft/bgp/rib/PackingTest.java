@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.bgp.wire.BgpCodec;
+import dev.weft.bgp.wire.CodecContext;
 import dev.weft.bgp.wire.Family;
 import dev.weft.bgp.wire.Nlri;
 import dev.weft.bgp.wire.PathAttribute;
@@ -101,10 +103,14 @@ class PackingTest {
         return all;
     }
 
+    /** Every message fits, by the layout computed here and by what the codec (merged since) encodes. */
     private static void assertFit(List<Update> updates, int max, boolean addPath) {
+        Set<Family> ap = addPath ? Set.of(Family.IPV4_UNICAST, Family.IPV6_UNICAST) : Set.of();
+        CodecContext ctx = new CodecContext(true, ap, ap, max > CodecContext.MAX_MESSAGE);
         for (Update u : updates) {
             int exact = exactSize(u, addPath);
             assertTrue(exact <= max, "message of " + exact + " octets exceeds " + max);
+            assertEquals(exact, BgpCodec.encodedLength(u, ctx), "the codec agrees with the layout");
         }
     }
 
