@@ -6,8 +6,6 @@ import dev.weft.net.Cidr;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,8 +13,9 @@ import java.util.Set;
 /**
  * What one peer is to be sent. Instead of a copy of every route sent, it keeps:
  * <ul>
- *   <li>the prefixes whose state changed since the last drain (a set: a flood of changes to one
- *       prefix coalesces into one entry, and the latest state is read when it is drained),</li>
+ *   <li>a cursor into each family's {@link ChangeJournal}: the prefixes whose selection changed
+ *       since the last drain. A flood of changes to one prefix coalesces (only its latest entry
+ *       counts, and its latest state is read when it is drained);</li>
  *   <li>for an initial dump or a route refresh, a snapshot array of the table's prefixes and a
  *       cursor (4 bytes per prefix instead of a set entry's ~50), and</li>
  *   <li>one bit per prefix in the Loc-RIB entry saying whether it is advertised to this peer,
@@ -24,7 +23,7 @@ import java.util.Set;
  * </ul>
  * The attributes sent are a function of the best path and the peer, recomputed at drain time once
  * per attribute set. The sender calls {@link #drain(int)} when its channel is writable, so a slow
- * peer holds at most one pending entry per prefix here, and never an unbounded byte queue.
+ * peer costs a cursor, and never an unbounded byte queue.
  */
 public final class AdjRibOut {
     private static final Attrs NOT_EXPORTED = Attrs.of(List.of(), null);
@@ -34,7 +33,7 @@ public final class AdjRibOut {
     private final SessionParams session;
     private final Map<Family, LocRib> tables;
     private final ExportPolicy export;
-    private final Map<Family, LinkedHashSet<Cidr>> pending = new EnumMap<>(Family.class);
+    private final Map<Family, ChangeJournal.Cursor> cursors = new EnumMap<>(Family.class);
     private final Map<Family, Dump> dumps = new EnumMap<>(Family.class);
     private final Set<Family> endOfRibPending = EnumSet.noneOf(Family.class);
 
@@ -55,7 +54,7 @@ public final class AdjRibOut {
         this.tables = tables;
         this.export = export;
         for (Family f : session.families()) {
-            pending.put(f, new LinkedHashSet<>());
+            cursors.put(f, tables.get(f).journal().open());
         }
     }
 
@@ -67,21 +66,21 @@ public final class AdjRibOut {
         return peer;
     }
 
-    /** Queues a prefix whose best path changed. */
-    void changed(Family f, Cidr prefix) {
-        LinkedHashSet<Cidr> q = pending.get(f);
-        if (q != null) {
-            q.add(prefix);
-        }
+    /** The session is gone: its cursors stop holding journal entries. */
+    void close() {
+        cursors.forEach((f, c) -> tables.get(f).journal().close(c));
+        cursors.clear();
+        dumps.clear();
+        endOfRibPending.clear();
     }
 
     /** Queues the whole table of a family, then End-of-RIB: the initial dump, or an answer to ROUTE-REFRESH. */
     void requeueAll(Family f) {
         LocRib rib = tables.get(f);
-        if (!pending.containsKey(f) || rib == null) {
+        if (!cursors.containsKey(f) || rib == null) {
             return;
         }
-        // Prefixes that change during the walk are also in the pending set; sending one twice
+        // Prefixes that change during the walk are also in the journal; sending one twice
         // only repeats its latest state.
         dumps.put(f, new Dump(rib.prefixes()));
         endOfRibPending.add(f);
@@ -92,19 +91,19 @@ public final class AdjRibOut {
         if (!endOfRibPending.isEmpty() || !dumps.isEmpty()) {
             return true;
         }
-        for (LinkedHashSet<Cidr> q : pending.values()) {
-            if (!q.isEmpty()) {
+        for (Map.Entry<Family, ChangeJournal.Cursor> e : cursors.entrySet()) {
+            if (tables.get(e.getKey()).journal().hasPending(e.getValue())) {
                 return true;
             }
         }
         return false;
     }
 
-    /** Prefixes waiting to be drained, for status. */
+    /** Prefixes waiting to be drained, for status (walks the pending changes). */
     public int pendingCount() {
         int n = 0;
-        for (LinkedHashSet<Cidr> q : pending.values()) {
-            n += q.size();
+        for (Map.Entry<Family, ChangeJournal.Cursor> e : cursors.entrySet()) {
+            n += tables.get(e.getKey()).journal().pending(e.getValue());
         }
         for (Dump d : dumps.values()) {
             n += d.prefixes.length - d.next;
@@ -121,19 +120,12 @@ public final class AdjRibOut {
     public List<Update> drain(int maxBytes) {
         UpdatePacker packer = new UpdatePacker(session.maxMessage(), maxBytes, session.addPathSend());
         Map<ExportKey, Attrs> cache = new HashMap<>();
-        for (Map.Entry<Family, LinkedHashSet<Cidr>> e : pending.entrySet()) {
+        for (Map.Entry<Family, ChangeJournal.Cursor> e : cursors.entrySet()) {
             Family f = e.getKey();
             LocRib rib = tables.get(f);
-            Iterator<Cidr> it = e.getValue().iterator();
-            while (it.hasNext()) {
-                Cidr prefix = it.next();
-                if (!drainOne(f, rib, prefix, packer, cache)) {
-                    return packer.finish();
-                }
-                it.remove();
+            if (!rib.journal().drain(e.getValue(), prefix -> drainOne(f, rib, prefix, packer, cache))) {
+                return packer.finish();
             }
-            // A drained set keeps its grown table; a fresh one lets a burst's memory go.
-            e.setValue(new LinkedHashSet<>());
             Dump dump = dumps.get(f);
             if (dump != null) {
                 while (dump.next < dump.prefixes.length) {

@@ -16,6 +16,8 @@ final class Dest {
     private int selected;
     /** Bit i set: the Adj-RIB-Out with index i has this prefix advertised; null while none has. */
     private long[] advertised;
+    /** Sequence number of this prefix's latest entry in the {@link ChangeJournal}. */
+    long lastChange = -1;
 
     Path best() {
         return selected == 0 ? null : paths[0];

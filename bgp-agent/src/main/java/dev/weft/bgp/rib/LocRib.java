@@ -18,11 +18,17 @@ final class LocRib {
     private final boolean multipath;
     private final AttrsInterner interner;
     private final Map<Cidr, Dest> table = new HashMap<>();
+    private final ChangeJournal journal = new ChangeJournal(table::get);
 
     LocRib(Family family, boolean multipath, AttrsInterner interner) {
         this.family = family;
         this.multipath = multipath;
         this.interner = interner;
+    }
+
+    /** The changes the Adj-RIBs-Out of this family read from. */
+    ChangeJournal journal() {
+        return journal;
     }
 
     Family family() {
@@ -85,9 +91,7 @@ final class LocRib {
             }
             if (before != null) {
                 d.reselect(multipath);
-                if (d.selectionDiffers(before)) {
-                    out.add(new RouteChange(family, e.getKey(), d.selected()));
-                }
+                changed(e.getKey(), d, before, out);
                 if (d.isDead()) {
                     it.remove();
                 }
@@ -158,11 +162,18 @@ final class LocRib {
 
     private void reselect(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
         d.reselect(multipath);
-        if (d.selectionDiffers(before)) {
-            out.add(new RouteChange(family, prefix, d.selected()));
-        }
+        changed(prefix, d, before, out);
         if (d.isDead()) {
             table.remove(prefix);
+        }
+    }
+
+    private void changed(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
+        if (d.selectionDiffers(before)) {
+            out.add(new RouteChange(family, prefix, d.selected()));
+            if (!d.isDead()) { // a dead entry was advertised nowhere: no peer needs to hear of it
+                journal.append(prefix, d);
+            }
         }
     }
 }

@@ -128,6 +128,7 @@ public final class Rib {
     public Optional<StaleTimer> peerDown(PeerKey key, boolean graceful, Duration restartTime) {
         AdjRibOut out = outbound.remove(key);
         if (out != null) {
+            out.close();
             for (LocRib t : tables.values()) {
                 t.clearAdvertised(out.index());
             }
@@ -343,6 +344,11 @@ public final class Rib {
         return tables.get(family).prefixCount();
     }
 
+    /** Entries in the family's change journal (for tests of its bound). */
+    int journalSize(Family family) {
+        return tables.get(family).journal().size();
+    }
+
     /** Distinct interned attribute sets in use. */
     public int attributeSetCount() {
         return interner.size();
@@ -368,11 +374,6 @@ public final class Rib {
             changes = List.copyOf(latest.values());
         } else {
             changes = List.copyOf(changes);
-        }
-        for (AdjRibOut out : outbound.values()) {
-            for (RouteChange c : changes) {
-                out.changed(c.family(), c.prefix());
-            }
         }
         for (LocRibListener l : listeners) {
             l.changed(changes);
