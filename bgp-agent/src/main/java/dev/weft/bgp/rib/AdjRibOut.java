@@ -17,7 +17,7 @@ import java.util.Set;
  *       since the last drain. A flood of changes to one prefix coalesces (only its latest entry
  *       counts, and its latest state is read when it is drained);</li>
  *   <li>for an initial dump or a route refresh, a snapshot array of the table's prefixes and a
- *       cursor (4 bytes per prefix instead of a set entry's ~50), and</li>
+ *       position in it (4 bytes per prefix while the walk lasts), and</li>
  *   <li>one bit per prefix in the Loc-RIB entry saying whether it is advertised to this peer,
  *       so a withdrawal goes only where an announcement went.</li>
  * </ul>

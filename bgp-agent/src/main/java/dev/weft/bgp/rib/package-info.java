@@ -13,8 +13,9 @@
  *       tie-breakers; local routes first; no IGP cost. Optional ECMP like BIRD's {@code merge paths}.
  *       Each operation reports the changed prefixes to {@link dev.weft.bgp.rib.LocRibListener}s.</li>
  *   <li><b>Export</b> ({@link dev.weft.bgp.rib.AdjRibOut}): iBGP split horizon, route reflection,
- *       NO_EXPORT / NO_ADVERTISE, eBGP rewriting; a per-peer coalescing set of changed prefixes
- *       drained into size-bounded UPDATEs when the peer's channel can take them.</li>
+ *       NO_EXPORT / NO_ADVERTISE, eBGP rewriting. Changed prefixes go into one journal per family
+ *       that every peer reads with its own cursor (later changes to a prefix supersede earlier
+ *       ones); each peer drains it into size-bounded UPDATEs when its channel can take them.</li>
  *   <li><b>Graceful restart</b> (helper side, RFC 4724): stale marking, End-of-RIB sweep, timer
  *       sweep by generation so consecutive restarts keep routes (calico#1423).</li>
  * </ul>
@@ -28,10 +29,13 @@
  * // session layer, on Established:
  * rib.peerUp(new PeerInfo(key, 64512, 64512, peerRouterId, false),
  *            SessionParams.of(Family.IPV4_UNICAST, localAddress));
- * // on each UPDATE (End-of-RIB included):
- * rib.apply(key, update);
- * // when the channel is writable:
- * for (Update u : rib.outbound(key).drain(64 * 1024)) channel.write(u);
+ * // on each UPDATE (End-of-RIB included), after the RFC 7606 outcome:
+ * decoded.forRib().ifPresent(u -> rib.apply(key, u));        // decoded: a wire DecodedUpdate
+ * // when the channel is writable (and after the outbound listener fired):
+ * AdjRibOut out = rib.outbound(key);
+ * while (channel.isWritable() && out.hasPending()) {
+ *     out.drain(64 * 1024).forEach(channel::write);
+ * }
  * // on ROUTE-REFRESH:
  * rib.routeRefresh(key, Family.IPV4_UNICAST);
  * // on session loss:
