@@ -198,9 +198,9 @@ final class PeerFsm {
         if (c.outgoing()) {
             connecting = false;
         }
-        // Idle refuses connections: stopped, or waiting out the back-off after a failure.
-        if (!started || (sessions.isEmpty() && idleState == SessionState.IDLE)
-                || (c.outgoing() && established().isPresent())) {
+        // The back-off only holds back our own connects: refusing the peer's as well made two
+        // speakers whose back-offs alternate refuse each other for ever.
+        if (!started || (c.outgoing() && established().isPresent())) {
             c.close();
             return;
         }
@@ -380,6 +380,7 @@ final class PeerFsm {
         if (sessions.isEmpty() && started) {
             idleState = SessionState.IDLE;
             connectRetry.cancel();
+            idleHold.cancel();
             long wait = backoff.next();
             idleHold = scheduler.schedule(wait, () -> handle(new FsmEvent.IdleHoldExpired()));
             LOG.info("bgp peer {}: {}; retrying in {} ms", id, lastError, wait);
@@ -406,7 +407,10 @@ final class PeerFsm {
         if (received != null) {
             text.append("; received ").append(NotificationText.describe(received));
         }
-        lastError = text.toString();
+        // A collision loser or a spare connection closing while another carries on is no news.
+        if (s.state == SessionState.ESTABLISHED || sessions.isEmpty()) {
+            lastError = text.toString();
+        }
         if (s.state == SessionState.ESTABLISHED) {
             stable.cancel();
             boolean gr = s.negotiated.gracefulRestart().isPresent();
