@@ -91,6 +91,7 @@ final class PeerFsm {
     private volatile Negotiated publishedNegotiated;
     final LongAdder messagesIn = new LongAdder();
     final LongAdder messagesOut = new LongAdder();
+    private volatile long readPauses;
 
     PeerFsm(SpeakerConfig speaker, PeerConfig config, Scheduler scheduler, Driver driver) {
         this.id = config.id();
@@ -117,7 +118,7 @@ final class PeerFsm {
         Negotiated n = publishedNegotiated;
         SessionState s = published;
         return new PeerStatus(id, s, s == SessionState.ESTABLISHED ? scheduler.nowMillis() - establishedAtMillis : 0,
-                lastError, messagesIn.sum(), messagesOut.sum(), Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null));
+                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null));
     }
 
     void handle(FsmEvent event) {
@@ -348,6 +349,9 @@ final class PeerFsm {
      */
     private void backlog(Session s, boolean paused) {
         s.paused = paused;
+        if (paused) {
+            readPauses++;
+        }
         s.hold.cancel();
         s.hold = Scheduler.NONE;
         if (!paused) {

@@ -414,6 +414,7 @@ class PeerFsmTest {
         world.advanceSeconds(60);
         assertEquals(SessionState.ESTABLISHED, f.state());
         assertEquals(before + 20, c.count(Keepalive.class), "our keepalives go on while we do not read");
+        assertEquals(1, f.status().readPauses());
         f.handle(new FsmEvent.Backlog(c, false));
         world.advance(8_999);
         assertEquals(SessionState.ESTABLISHED, f.state());

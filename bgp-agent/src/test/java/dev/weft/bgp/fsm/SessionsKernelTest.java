@@ -106,6 +106,7 @@ class SessionsKernelTest {
             assertFalse(a.status(b).lastError().contains("hold timer"), a.status(b).lastError());
             assertFalse(b.status(a).lastError().contains("hold timer"), b.status(a).lastError());
             assertTrue(a.downs.isEmpty() && b.downs.isEmpty());
+            assertTrue(b.status(a).readPauses() > 0, "b stopped reading while its listener was stuck");
             await("b applies all 40 UPDATEs", Duration.ofSeconds(20), () -> b.updates.size() == 40);
         }
     }
