@@ -69,6 +69,22 @@ class BirdInteropKernelTest {
     }
 
     @Test
+    void aCrashOfBirdWithGracefulRestartIsAGracefulDown(TestNetns na, TestNetns nb) throws Exception {
+        try (VethPair veth = SessionsKernelTest.link(na, nb);
+             BirdProcess bird = BirdProcess.start(nb, B, 64512, A, 64512, "graceful restart on; graceful restart time 90;");
+             TestSpeaker a = TestSpeaker.start("a", na, A, 64512)) {
+            a.sessions.addPeer(a.peer(B, 64512).withGracefulRestart(120));
+            a.awaitState(new PeerId(IpAddress.parse(B)), SessionState.ESTABLISHED);
+            assertEquals(90, a.established.get(0).gracefulRestart().orElseThrow().restartTime());
+            bird.crash();
+            await("the session drops", Duration.ofSeconds(15), () -> !a.downs.isEmpty());
+            DownReason r = a.downs.get(0);
+            assertTrue(r.graceful(), r.toString());
+            assertTrue(r.received().isEmpty() && r.sent().isEmpty(), r.toString());
+        }
+    }
+
+    @Test
     void md5WithBirdsPassword(TestNetns na, TestNetns nb) throws Exception {
         try (VethPair veth = SessionsKernelTest.link(na, nb);
              BirdProcess bird = BirdProcess.start(nb, B, 64512, A, 64512, "password \"s3cret\";");

@@ -77,6 +77,12 @@ final class BirdProcess implements AutoCloseable {
         }
     }
 
+    /** SIGKILL: the kernel closes bird's sockets, so the session drops without a NOTIFICATION (a crash). */
+    void crash() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws Exception {
         process.destroy(); // SIGTERM to bird's own PID ("ip netns exec" execs it)
