@@ -1,0 +1,179 @@
+package dev.weft.bgp.rib;
+
+import dev.weft.bgp.wire.Family;
+import dev.weft.net.Cidr;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.Predicate;
+
+/**
+ * The table of one family: every accepted path per prefix and the selected ones. Each operation
+ * reruns the decision for the touched prefix only and appends a {@link RouteChange} when what is
+ * selected changed, so the cost per update is per prefix, not per table.
+ */
+final class LocRib {
+    private final Family family;
+    private final boolean multipath;
+    private final AttrsInterner interner;
+    private final Map<Cidr, Dest> table = new HashMap<>();
+    private final ChangeJournal journal = new ChangeJournal(table::get);
+
+    LocRib(Family family, boolean multipath, AttrsInterner interner) {
+        this.family = family;
+        this.multipath = multipath;
+        this.interner = interner;
+    }
+
+    /** The changes the Adj-RIBs-Out of this family read from. */
+    ChangeJournal journal() {
+        return journal;
+    }
+
+    Family family() {
+        return family;
+    }
+
+    Dest dest(Cidr prefix) {
+        return table.get(prefix);
+    }
+
+    /** Adds or replaces a path; its attribute set must come from the interner. Returns the replaced path or null. */
+    Path announce(Path p, List<RouteChange> out) {
+        Dest d = table.computeIfAbsent(p.prefix(), k -> new Dest());
+        Path[] before = d.snapshotSelected();
+        interner.retain(p.attrs());
+        Path old = d.put(p);
+        if (old != null) {
+            interner.release(old.attrs());
+        }
+        reselect(p.prefix(), d, before, out);
+        return old;
+    }
+
+    /** Removes the path of that peer and path id, if any; returns it. */
+    Path withdraw(Cidr prefix, PeerKey peer, int pathId, List<RouteChange> out) {
+        Dest d = table.get(prefix);
+        if (d == null) {
+            return null;
+        }
+        Path[] before = d.snapshotSelected();
+        Path old = d.remove(peer, pathId);
+        if (old != null) {
+            interner.release(old.attrs());
+            reselect(prefix, d, before, out);
+        }
+        return old;
+    }
+
+    /**
+     * Removes every path of {@code peer} that {@code which} selects; a full table walk, which is
+     * what a session loss costs here (BIRD flushes a channel the same way). Returns how many went.
+     */
+    int removeAll(PeerKey peer, Predicate<Path> which, List<RouteChange> out) {
+        int removed = 0;
+        var it = table.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            Dest d = e.getValue();
+            Path[] before = null;
+            for (int i = d.size() - 1; i >= 0; i--) {
+                Path p = d.get(i);
+                if (p.source().key().equals(peer) && which.test(p)) {
+                    if (before == null) {
+                        before = d.snapshotSelected();
+                    }
+                    d.removeAt(i);
+                    interner.release(p.attrs());
+                    removed++;
+                }
+            }
+            if (before != null) {
+                d.reselect(multipath);
+                changed(e.getKey(), d, before, out);
+                if (d.isDead()) {
+                    it.remove();
+                }
+            }
+        }
+        return removed;
+    }
+
+    /** Marks every path of {@code peer} stale in place; the selection does not change. */
+    int markStale(PeerKey peer) {
+        int n = 0;
+        for (Dest d : table.values()) {
+            for (int i = 0; i < d.size(); i++) {
+                Path p = d.get(i);
+                if (!p.stale() && p.source().key().equals(peer)) {
+                    d.set(i, p.asStale()); // same attribute set: the reference count stays
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Forgets an Adj-RIB-Out's advertised bit everywhere (its session is gone, its index reused). */
+    void clearAdvertised(int index) {
+        var it = table.values().iterator();
+        while (it.hasNext()) {
+            Dest d = it.next();
+            d.setAdvertised(index, false);
+            if (d.isDead()) {
+                it.remove();
+            }
+        }
+    }
+
+    /** Drops an entry kept only to remember advertisements, once they are withdrawn. */
+    void dropIfDead(Cidr prefix, Dest d) {
+        if (d.isDead()) {
+            table.remove(prefix, d);
+        }
+    }
+
+    /** Visits every prefix that has paths. */
+    void forEach(BiConsumer<Cidr, Dest> visitor) {
+        table.forEach((k, d) -> {
+            if (d.hasPaths()) {
+                visitor.accept(k, d);
+            }
+        });
+    }
+
+    /** A snapshot of the prefixes that have paths. */
+    Cidr[] prefixes() {
+        List<Cidr> out = new java.util.ArrayList<>(table.size());
+        forEach((k, d) -> out.add(k));
+        return out.toArray(new Cidr[0]);
+    }
+
+    int prefixCount() {
+        int n = 0;
+        for (Dest d : table.values()) {
+            if (d.hasPaths()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void reselect(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
+        d.reselect(multipath);
+        changed(prefix, d, before, out);
+        if (d.isDead()) {
+            table.remove(prefix);
+        }
+    }
+
+    private void changed(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
+        if (d.selectionDiffers(before)) {
+            out.add(new RouteChange(family, prefix, d.selected()));
+            if (!d.isDead()) { // a dead entry was advertised nowhere: no peer needs to hear of it
+                journal.append(prefix, d);
+            }
+        }
+    }
+}
