@@ -91,6 +91,7 @@ final class PeerFsm {
     private volatile Negotiated publishedNegotiated;
     final LongAdder messagesIn = new LongAdder();
     final LongAdder messagesOut = new LongAdder();
+    private volatile long readPauses;
 
     PeerFsm(SpeakerConfig speaker, PeerConfig config, Scheduler scheduler, Driver driver) {
         this.id = config.id();
@@ -117,7 +118,7 @@ final class PeerFsm {
         Negotiated n = publishedNegotiated;
         SessionState s = published;
         return new PeerStatus(id, s, s == SessionState.ESTABLISHED ? scheduler.nowMillis() - establishedAtMillis : 0,
-                lastError, messagesIn.sum(), messagesOut.sum(), Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null));
+                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null));
     }
 
     void handle(FsmEvent event) {
@@ -198,9 +199,9 @@ final class PeerFsm {
         if (c.outgoing()) {
             connecting = false;
         }
-        // Idle refuses connections: stopped, or waiting out the back-off after a failure.
-        if (!started || (sessions.isEmpty() && idleState == SessionState.IDLE)
-                || (c.outgoing() && established().isPresent())) {
+        // The back-off only holds back our own connects: refusing the peer's as well made two
+        // speakers whose back-offs alternate refuse each other for ever.
+        if (!started || (c.outgoing() && established().isPresent())) {
             c.close();
             return;
         }
@@ -348,6 +349,9 @@ final class PeerFsm {
      */
     private void backlog(Session s, boolean paused) {
         s.paused = paused;
+        if (paused) {
+            readPauses++;
+        }
         s.hold.cancel();
         s.hold = Scheduler.NONE;
         if (!paused) {
@@ -380,6 +384,7 @@ final class PeerFsm {
         if (sessions.isEmpty() && started) {
             idleState = SessionState.IDLE;
             connectRetry.cancel();
+            idleHold.cancel();
             long wait = backoff.next();
             idleHold = scheduler.schedule(wait, () -> handle(new FsmEvent.IdleHoldExpired()));
             LOG.info("bgp peer {}: {}; retrying in {} ms", id, lastError, wait);
@@ -406,7 +411,10 @@ final class PeerFsm {
         if (received != null) {
             text.append("; received ").append(NotificationText.describe(received));
         }
-        lastError = text.toString();
+        // A collision loser or a spare connection closing while another carries on is no news.
+        if (s.state == SessionState.ESTABLISHED || sessions.isEmpty()) {
+            lastError = text.toString();
+        }
         if (s.state == SessionState.ESTABLISHED) {
             stable.cancel();
             boolean gr = s.negotiated.gracefulRestart().isPresent();

@@ -346,19 +346,19 @@ class PeerFsmTest {
 
     @Test
     void backoffDoublesUpToMaxAndResetsAfterAStableSession() {
-        PeerFsm f = fsm(PEER.withPassive(true));
+        PeerFsm f = fsm(PEER.withTimers(90, 0, Duration.ofSeconds(600)));
         long[] expected = {1, 2, 4, 8, 16, 30, 30};
         for (long wait : expected) {
-            Conn c = new Conn(false);
+            Conn c = new Conn(true);
             f.handle(new FsmEvent.TcpConnected(c));
             f.handle(new FsmEvent.Received(c, open(65000, 90, PEER_ID))); // wrong AS: fails
             assertEquals(SessionState.IDLE, f.state());
-            Conn early = new Conn(false);
+            int connects = world.connects;
             world.advance(wait * 1000 - 1);
-            f.handle(new FsmEvent.TcpConnected(early));
-            assertTrue(early.closed && early.sent.isEmpty(), "Idle refuses connections during the back-off of " + wait + " s");
+            assertEquals(connects, world.connects, "no connect during the back-off of " + wait + " s");
             world.advance(1);
-            assertEquals(SessionState.ACTIVE, f.state());
+            assertEquals(SessionState.CONNECT, f.state());
+            assertEquals(connects + 1, world.connects);
         }
         Conn c = establish(f, open(AS, 90, PEER_ID));
         world.advanceSeconds(30); // stable for the maximum wait
@@ -367,7 +367,25 @@ class PeerFsmTest {
         world.advance(999);
         assertEquals(SessionState.IDLE, f.state());
         world.advance(1);
-        assertEquals(SessionState.ACTIVE, f.state(), "back to the minimum wait");
+        assertEquals(SessionState.CONNECT, f.state(), "back to the minimum wait");
+    }
+
+    @Test
+    void thePeersConnectionIsAcceptedDuringOurBackoff() {
+        PeerFsm f = fsm(PEER);
+        Conn c = new Conn(true);
+        f.handle(new FsmEvent.TcpConnected(c));
+        f.handle(new FsmEvent.TcpClosed(c, "reset"));
+        assertEquals(SessionState.IDLE, f.state());
+        Conn in = new Conn(false);
+        f.handle(new FsmEvent.TcpConnected(in));
+        assertInstanceOf(Open.class, in.sent.get(0));
+        f.handle(new FsmEvent.Received(in, open(AS, 90, PEER_ID)));
+        f.handle(new FsmEvent.Received(in, Keepalive.INSTANCE));
+        assertEquals(SessionState.ESTABLISHED, f.state());
+        int connects = world.connects;
+        world.advanceSeconds(5);
+        assertEquals(connects, world.connects, "the end of the back-off starts nothing while a session is up");
     }
 
     @Test
@@ -396,6 +414,7 @@ class PeerFsmTest {
         world.advanceSeconds(60);
         assertEquals(SessionState.ESTABLISHED, f.state());
         assertEquals(before + 20, c.count(Keepalive.class), "our keepalives go on while we do not read");
+        assertEquals(1, f.status().readPauses());
         f.handle(new FsmEvent.Backlog(c, false));
         world.advance(8_999);
         assertEquals(SessionState.ESTABLISHED, f.state());
