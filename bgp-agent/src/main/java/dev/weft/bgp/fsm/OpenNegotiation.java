@@ -24,11 +24,13 @@ final class OpenNegotiation {
     private static final long MAX_AS2 = 0xFFFF;
 
     private final PeerConfig peer;
+    private final SpeakerConfig.Restart restart;
     private final int routerId;
     private final long localAs;
 
     OpenNegotiation(SpeakerConfig speaker, PeerConfig peer) {
         this.peer = peer;
+        this.restart = speaker.restart();
         this.routerId = speaker.routerId().toV4Int();
         this.localAs = peer.effectiveLocalAs(speaker);
     }
@@ -59,7 +61,13 @@ final class OpenNegotiation {
             new EnumMap<>(peer.addPath()).forEach((f, bits) -> entries.add(new Capability.AddPath.Entry(f.afi(), f.safi(), bits)));
             caps.add(new Capability.AddPath(entries));
         }
-        if (peer.gracefulRestartTime() >= 0) {
+        if (peer.gracefulRestartTime() >= 0 && restart != null) {
+            List<Capability.GracefulRestart.Entry> fs = new ArrayList<>();
+            for (Family f : EnumSet.copyOf(peer.families())) {
+                fs.add(new Capability.GracefulRestart.Entry(f.afi(), f.safi(), restart.forwardingPreserved().contains(f)));
+            }
+            caps.add(new Capability.GracefulRestart(restart.restarting(), false, peer.gracefulRestartTime(), fs));
+        } else if (peer.gracefulRestartTime() >= 0) {
             // Helper only: we keep no forwarding state over our own restart, so no families and no F bits.
             caps.add(new Capability.GracefulRestart(false, false, peer.gracefulRestartTime(), List.of()));
         }

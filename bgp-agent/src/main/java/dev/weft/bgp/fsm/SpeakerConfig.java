@@ -2,8 +2,12 @@ package dev.weft.bgp.fsm;
 
 import dev.weft.net.IpAddress;
 
+import dev.weft.bgp.wire.Family;
+
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What all sessions of one speaker share.
@@ -15,10 +19,27 @@ import java.util.Objects;
  * @param port       179 in production; tests pick their own
  * @param backoffMin the first wait after a failed session (like BIRD's error wait time)
  * @param backoffMax the wait stops doubling here; a session Established this long resets it
+ * @param restart    our own graceful restart (RFC 4724 restarting speaker); null: helper only
  */
 public record SpeakerConfig(IpAddress routerId, long localAs, IpAddress listen, int port, Duration backoffMin,
-                            Duration backoffMax) {
+                            Duration backoffMax, Restart restart) {
     public static final int BGP_PORT = 179;
+
+    /**
+     * What our GR capability says about ourselves: every offered family is listed (so peers keep our
+     * routes while we restart), with the R bit when this start follows a restart and the F bit for
+     * the families whose forwarding state (kernel routes) survived it.
+     */
+    public record Restart(boolean restarting, Set<Family> forwardingPreserved) {
+        public Restart {
+            forwardingPreserved = forwardingPreserved.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(forwardingPreserved));
+        }
+    }
+
+    public SpeakerConfig(IpAddress routerId, long localAs, IpAddress listen, int port, Duration backoffMin,
+                         Duration backoffMax) {
+        this(routerId, localAs, listen, port, backoffMin, backoffMax, null);
+    }
 
     public SpeakerConfig {
         Objects.requireNonNull(routerId, "routerId");
@@ -46,11 +67,17 @@ public record SpeakerConfig(IpAddress routerId, long localAs, IpAddress listen, 
     }
 
     public SpeakerConfig withListen(IpAddress address, int port) {
-        return new SpeakerConfig(routerId, localAs, address, port, backoffMin, backoffMax);
+        return new SpeakerConfig(routerId, localAs, address, port, backoffMin, backoffMax, restart);
     }
 
     public SpeakerConfig withBackoff(Duration min, Duration max) {
-        return new SpeakerConfig(routerId, localAs, listen, port, min, max);
+        return new SpeakerConfig(routerId, localAs, listen, port, min, max, restart);
+    }
+
+    /** Makes us a restarting speaker too (peers with a GR time list our families, with R and F bits as given). */
+    public SpeakerConfig withRestartState(boolean restarting, Set<Family> forwardingPreserved) {
+        return new SpeakerConfig(routerId, localAs, listen, port, backoffMin, backoffMax,
+                new Restart(restarting, forwardingPreserved));
     }
 
     static void checkAs(long as) {

@@ -1,0 +1,610 @@
+package dev.weft.bgp.agent;
+
+import dev.weft.bgp.config.AgentConfig;
+import dev.weft.bgp.fib.FibChange;
+import dev.weft.bgp.fib.KernelFib;
+import dev.weft.bgp.fsm.DownReason;
+import dev.weft.bgp.fsm.Negotiated;
+import dev.weft.bgp.fsm.PeerConfig;
+import dev.weft.bgp.fsm.PeerId;
+import dev.weft.bgp.fsm.SessionListener;
+import dev.weft.bgp.fsm.Sessions;
+import dev.weft.bgp.fsm.SpeakerConfig;
+import dev.weft.bgp.rib.AdjRibOut;
+import dev.weft.bgp.rib.PeerInfo;
+import dev.weft.bgp.rib.PeerKey;
+import dev.weft.bgp.rib.Rib;
+import dev.weft.bgp.rib.RibEntry;
+import dev.weft.bgp.rib.RouteChange;
+import dev.weft.bgp.rib.SessionParams;
+import dev.weft.bgp.wire.CodecContext;
+import dev.weft.bgp.wire.Family;
+import dev.weft.bgp.wire.RouteRefresh;
+import dev.weft.bgp.wire.Update;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import dev.weft.netns.Namespace;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The BGP speaker as a library: the sessions (their own I/O threads), one RIB thread that makes
+ * every {@link Rib} call, and the kernel FIB, wired together. weftd embeds it; {@link Main} runs it
+ * alone.
+ *
+ * <ul>
+ *   <li><b>Inbound</b>: session events arrive on the RIB thread ({@link SessionListener}); best-path
+ *   changes become {@link FibChange}s (ECMP sets as multipath routes, IPv6 link-local next hops
+ *   out of the session's interface) applied to the {@link KernelFib}.</li>
+ *   <li><b>Outbound</b>: an Adj-RIB-Out with something to send is drained into its session until
+ *   the session says it is full, then again when it is writable: a slow peer costs a cursor, not
+ *   a queue.</li>
+ *   <li><b>Graceful restart, helper</b>: a peer's graceful loss keeps its routes stale for the
+ *   restart time it advertised; End-of-RIB or the timer sweeps them (the RIB's generations make
+ *   consecutive restarts safe, calico#1423).</li>
+ *   <li><b>Graceful restart, restarting speaker</b>: the FIB adopts the routes of protocol 88 a
+ *   previous run left; when there were any, our OPENs carry the R bit and the F bit for those
+ *   families, and the adopted routes no peer re-announced go only once every GR peer has sent
+ *   End-of-RIB for each family, or after the selection deferral time.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * AgentConfig c = AgentConfig.of("10.0.0.1", 64512)
+ *         .withPeers(List.of(AgentConfig.Peer.of("10.0.0.2", 64512)));
+ * try (BgpAgent agent = BgpAgent.start(c)) {           // the host's namespace, main table
+ *     agent.originate(Cidr.parse("10.244.1.0/24"), true).join();
+ *     agent.addPeer(AgentConfig.Peer.of("10.0.0.3", 64513)).join();
+ *     AgentStatus s = agent.status();
+ * }
+ * }</pre>
+ */
+public final class BgpAgent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BgpAgent.class);
+    /** Bytes of UPDATEs taken from an Adj-RIB-Out per drain step (the session's water mark bounds the rest). */
+    private static final int DRAIN_BYTES = 64 * 1024;
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Namespace ns;
+    private final boolean ownsNamespace;
+    private final ScheduledThreadPoolExecutor ribThread;
+    private final Rib rib;
+    private final KernelFib fib;
+    private final Sessions sessions;
+    private final boolean restarted;
+    private final int restartTime;
+    private final boolean grEnabled;
+
+    // Everything below is touched on the RIB thread only.
+    private final Map<PeerKey, PeerState> peers = new HashMap<>();
+    private final Map<Cidr, Boolean> originated = new HashMap<>();
+    private final Set<PeerKey> drainQueued = new HashSet<>();
+    /** Restarting speaker: peers whose End-of-RIB we still wait for; families null until the session is up. */
+    private final Map<PeerKey, Set<Family>> awaitingEor = new HashMap<>();
+    private boolean initialSyncDone;
+    private ScheduledFuture<?> deferral;
+    private volatile AgentConfig config;
+    private volatile boolean closed;
+
+    /** A configured peer and, while Established, what its session agreed. */
+    private static final class PeerState {
+        AgentConfig.Peer config;
+        Negotiated negotiated;
+        int ifindex;
+
+        PeerState(AgentConfig.Peer config) {
+            this.config = config;
+        }
+    }
+
+    private BgpAgent(AgentConfig config, Namespace ns, boolean ownsNamespace) {
+        this.config = config;
+        this.ns = ns;
+        this.ownsNamespace = ownsNamespace;
+        this.grEnabled = config.gracefulRestart().enabled();
+        this.restartTime = config.gracefulRestart().restartTime();
+        this.ribThread = new ScheduledThreadPoolExecutor(1, new DefaultThreadFactory("bgp-rib", true));
+        this.ribThread.setRemoveOnCancelPolicy(true);
+        this.rib = new Rib(config.ribConfig());
+        KernelFib f = null;
+        Sessions s = null;
+        try {
+            Set<Family> preserved = EnumSet.noneOf(Family.class);
+            if (config.fib().install()) {
+                f = KernelFib.start(ns, config.fib().table(), KernelFib.DEFAULT_RESYNC);
+                preserved.addAll(AdoptedRoutes.families(ns, config.fib().table()));
+            }
+            this.fib = f;
+            // Only routes we can keep forwarding with count as preserved; without GR we never claim a restart.
+            this.restarted = grEnabled && !preserved.isEmpty();
+            rib.addListener(this::bestPathsChanged);
+            rib.addOutboundListener(this::outboundPending);
+            SpeakerConfig speaker = SpeakerConfig.of(config.routerIdAddress(), config.localAs())
+                    .withListen(config.listen().ip(), config.listen().port())
+                    .withRestartState(restarted, restarted ? preserved : Set.of());
+            s = Sessions.start(speaker, ns, new Listener(), ribThread);
+            this.sessions = s;
+            call(() -> {
+                for (AgentConfig.Originate o : config.originate()) {
+                    originateNow(o.cidr(), o.blackhole());
+                }
+                for (AgentConfig.Peer p : config.peers()) {
+                    addPeerNow(p);
+                }
+                startInitialSync(config.gracefulRestart().selectionDeferral());
+                return null;
+            });
+        } catch (RuntimeException e) {
+            if (s != null) {
+                s.close();
+            }
+            ribThread.shutdownNow();
+            if (f != null) {
+                f.close();
+            }
+            if (ownsNamespace) {
+                ns.close();
+            }
+            throw e;
+        }
+        LOG.info("bgp agent: router id {}, AS {}, {} peers, listening on {}{}", config.routerId(), config.localAs(),
+                config.peers().size(), sessions.listenAddress(),
+                restarted ? "; restarted with routes of the previous run kept in the kernel" : "");
+    }
+
+    /** Starts in the namespace the config names ({@code fib.namespace}), the host's by default. */
+    public static BgpAgent start(AgentConfig config) {
+        String path = config.fib().namespace();
+        if (path == null) {
+            return new BgpAgent(config, Namespace.host(), false);
+        }
+        return new BgpAgent(config, Namespace.open(path), true);
+    }
+
+    /** Starts in {@code ns} (sessions and FIB both), which the caller keeps open until {@link #close}. */
+    public static BgpAgent start(AgentConfig config, Namespace ns) {
+        return new BgpAgent(config, ns, false);
+    }
+
+    // ----------------------------------------------------------------------------- embedder API
+
+    /**
+     * Announces {@code prefix} to every peer; with {@code blackhole} also installs {@code blackhole
+     * prefix} locally (Calico's route for its own blocks). Again with other arguments replaces it.
+     */
+    public CompletableFuture<Void> originate(Cidr prefix, boolean blackhole) {
+        return submit(() -> originateNow(prefix.network(), blackhole));
+    }
+
+    /** Stops announcing {@code prefix} (and removes its blackhole). */
+    public CompletableFuture<Void> withdraw(Cidr prefix) {
+        return submit(() -> {
+            Cidr p = prefix.network();
+            if (originated.remove(p) != null) {
+                rib.withdrawOriginated(p);
+            }
+        });
+    }
+
+    /** Starts a session with a new peer; the others are not touched. */
+    public CompletableFuture<Void> addPeer(AgentConfig.Peer peer) {
+        return submit(() -> {
+            if (peers.containsKey(new PeerKey(peer.ip()))) {
+                throw new IllegalArgumentException("peer " + peer.address() + " is already configured");
+            }
+            addPeerNow(peer);
+        });
+    }
+
+    /** Ends the session with Cease/3 and withdraws the peer's routes. */
+    public CompletableFuture<Void> removePeer(IpAddress address) {
+        return submit(() -> removePeerNow(new PeerKey(address.unmap())));
+    }
+
+    /** Replaces a peer's settings: a changed peer's session restarts, an unchanged one is left alone. */
+    public CompletableFuture<Void> updatePeer(AgentConfig.Peer peer) {
+        return submit(() -> {
+            PeerState st = peers.get(new PeerKey(peer.ip()));
+            if (st != null && st.config.equals(peer)) {
+                return;
+            }
+            if (st != null) {
+                removePeerNow(new PeerKey(peer.ip()));
+            }
+            addPeerNow(peer);
+        });
+    }
+
+    /**
+     * Applies a new config's peers and originated prefixes: only added, removed and changed peers
+     * are touched. Settings that need a restart (router id, AS, listen, FIB, GR, RR) are reported
+     * and otherwise ignored. Returns a summary for the log.
+     */
+    public CompletableFuture<String> reconfigure(AgentConfig next) {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        ribThread.execute(() -> {
+            try {
+                done.complete(reconfigureNow(next));
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    /** Cease/4 and a new session with the peer. */
+    public void resetPeer(IpAddress address) {
+        sessions.resetPeer(new PeerId(address));
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    public java.net.InetSocketAddress listenAddress() {
+        return sessions.listenAddress();
+    }
+
+    /** Whether this start found routes of a previous run in the kernel (and so advertises R and F bits). */
+    public boolean restarted() {
+        return restarted;
+    }
+
+    public AgentStatus status() {
+        return call(() -> new AgentStatus(sessions.status(), rib.prefixCount(Family.IPV4_UNICAST),
+                rib.prefixCount(Family.IPV6_UNICAST), fib == null ? null : fib.status(), restarted, initialSyncDone));
+    }
+
+    /** The Loc-RIB of a family, sorted by prefix (for status and {@code weftctl bgp routes}). */
+    public List<RibEntry> routes(Family family) {
+        return call(() -> rib.dump(family));
+    }
+
+    /** Cease/2 to every peer. With graceful restart the kernel routes stay for the next start to adopt; without, they go. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            sessions.close();
+        } finally {
+            ribThread.shutdown();
+            try {
+                ribThread.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ribThread.shutdownNow();
+            if (fib != null) {
+                if (!grEnabled) {
+                    fib.clear();
+                }
+                fib.close();
+            }
+            if (ownsNamespace) {
+                ns.close();
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------- RIB thread
+
+    private void originateNow(Cidr prefix, boolean blackhole) {
+        Boolean before = originated.put(prefix, blackhole);
+        if (before == null) {
+            rib.originate(prefix, List.of());
+        } else if (before != blackhole && fib != null) {
+            // The path is unchanged, so no best-path change tells the FIB: tell it here.
+            List<RouteChange> now = List.of(new RouteChange(family(prefix), prefix, rib.selected(prefix)));
+            bestPathsChanged(now);
+        }
+    }
+
+    private void addPeerNow(AgentConfig.Peer p) {
+        peers.put(new PeerKey(p.ip()), new PeerState(p));
+        sessions.addPeer(peerConfig(p));
+    }
+
+    private void removePeerNow(PeerKey key) {
+        if (peers.remove(key) == null) {
+            return;
+        }
+        sessions.removePeer(new PeerId(key.address()));
+        // The session's down event may come later or not at all (never Established): withdraw now.
+        rib.peerDown(key, false, Duration.ZERO);
+        if (awaitingEor.remove(key) != null) {
+            checkInitialSync();
+        }
+    }
+
+    private String reconfigureNow(AgentConfig next) {
+        AgentConfig prev = config;
+        List<String> restartNeeded = new ArrayList<>();
+        if (!prev.routerId().equals(next.routerId()) || !prev.localAs().equals(next.localAs())) {
+            restartNeeded.add("routerId/localAs");
+        }
+        if (!prev.listen().equals(next.listen())) {
+            restartNeeded.add("listen");
+        }
+        if (!prev.fib().equals(next.fib()) || !prev.gracefulRestart().equals(next.gracefulRestart())) {
+            restartNeeded.add("fib/gracefulRestart");
+        }
+        if (!prev.ribConfig().equals(next.ribConfig())) {
+            restartNeeded.add("ecmp/clusterId/localPref/nextHop");
+        }
+        int added = 0;
+        int removed = 0;
+        int changed = 0;
+        Map<PeerKey, AgentConfig.Peer> wanted = new HashMap<>();
+        for (AgentConfig.Peer p : next.peers()) {
+            wanted.put(new PeerKey(p.ip()), p);
+        }
+        for (PeerKey k : List.copyOf(peers.keySet())) {
+            AgentConfig.Peer w = wanted.get(k);
+            if (w == null) {
+                removePeerNow(k);
+                removed++;
+            } else if (!w.equals(peers.get(k).config)) {
+                removePeerNow(k);
+                addPeerNow(w);
+                changed++;
+            }
+        }
+        for (Map.Entry<PeerKey, AgentConfig.Peer> e : wanted.entrySet()) {
+            if (!peers.containsKey(e.getKey())) {
+                addPeerNow(e.getValue());
+                added++;
+            }
+        }
+        Map<Cidr, Boolean> want = new HashMap<>();
+        for (AgentConfig.Originate o : next.originate()) {
+            want.put(o.cidr(), o.blackhole());
+        }
+        for (Cidr c : List.copyOf(originated.keySet())) {
+            if (!want.containsKey(c)) {
+                originated.remove(c);
+                rib.withdrawOriginated(c);
+            }
+        }
+        want.forEach(this::originateNow);
+        config = new AgentConfig(prev.routerId(), prev.localAs(), prev.listen(), prev.gracefulRestart(), prev.ecmp(),
+                prev.clusterId(), prev.localPref(), next.originate(), prev.fib(), next.peers(), prev.status());
+        String summary = "peers: " + added + " added, " + removed + " removed, " + changed + " changed, "
+                + (next.peers().size() - added - changed) + " untouched; " + want.size() + " originated prefixes";
+        if (!restartNeeded.isEmpty()) {
+            summary += "; not applied until a restart: " + String.join(", ", restartNeeded);
+        }
+        return summary;
+    }
+
+    private void startInitialSync(int deferralSeconds) {
+        if (!restarted) {
+            finishInitialSync("no routes of a previous run");
+            return;
+        }
+        for (PeerState p : peers.values()) {
+            if (grFor(p.config)) {
+                awaitingEor.put(new PeerKey(p.config.ip()), null);
+            }
+        }
+        deferral = ribThread.schedule(() -> finishInitialSync("selection deferral time (" + deferralSeconds + " s) passed"),
+                deferralSeconds, TimeUnit.SECONDS);
+        checkInitialSync();
+    }
+
+    private void checkInitialSync() {
+        if (!initialSyncDone && awaitingEor.isEmpty()) {
+            finishInitialSync("every graceful-restart peer sent End-of-RIB");
+        }
+    }
+
+    private void finishInitialSync(String why) {
+        if (initialSyncDone) {
+            return;
+        }
+        initialSyncDone = true;
+        awaitingEor.clear();
+        if (deferral != null) {
+            deferral.cancel(false);
+        }
+        if (fib != null) {
+            int removed = fib.initialSyncDone();
+            if (restarted) {
+                LOG.info("bgp agent: initial sync done ({}): {} adopted routes no peer re-announced were removed", why, removed);
+            }
+        }
+    }
+
+    private void bestPathsChanged(List<RouteChange> changes) {
+        if (fib == null) {
+            return;
+        }
+        fib.apply(FibRoutes.all(changes, originated, this::ifindexOf));
+    }
+
+    private int ifindexOf(PeerKey key) {
+        PeerState st = peers.get(key);
+        return st == null ? 0 : st.ifindex;
+    }
+
+    private void outboundPending(AdjRibOut out) {
+        PeerKey key = out.peer().key();
+        // Drained in a task of its own: the RIB is not to be called back from inside its listener.
+        if (drainQueued.add(key)) {
+            ribThread.execute(() -> {
+                drainQueued.remove(key);
+                drain(key);
+            });
+        }
+    }
+
+    private void drain(PeerKey key) {
+        AdjRibOut out = rib.outbound(key);
+        PeerId id = new PeerId(key.address());
+        while (out != null && out.hasPending()) {
+            boolean stop = false;
+            for (Update u : out.drain(DRAIN_BYTES)) {
+                Sessions.SendResult r = sessions.send(id, u);
+                if (r == Sessions.SendResult.NOT_ESTABLISHED) {
+                    return; // the session went; its down event closes the Adj-RIB-Out
+                }
+                stop |= r == Sessions.SendResult.FULL;
+            }
+            if (stop) {
+                return; // writable() resumes
+            }
+        }
+    }
+
+    private boolean grFor(AgentConfig.Peer p) {
+        return p.gracefulRestart() == null ? grEnabled : p.gracefulRestart();
+    }
+
+    private PeerConfig peerConfig(AgentConfig.Peer p) {
+        PeerConfig c = PeerConfig.of(p.ip(), p.as())
+                .withPassive(p.passive())
+                .withPassword(p.password())
+                .withTimers(p.holdTime(), p.keepalive(), p.connectRetryDuration())
+                .withTtlSecurity(p.ttlSecurity())
+                .withFamilies(p.familySet(), Map.of())
+                .withGracefulRestart(grFor(p) ? restartTime : -1)
+                .withRouteReflectorClient(p.rrClient());
+        return p.localAddress() == null ? c : c.withLocalAddress(IpAddress.parse(p.localAddress()));
+    }
+
+    private final class Listener implements SessionListener {
+        @Override
+        public void established(PeerId id, Negotiated n, IpAddress localAddress) {
+            PeerKey key = new PeerKey(id.address());
+            PeerState st = peers.get(key);
+            if (st == null) {
+                return; // removed meanwhile
+            }
+            st.negotiated = n;
+            st.ifindex = AdoptedRoutes.ifindexOf(ns, localAddress);
+            Set<Family> preserved = EnumSet.noneOf(Family.class);
+            n.gracefulRestart().ifPresent(gr -> gr.forwardingPreserved().forEach((f, kept) -> {
+                if (kept) {
+                    preserved.add(f);
+                }
+            }));
+            Family local = localAddress.isV4() ? Family.IPV4_UNICAST : Family.IPV6_UNICAST;
+            SessionParams params = new SessionParams(n.families(), n.addPathSend(),
+                    n.extendedMessage() ? CodecContext.MAX_EXTENDED_MESSAGE : CodecContext.MAX_MESSAGE, preserved,
+                    Map.of(local, localAddress));
+            rib.peerUp(new PeerInfo(key, n.peerAs(), config.localAs(),
+                    n.peerRouterId(), st.config.rrClient()), params);
+            if (awaitingEor.containsKey(key)) {
+                if (n.gracefulRestart().isPresent()) {
+                    awaitingEor.put(key, EnumSet.copyOf(n.families()));
+                } else {
+                    awaitingEor.remove(key); // no GR: it owes us no End-of-RIB
+                    checkInitialSync();
+                }
+            }
+        }
+
+        @Override
+        public void update(PeerId id, Update u) {
+            PeerKey key = new PeerKey(id.address());
+            if (!peers.containsKey(key)) {
+                return;
+            }
+            rib.apply(key, u);
+            u.endOfRibFamily().ifPresent(f -> {
+                Set<Family> waiting = awaitingEor.get(key);
+                if (waiting != null && waiting.remove(f) && waiting.isEmpty()) {
+                    awaitingEor.remove(key);
+                    checkInitialSync();
+                }
+            });
+        }
+
+        @Override
+        public void routeRefresh(PeerId id, RouteRefresh r) {
+            Family.of(r.afi(), r.safi()).ifPresent(f -> rib.routeRefresh(new PeerKey(id.address()), f));
+        }
+
+        @Override
+        public void down(PeerId id, DownReason reason) {
+            if (closed) {
+                return; // our own shutdown: the kernel keeps the routes (GR) or close() clears them
+            }
+            PeerKey key = new PeerKey(id.address());
+            PeerState st = peers.get(key);
+            int peerRestart = 0;
+            if (st != null && st.negotiated != null) {
+                peerRestart = st.negotiated.gracefulRestart().map(Negotiated.PeerRestart::restartTime).orElse(0);
+                st.negotiated = null;
+            }
+            Duration keep = Duration.ofSeconds(peerRestart);
+            rib.peerDown(key, reason.graceful() && st != null, keep).ifPresent(t ->
+                    ribThread.schedule(() -> rib.sweepStale(t), keep.toMillis(), TimeUnit.MILLISECONDS));
+        }
+
+        @Override
+        public void writable(PeerId id) {
+            drain(new PeerKey(id.address()));
+        }
+    }
+
+    // ----------------------------------------------------------------------------- plumbing
+
+    private CompletableFuture<Void> submit(Runnable task) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ribThread.execute(() -> {
+            try {
+                task.run();
+                done.complete(null);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    /** Runs {@code task} on the RIB thread and waits for it. */
+    private <T> T call(Callable<T> task) {
+        try {
+            return ribThread.submit(task).get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("RIB thread did not answer in " + CALL_TIMEOUT, e);
+        }
+    }
+
+    static Family family(Cidr prefix) {
+        return prefix.isV6() ? Family.IPV6_UNICAST : Family.IPV4_UNICAST;
+    }
+
+    @Override
+    public String toString() {
+        return "BgpAgent[" + config.routerId() + " AS" + config.localAs() + " in " + Objects.toString(ns) + "]";
+    }
+}

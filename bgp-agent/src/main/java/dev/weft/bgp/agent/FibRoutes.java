@@ -1,0 +1,66 @@
+package dev.weft.bgp.agent;
+
+import dev.weft.bgp.fib.FibChange;
+import dev.weft.bgp.fib.NextHop;
+import dev.weft.bgp.rib.Path;
+import dev.weft.bgp.rib.PeerKey;
+import dev.weft.bgp.rib.RouteChange;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.ToIntFunction;
+
+/** A best-path change as the kernel should see it. Pure. */
+final class FibRoutes {
+    private FibRoutes() {
+    }
+
+    /**
+     * @param originated our own prefixes, each with whether it gets a blackhole route
+     * @param ifindexOf  the interface of a peer's session, for IPv6 link-local next hops (0 unknown)
+     */
+    static FibChange toFib(RouteChange c, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf) {
+        Cidr prefix = c.prefix();
+        if (c.removed()) {
+            return new FibChange.Remove(prefix);
+        }
+        if (c.best().isLocal()) {
+            // Our own prefix wins over learned ones; the kernel gets its blackhole or nothing.
+            return Boolean.TRUE.equals(originated.get(prefix)) ? new FibChange.Blackhole(prefix) : new FibChange.Remove(prefix);
+        }
+        Set<NextHop> hops = new LinkedHashSet<>();
+        for (Path p : c.selected()) {
+            NextHop h = hop(p, ifindexOf);
+            if (h != null) {
+                hops.add(h);
+            }
+        }
+        return hops.isEmpty() ? new FibChange.Remove(prefix) : new FibChange.Install(prefix, new ArrayList<>(hops));
+    }
+
+    /** The path's next hop; a link-local one goes out of the interface its session runs over. */
+    private static NextHop hop(Path p, ToIntFunction<PeerKey> ifindexOf) {
+        IpAddress gw = p.attrs().nextHop();
+        if (gw == null || p.isLocal()) {
+            return null;
+        }
+        if (gw.isLinkLocalUnicast()) {
+            int ifindex = ifindexOf.applyAsInt(p.source().key());
+            return ifindex == 0 ? null : NextHop.via(gw).dev(ifindex);
+        }
+        return NextHop.via(gw);
+    }
+
+    static List<FibChange> all(List<RouteChange> changes, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf) {
+        List<FibChange> out = new ArrayList<>(changes.size());
+        for (RouteChange c : changes) {
+            out.add(toFib(c, originated, ifindexOf));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.weft.bgp.agent;
+
+import dev.weft.bgp.config.AgentConfig;
+import dev.weft.net.Cidr;
+import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.RouteInfo;
+import dev.weft.testkit.Underlay;
+import dev.weft.testkit.bgp.BgpLan;
+import dev.weft.testkit.bgp.BirdConfig;
+import dev.weft.testkit.bgp.BirdPeer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Instant;
+import java.util.List;
+
+import static dev.weft.bgp.agent.AgentNode.CONVERGE;
+import static dev.weft.bgp.agent.AgentNode.awaitAbsent;
+import static dev.weft.bgp.agent.AgentNode.awaitRoute;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/** The agent against BIRD 2 over iBGP and eBGP, IPv4 and IPv6 sessions, routes checked in both kernels. */
+@KernelTest
+class BirdInteropTest {
+    static final long AGENT_AS = 64512;
+
+    @ParameterizedTest(name = "bird AS {0}")
+    @ValueSource(longs = {AGENT_AS, 64513})
+    void routesFlowBothWaysAndSurviveResetsOnEitherSide(long birdAs) {
+        try (BgpLan lan = BgpLan.create()) {
+            Underlay.Node a = lan.addSpeaker("agent");
+            Underlay.Node b = lan.addSpeaker("bird");
+            BirdConfig bc = BirdConfig.of(b.address(), birdAs).localV6(b.address6())
+                    .neighbour(birdNeighbour("a4", a.address()))
+                    .neighbour(birdNeighbour("a6", a.address6()))
+                    .staticRoute("10.244.2.0/26").staticRoute("fd00:244:2::/64");
+            AgentConfig ac = AgentNode.config(a, AGENT_AS)
+                    .withOriginate(List.of(new AgentConfig.Originate("10.244.1.0/26", true),
+                            new AgentConfig.Originate("fd00:244:1::/64", false)))
+                    .withPeers(List.of(AgentNode.peer(b.address(), birdAs), AgentNode.peer(b.address6(), birdAs)));
+            try (BirdPeer bird = BirdPeer.start(b.netns(), bc); AgentNode agent = AgentNode.inProcess(a, ac)) {
+                bird.waitEstablished("a4", CONVERGE);
+                bird.waitEstablished("a6", CONVERGE);
+
+                // BIRD's statics in the agent's kernel, proto weft-bgp via BIRD
+                RouteInfo v4 = agent.awaitRoute(4, "10.244.2.0/26");
+                assertEquals(b.address(), v4.gateway());
+                assertEquals("eth0", v4.dev());
+                assertEquals(b.address6(), agent.awaitRoute(6, "fd00:244:2::/64").gateway());
+                // our originated prefixes in BIRD's kernel via us; the IPv4 one blackholed locally
+                assertEquals(a.address(), awaitRoute(() -> bird.routes(4), "10.244.1.0/26").gateway());
+                assertEquals(a.address6(), awaitRoute(() -> bird.routes(6), "fd00:244:1::/64").gateway());
+                assertEquals("blackhole", agent.awaitRoute(4, "10.244.1.0/26").type());
+
+                // withdrawals both ways
+                bird.removeStatic("10.244.2.0/26");
+                bird.addStatic("10.244.3.0/26");
+                agent.awaitRoute(4, "10.244.3.0/26");
+                agent.awaitNoRoute(4, "10.244.2.0/26");
+                agent.agent().withdraw(Cidr.parse("fd00:244:1::/64")).join();
+                awaitAbsent(() -> bird.routes(6), "fd00:244:1::/64");
+                agent.agent().originate(Cidr.parse("fd00:244:1::/64"), false).join();
+                awaitRoute(() -> bird.routes(6), "fd00:244:1::/64");
+
+                // BIRD resets the session (Cease/4): a new session, routes back
+                Instant before = bird.waitEstablished("a4", CONVERGE);
+                bird.restart("a4");
+                Instant after = AgentNode.await(() -> {
+                    Instant t = bird.protocol("a4").established() ? bird.waitEstablished("a4", CONVERGE) : null;
+                    return t != null && !t.equals(before) ? t : null;
+                }, "a new session after birdc restart");
+                agent.awaitRoute(4, "10.244.3.0/26");
+                awaitRoute(() -> bird.routes(4), "10.244.1.0/26");
+
+                // the agent resets it
+                agent.agent().resetPeer(dev.weft.net.IpAddress.parse(b.address()));
+                Instant third = AgentNode.await(() -> {
+                    Instant t = bird.protocol("a4").established() ? bird.waitEstablished("a4", CONVERGE) : null;
+                    return t != null && !t.equals(after) ? t : null;
+                }, "a new session after the agent's reset");
+                assertNotEquals(after, third);
+                agent.awaitRoute(4, "10.244.3.0/26");
+                awaitRoute(() -> bird.routes(4), "10.244.1.0/26");
+                assertEquals(2, agent.agent().status().peers().size());
+            }
+        }
+    }
+
+    private static BirdConfig.Neighbour birdNeighbour(String name, String agentAddress) {
+        return AgentNode.birdNeighbour(name, agentAddress, AGENT_AS);
+    }
+}
