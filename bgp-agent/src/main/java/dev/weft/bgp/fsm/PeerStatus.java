@@ -1,0 +1,13 @@
+package dev.weft.bgp.fsm;
+
+import java.util.Optional;
+
+/**
+ * One peer as {@link Sessions#status()} shows it.
+ *
+ * @param uptimeMillis how long the session has been Established (0 otherwise)
+ * @param lastError    the last reason a connection ended, with the NOTIFICATION decoded; empty if none
+ */
+public record PeerStatus(PeerId peer, SessionState state, long uptimeMillis, String lastError, long messagesIn,
+                         long messagesOut, Optional<Negotiated> negotiated) {
+}
