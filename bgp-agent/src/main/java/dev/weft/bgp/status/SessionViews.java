@@ -1,9 +1,12 @@
 package dev.weft.bgp.status;
 
+import dev.weft.bgp.fsm.DownReason;
 import dev.weft.bgp.fsm.Negotiated;
 import dev.weft.bgp.wire.Family;
+import dev.weft.bgp.wire.Notification;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -35,6 +38,18 @@ public final class SessionViews {
         n.gracefulRestart().ifPresent(gr -> out.add("graceful-restart(" + gr.restartTime() + "s"
                 + (gr.restarting() ? ", restarting" : "") + ")"));
         return out;
+    }
+
+    /**
+     * The {@link PeerView.LastError} of a session that went down: the NOTIFICATION we sent wins over
+     * one received (ours names why we closed), and the text is the session layer's decoded reason.
+     */
+    public static PeerView.LastError lastError(DownReason why, long atMillis) {
+        Optional<Notification> n = why.sent().isPresent() ? why.sent() : why.received();
+        PeerView.Direction d = why.sent().isPresent() ? PeerView.Direction.SENT
+                : why.received().isPresent() ? PeerView.Direction.RECEIVED : PeerView.Direction.NONE;
+        return new PeerView.LastError(d, n.map(Notification::code).orElse(0), n.map(Notification::subcode).orElse(0),
+                why.toString(), atMillis);
     }
 
     private static void addPath(List<String> out, String name, Set<Family> families) {

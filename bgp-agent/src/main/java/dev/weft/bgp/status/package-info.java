@@ -19,7 +19,7 @@
  *                 s.negotiated().map(SessionViews::capabilities).orElse(List.of()),
  *                 prefixCounts(s),                                    // AdjRibIn size, accepted, AdjRibOut advertised
  *                 s.messagesIn(), s.messagesOut(),                    // MessageCounts by type
- *                 s.lastError(),                                      // LastError(SENT|RECEIVED|NONE, code, subcode, NotificationText, at)
+ *                 s.lastDown().map(d -> SessionViews.lastError(d.reason(), d.atMillis())).orElse(null),
  *                 s.notificationsSent(), s.notificationsReceived(),   // Map<code, count>
  *                 s.keepaliveLateness().snapshot(),                   // KeepaliveLateness, fed as each KEEPALIVE goes out
  *                 s.flaps())).toList(), ribExecutor);
