@@ -2,6 +2,7 @@ package dev.weft.bgp.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -188,7 +189,8 @@ class StatusServerTest {
             ch.connect(UnixDomainSocketAddress.of(sock));
             // half a request, then nothing: a slowloris; the server must close without answering
             ch.write(ByteBuffer.wrap("GET /healthz HTTP/1.1\r\nHost:".getBytes(StandardCharsets.US_ASCII)));
-            assertEquals("", readAll(ch));
+            // a bound so that a server without the deadline fails the test instead of hanging it
+            assertEquals("", assertTimeoutPreemptively(Duration.ofSeconds(20), () -> readAll(ch)));
         }
         // and an honest client still gets its answer afterwards
         assertEquals("weft-bgp is running\n", body(get(sock, "/healthz")));
