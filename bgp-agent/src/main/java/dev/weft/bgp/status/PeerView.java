@@ -2,9 +2,11 @@ package dev.weft.bgp.status;
 
 import dev.weft.bgp.fsm.SessionState;
 import dev.weft.bgp.wire.Family;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * One peer, as the agent saw it when asked.
@@ -27,7 +29,7 @@ public record PeerView(String address, long remoteAs, long localAs, PeerType typ
                        MessageCounts messagesOut, LastError lastError, Map<Integer, Long> notificationsSent,
                        Map<Integer, Long> notificationsReceived, KeepaliveStats keepalives, long flaps) {
     public PeerView {
-        families = Set.copyOf(families);
+        families = Collections.unmodifiableSortedSet(new TreeSet<>(families)); // stable JSON and tables
         capabilities = List.copyOf(capabilities);
         prefixes = Map.copyOf(prefixes);
         notificationsSent = Map.copyOf(notificationsSent);

@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -40,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * connection when the client is too slow (see {@link #checkProgress()}).
  */
 final class StatusExchange extends ChannelInboundHandlerAdapter {
-    /** Most bytes a client may send on one connection, so draining after the answer is bounded too. */
+    /** Most bytes a client may send on one connection (see StatusServer's InboundBudget). */
     static final int MAX_INBOUND_BYTES = 64 * 1024;
 
     private final StatusRoutes routes;
@@ -51,7 +50,6 @@ final class StatusExchange extends ChannelInboundHandlerAdapter {
     /** Pages written; the deadline check compares it with {@link #progressAtLastCheck}. */
     private long progress;
     private long progressAtLastCheck;
-    private long inbound;
 
     StatusExchange(StatusRoutes routes, Duration deadline) {
         this.routes = routes;
@@ -81,13 +79,6 @@ final class StatusExchange extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (msg instanceof HttpContent c) {
-                inbound += c.content().readableBytes();
-                if (inbound > MAX_INBOUND_BYTES) {
-                    ctx.close();
-                    return;
-                }
-            }
             if (requestSeen || !(msg instanceof HttpRequest req)) {
                 return; // a body or a second request: drained, never served
             }

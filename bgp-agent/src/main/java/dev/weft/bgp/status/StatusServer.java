@@ -1,8 +1,11 @@
 package dev.weft.bgp.status;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -12,6 +15,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -130,8 +134,27 @@ public final class StatusServer implements AutoCloseable {
         ch.closeFuture().addListener(f -> connections.decrementAndGet());
         StatusExchange exchange = new StatusExchange(routes, limits.deadline());
         ch.eventLoop().schedule(exchange::checkProgress, limits.deadline().toNanos(), TimeUnit.NANOSECONDS);
-        ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
+        ch.pipeline().addLast(new InboundBudget(), new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(limits.maxLine()).setMaxHeaderSize(limits.maxHeaders())), exchange);
+    }
+
+    /**
+     * Closes a connection that sends more than {@link StatusExchange#MAX_INBOUND_BYTES}: a client
+     * could otherwise keep the decoder busy with request after request until the deadline.
+     */
+    private static final class InboundBudget extends ChannelInboundHandlerAdapter {
+        private long received;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            received += ((ByteBuf) msg).readableBytes();
+            if (received > StatusExchange.MAX_INBOUND_BYTES) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     /** The bound addresses, in the order given (a TCP port 0 shows the port chosen). */
