@@ -7,6 +7,7 @@ import dev.weft.bgp.fsm.DownReason;
 import dev.weft.bgp.fsm.Negotiated;
 import dev.weft.bgp.fsm.PeerConfig;
 import dev.weft.bgp.fsm.PeerId;
+import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionListener;
 import dev.weft.bgp.fsm.Sessions;
 import dev.weft.bgp.fsm.SpeakerConfig;
@@ -17,6 +18,12 @@ import dev.weft.bgp.rib.Rib;
 import dev.weft.bgp.rib.RibEntry;
 import dev.weft.bgp.rib.RouteChange;
 import dev.weft.bgp.rib.SessionParams;
+import dev.weft.bgp.status.PeerView;
+import dev.weft.bgp.status.RibViews;
+import dev.weft.bgp.status.RoutePage;
+import dev.weft.bgp.status.SpeakerView;
+import dev.weft.bgp.status.StatusServer;
+import dev.weft.bgp.status.StatusSource;
 import dev.weft.bgp.wire.CodecContext;
 import dev.weft.bgp.wire.Family;
 import dev.weft.bgp.wire.RouteRefresh;
@@ -39,6 +46,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -76,7 +84,7 @@ import java.util.concurrent.TimeoutException;
  * }
  * }</pre>
  */
-public final class BgpAgent implements AutoCloseable {
+public final class BgpAgent implements AutoCloseable, StatusSource {
     private static final Logger LOG = LoggerFactory.getLogger(BgpAgent.class);
     /** Bytes of UPDATEs taken from an Adj-RIB-Out per drain step (the session's water mark bounds the rest). */
     private static final int DRAIN_BYTES = 64 * 1024;
@@ -91,6 +99,7 @@ public final class BgpAgent implements AutoCloseable {
     private final boolean restarted;
     private final int restartTime;
     private final boolean grEnabled;
+    private final StatusServer statusServer;
 
     // Everything below is touched on the RIB thread only.
     private final Map<PeerKey, PeerState> peers = new HashMap<>();
@@ -108,6 +117,7 @@ public final class BgpAgent implements AutoCloseable {
         AgentConfig.Peer config;
         Negotiated negotiated;
         int ifindex;
+        final PeerCounters counters = new PeerCounters();
 
         PeerState(AgentConfig.Peer config) {
             this.config = config;
@@ -125,6 +135,7 @@ public final class BgpAgent implements AutoCloseable {
         this.rib = new Rib(config.ribConfig());
         KernelFib f = null;
         Sessions s = null;
+        StatusServer st = null;
         try {
             Set<Family> preserved = EnumSet.noneOf(Family.class);
             if (config.fib().install()) {
@@ -141,6 +152,8 @@ public final class BgpAgent implements AutoCloseable {
                     .withRestartState(restarted, restarted ? preserved : Set.of());
             s = Sessions.start(speaker, ns, new Listener(), ribThread);
             this.sessions = s;
+            st = config.status().enabled() ? startStatus(config.status()) : null;
+            this.statusServer = st;
             call(() -> {
                 for (AgentConfig.Originate o : config.originate()) {
                     originateNow(o.cidr(), o.blackhole());
@@ -152,6 +165,9 @@ public final class BgpAgent implements AutoCloseable {
                 return null;
             });
         } catch (RuntimeException e) {
+            if (st != null) {
+                st.close();
+            }
             if (s != null) {
                 s.close();
             }
@@ -277,6 +293,56 @@ public final class BgpAgent implements AutoCloseable {
         return call(() -> rib.dump(family));
     }
 
+    // ----------------------------------------------------------------------------- StatusSource
+
+    @Override
+    public CompletionStage<SpeakerView> speaker() {
+        return supply(() -> new SpeakerView(config.routerId(), config.localAs(), Main.VERSION,
+                Map.of(Family.IPV4_UNICAST, (long) rib.prefixCount(Family.IPV4_UNICAST),
+                        Family.IPV6_UNICAST, (long) rib.prefixCount(Family.IPV6_UNICAST)),
+                fib == null ? 0 : fib.status().installed()));
+    }
+
+    @Override
+    public CompletionStage<List<PeerView>> peers() {
+        return supply(() -> {
+            List<PeerView> out = new ArrayList<>();
+            for (PeerStatus s : sessions.status()) {
+                PeerKey key = new PeerKey(s.peer().address());
+                PeerState st = peers.get(key);
+                if (st != null) {
+                    out.add(st.counters.view(st.config.address(), st.config.as(), config.localAs(), st.config.rrClient(), s,
+                            rib.adjRibIn(key)));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public CompletionStage<RoutePage> routes(Family family, Cidr after, int limit) {
+        return supply(() -> RibViews.page(rib.dump(family), after, limit, p -> 0L));
+    }
+
+    private <T> CompletableFuture<T> supply(java.util.function.Supplier<T> s) {
+        return CompletableFuture.supplyAsync(s, ribThread);
+    }
+
+    private StatusServer startStatus(AgentConfig.Status s) {
+        List<StatusServer.Listener> ls = new ArrayList<>();
+        if (s.socket() != null) {
+            ls.add(StatusServer.Listener.unix(java.nio.file.Path.of(s.socket())));
+        }
+        if (s.port() != null) {
+            ls.add(StatusServer.Listener.tcp(s.address(), s.port(), StatusServer.Exposure.METRICS_ONLY));
+        }
+        try {
+            return new StatusServer(this, ls, StatusServer.Limits.DEFAULT, java.time.Clock.systemUTC());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Cease/2 to every peer. With graceful restart the kernel routes stay for the next start to adopt; without, they go. */
     @Override
     public void close() {
@@ -285,6 +351,9 @@ public final class BgpAgent implements AutoCloseable {
         }
         closed = true;
         try {
+            if (statusServer != null) {
+                statusServer.close();
+            }
             sessions.close();
         } finally {
             ribThread.shutdown();
@@ -460,6 +529,7 @@ public final class BgpAgent implements AutoCloseable {
     private void drain(PeerKey key) {
         AdjRibOut out = rib.outbound(key);
         PeerId id = new PeerId(key.address());
+        PeerState st = peers.get(key);
         while (out != null && out.hasPending()) {
             boolean stop = false;
             for (Update u : out.drain(DRAIN_BYTES)) {
@@ -468,6 +538,9 @@ public final class BgpAgent implements AutoCloseable {
                     return; // the session went; its down event closes the Adj-RIB-Out
                 }
                 stop |= r == Sessions.SendResult.FULL;
+                if (st != null) {
+                    st.counters.updatesOut++;
+                }
             }
             if (stop) {
                 return; // writable() resumes
@@ -500,6 +573,7 @@ public final class BgpAgent implements AutoCloseable {
                 return; // removed meanwhile
             }
             st.negotiated = n;
+            st.counters.up();
             st.ifindex = AdoptedRoutes.ifindexOf(ns, localAddress);
             Set<Family> preserved = EnumSet.noneOf(Family.class);
             n.gracefulRestart().ifPresent(gr -> gr.forwardingPreserved().forEach((f, kept) -> {
@@ -526,9 +600,11 @@ public final class BgpAgent implements AutoCloseable {
         @Override
         public void update(PeerId id, Update u) {
             PeerKey key = new PeerKey(id.address());
-            if (!peers.containsKey(key)) {
+            PeerState st = peers.get(key);
+            if (st == null) {
                 return;
             }
+            st.counters.updatesIn++;
             rib.apply(key, u);
             u.endOfRibFamily().ifPresent(f -> {
                 Set<Family> waiting = awaitingEor.get(key);
@@ -541,6 +617,10 @@ public final class BgpAgent implements AutoCloseable {
 
         @Override
         public void routeRefresh(PeerId id, RouteRefresh r) {
+            PeerState st = peers.get(new PeerKey(id.address()));
+            if (st != null) {
+                st.counters.refreshesIn++;
+            }
             Family.of(r.afi(), r.safi()).ifPresent(f -> rib.routeRefresh(new PeerKey(id.address()), f));
         }
 
@@ -552,6 +632,9 @@ public final class BgpAgent implements AutoCloseable {
             PeerKey key = new PeerKey(id.address());
             PeerState st = peers.get(key);
             int peerRestart = 0;
+            if (st != null) {
+                st.counters.down(reason);
+            }
             if (st != null && st.negotiated != null) {
                 peerRestart = st.negotiated.gracefulRestart().map(Negotiated.PeerRestart::restartTime).orElse(0);
                 st.negotiated = null;

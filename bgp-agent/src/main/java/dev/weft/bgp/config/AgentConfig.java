@@ -338,16 +338,14 @@ public record AgentConfig(String routerId, Long localAs, Listen listen, Graceful
     }
 
     /**
-     * The status endpoint (JSON, metrics, {@code weftctl bgp}): a TCP address and port, or a Unix
-     * socket path; neither set means none.
+     * The status endpoints ({@code weftctl bgp}, JSON, metrics): {@code socket}, a Unix socket path
+     * serving everything (mode 0600, root only), and/or {@code address}:{@code port}, a TCP listener
+     * serving only /metrics and /healthz. Neither set means none.
      */
     public record Status(String address, Integer port, String socket) {
         static final Status NONE = new Status(null, null, null);
 
         public Status {
-            if (socket != null && (address != null || port != null)) {
-                throw new ConfigException("status: give either socket or address/port, not both");
-            }
             if (socket != null && !socket.startsWith("/")) {
                 throw new ConfigException("status.socket: " + socket + " must be an absolute path");
             }

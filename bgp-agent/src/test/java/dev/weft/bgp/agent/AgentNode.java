@@ -89,6 +89,17 @@ public final class AgentNode implements AutoCloseable {
         return GobgpConfig.Neighbour.of(agentAddress).peerAs(agentAs).timers(9, 3).connectRetry(1);
     }
 
+    /** A path for a Unix socket in a fresh temp directory (removed with the JVM's temp files). */
+    public static String tempSocket(String name) {
+        try {
+            Path d = Files.createTempDirectory("wt-agent-sock-");
+            d.toFile().deleteOnExit();
+            return d.resolve(name + ".sock").toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The agent in this JVM; sessions and FIB in the node's namespace. */
     public static AgentNode inProcess(Underlay.Node node, AgentConfig config) {
         AgentNode n = new AgentNode(node, config);

@@ -2,6 +2,10 @@ package dev.weft.bgp.agent;
 
 import dev.weft.bgp.config.AgentConfig;
 import dev.weft.net.Cidr;
+import dev.weft.bgp.fsm.SessionState;
+import dev.weft.bgp.status.PeerView;
+import dev.weft.bgp.wire.Family;
+import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.RouteInfo;
 import dev.weft.testkit.Underlay;
@@ -19,6 +23,7 @@ import static dev.weft.bgp.agent.AgentNode.awaitAbsent;
 import static dev.weft.bgp.agent.AgentNode.awaitRoute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The agent against BIRD 2 over iBGP and eBGP, IPv4 and IPv6 sessions, routes checked in both kernels. */
 @KernelTest
@@ -38,7 +43,8 @@ class BirdInteropTest {
             AgentConfig ac = AgentNode.config(a, AGENT_AS)
                     .withOriginate(List.of(new AgentConfig.Originate("10.244.1.0/26", true),
                             new AgentConfig.Originate("fd00:244:1::/64", false)))
-                    .withPeers(List.of(AgentNode.peer(b.address(), birdAs), AgentNode.peer(b.address6(), birdAs)));
+                    .withPeers(List.of(AgentNode.peer(b.address(), birdAs), AgentNode.peer(b.address6(), birdAs)))
+                    .withStatus(new AgentConfig.Status(null, null, AgentNode.tempSocket("status")));
             try (BirdPeer bird = BirdPeer.start(b.netns(), bc); AgentNode agent = AgentNode.inProcess(a, ac)) {
                 bird.waitEstablished("a4", CONVERGE);
                 bird.waitEstablished("a6", CONVERGE);
@@ -83,6 +89,17 @@ class BirdInteropTest {
                 agent.awaitRoute(4, "10.244.3.0/26");
                 awaitRoute(() -> bird.routes(4), "10.244.1.0/26");
                 assertEquals(2, agent.agent().status().peers().size());
+
+                // the status source weftctl reads, in process and over the socket
+                PeerView p4 = agent.agent().peers().toCompletableFuture().join().stream()
+                        .filter(p -> p.address().equals(b.address())).findFirst().orElseThrow();
+                assertEquals(SessionState.ESTABLISHED, p4.state());
+                assertEquals(birdAs == AGENT_AS ? PeerView.PeerType.IBGP : PeerView.PeerType.EBGP, p4.type());
+                assertEquals(1, p4.prefixes().get(Family.IPV4_UNICAST).accepted());
+                assertTrue(p4.flaps() >= 2, "two resets: " + p4.flaps());
+                String json = Cmd.run("curl", "-sS", "--unix-socket", ac.status().socket(),
+                        "http://agent/bgp/routes?family=ipv4").stdout();
+                assertTrue(json.contains("10.244.3.0/26") && json.contains("10.244.1.0/26"), json);
             }
         }
     }

@@ -1,0 +1,74 @@
+package dev.weft.bgp.agent;
+
+import dev.weft.bgp.fsm.DownReason;
+import dev.weft.bgp.fsm.Negotiated;
+import dev.weft.bgp.fsm.PeerStatus;
+import dev.weft.bgp.fsm.SessionState;
+import dev.weft.bgp.rib.AdjRibIn;
+import dev.weft.bgp.status.KeepaliveStats;
+import dev.weft.bgp.status.PeerView;
+import dev.weft.bgp.status.SessionViews;
+import dev.weft.bgp.wire.Family;
+
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the agent counts per peer for {@link dev.weft.bgp.status.StatusSource} beyond the session
+ * layer's {@link PeerStatus}, and the {@link PeerView} built from both. RIB thread only.
+ */
+final class PeerCounters {
+    long stateSinceMillis = System.currentTimeMillis();
+    long updatesIn;
+    long updatesOut;
+    long refreshesIn;
+    long flaps;
+    DownReason lastDown;
+    long lastDownMillis;
+    final Map<Integer, Long> notificationsSent = new HashMap<>();
+    final Map<Integer, Long> notificationsReceived = new HashMap<>();
+
+    void up() {
+        stateSinceMillis = System.currentTimeMillis();
+    }
+
+    void down(DownReason why) {
+        stateSinceMillis = System.currentTimeMillis();
+        flaps++;
+        lastDown = why;
+        lastDownMillis = stateSinceMillis;
+        why.sent().ifPresent(n -> notificationsSent.merge(n.code(), 1L, Long::sum));
+        why.received().ifPresent(n -> notificationsReceived.merge(n.code(), 1L, Long::sum));
+    }
+
+    /**
+     * @param in the peer's Adj-RIB-In (null when it has none): received and accepted counts are the
+     *           routes it holds (rejected ones are not kept, so received = accepted here)
+     */
+    PeerView view(String address, long remoteAs, long localAs, boolean rrClient, PeerStatus s, AdjRibIn in) {
+        Negotiated n = s.negotiated().orElse(null);
+        Map<Family, PeerView.PrefixCounts> prefixes = new EnumMap<>(Family.class);
+        Set<Family> families = n == null ? Set.of() : n.families();
+        for (Family f : families) {
+            long held = in == null ? 0 : in.routeCount(f);
+            prefixes.put(f, new PeerView.PrefixCounts(held, held, 0));
+        }
+        long notifIn = notificationsReceived.values().stream().mapToLong(Long::longValue).sum();
+        long notifOut = notificationsSent.values().stream().mapToLong(Long::longValue).sum();
+        // The session layer counts messages, not their types: what is not an UPDATE, ROUTE-REFRESH or
+        // NOTIFICATION is shown as KEEPALIVE (OPENs included).
+        PeerView.MessageCounts msgIn = new PeerView.MessageCounts(0, updatesIn, notifIn,
+                Math.max(0, s.messagesIn() - updatesIn - notifIn - refreshesIn), refreshesIn);
+        PeerView.MessageCounts msgOut = new PeerView.MessageCounts(0, updatesOut, notifOut,
+                Math.max(0, s.messagesOut() - updatesOut - notifOut), 0);
+        return new PeerView(address, remoteAs, localAs, remoteAs == localAs ? PeerView.PeerType.IBGP : PeerView.PeerType.EBGP,
+                rrClient, s.state(), s.state() == SessionState.ESTABLISHED ? System.currentTimeMillis() - s.uptimeMillis()
+                : stateSinceMillis, n == null ? 0 : n.holdTime(), n == null ? 0 : n.keepaliveTime(), families,
+                n == null ? java.util.List.of() : SessionViews.capabilities(n), prefixes, msgIn, msgOut,
+                lastDown == null ? null : SessionViews.lastError(lastDown, lastDownMillis), notificationsSent,
+                notificationsReceived, KeepaliveStats.NONE, flaps);
+    }
+
+}
