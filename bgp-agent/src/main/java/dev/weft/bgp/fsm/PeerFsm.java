@@ -380,6 +380,7 @@ final class PeerFsm {
 
     /** Ends a connection for an error: NOTIFICATION (if any), close, and the back-off when nothing is left. */
     private void fail(Session s, Notification sent, Notification received, String message) {
+        boolean loggedDown = s.state == SessionState.ESTABLISHED; // close() logs the error with "session down"
         close(s, sent, received, message, false);
         if (sessions.isEmpty() && started) {
             idleState = SessionState.IDLE;
@@ -387,7 +388,11 @@ final class PeerFsm {
             idleHold.cancel();
             long wait = backoff.next();
             idleHold = scheduler.schedule(wait, () -> handle(new FsmEvent.IdleHoldExpired()));
-            LOG.info("bgp peer {}: {}; retrying in {} ms", id, lastError, wait);
+            if (loggedDown) {
+                LOG.info("bgp peer {}: retrying in {} ms", id, wait); // the error is logged once
+            } else {
+                LOG.info("bgp peer {}: {}; retrying in {} ms", id, lastError, wait);
+            }
         }
     }
 
