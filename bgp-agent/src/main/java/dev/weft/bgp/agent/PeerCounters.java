@@ -5,7 +5,6 @@ import dev.weft.bgp.fsm.Negotiated;
 import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionState;
 import dev.weft.bgp.rib.AdjRibIn;
-import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.status.PeerView;
 import dev.weft.bgp.status.SessionViews;
 import dev.weft.bgp.wire.Family;
@@ -68,7 +67,7 @@ final class PeerCounters {
                 : stateSinceMillis, n == null ? 0 : n.holdTime(), n == null ? 0 : n.keepaliveTime(), families,
                 n == null ? java.util.List.of() : SessionViews.capabilities(n), prefixes, msgIn, msgOut,
                 lastDown == null ? null : SessionViews.lastError(lastDown, lastDownMillis), notificationsSent,
-                notificationsReceived, KeepaliveStats.NONE, flaps);
+                notificationsReceived, s.keepalives(), flaps);
     }
 
 }

@@ -1,5 +1,7 @@
 package dev.weft.bgp.fsm;
 
+import dev.weft.bgp.status.KeepaliveLateness;
+import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.wire.BgpMessage;
 import dev.weft.bgp.wire.BgpWireException;
 import dev.weft.bgp.wire.Keepalive;
@@ -49,6 +51,7 @@ final class PeerFsm {
         Scheduler.Timer hold = Scheduler.NONE;
         Scheduler.Timer keepalive = Scheduler.NONE;
         long lastHeardMillis;
+        long keepaliveDueMillis;
         boolean paused;
 
         Session(Connection io) {
@@ -92,6 +95,9 @@ final class PeerFsm {
     final LongAdder messagesIn = new LongAdder();
     final LongAdder messagesOut = new LongAdder();
     private volatile long readPauses;
+    /** Fed on the FSM's thread as each KEEPALIVE goes out; status() reads the published snapshot. */
+    private final KeepaliveLateness keepaliveLateness = new KeepaliveLateness();
+    private volatile KeepaliveStats keepalives = KeepaliveStats.NONE;
 
     PeerFsm(SpeakerConfig speaker, PeerConfig config, Scheduler scheduler, Driver driver) {
         this.id = config.id();
@@ -118,7 +124,8 @@ final class PeerFsm {
         Negotiated n = publishedNegotiated;
         SessionState s = published;
         return new PeerStatus(id, s, s == SessionState.ESTABLISHED ? scheduler.nowMillis() - establishedAtMillis : 0,
-                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null));
+                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null),
+                keepalives);
     }
 
     void handle(FsmEvent event) {
@@ -322,6 +329,11 @@ final class PeerFsm {
 
     private void keepaliveDue(Connection c) {
         find(c).ifPresent(s -> {
+            // how late the timer ran: a busy I/O loop shows here before a peer's hold timer expires
+            long now = scheduler.nowMillis();
+            keepaliveLateness.sent(s.keepaliveDueMillis * 1_000_000L, now * 1_000_000L,
+                    s.negotiated.keepaliveTime() * 1_000_000_000L);
+            keepalives = keepaliveLateness.snapshot();
             send(s, Keepalive.INSTANCE);
             armKeepalive(s);
         });
@@ -438,6 +450,7 @@ final class PeerFsm {
 
     private void armKeepalive(Session s) {
         Connection c = s.io;
+        s.keepaliveDueMillis = scheduler.nowMillis() + s.negotiated.keepaliveTime() * 1000L;
         s.keepalive = scheduler.schedule(s.negotiated.keepaliveTime() * 1000L,
                 () -> handle(new FsmEvent.KeepaliveTimerExpired(c)));
     }

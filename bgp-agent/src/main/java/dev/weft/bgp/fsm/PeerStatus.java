@@ -1,5 +1,7 @@
 package dev.weft.bgp.fsm;
 
+import dev.weft.bgp.status.KeepaliveStats;
+
 import java.util.Optional;
 
 /**
@@ -8,7 +10,9 @@ import java.util.Optional;
  * @param uptimeMillis how long the session has been Established (0 otherwise)
  * @param lastError    the last reason a connection ended, with the NOTIFICATION decoded; empty if none
  * @param readPauses   how often reading from this peer stopped because the listener (the RIB) fell behind
+ * @param keepalives   our KEEPALIVEs to this peer and how late their timer ran
  */
 public record PeerStatus(PeerId peer, SessionState state, long uptimeMillis, String lastError, long messagesIn,
-                         long messagesOut, long readPauses, Optional<Negotiated> negotiated) {
+                         long messagesOut, long readPauses, Optional<Negotiated> negotiated,
+                         KeepaliveStats keepalives) {
 }

@@ -4,6 +4,7 @@ import dev.weft.bgp.agent.testpeer.LogCapture;
 import dev.weft.bgp.agent.testpeer.RawPeer;
 import dev.weft.bgp.config.AgentConfig;
 import dev.weft.bgp.fsm.SessionState;
+import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.status.PeerView;
 import dev.weft.bgp.wire.AsPathSegment;
 import dev.weft.bgp.wire.BgpMessage;
@@ -30,10 +31,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.stream.Collectors;
 
 import static dev.weft.bgp.agent.AgentNode.CONVERGE;
@@ -254,6 +258,92 @@ class HostilePeerTest {
             assertLoggedOnce(n);
         }
         assertBirdUntouched(before, birdFlaps);
+    }
+
+    /**
+     * 200,000 prefixes as fast as the raw peer can send them, then all withdrawn: the agent stays
+     * up, its KEEPALIVEs to BIRD are never late, and the kernel ends with exactly what it had.
+     */
+    @Test
+    void updateStormLeavesTheOtherSessionOnTimeAndTheKernelExact() {
+        int total = Integer.getInteger("weft.storm.prefixes", 200_000);
+        System.out.println("update storm: " + total + " prefixes");
+        Set<String> before = agentRoutes();
+        long birdFlaps = birdView().flaps();
+        KeepaliveStats birdKeepalives = birdView().keepalives();
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+        try (RawPeer p = connect()) {
+            p.establish(RawPeer.open(EVIL_AS, IpAddress.parse(evilNode.address()).toV4Int(), 9), REPLY);
+            p.startReader(timers, Duration.ofSeconds(1));
+            long t0 = System.nanoTime();
+            sendStorm(p, total, false);
+            long installed = awaitKernelCount(before.size() + total);
+            double up = (System.nanoTime() - t0) / 1e9;
+            long heapPeak = usedHeapAfterGc();
+            sendStorm(p, total, true);
+            awaitKernelCount(before.size());
+            double down = (System.nanoTime() - t0) / 1e9 - up;
+            long heapAfter = usedHeapAfterGc();
+            System.out.printf("update storm: %d routes in the kernel %.1f s after the first UPDATE, all gone %.1f s "
+                    + "after the first withdrawal; JVM heap used %d MiB at the peak, %d MiB after%n", installed, up, down,
+                    heapPeak >> 20, heapAfter >> 20);
+            assertTrue(p.open() && p.notification().isEmpty(), "the storming peer stays up: " + p.notification());
+            assertEquals(SessionState.ESTABLISHED, view(evilNode.address()).state());
+            // a short storm may end before the next KEEPALIVE (every 3 s) is due
+            KeepaliveStats k = AgentNode.await(() -> {
+                KeepaliveStats now = birdView().keepalives();
+                return now.sent() > birdKeepalives.sent() ? now : null;
+            }, "the agent counting its KEEPALIVEs to BIRD");
+            System.out.println("update storm: KEEPALIVEs to BIRD " + birdKeepalives + " -> " + k);
+            assertEquals(birdKeepalives.late(), k.late(), "no KEEPALIVE to BIRD was late: " + k);
+        } finally {
+            timers.shutdownNow();
+        }
+        assertBirdUntouched(before, birdFlaps);
+    }
+
+    /** UPDATEs of 800 /32s each from 172.16.0.0, written 25 at a time so our KEEPALIVEs get in between. */
+    private static void sendStorm(RawPeer p, int total, boolean withdraw) {
+        List<Update> batch = new ArrayList<>();
+        List<Nlri> nlri = new ArrayList<>();
+        int base = IpAddress.parse("172.16.0.0").toV4Int();
+        for (int i = 0; i < total; i++) {
+            nlri.add(Nlri.of(Cidr.of(IpAddress.ofV4(base + i), 32)));
+            if (nlri.size() == 800 || i == total - 1) {
+                batch.add(withdraw ? new Update(nlri, List.of(), List.of()) : new Update(List.of(), route("0.0.0.0/0").attributes(), nlri));
+                nlri = new ArrayList<>();
+                if (batch.size() == 25) {
+                    p.sendAll(batch);
+                    batch.clear();
+                }
+            }
+        }
+        if (!batch.isEmpty()) {
+            p.sendAll(batch);
+        }
+    }
+
+    /** Waits (up to 5 min: a FIB of 200,000 routes takes a while) for exactly {@code n} proto 88 routes. */
+    private long awaitKernelCount(long n) {
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        long c;
+        while ((c = kernelCount()) != n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("kernel has " + c + " weft-bgp routes, not " + n);
+            }
+            sleep(500);
+        }
+        return c;
+    }
+
+    private long kernelCount() {
+        return agentNode.exec("ip", "-4", "route", "show", "proto", "88").lines().size();
+    }
+
+    private static long usedHeapAfterGc() {
+        System.gc();
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
     }
 
     // ----------------------------------------------------------------------------- helpers
