@@ -31,7 +31,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -302,24 +301,12 @@ class HostilePeerTest {
         assertBirdUntouched(before, birdFlaps);
     }
 
-    /** UPDATEs of 800 /32s each from 172.16.0.0, written 25 at a time so our KEEPALIVEs get in between. */
+    /** The storm's /32s from 172.16.0.0 in UPDATEs of 800, written 25 at a time so our KEEPALIVEs get in between. */
     private static void sendStorm(RawPeer p, int total, boolean withdraw) {
-        List<Update> batch = new ArrayList<>();
-        List<Nlri> nlri = new ArrayList<>();
-        int base = IpAddress.parse("172.16.0.0").toV4Int();
-        for (int i = 0; i < total; i++) {
-            nlri.add(Nlri.of(Cidr.of(IpAddress.ofV4(base + i), 32)));
-            if (nlri.size() == 800 || i == total - 1) {
-                batch.add(withdraw ? new Update(nlri, List.of(), List.of()) : new Update(List.of(), route("0.0.0.0/0").attributes(), nlri));
-                nlri = new ArrayList<>();
-                if (batch.size() == 25) {
-                    p.sendAll(batch);
-                    batch.clear();
-                }
-            }
-        }
-        if (!batch.isEmpty()) {
-            p.sendAll(batch);
+        List<Update> all = RawPeer.hostRoutes(IpAddress.parse("172.16.0.0").toV4Int(), total,
+                withdraw ? null : route("0.0.0.0/0").attributes());
+        for (int i = 0; i < all.size(); i += 25) {
+            p.sendAll(all.subList(i, Math.min(all.size(), i + 25)));
         }
     }
 
@@ -331,7 +318,7 @@ class HostilePeerTest {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("kernel has " + c + " weft-bgp routes, not " + n);
             }
-            sleep(500);
+            RawPeer.sleep(500);
         }
         return c;
     }
@@ -368,7 +355,7 @@ class HostilePeerTest {
         String sent = "sent " + n.code() + "/" + n.subcode();
         // the log settles once the agent handled the close
         AgentNode.await(() -> log.count("bgp peer " + evilNode.address(), sent) > 0 ? Boolean.TRUE : null, "log of " + sent);
-        sleep(500);
+        RawPeer.sleep(500);
         assertEquals(1, log.count("bgp peer " + evilNode.address(), sent), "logged once:\n" + log.text());
     }
 
@@ -393,12 +380,4 @@ class HostilePeerTest {
                 .filter(p -> p.address().equals(address)).findFirst().orElseThrow();
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
 }

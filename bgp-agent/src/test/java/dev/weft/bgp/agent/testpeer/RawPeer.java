@@ -10,6 +10,10 @@ import dev.weft.bgp.wire.Keepalive;
 import dev.weft.bgp.wire.Notification;
 import dev.weft.bgp.wire.Open;
 import dev.weft.bgp.wire.Update;
+import dev.weft.bgp.wire.Nlri;
+import dev.weft.bgp.wire.PathAttribute;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
 import dev.weft.netns.Namespace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -24,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -62,6 +67,7 @@ public final class RawPeer implements AutoCloseable {
     private final String label;
     private final AtomicReference<Notification> notification = new AtomicReference<>();
     private final AtomicLong received = new AtomicLong();
+    private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean closed;
     private boolean eof;
     private volatile ScheduledFuture<?> keepalives;
@@ -205,7 +211,7 @@ public final class RawPeer implements AutoCloseable {
                 return seen;
             }
             if (reader != null) {
-                sleep(50);
+                RawPeer.sleep(50);
                 continue;
             }
             next(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())));
@@ -281,6 +287,7 @@ public final class RawPeer implements AutoCloseable {
             byte[] frame;
             while (!closed && (frame = readFrame()) != null) {
                 received.incrementAndGet();
+                lastHeardNanos = System.nanoTime();
                 if (frame[18] == BgpMessage.TYPE_NOTIFICATION) {
                     notification.compareAndSet(null, (Notification) decode(frame));
                 }
@@ -289,6 +296,11 @@ public final class RawPeer implements AutoCloseable {
             // closed under us
         }
         closed = true;
+    }
+
+    /** Nanoseconds since the reader last got a message (our own hold timer, checked by the test). */
+    public long silentNanos() {
+        return System.nanoTime() - lastHeardNanos;
     }
 
     /** Whether the connection is still open (the reader has not seen it end). */
@@ -310,7 +322,25 @@ public final class RawPeer implements AutoCloseable {
         }
     }
 
-    private static void sleep(long ms) {
+    /**
+     * UPDATEs for {@code count} /32s from the IPv4 address {@code first} on, 800 to an UPDATE (fits
+     * 4,096 octets): announced with {@code attributes}, or withdrawn when {@code attributes} is null.
+     */
+    public static List<Update> hostRoutes(int first, int count, List<PathAttribute> attributes) {
+        List<Update> out = new ArrayList<>();
+        List<Nlri> nlri = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            nlri.add(Nlri.of(Cidr.of(IpAddress.ofV4(first + i), 32)));
+            if (nlri.size() == 800 || i == count - 1) {
+                out.add(attributes == null ? new Update(nlri, List.of(), List.of()) : new Update(List.of(), attributes, nlri));
+                nlri = new ArrayList<>();
+            }
+        }
+        return out;
+    }
+
+    /** Thread.sleep for tests: an interrupt is a failure. */
+    public static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
