@@ -47,6 +47,13 @@ class LauncherTest {
                 assertRoutes(agent, "10.244.1.0/26", "10.244.2.0/26", "10.244.3.0/26");
                 bird.removeStatic("10.244.3.0/26"); // no longer announced when the agent comes back
 
+                // a start that dies before any End-of-RIB must not lose the adopted routes either
+                bird.disable("agent");
+                agent.restart();
+                agent.kill9();
+                assertRoutes(agent, "10.244.1.0/26", "10.244.2.0/26", "10.244.3.0/26");
+                bird.enable("agent");
+
                 agent.restart();
                 bird.waitEstablished("agent", CONVERGE);
                 String again = neighbourCaps(bird);
