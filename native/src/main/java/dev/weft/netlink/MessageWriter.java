@@ -154,6 +154,18 @@ final class MessageWriter {
         return mark;
     }
 
+    /**
+     * Opens a struct rtnexthop (one hop of RTA_MULTIPATH, whose length field sits where an
+     * attribute's does); its attributes follow, and {@link #nestEnd(int)} closes it.
+     */
+    int rtnexthopStart(int flags, int hops, int ifindex) {
+        align();
+        ensure(8);
+        int mark = buf.position();
+        buf.putShort((short) 0).put((byte) flags).put((byte) hops).putInt(ifindex);
+        return mark;
+    }
+
     void nestEnd(int mark) {
         buf.putShort(mark, (short) (buf.position() - mark));
         align();

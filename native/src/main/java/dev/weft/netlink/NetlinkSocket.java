@@ -26,6 +26,7 @@ final class NetlinkSocket implements AutoCloseable {
     static final int NETLINK_ADD_MEMBERSHIP = 1;
     static final int NETLINK_CAP_ACK = 10;
     static final int NETLINK_EXT_ACK = 11;
+    static final int NETLINK_GET_STRICT_CHK = 12;
 
     private static final int SOCKADDR_NL_LEN = 12;
 
@@ -72,13 +73,17 @@ final class NetlinkSocket implements AutoCloseable {
         return fd;
     }
 
-    /** Sets an int socket option; when {@code optional}, a kernel that lacks it is not an error. */
-    void setIntOption(int level, int name, int value, boolean optional) {
+    /**
+     * Sets an int socket option; when {@code optional}, a kernel that lacks it is not an error.
+     * Returns whether the kernel took it.
+     */
+    boolean setIntOption(int level, int name, int value, boolean optional) {
         scratch.putInt(0, value);
         int r = libc.setsockopt(fd, level, name, scratch.address(), 4);
         if (r < 0 && !optional) {
             throw new ErrnoException("setsockopt(" + level + "," + name + ")", LibC.errno());
         }
+        return r >= 0;
     }
 
     void joinGroup(int group) {

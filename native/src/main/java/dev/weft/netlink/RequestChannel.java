@@ -120,6 +120,29 @@ final class RequestChannel implements AutoCloseable {
     }
 
     /**
+     * A dump whose request header and attributes the kernel treats as a filter
+     * (NETLINK_GET_STRICT_CHK, on for this dump only: other dumps send headers that strict
+     * checking would refuse). On a kernel without the option the dump is unfiltered, so the
+     * parser must filter too. A filter naming a table that does not exist gives ENOENT, which
+     * is an empty answer here.
+     */
+    <T> List<T> filteredDump(int type, String description, Consumer<MessageWriter> body, Parser<T> parser) {
+        boolean strict = socket.setIntOption(NetlinkSocket.SOL_NETLINK, NetlinkSocket.NETLINK_GET_STRICT_CHK, 1, true);
+        try {
+            return dump(type, description, body, parser);
+        } catch (NetlinkException e) {
+            if (strict && e.errno() == dev.weft.libc.Errno.ENOENT) {
+                return new ArrayList<>();
+            }
+            throw e;
+        } finally {
+            if (strict) {
+                socket.setIntOption(NetlinkSocket.SOL_NETLINK, NetlinkSocket.NETLINK_GET_STRICT_CHK, 0, true);
+            }
+        }
+    }
+
+    /**
      * Sends every message currently in the writer (each already numbered, described by
      * {@code pending}) and collects failures; the writer must hold at most {@link #WINDOW} messages.
      */

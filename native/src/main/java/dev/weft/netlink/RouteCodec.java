@@ -5,11 +5,15 @@ import static dev.weft.libc.Linux.AF_INET6;
 
 import dev.weft.net.IpAddress;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Routes (struct rtmsg + RTA_*): the request body, the decoder and a description. Pure. */
 final class RouteCodec {
     /** sizeof(struct rtmsg). */
     static final int HEADER = 12;
+    /** sizeof(struct rtnexthop). */
+    static final int RTNH_LEN = 8;
 
     private RouteCodec() {
     }
@@ -22,6 +26,18 @@ final class RouteCodec {
         }
         if (r.oif() != 0) {
             s.append(" dev #").append(r.oif());
+        }
+        for (Route.NextHop h : r.nexthops()) {
+            s.append(" nexthop");
+            if (h.gateway() != null) {
+                s.append(" via ").append(h.gateway());
+            }
+            if (h.oif() != 0) {
+                s.append(" dev #").append(h.oif());
+            }
+            if (h.weight() != 1) {
+                s.append(" weight ").append(h.weight());
+            }
         }
         if (r.table() != Rt.RT_TABLE_MAIN) {
             s.append(" table ").append(r.table());
@@ -56,11 +72,55 @@ final class RouteCodec {
         if (r.priority() != 0) {
             w.attrU32(Rt.RTA_PRIORITY, r.priority());
         }
+        if (!r.nexthops().isEmpty()) {
+            writeMultipath(w, r.nexthops());
+        }
+    }
+
+    /**
+     * RTA_MULTIPATH: struct rtnexthop (len, flags, hops = weight - 1, ifindex) per hop, each
+     * followed by its own attributes. The kernel walks it by hand, so it is not flagged as nested.
+     */
+    private static void writeMultipath(MessageWriter w, java.util.List<Route.NextHop> hops) {
+        int mp = w.legacyNestStart(Rt.RTA_MULTIPATH);
+        for (Route.NextHop h : hops) {
+            int rtnh = w.rtnexthopStart(h.flags(), h.weight() - 1, h.oif());
+            if (h.gateway() != null) {
+                w.attrIp(Rt.RTA_GATEWAY, h.gateway());
+            }
+            w.nestEnd(rtnh);
+        }
+        w.nestEnd(mp);
     }
 
     /** The body of a dump request for routes of one family. */
     static void writeDumpRequest(MessageWriter w, int family) {
         w.u8(family).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0);
+    }
+
+    /**
+     * A dump request the kernel filters itself when the socket has NETLINK_GET_STRICT_CHK (4.20+):
+     * rtm_protocol and RTA_TABLE select the routes, so only those cross into user space. Without
+     * strict checking the kernel ignores both and dumps everything, which the caller filters again.
+     */
+    static void writeFilteredDumpRequest(MessageWriter w, int family, int table, int protocol) {
+        w.u8(family).u8(0).u8(0).u8(0).u8(table < 256 ? table : Rt.RT_TABLE_UNSPEC).u8(protocol).u8(0).u8(0).u32(0);
+        if (table != Rt.RT_TABLE_UNSPEC) {
+            w.attrU32(Rt.RTA_TABLE, table);
+        }
+    }
+
+    /**
+     * {@link #decode}, but only for a route of {@code protocol} (0 = any) in {@code table}
+     * ({@link Rt#RT_TABLE_UNSPEC} = any). The protocol byte is checked before any attribute is
+     * parsed, so skipping the other routes of a large table costs a byte read each.
+     */
+    static Route decodeIf(ByteBuffer b, int type, int from, int to, int table, int protocol) {
+        if (protocol != 0 && to - from >= HEADER && Byte.toUnsignedInt(b.get(from + 5)) != protocol) {
+            return null;
+        }
+        Route r = decode(b, type, from, to);
+        return r != null && (table == Rt.RT_TABLE_UNSPEC || r.table() == table) ? r : null;
     }
 
     /** An RTM_NEWROUTE/RTM_DELROUTE body; null for other types or families. */
@@ -85,6 +145,30 @@ final class RouteCodec {
             dst = IpAddress.ofBytes(new byte[family == AF_INET ? 4 : 16]);
         }
         return new Route(AddressCodec.cidr(dst, dstLen, "route"), a.ip(Rt.RTA_GATEWAY), a.u32(Rt.RTA_OIF, 0),
-                a.ip(Rt.RTA_PREFSRC), a.u32(Rt.RTA_PRIORITY, 0), a.u32(Rt.RTA_TABLE, table8), scope, protocol, rtype, flags);
+                a.ip(Rt.RTA_PREFSRC), a.u32(Rt.RTA_PRIORITY, 0), a.u32(Rt.RTA_TABLE, table8), scope, protocol, rtype, flags,
+                decodeMultipath(b, a));
+    }
+
+    /** The hops of RTA_MULTIPATH; a hop whose length lies ends the walk, as a lying attribute does. */
+    private static List<Route.NextHop> decodeMultipath(ByteBuffer b, Attrs a) {
+        int p = a.offset(Rt.RTA_MULTIPATH);
+        if (p < 0) {
+            return List.of();
+        }
+        int end = p + a.length(Rt.RTA_MULTIPATH);
+        List<Route.NextHop> hops = new ArrayList<>(4);
+        while (p + RTNH_LEN <= end) {
+            int len = Short.toUnsignedInt(b.getShort(p));
+            if (len < RTNH_LEN || p + len > end) {
+                break;
+            }
+            int flags = Byte.toUnsignedInt(b.get(p + 2));
+            int weight = Byte.toUnsignedInt(b.get(p + 3)) + 1;
+            int oif = b.getInt(p + 4);
+            IpAddress gw = Attrs.parse(b, p + RTNH_LEN, p + len).ip(Rt.RTA_GATEWAY);
+            hops.add(new Route.NextHop(gw, oif, weight, flags));
+            p += (len + 3) & ~3;
+        }
+        return hops;
     }
 }

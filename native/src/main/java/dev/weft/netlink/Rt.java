@@ -115,6 +115,7 @@ public final class Rt {
     static final int RTA_GATEWAY = 5;
     static final int RTA_PRIORITY = 6;
     static final int RTA_PREFSRC = 7;
+    static final int RTA_MULTIPATH = 9;
     static final int RTA_TABLE = 15;
 
     public static final int RTN_UNICAST = 1;
@@ -138,7 +139,9 @@ public final class Rt {
     public static final int RT_TABLE_MAIN = 254;
     public static final int RT_TABLE_LOCAL = 255;
 
+    public static final int RTNH_F_DEAD = 0x1;
     public static final int RTNH_F_ONLINK = 0x4;
+    public static final int RTNH_F_LINKDOWN = 0x10;
 
     // neighbour attributes, states and flags
     static final int NDA_DST = 1;

@@ -23,7 +23,7 @@ class CodecFuzzTest {
     }
 
     /** Attribute types worth hitting: the ones the decoders read, nested or not, and a few others. */
-    private static final int[] ATTR_TYPES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 16, 17, 18, 23, 26, 127, 128, 0x3fff};
+    private static final int[] ATTR_TYPES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 10, 12, 15, 16, 17, 18, 23, 26, 127, 128, 0x3fff};
 
     @Test
     void linkDecoder() {
@@ -53,6 +53,12 @@ class CodecFuzzTest {
     void routeDecoder() {
         fuzz("route", RouteCodec.HEADER, new int[] {Rt.RTM_NEWROUTE, Rt.RTM_DELROUTE}, RouteCodec::decode,
                 w -> RouteCodec.write(w, CodecRoundTripTest.ROUTE, false));
+    }
+
+    @Test
+    void multipathRouteDecoder() {
+        fuzz("multipath route", RouteCodec.HEADER, new int[] {Rt.RTM_NEWROUTE, Rt.RTM_DELROUTE}, RouteCodec::decode,
+                w -> RouteCodec.write(w, CodecRoundTripTest.MULTIPATH, false));
     }
 
     @Test

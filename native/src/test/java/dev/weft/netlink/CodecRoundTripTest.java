@@ -19,6 +19,10 @@ class CodecRoundTripTest {
             Rt.IFA_F_NOPREFIXROUTE | Rt.IFA_F_PERMANENT, "wt-a:1");
     static final Route ROUTE = Route.to(Cidr.parse("10.64.3.0/24")).via(IpAddress.parse("192.168.1.1")).dev(4)
             .withSrc(IpAddress.parse("192.168.1.9")).withPriority(100).inTable(1000).onlink().withProtocol(Rt.RTPROT_STATIC);
+    static final Route MULTIPATH = Route.to(Cidr.parse("10.96.5.128/26")).withProtocol(88).withPriority(20).multipath(List.of(
+            Route.NextHop.via(IpAddress.parse("10.100.99.22"), 3).onlink(),
+            Route.NextHop.via(IpAddress.parse("10.100.99.23"), 3).withWeight(256),
+            Route.NextHop.via(IpAddress.parse("10.100.99.24"), 0).withWeight(7)));
     static final Neighbour NEIGHBOUR = new Neighbour(9, IpAddress.parse("fd00::7"), MacAddress.parse("0a:58:0a:f4:01:02"),
             Rt.NUD_PERMANENT, Rt.NTF_SELF);
     static final FdbEntry FDB = FdbEntry.vtep(5, MacAddress.parse("0a:58:0a:f4:01:03"), IpAddress.parse("172.16.0.2"));
@@ -51,6 +55,29 @@ class CodecRoundTripTest {
         Route deleted = RouteCodec.decode(del, Rt.RTM_DELROUTE, 0, del.limit());
         assertEquals(Rt.RT_SCOPE_NOWHERE, deleted.scope(), "a delete asks for any scope");
         assertEquals(ROUTE.dst(), deleted.dst());
+    }
+
+    @Test
+    void multipathRoute() {
+        ByteBuffer b = body(w -> RouteCodec.write(w, MULTIPATH, false));
+        Route back = RouteCodec.decode(b, Rt.RTM_NEWROUTE, 0, b.limit());
+        assertEquals(MULTIPATH.withScope(Rt.RT_SCOPE_UNIVERSE), back);
+        assertTrue(back.isMultipath());
+        assertNull(back.gateway(), "a multipath route has no top-level gateway");
+
+        Route v6 = Route.to(Cidr.parse("fd00:244:2::/64")).multipath(List.of(
+                Route.NextHop.via(IpAddress.parse("fd00:99::2"), 5), Route.NextHop.via(IpAddress.parse("fd00:99::3"), 6).onlink()));
+        ByteBuffer b6 = body(w -> RouteCodec.write(w, v6, false));
+        assertEquals(v6.withScope(Rt.RT_SCOPE_UNIVERSE), RouteCodec.decode(b6, Rt.RTM_NEWROUTE, 0, b6.limit()));
+    }
+
+    @Test
+    void protocolFilterSkipsOtherRoutesBeforeParsing() {
+        ByteBuffer b = body(w -> RouteCodec.write(w, MULTIPATH, false));
+        assertEquals(MULTIPATH.nexthops(), RouteCodec.decodeIf(b, Rt.RTM_NEWROUTE, 0, b.limit(), Rt.RT_TABLE_MAIN, 88).nexthops());
+        assertNull(RouteCodec.decodeIf(b, Rt.RTM_NEWROUTE, 0, b.limit(), Rt.RT_TABLE_MAIN, 87), "another protocol");
+        assertNull(RouteCodec.decodeIf(b, Rt.RTM_NEWROUTE, 0, b.limit(), 100, 88), "another table");
+        assertEquals(MULTIPATH.dst(), RouteCodec.decodeIf(b, Rt.RTM_NEWROUTE, 0, b.limit(), Rt.RT_TABLE_UNSPEC, 0).dst());
     }
 
     @Test

@@ -159,4 +159,51 @@ class RouteOpsTest {
         del.executeOrThrow();
         assertEquals(0, KernelState.routes(ns.name(), 4, "main").stream().filter(r -> inBlock(r.dst())).count());
     }
+
+    @Test
+    void multipathRoutesInstallReplaceAndDumpIpv4AndIpv6() {
+        Route ecmp = Route.to(Cidr.parse("10.96.5.128/26")).withProtocol(88).multipath(List.of(
+                Route.NextHop.via(IpAddress.parse("192.168.213.2"), dev),
+                Route.NextHop.via(IpAddress.parse("192.168.213.3"), dev).withWeight(3),
+                Route.NextHop.via(IpAddress.parse("10.100.99.22"), dev).onlink()));
+        nl.replaceRoute(ecmp);
+        RouteInfo r = route(4, "main", "10.96.5.128/26").orElseThrow();
+        assertEquals(3, r.nexthops().size(), () -> "ip shows " + r.raw());
+        assertEquals("192.168.213.2", r.nexthops().get(0).path("gateway").asText());
+        assertEquals(3, r.nexthops().get(1).path("weight").asInt());
+        assertTrue(r.nexthops().get(2).path("flags").toString().contains("onlink"), () -> r.raw().toString());
+        Route back = nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN, 88).get(0);
+        assertEquals(ecmp.nexthops(), back.nexthops().stream().map(h -> new Route.NextHop(h.gateway(), h.oif(), h.weight(),
+                h.flags() & Rt.RTNH_F_ONLINK)).toList());
+
+        // Replace with two hops: the set shrinks in place, the route stays one route.
+        nl.replaceRoute(ecmp.multipath(ecmp.nexthops().subList(0, 2)));
+        assertEquals(2, route(4, "main", "10.96.5.128/26").orElseThrow().nexthops().size());
+
+        Route v6 = Route.to(Cidr.parse("fd00:244:2::/64")).withProtocol(88).multipath(List.of(
+                Route.NextHop.via(IpAddress.parse("fd00:213::2"), dev), Route.NextHop.via(IpAddress.parse("fd00:213::3"), dev)));
+        nl.replaceRoute(v6);
+        assertEquals(2, route(6, "main", "fd00:244:2::/64").orElseThrow().nexthops().size());
+        List<Route> ours6 = nl.routes(Linux.AF_INET6, Rt.RT_TABLE_MAIN, 88);
+        assertEquals(1, ours6.size(), () -> "" + ours6);
+        assertEquals(2, ours6.get(0).nexthops().size(), () -> "" + ours6);
+        nl.deleteRoute(v6);
+        assertTrue(route(6, "main", "fd00:244:2::/64").isEmpty());
+    }
+
+    @Test
+    void routesOfOneProtocolAndTable() {
+        nl.addRoute(Route.to(Cidr.parse("10.70.0.0/24")).via(IpAddress.parse("192.168.213.2")).dev(dev).withProtocol(88));
+        nl.addRoute(Route.to(Cidr.parse("10.70.1.0/24")).via(IpAddress.parse("192.168.213.2")).dev(dev).withProtocol(87));
+        nl.addRoute(Route.to(Cidr.parse("10.70.2.0/24")).via(IpAddress.parse("192.168.213.2")).dev(dev).withProtocol(88).inTable(100));
+        assertEquals(List.of(Cidr.parse("10.70.0.0/24")),
+                nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN, 88).stream().map(Route::dst).toList());
+        assertEquals(List.of(Cidr.parse("10.70.2.0/24")), nl.routes(Linux.AF_INET, 100, 88).stream().map(Route::dst).toList());
+        assertEquals(2, nl.routes(Linux.AF_UNSPEC, Rt.RT_TABLE_UNSPEC, 88).size());
+        assertTrue(nl.routes(Linux.AF_INET, 4242, 88).isEmpty(), "a table that does not exist holds no routes");
+        assertTrue(nl.routes(Linux.AF_INET6, Rt.RT_TABLE_MAIN, 88).isEmpty());
+        // Other dumps on the same socket still work after the strict one (the option is switched back off).
+        assertTrue(nl.links().size() >= 3);
+        assertTrue(nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN).size() >= 3);
+    }
 }

@@ -1,0 +1,391 @@
+package dev.weft.bgp.fib;
+
+import dev.weft.libc.Errno;
+import dev.weft.libc.Linux;
+import dev.weft.net.Cidr;
+import dev.weft.netlink.BatchFailure;
+import dev.weft.netlink.Link;
+import dev.weft.netlink.NetlinkException;
+import dev.weft.netlink.Route;
+import dev.weft.netlink.Rt;
+import dev.weft.netlink.RtEvent;
+import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.Namespace;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The BGP speaker's kernel routes: every route it installs carries rtm_protocol
+ * {@value #BGP_PROTOCOL} ({@code proto weft-bgp} once {@link RtProtos} is installed), and that tag
+ * is the whole notion of ownership. It keeps a desired state (prefix → next hops, or blackhole)
+ * and programs the difference with pipelined netlink batches and replace semantics.
+ *
+ * <ul>
+ *   <li><b>Ownership.</b> Only routes of its protocol in its table are replaced or deleted. A route
+ *   of any other protocol (kernel, boot, static, bird = 12, Weft's flannel backends = 87) that holds
+ *   the same key (prefix, table, metric) is never overwritten: a first install is sent with
+ *   NLM_F_EXCL, as BIRD's kernel protocol adds its routes, and EEXIST makes the prefix a
+ *   {@link FibProblem.Kind#CONFLICT} (logged once) until that route goes.</li>
+ *   <li><b>Restart.</b> {@link #start} adopts the routes of its protocol that are still in the
+ *   kernel (a previous run left them, like BIRD with {@code persist}): traffic keeps flowing while
+ *   sessions come back. Re-announced ones are kept (rewritten only if they changed); after
+ *   {@link #initialSyncDone()} the rest are deleted.</li>
+ *   <li><b>Unreachable next hops</b> (ENETUNREACH, ENETDOWN, ENODEV …) stay desired and are retried
+ *   when a link, address or foreign route changes: only those can change the kernel's answer, so
+ *   events retry at once where a timer would retry late or in vain.</li>
+ *   <li><b>Drift.</b> A route of its own that someone deletes is put back on the delete event (a
+ *   resync: one dump of its own routes, filtered by protocol in the kernel); an overflowed event
+ *   queue and a slow timer resync too.</li>
+ * </ul>
+ *
+ * <p>While a next hop of an installed route becomes unusable, the old route stays until the new
+ * one can be installed. An ECMP route is installed whole: one unusable hop holds back the set.
+ */
+public final class KernelFib implements AutoCloseable {
+    /** rtm_protocol of the BGP speaker's routes; 87 is Weft's flannel backends (flanneld's RouteTag). */
+    public static final int BGP_PROTOCOL = 88;
+    /** How often the whole state is checked against the kernel when no event asked for it. */
+    public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(5);
+
+    private static final Logger LOG = LoggerFactory.getLogger(KernelFib.class);
+    /** The desired value of a blackholed prefix. */
+    private static final List<NextHop> BLACKHOLE = List.of();
+
+    private final Namespace ns;
+    private final RtNetlink nl;
+    private final int table;
+    private final int protocol = BGP_PROTOCOL;
+    private final Map<Cidr, List<NextHop>> desired = new HashMap<>();
+    /** Our routes as the kernel holds them, as far as we know. */
+    private final Map<Cidr, Route> kernel = new HashMap<>();
+    /** Adopted at start and not re-announced yet. */
+    private final Set<Cidr> stale = new HashSet<>();
+    private final Map<Cidr, FibProblem> problems = new HashMap<>();
+    private FibWatcher watcher;
+
+    private KernelFib(Namespace ns, int table) {
+        this.ns = ns;
+        this.table = table;
+        this.nl = ns.openNetlink();
+    }
+
+    /** A FIB for the main table of {@code ns}, adopting what is there, watching the kernel. */
+    public static KernelFib start(Namespace ns) {
+        return start(ns, Rt.RT_TABLE_MAIN, DEFAULT_RESYNC);
+    }
+
+    /**
+     * A FIB for {@code table} of {@code ns}: adopts the routes of its protocol found there, then
+     * watches links, addresses and routes; resyncs at least every {@code resyncEvery}.
+     */
+    public static KernelFib start(Namespace ns, int table, Duration resyncEvery) {
+        KernelFib fib = new KernelFib(ns, table);
+        try {
+            fib.adopt();
+            fib.watcher = FibWatcher.start(fib, ns, resyncEvery);
+            return fib;
+        } catch (RuntimeException e) {
+            fib.close();
+            throw e;
+        }
+    }
+
+    public int table() {
+        return table;
+    }
+
+    private synchronized void adopt() {
+        kernel.putAll(dumpOurs());
+        stale.addAll(kernel.keySet());
+        if (!stale.isEmpty()) {
+            LOG.info("adopted {} routes of protocol {} in table {} of {}; those not re-announced go after the initial sync",
+                    stale.size(), protocol, table, ns);
+        }
+    }
+
+    // ------------------------------------------------------------------------------- changes
+
+    /** Forwards {@code prefix} over {@code hops} (one: a plain route; several: ECMP). */
+    public List<FibProblem> install(Cidr prefix, List<NextHop> hops) {
+        return apply(List.of(new FibChange.Install(prefix, hops)));
+    }
+
+    /** {@code blackhole <prefix>}, for a block this node originates. */
+    public List<FibProblem> blackhole(Cidr prefix) {
+        return apply(List.of(new FibChange.Blackhole(prefix)));
+    }
+
+    public List<FibProblem> remove(Cidr prefix) {
+        return apply(List.of(new FibChange.Remove(prefix)));
+    }
+
+    /**
+     * Applies changes in order (a later change of a prefix wins) as one pipelined batch. Returns
+     * the prefixes that could not be programmed; they stay desired and are retried (see
+     * {@link FibProblem}). A failure of one route never stops the others.
+     */
+    public synchronized List<FibProblem> apply(List<? extends FibChange> changes) {
+        Set<Cidr> touched = new LinkedHashSet<>();
+        for (FibChange c : changes) {
+            Cidr p = c.prefix();
+            stale.remove(p);
+            if (c instanceof FibChange.Install i) {
+                desired.put(p, i.hops());
+            } else if (c instanceof FibChange.Blackhole) {
+                desired.put(p, BLACKHOLE);
+            } else {
+                desired.remove(p);
+            }
+            touched.add(p);
+        }
+        return program(touched);
+    }
+
+    /**
+     * Every session has sent End-of-RIB (or the wait timed out): adopted routes that no one
+     * re-announced are deleted. Returns how many.
+     */
+    public synchronized int initialSyncDone() {
+        List<Cidr> sweep = new ArrayList<>(stale);
+        stale.clear();
+        program(sweep);
+        if (!sweep.isEmpty()) {
+            LOG.info("initial sync done: removed {} adopted routes no peer re-announced", sweep.size());
+        }
+        return sweep.size();
+    }
+
+    /** Deletes every route of Weft-BGP in the table and forgets the desired state (a withdrawal on shutdown). */
+    public synchronized void clear() {
+        desired.clear();
+        stale.clear();
+        problems.clear();
+        kernel.putAll(dumpOurs());
+        program(new ArrayList<>(kernel.keySet()));
+    }
+
+    /**
+     * Reads its own routes back from the kernel and programs the difference: puts back what was
+     * deleted or changed, deletes unwanted routes of its protocol, retries every problem.
+     */
+    public synchronized List<FibProblem> resync() {
+        Map<Cidr, Route> now = dumpOurs();
+        kernel.clear();
+        kernel.putAll(now);
+        stale.retainAll(now.keySet());
+        Set<Cidr> touched = new LinkedHashSet<>(desired.keySet());
+        for (Cidr p : now.keySet()) {
+            if (!desired.containsKey(p) && !stale.contains(p)) {
+                touched.add(p);
+            }
+        }
+        return program(touched);
+    }
+
+    // --------------------------------------------------------------------------------- state
+
+    public synchronized FibStatus status() {
+        int unreachable = 0;
+        int conflicts = 0;
+        int failed = 0;
+        for (FibProblem p : problems.values()) {
+            switch (p.kind()) {
+                case UNREACHABLE -> unreachable++;
+                case CONFLICT -> conflicts++;
+                default -> failed++;
+            }
+        }
+        return new FibStatus(desired.size(), kernel.size(), stale.size(), unreachable, conflicts, failed);
+    }
+
+    /** The problems now outstanding, for status output. */
+    public synchronized List<FibProblem> problems() {
+        return List.copyOf(problems.values());
+    }
+
+    /** What the FIB wants for {@code prefix}: its hops, an empty list for a blackhole, or empty. */
+    public synchronized Optional<List<NextHop>> desired(Cidr prefix) {
+        return Optional.ofNullable(desired.get(prefix.network()));
+    }
+
+    // ------------------------------------------------------------------------ kernel events
+
+    /**
+     * Called by the watcher with a burst of kernel events: decides whether to retry unreachable
+     * prefixes, conflicts whose foreign route went, or resync because a route of ours vanished.
+     */
+    synchronized void onEvents(List<RtEvent> events) {
+        boolean resync = false;
+        boolean reachabilityChanged = false;
+        Set<Cidr> freed = new LinkedHashSet<>();
+        for (RtEvent e : events) {
+            if (e instanceof RtEvent.RouteChange rc) {
+                Route r = rc.route();
+                if (r.table() != table) {
+                    continue;
+                }
+                if (r.protocol() == protocol) {
+                    resync |= rc.removed() && kernel.containsKey(r.dst());
+                } else if (rc.removed()) {
+                    FibProblem p = problems.get(r.dst());
+                    if (p != null && p.kind() == FibProblem.Kind.CONFLICT) {
+                        freed.add(r.dst());
+                    }
+                } else {
+                    reachabilityChanged = true;
+                }
+            } else if (e instanceof RtEvent.Overflow) {
+                resync = true;
+            } else if (e instanceof RtEvent.LinkChange || e instanceof RtEvent.AddressChange) {
+                reachabilityChanged = true;
+            }
+        }
+        if (resync) {
+            LOG.info("kernel routes of protocol {} changed under us (or events were lost): resyncing", protocol);
+            resync();
+            return;
+        }
+        if (reachabilityChanged) {
+            for (FibProblem p : problems.values()) {
+                if (p.kind() == FibProblem.Kind.UNREACHABLE) {
+                    freed.add(p.prefix());
+                }
+            }
+        }
+        if (!freed.isEmpty()) {
+            program(freed);
+        }
+    }
+
+    // ------------------------------------------------------------------------------ program
+
+    /** One queued request: the prefix, and the route for an install or null for a delete. */
+    private record Op(Cidr prefix, Route route) {
+    }
+
+    /** Brings the kernel to the desired state for {@code prefixes} in one batch. */
+    private List<FibProblem> program(Collection<Cidr> prefixes) {
+        RtNetlink.Batch batch = nl.batch();
+        List<Op> ops = new ArrayList<>();
+        List<FibProblem> out = new ArrayList<>();
+        Map<String, Integer> devices = new HashMap<>();
+        for (Cidr p : prefixes) {
+            List<NextHop> want = desired.get(p);
+            Route have = kernel.get(p);
+            if (want == null) {
+                problems.remove(p);
+                if (have != null && !stale.contains(p)) {
+                    batch.deleteRoute(RouteShape.ours(p, have.type(), table, protocol));
+                    ops.add(new Op(p, null));
+                }
+                continue;
+            }
+            List<NextHop> hops = want == BLACKHOLE ? null : resolve(want, devices);
+            if (want != BLACKHOLE && hops == null) {
+                out.add(fail(p, Errno.ENODEV, "install " + p + " " + want + ": no such device"));
+                continue;
+            }
+            Route r = RouteShape.build(p, hops, table, protocol);
+            if (have != null && RouteShape.same(have, r)) {
+                problems.remove(p);
+                continue;
+            }
+            if (have != null) {
+                batch.replaceRoute(r);
+            } else {
+                batch.addRoute(r); // NLM_F_EXCL: a foreign route with this key answers EEXIST
+            }
+            ops.add(new Op(p, r));
+        }
+        if (ops.isEmpty()) {
+            return out;
+        }
+        Map<Integer, BatchFailure> failures = new HashMap<>();
+        for (BatchFailure f : batch.execute()) {
+            failures.put(f.index(), f);
+        }
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            BatchFailure f = failures.get(i);
+            if (op.route() == null) {
+                if (f == null || f.error().isNotFound()) {
+                    kernel.remove(op.prefix());
+                } else {
+                    LOG.warn("could not delete {}: {}", op.prefix(), f.error().getMessage());
+                }
+            } else if (f == null) {
+                kernel.put(op.prefix(), op.route());
+                problems.remove(op.prefix());
+            } else {
+                NetlinkException e = f.error();
+                out.add(fail(op.prefix(), e.errno(), e.getMessage()));
+            }
+        }
+        return out;
+    }
+
+    private FibProblem fail(Cidr prefix, Errno errno, String detail) {
+        FibProblem p = new FibProblem(prefix, FibProblem.classify(errno), errno, detail);
+        FibProblem before = problems.put(prefix, p);
+        if (before == null || before.kind() != p.kind()) {
+            switch (p.kind()) {
+                case CONFLICT -> LOG.warn("{}: a route of another protocol holds it; left alone until it goes", prefix);
+                case UNREACHABLE -> LOG.info("{}: next hop not usable yet ({}); retried when links or addresses change",
+                        prefix, errno.name());
+                default -> LOG.warn("{}: {}", prefix, detail);
+            }
+        }
+        return p;
+    }
+
+    /** The hops with device names turned into indexes, or null when a device is missing. */
+    private List<NextHop> resolve(List<NextHop> hops, Map<String, Integer> cache) {
+        List<NextHop> out = null;
+        for (int i = 0; i < hops.size(); i++) {
+            NextHop h = hops.get(i);
+            if (h.device() == null) {
+                continue;
+            }
+            Integer index = cache.computeIfAbsent(h.device(), name -> nl.link(name).map(Link::index).orElse(0));
+            if (index == 0) {
+                return null;
+            }
+            if (out == null) {
+                out = new ArrayList<>(hops);
+            }
+            out.set(i, h.dev(index));
+        }
+        return out == null ? hops : out;
+    }
+
+    private Map<Cidr, Route> dumpOurs() {
+        Map<Cidr, Route> m = new HashMap<>();
+        for (int family : new int[] {Linux.AF_INET, Linux.AF_INET6}) {
+            for (Route r : nl.routes(family, table, protocol)) {
+                m.put(r.dst(), r);
+            }
+        }
+        return m;
+    }
+
+    /** Stops watching; the routes stay in the kernel for the next start to adopt. */
+    @Override
+    public void close() {
+        if (watcher != null) {
+            watcher.close();
+        }
+        synchronized (this) {
+            nl.close();
+        }
+    }
+}
