@@ -25,7 +25,8 @@ class BenchPrerequisitesTest {
             "netlink-routes, java ip bridge nft",
             "cni-latency,    java ip bridge nft",
             "convergence,    java ip bridge nft etcd etcdctl iptables iptables-save iptables-restore",
-            "udp-vs-vxlan,   java ip bridge nft etcd etcdctl iptables iptables-save iptables-restore iperf3 ping"})
+            "udp-vs-vxlan,   java ip bridge nft etcd etcdctl iptables iptables-save iptables-restore iperf3 ping",
+            "bgp-ingest,     java ip bridge nft bird birdc"})
     void aBenchWithoutItsToolsSaysWhatIsMissingOnOneLine(String bench, String tools, @TempDir Path dir) throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin"));
         for (String t : List.of("bash", "dirname")) {

@@ -1,0 +1,267 @@
+package dev.weft.bench.bgp;
+
+import dev.weft.libc.Linux;
+import dev.weft.netlink.Route;
+import dev.weft.netlink.Rt;
+import dev.weft.netlink.RtNetlink;
+import dev.weft.netns.Namespace;
+import dev.weft.testkit.Underlay;
+import dev.weft.testkit.bgp.BgpLan;
+import dev.weft.testkit.bgp.BirdConfig;
+import dev.weft.testkit.bgp.BirdPeer;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * BGP route ingestion: an announcer BIRD sends N unique prefixes over iBGP to a target speaker,
+ * and the bench measures, per target, the time from the first session reaching Established to
+ * the last route being in the target's kernel table (counted by an rtnetlink dump every ~10 ms),
+ * the target's CPU time and its idle and peak resident memory.
+ *
+ * <p>P announcer peers are P BIRD processes, each in its own namespace on the segment with one
+ * session and N/P of the prefixes. One BIRD with P sessions from P local addresses would load the
+ * 2-core machine less, but BIRD 2.0 allows only one session per neighbour address (it locks the
+ * remote address: the other nine stay Idle), and giving the target P addresses would change the
+ * target, not the announcers. The announcers' CPU is printed per trial so its share stays visible.
+ *
+ * <p>Usage: {@code bench/bgp-ingest [--routes N] [--peers P] [--rounds R] [--no-warmup] [--target bird|weft |
+ * --targets bird,bird]}. Defaults: N = 10,000 and 100,000, P = 1 and 10, R = 3, target bird.
+ */
+public final class BgpIngestBench {
+    private static final long AS = 64512;
+    private static final Duration INGEST_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
+
+    private BgpIngestBench() {
+    }
+
+    /** One measurement of one target. */
+    record Trial(double ingestMs, double firstRouteMs, double announcerCpuSeconds, double cpuSeconds, double idleRssMb, double peakRssMb, String lateKeepalives) {
+        double routesPerSecond(int routes) {
+            return routes / (ingestMs / 1000.0);
+        }
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        List<Integer> routeCounts = intsArg(args, "--routes", List.of(10_000, 100_000));
+        List<Integer> peerCounts = intsArg(args, "--peers", List.of(1, 10));
+        int rounds = intsArg(args, "--rounds", List.of(3)).get(0);
+        int warmup = args.length > 0 && List.of(args).contains("--no-warmup") ? 0 : 1;
+        String targetArg = stringArg(args, "--targets", stringArg(args, "--target", "bird"));
+        List<String> kinds = List.of(targetArg.split(","));
+        List<String> labels = labels(kinds);
+        for (String k : kinds) {
+            try {
+                create(k, k).close();   // the placeholder target fails here, before anything is built
+            } catch (RuntimeException e) {
+                System.err.println("bench/bgp-ingest: --target " + k + ": " + e.getMessage());
+                System.exit(2);
+            }
+        }
+        for (int n : routeCounts) {
+            for (int p : peerCounts) {
+                if (n % p != 0) {
+                    throw new IllegalArgumentException(n + " routes do not split evenly over " + p + " peers");
+                }
+            }
+        }
+        // The first trial of a JVM is slow on OUR side: the route counter's dump decoding is not
+        // compiled yet and lags the kernel by seconds. One uncounted trial per target warms it.
+        for (int w = 0; w < warmup; w++) {
+            for (int t = 0; t < kinds.size(); t++) {
+                Trial tr = trial(create(kinds.get(t), labels.get(t)), 10_000, 1);
+                System.out.printf("  warm-up %-7s %9.1f ms (not counted)%n", labels.get(t), tr.ingestMs());
+            }
+        }
+        for (int n : routeCounts) {
+            Map<String, List<Trial>> results = new LinkedHashMap<>();
+            for (int p : peerCounts) {
+                for (int r = 0; r < rounds; r++) {
+                    for (int t = 0; t < kinds.size(); t++) {   // targets interleaved: machine noise hits all alike
+                        Trial tr = trial(create(kinds.get(t), labels.get(t)), n, p);
+                        System.out.printf("  N=%d P=%d round %d %-7s %9.1f ms (first route after %.1f ms)  %6.2f CPU s"
+                                        + "  peak %7.1f MB  announcer %.2f CPU s in all%n", n, p, r + 1, labels.get(t),
+                                tr.ingestMs(), tr.firstRouteMs(), tr.cpuSeconds(), tr.peakRssMb(), tr.announcerCpuSeconds());
+                        results.computeIfAbsent(p + "/" + labels.get(t), x -> new ArrayList<>()).add(tr);
+                    }
+                }
+            }
+            print(n, rounds, peerCounts, labels, results);
+        }
+    }
+
+    private static IngestTarget create(String kind, String label) {
+        return switch (kind) {
+            case "bird" -> new BirdIngestTarget(label);
+            case "weft" -> new WeftAgentIngestTarget();
+            default -> throw new IllegalArgumentException("unknown target '" + kind + "' (bird or weft)");
+        };
+    }
+
+    /** bird,bird -> bird, bird#2: the sanity check's two columns must be told apart. */
+    private static List<String> labels(List<String> kinds) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < kinds.size(); i++) {
+            int same = 0;
+            for (int j = 0; j < i; j++) {
+                same += kinds.get(j).equals(kinds.get(i)) ? 1 : 0;
+            }
+            out.add(same == 0 ? kinds.get(i) : kinds.get(i) + "#" + (same + 1));
+        }
+        return out;
+    }
+
+    /** A fresh segment, target and announcers; everything is gone when it returns. */
+    static Trial trial(IngestTarget target, int routes, int peers) throws InterruptedException {
+        List<BirdPeer> announcers = new ArrayList<>();
+        try (BgpLan lan = BgpLan.create(); target) {
+            List<Underlay.Node> anns = new ArrayList<>();
+            for (int i = 0; i < peers; i++) {
+                anns.add(lan.addSpeaker("ann" + i));
+            }
+            Underlay.Node tgt = lan.addSpeaker("tgt");
+            target.start(tgt, AS, anns.stream().map(Underlay.Node::address).toList());
+            ProcSample idle = ProcSample.of(target.pid());
+            try (Namespace ns = Namespace.openNamed(tgt.netns())) {
+                int per = routes / peers;
+                for (int i = 0; i < peers; i++) {
+                    announcers.add(BirdPeer.start(anns.get(i).netns(), announcerConfig(anns.get(i), tgt.address(), i * per, per)));
+                }
+                Instant[] firstAndLast = awaitRoutes(ns.netlink(), target.kernelProtocol(), routes, announcers);
+                ProcSample done = ProcSample.of(target.pid());
+                double announcerCpu = 0;
+                for (BirdPeer a : announcers) {
+                    announcerCpu += ProcSample.of(a.pid()).cpuTicks() / ProcSample.TICKS_PER_SECOND;
+                }
+                Instant up = target.firstEstablished();
+                return new Trial(Duration.between(up, firstAndLast[1]).toNanos() / 1e6,
+                        Duration.between(up, firstAndLast[0]).toNanos() / 1e6, announcerCpu,
+                        (done.cpuTicks() - idle.cpuTicks()) / ProcSample.TICKS_PER_SECOND,
+                        idle.rssKb() / 1024.0, done.hwmKb() / 1024.0, target.lateKeepalives());
+            } finally {
+                for (BirdPeer a : announcers) {
+                    a.kill9();   // measured already; the namespaces take the rest with them
+                    a.close();
+                }
+            }
+        }
+    }
+
+    /** One announcer: a BIRD with one session to the target exporting {@code count} statics from index {@code from}. */
+    static BirdConfig announcerConfig(Underlay.Node ann, String target, int from, int count) {
+        BirdConfig cfg = BirdConfig.of(ann.address(), AS).kernelExport(false)
+                .neighbour(BirdConfig.Neighbour.of("tgt", target));
+        for (int k = 0; k < count; k++) {
+            cfg.staticRoute(prefix(from + k));
+        }
+        return cfg;
+    }
+
+    /** The i-th /26 of 10.128.0.0/9 (room for 131,072). */
+    static String prefix(int i) {
+        if (i < 0 || i >= 1 << 17) {
+            throw new IllegalArgumentException("at most 131072 prefixes");
+        }
+        int a = (10 << 24) | (1 << 23) | (i << 6);
+        return (a >>> 24) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff) + "/26";
+    }
+
+    /**
+     * Dumps the target's main table every ~10 ms until it holds all routes of its protocol; returns
+     * when the first and when all were seen.
+     */
+    private static Instant[] awaitRoutes(RtNetlink nl, int protocol, int expected, List<BirdPeer> announcers)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + INGEST_TIMEOUT.toNanos();
+        long upDeadline = System.nanoTime() + UP_TIMEOUT.toNanos();
+        int seen = 0;
+        Instant firstSeen = null;
+        while (true) {
+            int count = 0;
+            for (Route r : nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN)) {
+                if (r.protocol() == protocol) {
+                    count++;
+                }
+            }
+            if (count >= expected) {
+                Instant now = Instant.now();
+                if (count > expected) {
+                    throw new IllegalStateException("target holds " + count + " routes, expected " + expected);
+                }
+                return new Instant[] {firstSeen == null ? now : firstSeen, now};
+            }
+            if (count > 0 && firstSeen == null) {
+                firstSeen = Instant.now();
+            }
+            seen = Math.max(seen, count);
+            long t = System.nanoTime();
+            if (t > deadline || (seen == 0 && t > upDeadline)) {
+                throw new IllegalStateException("target holds " + count + " of " + expected + " routes after "
+                        + (seen == 0 ? UP_TIMEOUT : INGEST_TIMEOUT) + "; first announcer: " + announcers.get(0).protocols()
+                        + "\n" + announcers.get(0).logTail());
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static void print(int n, int rounds, List<Integer> peerCounts, List<String> labels, Map<String, List<Trial>> results) {
+        System.out.printf("%nbgp-ingest: %,d routes over iBGP, medians of %d rounds%n", n, rounds);
+        System.out.printf("%-6s %-8s %11s %11s %8s %12s %12s %16s%n",
+                "peers", "target", "ingest ms", "routes/s", "CPU s", "idle RSS MB", "peak RSS MB", "late keepalives");
+        for (int p : peerCounts) {
+            double[] base = null;
+            for (String label : labels) {
+                List<Trial> ts = results.get(p + "/" + label);
+                double ms = median(ts.stream().mapToDouble(Trial::ingestMs).toArray());
+                double cpu = median(ts.stream().mapToDouble(Trial::cpuSeconds).toArray());
+                double idle = median(ts.stream().mapToDouble(Trial::idleRssMb).toArray());
+                double peak = median(ts.stream().mapToDouble(Trial::peakRssMb).toArray());
+                System.out.printf("%-6d %-8s %11.1f %11.0f %8.2f %12.1f %12.1f %16s%n",
+                        p, label, ms, n / (ms / 1000.0), cpu, idle, peak, ts.get(0).lateKeepalives());
+                if (base == null) {
+                    base = new double[] {ms, cpu, peak};
+                } else {
+                    System.out.printf("%-6d %-8s time %.2fx  CPU %.2fx  peak RSS %.2fx  (vs %s)%n",
+                            p, "ratio", ms / base[0], cpu / base[1], peak / base[2], labels.get(0));
+                }
+            }
+        }
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int m = s.length / 2;
+        return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+    }
+
+    private static String stringArg(String[] args, String name, String dflt) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals(name)) {
+                if (i + 1 == args.length) {
+                    throw new IllegalArgumentException(name + " needs a value");
+                }
+                return args[i + 1];
+            }
+        }
+        return dflt;
+    }
+
+    private static List<Integer> intsArg(String[] args, String name, List<Integer> dflt) {
+        String v = stringArg(args, name, null);
+        if (v == null) {
+            return dflt;
+        }
+        int x = Integer.parseInt(v);
+        if (x < 1) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+        return List.of(x);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.weft.bench.bgp;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * CPU time and memory of one process from /proc: {@code utime+stime} (fields 14 and 15 of
+ * {@code stat}, in clock ticks of 1/100 s on Linux) and {@code VmRSS}/{@code VmHWM} of
+ * {@code status} in kB.
+ */
+record ProcSample(long cpuTicks, long rssKb, long hwmKb) {
+    static final double TICKS_PER_SECOND = 100.0;
+    private static final int MAX = 1 << 16;
+
+    static ProcSample of(long pid) {
+        try {
+            String stat = read(Path.of("/proc/" + pid + "/stat"));
+            // the command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'
+            int close = stat.lastIndexOf(')');
+            String[] f = stat.substring(close + 2).split(" ", 15);
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);   // fields 14, 15
+            String status = read(Path.of("/proc/" + pid + "/status"));
+            return new ProcSample(ticks, kb(status, "VmRSS:"), kb(status, "VmHWM:"));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String read(Path p) throws IOException {
+        byte[] b = Files.readAllBytes(p);
+        if (b.length > MAX) {
+            throw new IOException(p + " is " + b.length + " bytes");
+        }
+        return new String(b, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static long kb(String status, String key) {
+        int i = status.indexOf(key);
+        if (i < 0) {
+            throw new IllegalStateException("no " + key + " in /proc/<pid>/status");
+        }
+        int end = status.indexOf('\n', i);
+        String v = status.substring(i + key.length(), end < 0 ? status.length() : end).strip();
+        return Long.parseLong(v.substring(0, v.indexOf(' ')));
+    }
+}
