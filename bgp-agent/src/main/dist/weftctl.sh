@@ -1,0 +1,9 @@
+#!/bin/sh
+# weftctl: this shell header is followed by the jar. Reads the BGP agent's status socket; see --help.
+self="$0"
+java="${WEFT_JAVA:-}"
+if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
+if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java); fi
+# A short-lived client: a small heap and the serial GC start fastest.
+exec "$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m -cp "$self" dev.weft.bgp.status.cli.Weftctl "$@"
+exit 127
