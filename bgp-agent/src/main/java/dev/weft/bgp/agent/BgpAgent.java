@@ -70,8 +70,8 @@ import java.util.concurrent.TimeoutException;
  *   consecutive restarts safe, calico#1423).</li>
  *   <li><b>Graceful restart, restarting speaker</b>: the FIB adopts the routes of protocol 88 a
  *   previous run left; when there were any, our OPENs carry the R bit and the F bit for those
- *   families, and the adopted routes no peer re-announced go only once every GR peer has sent
- *   End-of-RIB for each family, or after the selection deferral time.</li>
+ *   families (with GR on), and the adopted routes no peer re-announced go only once every peer has
+ *   sent End-of-RIB for each family, or after the selection deferral time (with GR on or off).</li>
  * </ul>
  *
  * <pre>{@code
@@ -97,6 +97,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final KernelFib fib;
     private final Sessions sessions;
     private final boolean restarted;
+    private final boolean adopted;
     private final int restartTime;
     private final boolean grEnabled;
     private final StatusServer statusServer;
@@ -143,8 +144,10 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 preserved.addAll(AdoptedRoutes.families(ns, config.fib().table()));
             }
             this.fib = f;
-            // Only routes we can keep forwarding with count as preserved; without GR we never claim a restart.
-            this.restarted = grEnabled && !preserved.isEmpty();
+            // Adopted routes wait for the peers' tables with or without GR; only with GR do we
+            // tell peers (R and F bits) that we restarted with forwarding state kept.
+            this.adopted = !preserved.isEmpty();
+            this.restarted = grEnabled && adopted;
             rib.addListener(this::bestPathsChanged);
             rib.addOutboundListener(this::outboundPending);
             SpeakerConfig speaker = SpeakerConfig.of(config.routerIdAddress(), config.localAs())
@@ -182,7 +185,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         }
         LOG.info("bgp agent: router id {}, AS {}, {} peers, listening on {}{}", config.routerId(), config.localAs(),
                 config.peers().size(), sessions.listenAddress(),
-                restarted ? "; restarted with routes of the previous run kept in the kernel" : "");
+                adopted ? "; restarted with routes of the previous run kept in the kernel" + (restarted ? " (R bit set)" : "") : "");
     }
 
     /** Starts in the namespace the config names ({@code fib.namespace}), the host's by default. */
@@ -465,15 +468,17 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         return summary;
     }
 
+    /**
+     * Adopted routes go once every configured peer has sent End-of-RIB for each negotiated family
+     * (GR peers must; most others do), or after the deferral time, whichever comes first.
+     */
     private void startInitialSync(int deferralSeconds) {
-        if (!restarted) {
+        if (!adopted) {
             finishInitialSync("no routes of a previous run");
             return;
         }
         for (PeerState p : peers.values()) {
-            if (grFor(p.config)) {
-                awaitingEor.put(new PeerKey(p.config.ip()), null);
-            }
+            awaitingEor.put(new PeerKey(p.config.ip()), null);
         }
         deferral = ribThread.schedule(() -> finishInitialSync("selection deferral time (" + deferralSeconds + " s) passed"),
                 deferralSeconds, TimeUnit.SECONDS);
@@ -482,7 +487,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
 
     private void checkInitialSync() {
         if (!initialSyncDone && awaitingEor.isEmpty()) {
-            finishInitialSync("every graceful-restart peer sent End-of-RIB");
+            finishInitialSync("every peer sent End-of-RIB");
         }
     }
 
@@ -497,7 +502,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         }
         if (fib != null) {
             int removed = fib.initialSyncDone();
-            if (restarted) {
+            if (adopted) {
                 LOG.info("bgp agent: initial sync done ({}): {} adopted routes no peer re-announced were removed", why, removed);
             }
         }
@@ -588,12 +593,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             rib.peerUp(new PeerInfo(key, n.peerAs(), config.localAs(),
                     n.peerRouterId(), st.config.rrClient()), params);
             if (awaitingEor.containsKey(key)) {
-                if (n.gracefulRestart().isPresent()) {
-                    awaitingEor.put(key, EnumSet.copyOf(n.families()));
-                } else {
-                    awaitingEor.remove(key); // no GR: it owes us no End-of-RIB
-                    checkInitialSync();
-                }
+                awaitingEor.put(key, EnumSet.copyOf(n.families()));
             }
         }
 
