@@ -80,6 +80,10 @@ public record AgentConfig(String routerId, Long localAs, Listen listen, Graceful
         return new AgentConfig(routerId, localAs, listen, gr, ecmp, clusterId, localPref, originate, fib, peers, status);
     }
 
+    public AgentConfig withEcmp(boolean on) {
+        return new AgentConfig(routerId, localAs, listen, gracefulRestart, on, clusterId, localPref, originate, fib, peers, status);
+    }
+
     public AgentConfig withOriginate(List<Originate> o) {
         return new AgentConfig(routerId, localAs, listen, gracefulRestart, ecmp, clusterId, localPref, o, fib, peers, status);
     }
