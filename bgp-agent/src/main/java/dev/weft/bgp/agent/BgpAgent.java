@@ -48,7 +48,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -106,10 +105,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final Map<PeerKey, PeerState> peers = new HashMap<>();
     private final Map<Cidr, Boolean> originated = new HashMap<>();
     private final Set<PeerKey> drainQueued = new HashSet<>();
-    /** Restarting speaker: peers whose End-of-RIB we still wait for; families null until the session is up. */
-    private final Map<PeerKey, Set<Family>> awaitingEor = new HashMap<>();
-    private boolean initialSyncDone;
-    private ScheduledFuture<?> deferral;
+    private InitialSync initialSync;
     private volatile AgentConfig config;
     private volatile boolean closed;
 
@@ -164,7 +160,8 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 for (AgentConfig.Peer p : config.peers()) {
                     addPeerNow(p);
                 }
-                startInitialSync(config.gracefulRestart().selectionDeferral());
+                initialSync = new InitialSync(adopted, peers.keySet(), config.gracefulRestart().selectionDeferral(),
+                        ribThread, this::initialSyncDone);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -288,7 +285,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
 
     public AgentStatus status() {
         return call(() -> new AgentStatus(sessions.status(), rib.prefixCount(Family.IPV4_UNICAST),
-                rib.prefixCount(Family.IPV6_UNICAST), fib == null ? null : fib.status(), restarted, initialSyncDone));
+                rib.prefixCount(Family.IPV6_UNICAST), fib == null ? null : fib.status(), restarted, initialSync.finished()));
     }
 
     /** The Loc-RIB of a family, sorted by prefix (for status and {@code weftctl bgp routes}). */
@@ -403,9 +400,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         sessions.removePeer(new PeerId(key.address()));
         // The session's down event may come later or not at all (never Established): withdraw now.
         rib.peerDown(key, false, Duration.ZERO);
-        if (awaitingEor.remove(key) != null) {
-            checkInitialSync();
-        }
+        initialSync.removed(key);
     }
 
     private String reconfigureNow(AgentConfig next) {
@@ -468,38 +463,8 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         return summary;
     }
 
-    /**
-     * Adopted routes go once every configured peer has sent End-of-RIB for each negotiated family
-     * (GR peers must; most others do), or after the deferral time, whichever comes first.
-     */
-    private void startInitialSync(int deferralSeconds) {
-        if (!adopted) {
-            finishInitialSync("no routes of a previous run");
-            return;
-        }
-        for (PeerState p : peers.values()) {
-            awaitingEor.put(new PeerKey(p.config.ip()), null);
-        }
-        deferral = ribThread.schedule(() -> finishInitialSync("selection deferral time (" + deferralSeconds + " s) passed"),
-                deferralSeconds, TimeUnit.SECONDS);
-        checkInitialSync();
-    }
-
-    private void checkInitialSync() {
-        if (!initialSyncDone && awaitingEor.isEmpty()) {
-            finishInitialSync("every peer sent End-of-RIB");
-        }
-    }
-
-    private void finishInitialSync(String why) {
-        if (initialSyncDone) {
-            return;
-        }
-        initialSyncDone = true;
-        awaitingEor.clear();
-        if (deferral != null) {
-            deferral.cancel(false);
-        }
+    /** Adopted routes no peer re-announced go now (see {@link InitialSync}). */
+    private void initialSyncDone(String why) {
         if (fib != null) {
             int removed = fib.initialSyncDone();
             if (adopted) {
@@ -592,9 +557,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                     Map.of(local, localAddress));
             rib.peerUp(new PeerInfo(key, n.peerAs(), config.localAs(),
                     n.peerRouterId(), st.config.rrClient()), params);
-            if (awaitingEor.containsKey(key)) {
-                awaitingEor.put(key, EnumSet.copyOf(n.families()));
-            }
+            initialSync.established(key, n.families());
         }
 
         @Override
@@ -606,13 +569,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             }
             st.counters.updatesIn++;
             rib.apply(key, u);
-            u.endOfRibFamily().ifPresent(f -> {
-                Set<Family> waiting = awaitingEor.get(key);
-                if (waiting != null && waiting.remove(f) && waiting.isEmpty()) {
-                    awaitingEor.remove(key);
-                    checkInitialSync();
-                }
-            });
+            u.endOfRibFamily().ifPresent(f -> initialSync.endOfRib(key, f));
         }
 
         @Override
