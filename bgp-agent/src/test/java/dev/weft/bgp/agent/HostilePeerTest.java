@@ -11,6 +11,7 @@ import dev.weft.bgp.wire.BgpMessage;
 import dev.weft.bgp.wire.Keepalive;
 import dev.weft.bgp.wire.Nlri;
 import dev.weft.bgp.wire.Notification;
+import dev.weft.bgp.wire.Octets;
 import dev.weft.bgp.wire.Open;
 import dev.weft.bgp.wire.PathAttribute;
 import dev.weft.bgp.wire.Update;
@@ -117,7 +118,7 @@ class HostilePeerTest {
                 return k;
             }
         },
-        UNPARSABLE_NLRI(3, -1) {
+        UNPARSABLE_NLRI(3, 10) {
             byte[] frame() {
                 byte[] u = RawPeer.encode(route("10.66.1.0/24"));
                 u[u.length - 4] = 33; // a /33 in the IPv4 NLRI field, and too few octets for it
@@ -148,8 +149,9 @@ class HostilePeerTest {
             p.sendRaw(m.frame());
             Notification n = p.awaitNotification(REPLY);
             assertEquals(m.code, n.code(), n.toString());
-            if (m.subcode >= 0) {
-                assertEquals(m.subcode, n.subcode(), n.toString());
+            assertEquals(m.subcode, n.subcode(), n.toString());
+            if (m == Malformed.BAD_LENGTH) {
+                assertEquals(Octets.of(new byte[] {0, 20}), n.data(), "1/2 carries the erroneous length field");
             }
             agent.awaitNoRoute(4, "10.66.1.0/24");
             assertLoggedOnce(n);
