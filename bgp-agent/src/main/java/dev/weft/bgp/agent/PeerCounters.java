@@ -1,6 +1,7 @@
 package dev.weft.bgp.agent;
 
 import dev.weft.bgp.fsm.DownReason;
+import dev.weft.bgp.fsm.KeepaliveCounts;
 import dev.weft.bgp.fsm.Negotiated;
 import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionState;
@@ -68,7 +69,10 @@ final class PeerCounters {
                 : stateSinceMillis, n == null ? 0 : n.holdTime(), n == null ? 0 : n.keepaliveTime(), families,
                 n == null ? java.util.List.of() : SessionViews.capabilities(n), prefixes, msgIn, msgOut,
                 lastDown == null ? null : SessionViews.lastError(lastDown, lastDownMillis), notificationsSent,
-                notificationsReceived, KeepaliveStats.NONE, flaps);
+                notificationsReceived, keepalives(s.keepalives()), flaps);
     }
 
+    private static KeepaliveStats keepalives(KeepaliveCounts k) {
+        return new KeepaliveStats(k.sent(), k.late(), k.maxLatenessMillis() / 1000.0);
+    }
 }

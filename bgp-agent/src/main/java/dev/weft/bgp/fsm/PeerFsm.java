@@ -48,6 +48,7 @@ final class PeerFsm {
         Negotiated negotiated;
         Scheduler.Timer hold = Scheduler.NONE;
         Scheduler.Timer keepalive = Scheduler.NONE;
+        long keepaliveDueMillis;
         long lastHeardMillis;
         boolean paused;
 
@@ -92,6 +93,7 @@ final class PeerFsm {
     final LongAdder messagesIn = new LongAdder();
     final LongAdder messagesOut = new LongAdder();
     private volatile long readPauses;
+    private volatile KeepaliveCounts keepalives = KeepaliveCounts.NONE;
 
     PeerFsm(SpeakerConfig speaker, PeerConfig config, Scheduler scheduler, Driver driver) {
         this.id = config.id();
@@ -118,7 +120,8 @@ final class PeerFsm {
         Negotiated n = publishedNegotiated;
         SessionState s = published;
         return new PeerStatus(id, s, s == SessionState.ESTABLISHED ? scheduler.nowMillis() - establishedAtMillis : 0,
-                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null));
+                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null),
+                keepalives);
     }
 
     void handle(FsmEvent event) {
@@ -323,6 +326,7 @@ final class PeerFsm {
     private void keepaliveDue(Connection c) {
         find(c).ifPresent(s -> {
             send(s, Keepalive.INSTANCE);
+            timeKeepalive(s);
             armKeepalive(s);
         });
     }
@@ -431,8 +435,17 @@ final class PeerFsm {
         s.hold = scheduler.schedule(millis, () -> handle(new FsmEvent.HoldTimerExpired(c)));
     }
 
+    /** Once per keepalive interval, so a new record each time costs nothing and reads need no lock. */
+    private void timeKeepalive(Session s) {
+        long lateness = Math.max(0, scheduler.nowMillis() - s.keepaliveDueMillis);
+        KeepaliveCounts k = keepalives;
+        boolean late = lateness > s.negotiated.keepaliveTime() * 1000L / 3;
+        keepalives = new KeepaliveCounts(k.sent() + 1, k.late() + (late ? 1 : 0), Math.max(k.maxLatenessMillis(), lateness));
+    }
+
     private void armKeepalive(Session s) {
         Connection c = s.io;
+        s.keepaliveDueMillis = scheduler.nowMillis() + s.negotiated.keepaliveTime() * 1000L;
         s.keepalive = scheduler.schedule(s.negotiated.keepaliveTime() * 1000L,
                 () -> handle(new FsmEvent.KeepaliveTimerExpired(c)));
     }
