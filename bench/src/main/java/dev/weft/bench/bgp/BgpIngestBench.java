@@ -30,12 +30,14 @@ import java.util.Map;
  * remote address: the other nine stay Idle), and giving the target P addresses would change the
  * target, not the announcers. The announcers' CPU is printed per trial so its share stays visible.
  *
- * <p>Usage: {@code bench/bgp-ingest [--routes N] [--peers P] [--rounds R] [--no-warmup] [--target bird|weft |
+ * <p>Usage: {@code bench/bgp-ingest [--routes N] [--peers P] [--rounds R] [--no-warmup] [--threads] [--target bird|weft |
  * --targets bird,bird]}. Defaults: N = 10,000 and 100,000, P = 1 and 10, R = 3, targets weft,bird (the agent,
  * then BIRD exporting to the kernel; who goes first alternates per round), ratios against bird.
  */
 public final class BgpIngestBench {
     private static final long AS = 64512;
+    /** --threads: per trial, the target's CPU by thread name (JIT, GC, session, RIB, FIB...). */
+    private static boolean THREADS;
     private static final Duration INGEST_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
 
@@ -58,6 +60,7 @@ public final class BgpIngestBench {
         List<Integer> routeCounts = intsArg(args, "--routes", List.of(10_000, 100_000));
         List<Integer> peerCounts = intsArg(args, "--peers", List.of(1, 10));
         int rounds = intsArg(args, "--rounds", List.of(3)).get(0);
+        THREADS = List.of(args).contains("--threads");
         int warmup = args.length > 0 && List.of(args).contains("--no-warmup") ? 0 : 1;
         String targetArg = stringArg(args, "--targets", stringArg(args, "--target", "weft,bird"));
         List<String> kinds = List.of(targetArg.split(","));
@@ -144,6 +147,9 @@ public final class BgpIngestBench {
                 }
                 Instant[] firstAndLast = awaitRoutes(ns.netlink(), target.kernelProtocol(), routes, announcers);
                 ProcSample done = ProcSample.of(target.pid());
+                if (THREADS) {
+                    System.out.println("    " + target.name() + " CPU ticks (1/100 s) by thread: " + ProcSample.threadTicks(target.pid()));
+                }
                 double announcerCpu = 0;
                 for (BirdPeer a : announcers) {
                     announcerCpu += ProcSample.of(a.pid()).cpuTicks() / ProcSample.TICKS_PER_SECOND;
