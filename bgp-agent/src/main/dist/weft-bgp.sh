@@ -5,6 +5,9 @@ java="${WEFT_JAVA:-}"
 if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
 if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java); fi
 # An OutOfMemoryError ends the process (exit 3) instead of leaving a speaker with dead threads.
-# WEFT_BGP_JAVA_OPTS replaces only the GC and heap.
-exec "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xmx256m} -cp "$self" dev.weft.bgp.agent.Main "$@"
+# WEFT_BGP_JAVA_OPTS replaces only the GC and heap. A small young generation (-Xmn24m): a full
+# table's ingest churns through eden, and every page of a large eden (85 MB by default here) stays
+# resident afterwards although no route lives there; live routes go to the old generation, which
+# grows from -Xms as they arrive (bench/bgp-ingest: 0.93 -> 0.57 KB RSS per route, idle 116 -> 101 MB).
+exec "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xms24m -Xmx256m -Xmn24m} -cp "$self" dev.weft.bgp.agent.Main "$@"
 exit 127

@@ -30,11 +30,14 @@ import java.util.Map;
  * remote address: the other nine stay Idle), and giving the target P addresses would change the
  * target, not the announcers. The announcers' CPU is printed per trial so its share stays visible.
  *
- * <p>Usage: {@code bench/bgp-ingest [--routes N] [--peers P] [--rounds R] [--no-warmup] [--target bird|weft |
- * --targets bird,bird]}. Defaults: N = 10,000 and 100,000, P = 1 and 10, R = 3, target bird.
+ * <p>Usage: {@code bench/bgp-ingest [--routes N] [--peers P] [--rounds R] [--no-warmup] [--threads] [--target bird|weft |
+ * --targets bird,bird]}. Defaults: N = 10,000 and 100,000, P = 1 and 10, R = 3, targets weft,bird (the agent,
+ * then BIRD exporting to the kernel; who goes first alternates per round), ratios against bird.
  */
 public final class BgpIngestBench {
     private static final long AS = 64512;
+    /** --threads: per trial, the target's CPU by thread name (JIT, GC, session, RIB, FIB...). */
+    private static boolean THREADS;
     private static final Duration INGEST_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
 
@@ -46,14 +49,20 @@ public final class BgpIngestBench {
         double routesPerSecond(int routes) {
             return routes / (ingestMs / 1000.0);
         }
+
+        /** Resident memory the routes cost: (peak RSS - idle RSS) / N, in KB. */
+        double kbPerRoute(int routes) {
+            return (peakRssMb - idleRssMb) * 1024.0 / routes;
+        }
     }
 
     public static void main(String[] args) throws InterruptedException {
         List<Integer> routeCounts = intsArg(args, "--routes", List.of(10_000, 100_000));
         List<Integer> peerCounts = intsArg(args, "--peers", List.of(1, 10));
         int rounds = intsArg(args, "--rounds", List.of(3)).get(0);
+        THREADS = List.of(args).contains("--threads");
         int warmup = args.length > 0 && List.of(args).contains("--no-warmup") ? 0 : 1;
-        String targetArg = stringArg(args, "--targets", stringArg(args, "--target", "bird"));
+        String targetArg = stringArg(args, "--targets", stringArg(args, "--target", "weft,bird"));
         List<String> kinds = List.of(targetArg.split(","));
         List<String> labels = labels(kinds);
         for (String k : kinds) {
@@ -83,11 +92,14 @@ public final class BgpIngestBench {
             Map<String, List<Trial>> results = new LinkedHashMap<>();
             for (int p : peerCounts) {
                 for (int r = 0; r < rounds; r++) {
-                    for (int t = 0; t < kinds.size(); t++) {   // targets interleaved: machine noise hits all alike
+                    for (int i = 0; i < kinds.size(); i++) {
+                        // targets interleaved, and who goes first rotates per round: drift hits all alike
+                        int t = (i + r) % kinds.size();
                         Trial tr = trial(create(kinds.get(t), labels.get(t)), n, p);
                         System.out.printf("  N=%d P=%d round %d %-7s %9.1f ms (first route after %.1f ms)  %6.2f CPU s"
-                                        + "  peak %7.1f MB  announcer %.2f CPU s in all%n", n, p, r + 1, labels.get(t),
-                                tr.ingestMs(), tr.firstRouteMs(), tr.cpuSeconds(), tr.peakRssMb(), tr.announcerCpuSeconds());
+                                        + "  idle %6.1f MB  peak %7.1f MB  late keepalives %s  announcer %.2f CPU s in all%n",
+                                n, p, r + 1, labels.get(t), tr.ingestMs(), tr.firstRouteMs(), tr.cpuSeconds(),
+                                tr.idleRssMb(), tr.peakRssMb(), tr.lateKeepalives(), tr.announcerCpuSeconds());
                         results.computeIfAbsent(p + "/" + labels.get(t), x -> new ArrayList<>()).add(tr);
                     }
                 }
@@ -99,7 +111,7 @@ public final class BgpIngestBench {
     private static IngestTarget create(String kind, String label) {
         return switch (kind) {
             case "bird" -> new BirdIngestTarget(label);
-            case "weft" -> new WeftAgentIngestTarget();
+            case "weft" -> new WeftAgentIngestTarget(label);
             default -> throw new IllegalArgumentException("unknown target '" + kind + "' (bird or weft)");
         };
     }
@@ -135,6 +147,9 @@ public final class BgpIngestBench {
                 }
                 Instant[] firstAndLast = awaitRoutes(ns.netlink(), target.kernelProtocol(), routes, announcers);
                 ProcSample done = ProcSample.of(target.pid());
+                if (THREADS) {
+                    System.out.println("    " + target.name() + " CPU ticks (1/100 s) by thread: " + ProcSample.threadTicks(target.pid()));
+                }
                 double announcerCpu = 0;
                 for (BirdPeer a : announcers) {
                     announcerCpu += ProcSample.of(a.pid()).cpuTicks() / ProcSample.TICKS_PER_SECOND;
@@ -211,24 +226,30 @@ public final class BgpIngestBench {
     }
 
     private static void print(int n, int rounds, List<Integer> peerCounts, List<String> labels, Map<String, List<Trial>> results) {
+        // ratios are against BIRD (the anchor) when it ran, else against the first target
+        String base = labels.contains("bird") ? "bird" : labels.get(0);
         System.out.printf("%nbgp-ingest: %,d routes over iBGP, medians of %d rounds%n", n, rounds);
-        System.out.printf("%-6s %-8s %11s %11s %8s %12s %12s %16s%n",
-                "peers", "target", "ingest ms", "routes/s", "CPU s", "idle RSS MB", "peak RSS MB", "late keepalives");
+        System.out.printf("%-6s %-8s %11s %11s %8s %12s %12s %9s  %s%n", "peers", "target", "ingest ms", "routes/s",
+                "CPU s", "idle RSS MB", "peak RSS MB", "KB/route", "late keepalives (each round)");
         for (int p : peerCounts) {
-            double[] base = null;
+            Map<String, double[]> med = new LinkedHashMap<>();
             for (String label : labels) {
                 List<Trial> ts = results.get(p + "/" + label);
                 double ms = median(ts.stream().mapToDouble(Trial::ingestMs).toArray());
                 double cpu = median(ts.stream().mapToDouble(Trial::cpuSeconds).toArray());
                 double idle = median(ts.stream().mapToDouble(Trial::idleRssMb).toArray());
                 double peak = median(ts.stream().mapToDouble(Trial::peakRssMb).toArray());
-                System.out.printf("%-6d %-8s %11.1f %11.0f %8.2f %12.1f %12.1f %16s%n",
-                        p, label, ms, n / (ms / 1000.0), cpu, idle, peak, ts.get(0).lateKeepalives());
-                if (base == null) {
-                    base = new double[] {ms, cpu, peak};
-                } else {
-                    System.out.printf("%-6d %-8s time %.2fx  CPU %.2fx  peak RSS %.2fx  (vs %s)%n",
-                            p, "ratio", ms / base[0], cpu / base[1], peak / base[2], labels.get(0));
+                double perRoute = median(ts.stream().mapToDouble(t -> t.kbPerRoute(n)).toArray());
+                med.put(label, new double[] {ms, cpu, peak, perRoute});
+                System.out.printf("%-6d %-8s %11.1f %11.0f %8.2f %12.1f %12.1f %9.2f  %s%n", p, label, ms, n / (ms / 1000.0),
+                        cpu, idle, peak, perRoute, String.join("; ", ts.stream().map(Trial::lateKeepalives).toList()));
+            }
+            double[] b = med.get(base);
+            for (String label : labels) {
+                if (!label.equals(base)) {
+                    double[] m = med.get(label);
+                    System.out.printf("%-6d %-8s time %.2fx  CPU %.2fx  peak RSS %.2fx  KB/route %.2fx  (%s/%s)%n",
+                            p, "ratio", m[0] / b[0], m[1] / b[1], m[2] / b[2], m[3] / b[3], label, base);
                 }
             }
         }

@@ -27,6 +27,29 @@ record ProcSample(long cpuTicks, long rssKb, long hwmKb) {
         }
     }
 
+    /**
+     * CPU ticks per thread name (threads of one name summed, e.g. the JIT's "C2 CompilerThre"),
+     * largest first: where a target's CPU time went.
+     */
+    static java.util.Map<String, Long> threadTicks(long pid) {
+        java.util.Map<String, Long> byName = new java.util.HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                String stat = read(t.resolve("stat"));
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String[] f = stat.substring(close + 2).split(" ", 15);
+                byName.merge(stat.substring(open + 1, close), Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + "/task: " + e.getMessage(), e);
+        }
+        java.util.Map<String, Long> sorted = new java.util.LinkedHashMap<>();
+        byName.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
     private static String read(Path p) throws IOException {
         byte[] b = Files.readAllBytes(p);
         if (b.length > MAX) {

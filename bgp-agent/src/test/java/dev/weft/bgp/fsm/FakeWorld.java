@@ -60,12 +60,17 @@ final class FakeWorld implements Scheduler, PeerFsm.Driver {
         long end = now + millis;
         while (!timers.isEmpty() && timers.peek().at <= end) {
             Pending p = timers.poll();
-            now = p.at;
+            now = Math.max(now, p.at);   // after a stall, what was due runs late, at the stalled time
             if (!p.cancelled) {
                 p.task.run();
             }
         }
         now = end;
+    }
+
+    /** A thread that was busy: the clock moves on, and no timer runs until the next {@link #advance}. */
+    void stall(long millis) {
+        now += millis;
     }
 
     void advanceSeconds(long s) {

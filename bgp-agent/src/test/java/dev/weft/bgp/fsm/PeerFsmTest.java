@@ -1,5 +1,6 @@
 package dev.weft.bgp.fsm;
 
+import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.fsm.FakeWorld.Conn;
 import dev.weft.bgp.wire.BgpWireException;
 import dev.weft.bgp.wire.Capability;
@@ -160,6 +161,27 @@ class PeerFsmTest {
         assertFalse(world.downs.get(0).graceful());
         assertEquals(Notification.of(4, 0), world.downs.get(0).sent().orElseThrow());
         assertTrue(f.status().lastError().contains("hold timer expired"), f.status().lastError());
+    }
+
+    @Test
+    void keepaliveLatenessCountsOnlyThoseSentAThirdOfTheIntervalAfterDue() {
+        PeerFsm f = fsm(PEER);
+        Conn c = establish(f, open(AS, 9, PEER_ID));   // keepalive every 3 s: late = more than 1 s after due
+        long before = c.count(Keepalive.class);
+        world.advanceSeconds(3);                        // due at 3 s, sent at 3 s
+        busyUntilDuePlus(f, c, 500);                    // due at 6 s, sent at 6.5 s
+        busyUntilDuePlus(f, c, 700);                    // due at 9.5 s, sent at 10.2 s
+        busyUntilDuePlus(f, c, 1_300);                  // due at 13.2 s, sent at 14.5 s: late
+        assertEquals(before + 4, c.count(Keepalive.class));
+        assertEquals(new KeepaliveStats(4, 1, 1.3), f.status().keepalives());
+    }
+
+    /** The FSM's thread is busy from 1 s before the next KEEPALIVE is due until {@code lateMillis} after. */
+    private void busyUntilDuePlus(PeerFsm f, Conn c, long lateMillis) {
+        f.handle(new FsmEvent.Received(c, Keepalive.INSTANCE));   // the peer's, so the hold timer never runs out
+        world.advance(2_000);
+        world.stall(1_000 + lateMillis);
+        world.advance(0);
     }
 
     @Test
