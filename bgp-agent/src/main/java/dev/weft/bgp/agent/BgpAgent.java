@@ -508,9 +508,6 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                     return; // the session went; its down event closes the Adj-RIB-Out
                 }
                 stop |= r == Sessions.SendResult.FULL;
-                if (st != null) {
-                    st.counters.updatesOut++;
-                }
             }
             if (stop) {
                 return; // writable() resumes
@@ -567,17 +564,12 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             if (st == null) {
                 return;
             }
-            st.counters.updatesIn++;
             rib.apply(key, u);
             u.endOfRibFamily().ifPresent(f -> initialSync.endOfRib(key, f));
         }
 
         @Override
         public void routeRefresh(PeerId id, RouteRefresh r) {
-            PeerState st = peers.get(new PeerKey(id.address()));
-            if (st != null) {
-                st.counters.refreshesIn++;
-            }
             Family.of(r.afi(), r.safi()).ifPresent(f -> rib.routeRefresh(new PeerKey(id.address()), f));
         }
 

@@ -5,7 +5,6 @@ import dev.weft.bgp.fsm.Negotiated;
 import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionState;
 import dev.weft.bgp.rib.AdjRibIn;
-import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.status.PeerView;
 import dev.weft.bgp.status.SessionViews;
 import dev.weft.bgp.wire.Family;
@@ -21,9 +20,6 @@ import java.util.Set;
  */
 final class PeerCounters {
     long stateSinceMillis = System.currentTimeMillis();
-    long updatesIn;
-    long updatesOut;
-    long refreshesIn;
     long flaps;
     DownReason lastDown;
     long lastDownMillis;
@@ -55,20 +51,18 @@ final class PeerCounters {
             long held = in == null ? 0 : in.routeCount(f);
             prefixes.put(f, new PeerView.PrefixCounts(held, held, 0));
         }
-        long notifIn = notificationsReceived.values().stream().mapToLong(Long::longValue).sum();
-        long notifOut = notificationsSent.values().stream().mapToLong(Long::longValue).sum();
-        // The session layer counts messages, not their types: what is not an UPDATE, ROUTE-REFRESH or
-        // NOTIFICATION is shown as KEEPALIVE (OPENs included).
-        PeerView.MessageCounts msgIn = new PeerView.MessageCounts(0, updatesIn, notifIn,
-                Math.max(0, s.messagesIn() - updatesIn - notifIn - refreshesIn), refreshesIn);
-        PeerView.MessageCounts msgOut = new PeerView.MessageCounts(0, updatesOut, notifOut,
-                Math.max(0, s.messagesOut() - updatesOut - notifOut), 0);
+        PeerView.MessageCounts msgIn = counts(s.received());
+        PeerView.MessageCounts msgOut = counts(s.sent());
         return new PeerView(address, remoteAs, localAs, remoteAs == localAs ? PeerView.PeerType.IBGP : PeerView.PeerType.EBGP,
                 rrClient, s.state(), s.state() == SessionState.ESTABLISHED ? System.currentTimeMillis() - s.uptimeMillis()
                 : stateSinceMillis, n == null ? 0 : n.holdTime(), n == null ? 0 : n.keepaliveTime(), families,
                 n == null ? java.util.List.of() : SessionViews.capabilities(n), prefixes, msgIn, msgOut,
                 lastDown == null ? null : SessionViews.lastError(lastDown, lastDownMillis), notificationsSent,
-                notificationsReceived, KeepaliveStats.NONE, flaps);
+                notificationsReceived, s.keepalives(), flaps);
+    }
+
+    private static PeerView.MessageCounts counts(PeerStatus.Messages m) {
+        return new PeerView.MessageCounts(m.open(), m.update(), m.notification(), m.keepalive(), m.routeRefresh());
     }
 
 }

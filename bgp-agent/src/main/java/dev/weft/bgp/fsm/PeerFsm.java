@@ -1,5 +1,7 @@
 package dev.weft.bgp.fsm;
 
+import dev.weft.bgp.status.KeepaliveLateness;
+import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.wire.BgpMessage;
 import dev.weft.bgp.wire.BgpWireException;
 import dev.weft.bgp.wire.Keepalive;
@@ -13,7 +15,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The state machine of one configured peer (RFC 4271 §8). Up to two connections are in flight at
@@ -48,6 +49,8 @@ final class PeerFsm {
         Negotiated negotiated;
         Scheduler.Timer hold = Scheduler.NONE;
         Scheduler.Timer keepalive = Scheduler.NONE;
+        /** When the armed keepalive timer is due: lateness is measured from the deadline, not from when the timer ran. */
+        long keepaliveDueMillis;
         long lastHeardMillis;
         boolean paused;
 
@@ -89,8 +92,10 @@ final class PeerFsm {
     private volatile long establishedAtMillis;
     private volatile String lastError = "";
     private volatile Negotiated publishedNegotiated;
-    final LongAdder messagesIn = new LongAdder();
-    final LongAdder messagesOut = new LongAdder();
+    final MessageTally messagesIn = new MessageTally();
+    final MessageTally messagesOut = new MessageTally();
+    private final KeepaliveLateness lateness = new KeepaliveLateness();
+    private volatile KeepaliveStats keepalives = KeepaliveStats.NONE;
     private volatile long readPauses;
 
     PeerFsm(SpeakerConfig speaker, PeerConfig config, Scheduler scheduler, Driver driver) {
@@ -118,7 +123,8 @@ final class PeerFsm {
         Negotiated n = publishedNegotiated;
         SessionState s = published;
         return new PeerStatus(id, s, s == SessionState.ESTABLISHED ? scheduler.nowMillis() - establishedAtMillis : 0,
-                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null));
+                lastError, messagesIn.snapshot(), messagesOut.snapshot(), readPauses,
+                Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null), keepalives);
     }
 
     void handle(FsmEvent event) {
@@ -224,7 +230,7 @@ final class PeerFsm {
             return;
         }
         Session s = found.get();
-        messagesIn.increment();
+        messagesIn.count(m);
         s.lastHeardMillis = scheduler.nowMillis();
         if (m instanceof Notification n) {
             fail(s, null, n, "peer sent a NOTIFICATION");
@@ -323,6 +329,10 @@ final class PeerFsm {
     private void keepaliveDue(Connection c) {
         find(c).ifPresent(s -> {
             send(s, Keepalive.INSTANCE);
+            // "Sent" is when the write is issued on the FSM's thread, not when the socket flushes it.
+            lateness.sent(s.keepaliveDueMillis * 1_000_000, scheduler.nowMillis() * 1_000_000,
+                    s.negotiated.keepaliveTime() * 1_000_000_000L);
+            keepalives = lateness.snapshot();
             armKeepalive(s);
         });
     }
@@ -433,12 +443,13 @@ final class PeerFsm {
 
     private void armKeepalive(Session s) {
         Connection c = s.io;
+        s.keepaliveDueMillis = scheduler.nowMillis() + s.negotiated.keepaliveTime() * 1000L;
         s.keepalive = scheduler.schedule(s.negotiated.keepaliveTime() * 1000L,
                 () -> handle(new FsmEvent.KeepaliveTimerExpired(c)));
     }
 
     private void send(Session s, BgpMessage m) {
-        messagesOut.increment();
+        messagesOut.count(m);
         s.io.send(m);
     }
 
