@@ -22,6 +22,9 @@ import java.util.Optional;
  * own state, hold and keepalive timer; with none, the peer is Idle, Connect or Active. Pure: sockets
  * come in as {@link Connection}s and events, timers through a {@link Scheduler}, and what the world
  * must do goes out through the {@link Driver}. Not thread-safe: every call on the same thread.
+ *
+ * <p>Longer than the house's ~450 lines on purpose: it is one state machine, read top to bottom
+ * (events, per-state handling, collisions, timers), and its parts share the connections' state.
  */
 final class PeerFsm {
     private static final Logger LOG = LoggerFactory.getLogger(PeerFsm.class);
