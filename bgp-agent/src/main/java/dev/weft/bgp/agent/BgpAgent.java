@@ -309,7 +309,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 PeerState st = peers.get(key);
                 if (st != null) {
                     out.add(st.counters.view(st.config.address(), st.config.as(), config.localAs(), st.config.rrClient(), s,
-                            rib.adjRibIn(key)));
+                            rib.adjRibIn(key), rib.outbound(key)));
                 }
             }
             return out;

@@ -5,6 +5,7 @@ import dev.weft.bgp.fsm.Negotiated;
 import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionState;
 import dev.weft.bgp.rib.AdjRibIn;
+import dev.weft.bgp.rib.AdjRibOut;
 import dev.weft.bgp.status.PeerView;
 import dev.weft.bgp.status.SessionViews;
 import dev.weft.bgp.wire.Family;
@@ -42,14 +43,16 @@ final class PeerCounters {
     /**
      * @param in the peer's Adj-RIB-In (null when it has none): received and accepted counts are the
      *           routes it holds (rejected ones are not kept, so received = accepted here)
+     * @param out the peer's Adj-RIB-Out (null while not Established): the prefixes advertised to it
      */
-    PeerView view(String address, long remoteAs, long localAs, boolean rrClient, PeerStatus s, AdjRibIn in) {
+    PeerView view(String address, long remoteAs, long localAs, boolean rrClient, PeerStatus s, AdjRibIn in,
+                  AdjRibOut out) {
         Negotiated n = s.negotiated().orElse(null);
         Map<Family, PeerView.PrefixCounts> prefixes = new EnumMap<>(Family.class);
         Set<Family> families = n == null ? Set.of() : n.families();
         for (Family f : families) {
             long held = in == null ? 0 : in.routeCount(f);
-            prefixes.put(f, new PeerView.PrefixCounts(held, held, 0));
+            prefixes.put(f, new PeerView.PrefixCounts(held, held, out == null ? 0 : out.advertisedCount(f)));
         }
         PeerView.MessageCounts msgIn = counts(s.received());
         PeerView.MessageCounts msgOut = counts(s.sent());

@@ -105,6 +105,8 @@ class BirdInteropTest {
                 assertTrue(p6.messagesIn().keepalive() > 0 && p6.messagesOut().keepalive() > 0, p6.toString());
                 assertTrue(p6.messagesIn().update() > 0 && p6.messagesOut().update() > 0, p6.toString());
                 assertEquals(0, p6.keepalives().late(), p6.keepalives().toString());
+                assertEquals(1, p6.prefixes().get(Family.IPV6_UNICAST).advertised(), p6.prefixes().toString());
+                assertEquals(1, p4.prefixes().get(Family.IPV4_UNICAST).advertised(), p4.prefixes().toString());
                 assertTrue(p4.messagesOut().open() >= 3, "three sessions: " + p4.messagesOut());
                 String json = Cmd.run("curl", "-sS", "--unix-socket", ac.status().socket(),
                         "http://agent/bgp/routes?family=ipv4").stdout();
