@@ -11,7 +11,6 @@ import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionListener;
 import dev.weft.bgp.fsm.Sessions;
 import dev.weft.bgp.fsm.SpeakerConfig;
-import dev.weft.bgp.rib.AdjRibOut;
 import dev.weft.bgp.rib.PeerInfo;
 import dev.weft.bgp.rib.PeerKey;
 import dev.weft.bgp.rib.Rib;
@@ -39,7 +38,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -85,8 +83,6 @@ import java.util.concurrent.TimeoutException;
  */
 public final class BgpAgent implements AutoCloseable, StatusSource {
     private static final Logger LOG = LoggerFactory.getLogger(BgpAgent.class);
-    /** Bytes of UPDATEs taken from an Adj-RIB-Out per drain step (the session's water mark bounds the rest). */
-    private static final int DRAIN_BYTES = 64 * 1024;
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
     private final Namespace ns;
@@ -95,6 +91,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final Rib rib;
     private final KernelFib fib;
     private final Sessions sessions;
+    private final OutboundPump pump;
     private final boolean restarted;
     private final boolean adopted;
     private final int restartTime;
@@ -104,7 +101,6 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     // Everything below is touched on the RIB thread only.
     private final Map<PeerKey, PeerState> peers = new HashMap<>();
     private final Map<Cidr, Boolean> originated = new HashMap<>();
-    private final Set<PeerKey> drainQueued = new HashSet<>();
     private InitialSync initialSync;
     private volatile AgentConfig config;
     private volatile boolean closed;
@@ -145,12 +141,13 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             this.adopted = !preserved.isEmpty();
             this.restarted = grEnabled && adopted;
             rib.addListener(this::bestPathsChanged);
-            rib.addOutboundListener(this::outboundPending);
             SpeakerConfig speaker = SpeakerConfig.of(config.routerIdAddress(), config.localAs())
                     .withListen(config.listen().ip(), config.listen().port())
                     .withRestartState(restarted, restarted ? preserved : Set.of());
             s = Sessions.start(speaker, ns, new Listener(), ribThread);
             this.sessions = s;
+            this.pump = new OutboundPump(rib, s, ribThread);
+            rib.addOutboundListener(pump::pending);
             st = config.status().enabled() ? startStatus(config.status()) : null;
             this.statusServer = st;
             call(() -> {
@@ -312,7 +309,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 PeerState st = peers.get(key);
                 if (st != null) {
                     out.add(st.counters.view(st.config.address(), st.config.as(), config.localAs(), st.config.rrClient(), s,
-                            rib.adjRibIn(key)));
+                            rib.adjRibIn(key), rib.outbound(key)));
                 }
             }
             return out;
@@ -485,39 +482,6 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         return st == null ? 0 : st.ifindex;
     }
 
-    private void outboundPending(AdjRibOut out) {
-        PeerKey key = out.peer().key();
-        // Drained in a task of its own: the RIB is not to be called back from inside its listener.
-        if (drainQueued.add(key)) {
-            ribThread.execute(() -> {
-                drainQueued.remove(key);
-                drain(key);
-            });
-        }
-    }
-
-    private void drain(PeerKey key) {
-        AdjRibOut out = rib.outbound(key);
-        PeerId id = new PeerId(key.address());
-        PeerState st = peers.get(key);
-        while (out != null && out.hasPending()) {
-            boolean stop = false;
-            for (Update u : out.drain(DRAIN_BYTES)) {
-                Sessions.SendResult r = sessions.send(id, u);
-                if (r == Sessions.SendResult.NOT_ESTABLISHED) {
-                    return; // the session went; its down event closes the Adj-RIB-Out
-                }
-                stop |= r == Sessions.SendResult.FULL;
-                if (st != null) {
-                    st.counters.updatesOut++;
-                }
-            }
-            if (stop) {
-                return; // writable() resumes
-            }
-        }
-    }
-
     private boolean grFor(AgentConfig.Peer p) {
         return p.gracefulRestart() == null ? grEnabled : p.gracefulRestart();
     }
@@ -567,17 +531,12 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             if (st == null) {
                 return;
             }
-            st.counters.updatesIn++;
             rib.apply(key, u);
             u.endOfRibFamily().ifPresent(f -> initialSync.endOfRib(key, f));
         }
 
         @Override
         public void routeRefresh(PeerId id, RouteRefresh r) {
-            PeerState st = peers.get(new PeerKey(id.address()));
-            if (st != null) {
-                st.counters.refreshesIn++;
-            }
             Family.of(r.afi(), r.safi()).ifPresent(f -> rib.routeRefresh(new PeerKey(id.address()), f));
         }
 
@@ -603,7 +562,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
 
         @Override
         public void writable(PeerId id) {
-            drain(new PeerKey(id.address()));
+            pump.drain(new PeerKey(id.address()));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.weft.bgp.fsm.Negotiated;
 import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionState;
 import dev.weft.bgp.rib.AdjRibIn;
+import dev.weft.bgp.rib.AdjRibOut;
 import dev.weft.bgp.status.PeerView;
 import dev.weft.bgp.status.SessionViews;
 import dev.weft.bgp.wire.Family;
@@ -20,9 +21,6 @@ import java.util.Set;
  */
 final class PeerCounters {
     long stateSinceMillis = System.currentTimeMillis();
-    long updatesIn;
-    long updatesOut;
-    long refreshesIn;
     long flaps;
     DownReason lastDown;
     long lastDownMillis;
@@ -45,29 +43,29 @@ final class PeerCounters {
     /**
      * @param in the peer's Adj-RIB-In (null when it has none): received and accepted counts are the
      *           routes it holds (rejected ones are not kept, so received = accepted here)
+     * @param out the peer's Adj-RIB-Out (null while not Established): the prefixes advertised to it
      */
-    PeerView view(String address, long remoteAs, long localAs, boolean rrClient, PeerStatus s, AdjRibIn in) {
+    PeerView view(String address, long remoteAs, long localAs, boolean rrClient, PeerStatus s, AdjRibIn in,
+                  AdjRibOut out) {
         Negotiated n = s.negotiated().orElse(null);
         Map<Family, PeerView.PrefixCounts> prefixes = new EnumMap<>(Family.class);
         Set<Family> families = n == null ? Set.of() : n.families();
         for (Family f : families) {
             long held = in == null ? 0 : in.routeCount(f);
-            prefixes.put(f, new PeerView.PrefixCounts(held, held, 0));
+            prefixes.put(f, new PeerView.PrefixCounts(held, held, out == null ? 0 : out.advertisedCount(f)));
         }
-        long notifIn = notificationsReceived.values().stream().mapToLong(Long::longValue).sum();
-        long notifOut = notificationsSent.values().stream().mapToLong(Long::longValue).sum();
-        // The session layer counts messages, not their types: what is not an UPDATE, ROUTE-REFRESH or
-        // NOTIFICATION is shown as KEEPALIVE (OPENs included).
-        PeerView.MessageCounts msgIn = new PeerView.MessageCounts(0, updatesIn, notifIn,
-                Math.max(0, s.messagesIn() - updatesIn - notifIn - refreshesIn), refreshesIn);
-        PeerView.MessageCounts msgOut = new PeerView.MessageCounts(0, updatesOut, notifOut,
-                Math.max(0, s.messagesOut() - updatesOut - notifOut), 0);
+        PeerView.MessageCounts msgIn = counts(s.received());
+        PeerView.MessageCounts msgOut = counts(s.sent());
         return new PeerView(address, remoteAs, localAs, remoteAs == localAs ? PeerView.PeerType.IBGP : PeerView.PeerType.EBGP,
                 rrClient, s.state(), s.state() == SessionState.ESTABLISHED ? System.currentTimeMillis() - s.uptimeMillis()
                 : stateSinceMillis, n == null ? 0 : n.holdTime(), n == null ? 0 : n.keepaliveTime(), families,
                 n == null ? java.util.List.of() : SessionViews.capabilities(n), prefixes, msgIn, msgOut,
                 lastDown == null ? null : SessionViews.lastError(lastDown, lastDownMillis), notificationsSent,
                 notificationsReceived, s.keepalives(), flaps);
+    }
+
+    private static PeerView.MessageCounts counts(PeerStatus.Messages m) {
+        return new PeerView.MessageCounts(m.open(), m.update(), m.notification(), m.keepalive(), m.routeRefresh());
     }
 
 }

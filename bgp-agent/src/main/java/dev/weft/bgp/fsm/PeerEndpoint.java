@@ -162,7 +162,7 @@ final class PeerEndpoint implements PeerFsm.Driver, Scheduler {
         if (s == null) {
             return Sessions.SendResult.NOT_ESTABLISHED;
         }
-        fsm.messagesOut.increment();
+        fsm.messagesOut.countUpdate();
         if (s.sendUpdate(u)) {
             return Sessions.SendResult.OK;
         }

@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The state machine of one configured peer (RFC 4271 §8). Up to two connections are in flight at
@@ -23,6 +22,9 @@ import java.util.concurrent.atomic.LongAdder;
  * own state, hold and keepalive timer; with none, the peer is Idle, Connect or Active. Pure: sockets
  * come in as {@link Connection}s and events, timers through a {@link Scheduler}, and what the world
  * must do goes out through the {@link Driver}. Not thread-safe: every call on the same thread.
+ *
+ * <p>Longer than the house's ~450 lines on purpose: it is one state machine, read top to bottom
+ * (events, per-state handling, collisions, timers), and its parts share the connections' state.
  */
 final class PeerFsm {
     private static final Logger LOG = LoggerFactory.getLogger(PeerFsm.class);
@@ -50,8 +52,9 @@ final class PeerFsm {
         Negotiated negotiated;
         Scheduler.Timer hold = Scheduler.NONE;
         Scheduler.Timer keepalive = Scheduler.NONE;
-        long lastHeardMillis;
+        /** When the armed keepalive timer is due: lateness is measured from the deadline, not from when the timer ran. */
         long keepaliveDueMillis;
+        long lastHeardMillis;
         boolean paused;
 
         Session(Connection io) {
@@ -92,12 +95,11 @@ final class PeerFsm {
     private volatile long establishedAtMillis;
     private volatile String lastError = "";
     private volatile Negotiated publishedNegotiated;
-    final LongAdder messagesIn = new LongAdder();
-    final LongAdder messagesOut = new LongAdder();
-    private volatile long readPauses;
-    /** Fed on the FSM's thread as each KEEPALIVE goes out; status() reads the published snapshot. */
-    private final KeepaliveLateness keepaliveLateness = new KeepaliveLateness();
+    final MessageTally messagesIn = new MessageTally();
+    final MessageTally messagesOut = new MessageTally();
+    private final KeepaliveLateness lateness = new KeepaliveLateness();
     private volatile KeepaliveStats keepalives = KeepaliveStats.NONE;
+    private volatile long readPauses;
 
     PeerFsm(SpeakerConfig speaker, PeerConfig config, Scheduler scheduler, Driver driver) {
         this.id = config.id();
@@ -124,8 +126,8 @@ final class PeerFsm {
         Negotiated n = publishedNegotiated;
         SessionState s = published;
         return new PeerStatus(id, s, s == SessionState.ESTABLISHED ? scheduler.nowMillis() - establishedAtMillis : 0,
-                lastError, messagesIn.sum(), messagesOut.sum(), readPauses, Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null),
-                keepalives);
+                lastError, messagesIn.snapshot(), messagesOut.snapshot(), readPauses,
+                Optional.ofNullable(s == SessionState.ESTABLISHED ? n : null), keepalives);
     }
 
     void handle(FsmEvent event) {
@@ -231,7 +233,7 @@ final class PeerFsm {
             return;
         }
         Session s = found.get();
-        messagesIn.increment();
+        messagesIn.count(m);
         s.lastHeardMillis = scheduler.nowMillis();
         if (m instanceof Notification n) {
             fail(s, null, n, "peer sent a NOTIFICATION");
@@ -329,12 +331,11 @@ final class PeerFsm {
 
     private void keepaliveDue(Connection c) {
         find(c).ifPresent(s -> {
-            // how late the timer ran: a busy I/O loop shows here before a peer's hold timer expires
-            long now = scheduler.nowMillis();
-            keepaliveLateness.sent(s.keepaliveDueMillis * 1_000_000L, now * 1_000_000L,
-                    s.negotiated.keepaliveTime() * 1_000_000_000L);
-            keepalives = keepaliveLateness.snapshot();
             send(s, Keepalive.INSTANCE);
+            // "Sent" is when the write is issued on the FSM's thread, not when the socket flushes it.
+            lateness.sent(s.keepaliveDueMillis * 1_000_000, scheduler.nowMillis() * 1_000_000,
+                    s.negotiated.keepaliveTime() * 1_000_000_000L);
+            keepalives = lateness.snapshot();
             armKeepalive(s);
         });
     }
@@ -456,7 +457,7 @@ final class PeerFsm {
     }
 
     private void send(Session s, BgpMessage m) {
-        messagesOut.increment();
+        messagesOut.count(m);
         s.io.send(m);
     }
 

@@ -36,6 +36,8 @@ public final class AdjRibOut {
     private final Map<Family, ChangeJournal.Cursor> cursors = new EnumMap<>(Family.class);
     private final Map<Family, Dump> dumps = new EnumMap<>(Family.class);
     private final Set<Family> endOfRibPending = EnumSet.noneOf(Family.class);
+    /** Per family (by ordinal), how many prefixes have this peer's advertised bit set. */
+    private final long[] advertised = new long[Family.values().length];
 
     /** A table walk in progress: the prefixes at the time it started, sent from {@code next} on. */
     private static final class Dump {
@@ -117,6 +119,11 @@ public final class AdjRibOut {
      * each within the session's maximum message size. Prefixes that share exported attributes share
      * messages. What is returned counts as sent.
      */
+    /** Prefixes of {@code f} currently advertised to this peer, kept as the advertised bits change. */
+    public long advertisedCount(Family f) {
+        return advertised[f.ordinal()];
+    }
+
     public List<Update> drain(int maxBytes) {
         UpdatePacker packer = new UpdatePacker(session.maxMessage(), maxBytes, session.addPathSend());
         Map<ExportKey, Attrs> cache = new HashMap<>();
@@ -155,11 +162,15 @@ public final class AdjRibOut {
             if (!packer.announce(f, out, prefix)) {
                 return false;
             }
+            if (!d.advertisedTo(index)) {
+                advertised[f.ordinal()]++;
+            }
             d.setAdvertised(index, true);
         } else if (d != null && d.advertisedTo(index)) {
             if (!packer.withdraw(f, prefix)) {
                 return false;
             }
+            advertised[f.ordinal()]--;
             d.setAdvertised(index, false);
             rib.dropIfDead(prefix, d);
         }

@@ -97,6 +97,17 @@ class BirdInteropTest {
                 assertEquals(birdAs == AGENT_AS ? PeerView.PeerType.IBGP : PeerView.PeerType.EBGP, p4.type());
                 assertEquals(1, p4.prefixes().get(Family.IPV4_UNICAST).accepted());
                 assertTrue(p4.flaps() >= 2, "two resets: " + p4.flaps());
+                // the v6 session was never reset: one OPEN each way, KEEPALIVEs counted by type, none late
+                PeerView p6 = agent.agent().peers().toCompletableFuture().join().stream()
+                        .filter(p -> p.address().equals(b.address6())).findFirst().orElseThrow();
+                assertEquals(1, p6.messagesIn().open(), p6.messagesIn().toString());
+                assertEquals(1, p6.messagesOut().open(), p6.messagesOut().toString());
+                assertTrue(p6.messagesIn().keepalive() > 0 && p6.messagesOut().keepalive() > 0, p6.toString());
+                assertTrue(p6.messagesIn().update() > 0 && p6.messagesOut().update() > 0, p6.toString());
+                assertEquals(0, p6.keepalives().late(), p6.keepalives().toString());
+                assertEquals(1, p6.prefixes().get(Family.IPV6_UNICAST).advertised(), p6.prefixes().toString());
+                assertEquals(1, p4.prefixes().get(Family.IPV4_UNICAST).advertised(), p4.prefixes().toString());
+                assertTrue(p4.messagesOut().open() >= 3, "three sessions: " + p4.messagesOut());
                 String json = Cmd.run("curl", "-sS", "--unix-socket", ac.status().socket(),
                         "http://agent/bgp/routes?family=ipv4").stdout();
                 assertTrue(json.contains("10.244.3.0/26") && json.contains("10.244.1.0/26"), json);

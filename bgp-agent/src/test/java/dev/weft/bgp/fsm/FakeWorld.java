@@ -60,7 +60,7 @@ final class FakeWorld implements Scheduler, PeerFsm.Driver {
         long end = now + millis;
         while (!timers.isEmpty() && timers.peek().at <= end) {
             Pending p = timers.poll();
-            now = Math.max(now, p.at);   // after a stall, what was due runs late, at the stalled time
+            now = Math.max(now, p.at); // a stalled loop runs overdue timers late
             if (!p.cancelled) {
                 p.task.run();
             }
@@ -68,7 +68,7 @@ final class FakeWorld implements Scheduler, PeerFsm.Driver {
         now = end;
     }
 
-    /** A thread that was busy: the clock moves on, and no timer runs until the next {@link #advance}. */
+    /** Moves the clock without running timers, as an event loop busy with something else would. */
     void stall(long millis) {
         now += millis;
     }

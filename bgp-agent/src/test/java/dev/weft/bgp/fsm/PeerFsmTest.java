@@ -2,6 +2,7 @@ package dev.weft.bgp.fsm;
 
 import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.fsm.FakeWorld.Conn;
+import dev.weft.bgp.status.KeepaliveStats;
 import dev.weft.bgp.wire.BgpWireException;
 import dev.weft.bgp.wire.Capability;
 import dev.weft.bgp.wire.Keepalive;
@@ -96,6 +97,24 @@ class PeerFsmTest {
         f.handle(new FsmEvent.Received(c, RouteRefresh.request(Family.IPV4_UNICAST)));
         assertEquals(2, world.delivered.size());
         assertEquals(4, f.status().messagesIn());
+        assertEquals(new PeerStatus.Messages(1, 1, 0, 1, 1), f.status().received());
+        assertEquals(new PeerStatus.Messages(1, 0, 0, 1, 0), f.status().sent());
+    }
+
+    @Test
+    void aKeepaliveTheLoopRunsMoreThanAThirdOfTheIntervalLateCountsAsLate() {
+        PeerFsm f = fsm(PEER);
+        Conn c = establish(f, open(AS, 9, PEER_ID)); // keepalive every 3 s
+        world.advanceSeconds(3);                       // t=3: on time
+        world.stall(3_999);                            // due at 6, runs at 6.999: within a third
+        world.advance(0);
+        f.handle(new FsmEvent.Received(c, Keepalive.INSTANCE)); // keeps the hold timer away
+        assertEquals(new KeepaliveStats(2, 0, 0.999), f.status().keepalives());
+        world.stall(4_001);                            // due at 9.999, runs at 11: 1.001 s > 1 s late
+        world.advance(0);
+        assertEquals(new KeepaliveStats(3, 1, 1.001), f.status().keepalives());
+        assertEquals(SessionState.ESTABLISHED, f.state());
+        assertEquals(4, f.status().sent().keepalive()); // plus the one answering the OPEN, not timed
     }
 
     @Test

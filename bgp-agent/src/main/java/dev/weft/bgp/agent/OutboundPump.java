@@ -1,0 +1,63 @@
+package dev.weft.bgp.agent;
+
+import dev.weft.bgp.fsm.PeerId;
+import dev.weft.bgp.fsm.Sessions;
+import dev.weft.bgp.rib.AdjRibOut;
+import dev.weft.bgp.rib.PeerKey;
+import dev.weft.bgp.rib.Rib;
+import dev.weft.bgp.wire.Update;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+/**
+ * Moves UPDATEs from the Adj-RIBs-Out into their sessions: drained until the session says it is
+ * full, then again when it is writable, so a slow peer costs a cursor, not a queue. RIB thread only.
+ */
+final class OutboundPump {
+    /** Bytes of UPDATEs taken from an Adj-RIB-Out per drain step (the session's water mark bounds the rest). */
+    private static final int DRAIN_BYTES = 64 * 1024;
+
+    private final Rib rib;
+    private final Sessions sessions;
+    private final Executor ribThread;
+    private final Set<PeerKey> queued = new HashSet<>();
+
+    OutboundPump(Rib rib, Sessions sessions, Executor ribThread) {
+        this.rib = rib;
+        this.sessions = sessions;
+        this.ribThread = ribThread;
+    }
+
+    /** The RIB's outbound listener: {@code out} has something to send. */
+    void pending(AdjRibOut out) {
+        PeerKey key = out.peer().key();
+        // Drained in a task of its own: the RIB is not to be called back from inside its listener.
+        if (queued.add(key)) {
+            ribThread.execute(() -> {
+                queued.remove(key);
+                drain(key);
+            });
+        }
+    }
+
+    /** Sends what the peer's Adj-RIB-Out holds until it is empty or the session is full. */
+    void drain(PeerKey key) {
+        AdjRibOut out = rib.outbound(key);
+        PeerId id = new PeerId(key.address());
+        while (out != null && out.hasPending()) {
+            boolean stop = false;
+            for (Update u : out.drain(DRAIN_BYTES)) {
+                Sessions.SendResult r = sessions.send(id, u);
+                if (r == Sessions.SendResult.NOT_ESTABLISHED) {
+                    return; // the session went; its down event closes the Adj-RIB-Out
+                }
+                stop |= r == Sessions.SendResult.FULL;
+            }
+            if (stop) {
+                return; // writable() resumes
+            }
+        }
+    }
+}
