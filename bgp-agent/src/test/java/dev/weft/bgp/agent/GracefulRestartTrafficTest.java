@@ -59,7 +59,7 @@ class GracefulRestartTrafficTest {
                 AgentNode.awaitRoute(() -> bird.routes(4), "10.244.1.0/26");
                 Ping.awaitReachable(a, AGENT_POD, BIRD_POD);
 
-                try (RouteWatch watch = routesInBothKernels(agent, bird).start(); Ping ping = Ping.start(a, AGENT_POD, BIRD_POD)) {
+                try (RouteWatch watch = routesInBothKernels(agent, () -> bird).start(); Ping ping = Ping.start(a, AGENT_POD, BIRD_POD)) {
                     long t0 = System.nanoTime();
                     sleep(2000);
                     boolean sawStale = false;
@@ -94,10 +94,11 @@ class GracefulRestartTrafficTest {
         }
     }
 
-    static RouteWatch routesInBothKernels(AgentNode agent, BirdPeer bird) {
+    /** The agent's route to BIRD's prefix and BIRD's to the agent's, each in its kernel (BIRD may be replaced). */
+    static RouteWatch routesInBothKernels(AgentNode agent, java.util.function.Supplier<BirdPeer> bird) {
         return new RouteWatch()
                 .watch("agent's 10.244.2.0/26", () -> agent.kernelRoutes(4).stream().anyMatch(r -> "10.244.2.0/26".equals(r.dst())))
-                .watch("bird's 10.244.1.0/26", () -> bird.routes(4).stream().anyMatch(r -> "10.244.1.0/26".equals(r.dst())));
+                .watch("bird's 10.244.1.0/26", () -> bird.get().routes(4).stream().anyMatch(r -> "10.244.1.0/26".equals(r.dst())));
     }
 
     /** Waits for BIRD to notice the session is gone and reports whether it still has the route then. */
