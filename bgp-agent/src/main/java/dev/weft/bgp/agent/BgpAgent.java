@@ -48,7 +48,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -70,8 +69,8 @@ import java.util.concurrent.TimeoutException;
  *   consecutive restarts safe, calico#1423).</li>
  *   <li><b>Graceful restart, restarting speaker</b>: the FIB adopts the routes of protocol 88 a
  *   previous run left; when there were any, our OPENs carry the R bit and the F bit for those
- *   families, and the adopted routes no peer re-announced go only once every GR peer has sent
- *   End-of-RIB for each family, or after the selection deferral time.</li>
+ *   families (with GR on), and the adopted routes no peer re-announced go only once every peer has
+ *   sent End-of-RIB for each family, or after the selection deferral time (with GR on or off).</li>
  * </ul>
  *
  * <pre>{@code
@@ -97,6 +96,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final KernelFib fib;
     private final Sessions sessions;
     private final boolean restarted;
+    private final boolean adopted;
     private final int restartTime;
     private final boolean grEnabled;
     private final StatusServer statusServer;
@@ -105,10 +105,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final Map<PeerKey, PeerState> peers = new HashMap<>();
     private final Map<Cidr, Boolean> originated = new HashMap<>();
     private final Set<PeerKey> drainQueued = new HashSet<>();
-    /** Restarting speaker: peers whose End-of-RIB we still wait for; families null until the session is up. */
-    private final Map<PeerKey, Set<Family>> awaitingEor = new HashMap<>();
-    private boolean initialSyncDone;
-    private ScheduledFuture<?> deferral;
+    private InitialSync initialSync;
     private volatile AgentConfig config;
     private volatile boolean closed;
 
@@ -143,8 +140,10 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 preserved.addAll(AdoptedRoutes.families(ns, config.fib().table()));
             }
             this.fib = f;
-            // Only routes we can keep forwarding with count as preserved; without GR we never claim a restart.
-            this.restarted = grEnabled && !preserved.isEmpty();
+            // Adopted routes wait for the peers' tables with or without GR; only with GR do we
+            // tell peers (R and F bits) that we restarted with forwarding state kept.
+            this.adopted = !preserved.isEmpty();
+            this.restarted = grEnabled && adopted;
             rib.addListener(this::bestPathsChanged);
             rib.addOutboundListener(this::outboundPending);
             SpeakerConfig speaker = SpeakerConfig.of(config.routerIdAddress(), config.localAs())
@@ -161,7 +160,8 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 for (AgentConfig.Peer p : config.peers()) {
                     addPeerNow(p);
                 }
-                startInitialSync(config.gracefulRestart().selectionDeferral());
+                initialSync = new InitialSync(adopted, peers.keySet(), config.gracefulRestart().selectionDeferral(),
+                        ribThread, this::initialSyncDone);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -182,7 +182,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         }
         LOG.info("bgp agent: router id {}, AS {}, {} peers, listening on {}{}", config.routerId(), config.localAs(),
                 config.peers().size(), sessions.listenAddress(),
-                restarted ? "; restarted with routes of the previous run kept in the kernel" : "");
+                adopted ? "; restarted with routes of the previous run kept in the kernel" + (restarted ? " (R bit set)" : "") : "");
     }
 
     /** Starts in the namespace the config names ({@code fib.namespace}), the host's by default. */
@@ -285,7 +285,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
 
     public AgentStatus status() {
         return call(() -> new AgentStatus(sessions.status(), rib.prefixCount(Family.IPV4_UNICAST),
-                rib.prefixCount(Family.IPV6_UNICAST), fib == null ? null : fib.status(), restarted, initialSyncDone));
+                rib.prefixCount(Family.IPV6_UNICAST), fib == null ? null : fib.status(), restarted, initialSync.finished()));
     }
 
     /** The Loc-RIB of a family, sorted by prefix (for status and {@code weftctl bgp routes}). */
@@ -400,9 +400,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         sessions.removePeer(new PeerId(key.address()));
         // The session's down event may come later or not at all (never Established): withdraw now.
         rib.peerDown(key, false, Duration.ZERO);
-        if (awaitingEor.remove(key) != null) {
-            checkInitialSync();
-        }
+        initialSync.removed(key);
     }
 
     private String reconfigureNow(AgentConfig next) {
@@ -465,39 +463,11 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         return summary;
     }
 
-    private void startInitialSync(int deferralSeconds) {
-        if (!restarted) {
-            finishInitialSync("no routes of a previous run");
-            return;
-        }
-        for (PeerState p : peers.values()) {
-            if (grFor(p.config)) {
-                awaitingEor.put(new PeerKey(p.config.ip()), null);
-            }
-        }
-        deferral = ribThread.schedule(() -> finishInitialSync("selection deferral time (" + deferralSeconds + " s) passed"),
-                deferralSeconds, TimeUnit.SECONDS);
-        checkInitialSync();
-    }
-
-    private void checkInitialSync() {
-        if (!initialSyncDone && awaitingEor.isEmpty()) {
-            finishInitialSync("every graceful-restart peer sent End-of-RIB");
-        }
-    }
-
-    private void finishInitialSync(String why) {
-        if (initialSyncDone) {
-            return;
-        }
-        initialSyncDone = true;
-        awaitingEor.clear();
-        if (deferral != null) {
-            deferral.cancel(false);
-        }
+    /** Adopted routes no peer re-announced go now (see {@link InitialSync}). */
+    private void initialSyncDone(String why) {
         if (fib != null) {
             int removed = fib.initialSyncDone();
-            if (restarted) {
+            if (adopted) {
                 LOG.info("bgp agent: initial sync done ({}): {} adopted routes no peer re-announced were removed", why, removed);
             }
         }
@@ -587,14 +557,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                     Map.of(local, localAddress));
             rib.peerUp(new PeerInfo(key, n.peerAs(), config.localAs(),
                     n.peerRouterId(), st.config.rrClient()), params);
-            if (awaitingEor.containsKey(key)) {
-                if (n.gracefulRestart().isPresent()) {
-                    awaitingEor.put(key, EnumSet.copyOf(n.families()));
-                } else {
-                    awaitingEor.remove(key); // no GR: it owes us no End-of-RIB
-                    checkInitialSync();
-                }
-            }
+            initialSync.established(key, n.families());
         }
 
         @Override
@@ -606,13 +569,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             }
             st.counters.updatesIn++;
             rib.apply(key, u);
-            u.endOfRibFamily().ifPresent(f -> {
-                Set<Family> waiting = awaitingEor.get(key);
-                if (waiting != null && waiting.remove(f) && waiting.isEmpty()) {
-                    awaitingEor.remove(key);
-                    checkInitialSync();
-                }
-            });
+            u.endOfRibFamily().ifPresent(f -> initialSync.endOfRib(key, f));
         }
 
         @Override

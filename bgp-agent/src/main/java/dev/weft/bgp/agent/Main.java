@@ -36,6 +36,10 @@ public final class Main {
                 description = "YAML or JSON (.json) settings: router id, AS, listen, peers, originate, fib")
         Path config;
 
+        @CommandLine.Option(names = "--rt-protos-dir", paramLabel = "DIR",
+                description = "where weft.conf names protocols 87/88 for iproute2 (default: ${DEFAULT-VALUE})")
+        Path rtProtosDir = RtProtos.DEFAULT_DIR;
+
         @CommandLine.Option(names = "-v", description = "verbosity: 1 and above logs debug")
         int verbosity;
 
@@ -72,10 +76,10 @@ public final class Main {
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", o.verbosity > 0 ? "debug" : "info");
         System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
-        System.exit(run(o.config));
+        System.exit(run(o.config, o.rtProtosDir));
     }
 
-    static int run(Path configFile) {
+    static int run(Path configFile, Path rtProtosDir) {
         Logger log = LoggerFactory.getLogger(Main.class);
         AgentConfig config;
         try {
@@ -84,7 +88,7 @@ public final class Main {
             System.err.println("weft-bgp: " + e.getMessage());
             return EXIT_USAGE;
         }
-        RtProtos.install();
+        RtProtos.install(rtProtosDir);
         LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
         CountDownLatch stopped = new CountDownLatch(1);
         // The hook asks the main thread to stop and waits (bounded) for the Cease/2s to go out.

@@ -80,6 +80,10 @@ public record AgentConfig(String routerId, Long localAs, Listen listen, Graceful
         return new AgentConfig(routerId, localAs, listen, gr, ecmp, clusterId, localPref, originate, fib, peers, status);
     }
 
+    public AgentConfig withEcmp(boolean on) {
+        return new AgentConfig(routerId, localAs, listen, gracefulRestart, on, clusterId, localPref, originate, fib, peers, status);
+    }
+
     public AgentConfig withOriginate(List<Originate> o) {
         return new AgentConfig(routerId, localAs, listen, gracefulRestart, ecmp, clusterId, localPref, o, fib, peers, status);
     }
@@ -186,7 +190,8 @@ public record AgentConfig(String routerId, Long localAs, Listen listen, Graceful
      * The kernel FIB.
      *
      * @param table     routing table (default 254, main)
-     * @param namespace path of a network namespace (e.g. /run/netns/x); null for the host's
+     * @param namespace path of a network namespace (e.g. /run/netns/x) for the FIB and the sessions;
+     *                  null for the process's own
      * @param install   false for a pure route reflector, which learns and reflects but installs nothing
      */
     public record Fib(Integer table, String namespace, Boolean install) {

@@ -31,7 +31,8 @@ import java.util.jar.Manifest;
  * its sessions and its FIB in that node's {@code wt-} namespace. Either in this JVM
  * ({@link #inProcess}, with the {@link BgpAgent} at hand) or as the launcher process
  * ({@link #launch}: the shipped shell header of {@code dist/bin/weft-bgp}, run by {@code ip netns
- * exec}, with a class-path jar for the classes just compiled), which SIGHUP reloads and kill -9 kills.
+ * exec}, with a class-path jar for the classes just compiled, or the packaged one with
+ * {@code -Dweft.bgp.launcher=../dist/bin/weft-bgp}), which SIGHUP reloads and kill -9 kills.
  *
  * <pre>{@code
  * try (BgpLan lan = BgpLan.create()) {
@@ -47,6 +48,8 @@ public final class AgentNode implements AutoCloseable {
     public static final Duration CONVERGE = Duration.ofSeconds(15);
     /** The shell header of dist/bin/weft-bgp, relative to the module (the tests' working directory). */
     static final Path LAUNCHER_HEADER = Path.of("src", "main", "dist", "weft-bgp.sh");
+    /** -Dweft.bgp.launcher=../dist/bin/weft-bgp runs the packaged launcher instead (after mvn package). */
+    public static final String LAUNCHER_PROPERTY = "weft.bgp.launcher";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Underlay.Node node;
@@ -122,7 +125,8 @@ public final class AgentNode implements AutoCloseable {
 
     private void startProcess() {
         Path launcher = testLauncher(dir);
-        process = Cmd.of(launcher.toString(), "--config", configFile.toString()).netns(node.netns()).start(dir.resolve("weft-bgp.log"));
+        // rt_protos.d goes to the test's directory, not the host's /etc
+        process = Cmd.of(launcher.toString(), "--config", configFile.toString(), "--rt-protos-dir", dir.toString()).netns(node.netns()).start(dir.resolve("weft-bgp.log"));
         await(() -> process.isAlive() && node.tryExec("ss", "-Htln", "sport = :" + config.listen().port()).stdout().contains("LISTEN")
                 ? Boolean.TRUE : processGone(), "weft-bgp listening in " + node.netns());
     }
@@ -250,6 +254,14 @@ public final class AgentNode implements AutoCloseable {
      * dist/bin/weft-bgp, without needing the package phase before the tests.
      */
     static Path testLauncher(Path dir) {
+        String packaged = System.getProperty(LAUNCHER_PROPERTY);
+        if (packaged != null) {
+            Path p = Path.of(packaged).toAbsolutePath();
+            if (!Files.isExecutable(p)) {
+                throw new AssertionError(LAUNCHER_PROPERTY + "=" + packaged + " is not an executable (run mvn -pl bgp-agent -am package)");
+            }
+            return p;
+        }
         Path launcher = dir.resolve("weft-bgp");
         if (Files.exists(launcher)) {
             return launcher;

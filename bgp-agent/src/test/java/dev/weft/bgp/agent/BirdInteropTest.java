@@ -104,6 +104,34 @@ class BirdInteropTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void equalPathsFromTwoPeersBecomeOneMultipathRouteWithEcmp() {
+        try (BgpLan lan = BgpLan.create()) {
+            Underlay.Node a = lan.addSpeaker("agent");
+            Underlay.Node b1 = lan.addSpeaker("b1");
+            Underlay.Node b2 = lan.addSpeaker("b2");
+            AgentConfig ac = AgentNode.config(a, AGENT_AS).withEcmp(true)
+                    .withPeers(List.of(AgentNode.peer(b1.address(), AGENT_AS), AgentNode.peer(b2.address(), AGENT_AS)));
+            try (BirdPeer one = BirdPeer.start(b1.netns(), RuntimePeersTest.bird(b1, a, "10.244.9.0/26"));
+                 BirdPeer two = BirdPeer.start(b2.netns(), RuntimePeersTest.bird(b2, a, "10.244.9.0/26"));
+                 AgentNode agent = AgentNode.inProcess(a, ac)) {
+                RouteInfo r = AgentNode.await(() -> {
+                    RouteInfo now = agent.kernelRoutes(4).stream().filter(x -> "10.244.9.0/26".equals(x.dst())).findFirst().orElse(null);
+                    return now != null && now.nexthops().size() == 2 ? now : null;
+                }, "a multipath route over both BIRDs");
+                List<String> gws = new java.util.ArrayList<>();
+                r.nexthops().forEach(h -> gws.add(h.path("gateway").asText()));
+                assertEquals(java.util.Set.of(b1.address(), b2.address()), java.util.Set.copyOf(gws));
+
+                two.stop(); // one path left: a plain route via b1
+                AgentNode.await(() -> {
+                    RouteInfo now = agent.kernelRoutes(4).stream().filter(x -> "10.244.9.0/26".equals(x.dst())).findFirst().orElse(null);
+                    return now != null && b1.address().equals(now.gateway()) ? now : null;
+                }, "a plain route via b1");
+            }
+        }
+    }
+
     private static BirdConfig.Neighbour birdNeighbour(String name, String agentAddress) {
         return AgentNode.birdNeighbour(name, agentAddress, AGENT_AS);
     }

@@ -47,6 +47,13 @@ class LauncherTest {
                 assertRoutes(agent, "10.244.1.0/26", "10.244.2.0/26", "10.244.3.0/26");
                 bird.removeStatic("10.244.3.0/26"); // no longer announced when the agent comes back
 
+                // a start that dies before any End-of-RIB must not lose the adopted routes either
+                bird.disable("agent");
+                agent.restart();
+                agent.kill9();
+                assertRoutes(agent, "10.244.1.0/26", "10.244.2.0/26", "10.244.3.0/26");
+                bird.enable("agent");
+
                 agent.restart();
                 bird.waitEstablished("agent", CONVERGE);
                 String again = neighbourCaps(bird);
@@ -60,7 +67,7 @@ class LauncherTest {
                     return has(now, "10.244.3.0/26") ? null : Boolean.TRUE;
                 }, "the route BIRD no longer announces to be swept");
                 assertTrue(agent.log().contains("restarted with routes of the previous run"), agent.log());
-                assertTrue(agent.log().contains("every graceful-restart peer sent End-of-RIB"), agent.log());
+                assertTrue(agent.log().contains("every peer sent End-of-RIB"), agent.log());
                 assertEquals("blackhole", agent.awaitRoute(4, "10.244.1.0/26").type());
                 assertEquals(b.address(), agent.awaitRoute(4, "10.244.2.0/26").gateway());
 
@@ -71,6 +78,36 @@ class LauncherTest {
                 // BIRD's last error is soon its own reconnect attempt; its log keeps what it received
                 AgentNode.await(() -> bird.logTail().contains("Received: Administrative shutdown") ? Boolean.TRUE : null,
                         "BIRD to log Cease/2 received");
+            }
+        }
+    }
+
+    @Test
+    void withoutGracefulRestartAdoptedRoutesStillWaitForThePeersEndOfRib() {
+        try (BgpLan lan = BgpLan.create()) {
+            Underlay.Node a = lan.addSpeaker("agent");
+            Underlay.Node b = lan.addSpeaker("bird");
+            BirdConfig bc = BirdConfig.of(b.address(), AS).neighbour(AgentNode.birdNeighbour("agent", a.address(), AS))
+                    .staticRoute("10.244.2.0/26").staticRoute("10.244.3.0/26");
+            AgentConfig ac = AgentNode.config(a, AS).withGracefulRestart(AgentConfig.GracefulRestart.of(false, 30, 20))
+                    .withPeers(List.of(AgentNode.peer(b.address(), AS)));
+            try (BirdPeer bird = BirdPeer.start(b.netns(), bc); AgentNode agent = AgentNode.launch(a, ac)) {
+                agent.awaitRoute(4, "10.244.2.0/26");
+                agent.awaitRoute(4, "10.244.3.0/26");
+                agent.kill9();
+                bird.removeStatic("10.244.3.0/26");
+                agent.restart();
+                AgentNode.await(() -> {
+                    List<RouteInfo> now = agent.kernelRoutes(4);
+                    assertTrue(has(now, "10.244.2.0/26"), "a re-announced route went: " + now);
+                    return has(now, "10.244.3.0/26") ? null : Boolean.TRUE;
+                }, "the route BIRD no longer announces to be swept");
+                assertTrue(agent.log().contains("every peer sent End-of-RIB"), agent.log());
+                assertTrue(!neighbourCaps(bird).contains("Graceful restart"), neighbourCaps(bird));
+
+                // SIGTERM without GR: the agent's routes go with it
+                agent.process().stop(java.time.Duration.ofSeconds(15));
+                agent.awaitNoRoute(4, "10.244.2.0/26");
             }
         }
     }
