@@ -41,10 +41,10 @@ class RouteReflectionTest {
                     .withPeers(List.of(AgentNode.peer(b1.address(), AS).withRrClient(true),
                             AgentNode.peer(b2.address(), AS).withRrClient(true)));
             try (AgentNode agent = AgentNode.inProcess(rr, ac);
-                 BirdPeer c1 = BirdPeer.start(b1.netns(), client(b1, rr, "10.244.2.0/26"));
-                 BirdPeer c2 = BirdPeer.start(b2.netns(), client(b2, rr, "10.244.3.0/26"))) {
-                c1.waitEstablished("refl", CONVERGE);
-                c2.waitEstablished("refl", CONVERGE);
+                 BirdPeer c1 = BirdPeer.start(b1.netns(), RuntimePeersTest.bird(b1, rr, "10.244.2.0/26"));
+                 BirdPeer c2 = BirdPeer.start(b2.netns(), RuntimePeersTest.bird(b2, rr, "10.244.3.0/26"))) {
+                c1.waitEstablished("agent", CONVERGE);
+                c2.waitEstablished("agent", CONVERGE);
                 // the clients do not peer with each other: only reflection gets each the other's prefix,
                 // next hop unchanged (the other client, on the same LAN)
                 assertEquals(b2.address(), awaitRoute(() -> c1.routes(4), "10.244.3.0/26").gateway());
@@ -98,10 +98,10 @@ class RouteReflectionTest {
             String cluster2 = sameClusterId ? cluster1 : "10.0.0.2";
             try (AgentNode rr1 = AgentNode.inProcess(r1, reflector(r1, cluster1, "10.244.11.0/26", r2, b1));
                  AgentNode rr2 = AgentNode.inProcess(r2, reflector(r2, cluster2, "10.244.12.0/26", r1, b2));
-                 BirdPeer c1 = BirdPeer.start(b1.netns(), client(b1, r1, "10.244.3.0/26"));
-                 BirdPeer c2 = BirdPeer.start(b2.netns(), client(b2, r2, "10.244.4.0/26"))) {
-                c1.waitEstablished("refl", CONVERGE);
-                c2.waitEstablished("refl", CONVERGE);
+                 BirdPeer c1 = BirdPeer.start(b1.netns(), RuntimePeersTest.bird(b1, r1, "10.244.3.0/26"));
+                 BirdPeer c2 = BirdPeer.start(b2.netns(), RuntimePeersTest.bird(b2, r2, "10.244.4.0/26"))) {
+                c1.waitEstablished("agent", CONVERGE);
+                c2.waitEstablished("agent", CONVERGE);
                 // the reflectors' own prefixes reach the other reflector's client either way
                 awaitRoute(() -> c2.routes(4), "10.244.11.0/26");
                 awaitRoute(() -> c1.routes(4), "10.244.12.0/26");
@@ -137,13 +137,6 @@ class RouteReflectionTest {
         return AgentNode.config(self, AS)
                 .withOriginate(List.of(new AgentConfig.Originate(prefix, true)))
                 .withPeers(List.of(AgentNode.peer(rr.address(), AS)));
-    }
-
-    /** A BIRD client of a reflector: one session (protocol "refl": "rr" is a BIRD keyword), one static prefix. */
-    private static BirdConfig client(Underlay.Node self, Underlay.Node rr, String prefix) {
-        return BirdConfig.of(self.address(), AS)
-                .neighbour(AgentNode.birdNeighbour("refl", rr.address(), AS))
-                .staticRoute(prefix);
     }
 
     static AgentConfig withClusterId(AgentConfig c, String clusterId) {
