@@ -278,11 +278,15 @@ final class PeerFsm {
                 continue;
             }
             if (other.state == SessionState.ESTABLISHED) {
-                if (other.negotiated.gracefulRestart().isEmpty()) {
+                // RFC 4724 §4.2: a new OPEN while Established means the peer restarted, but only
+                // if it says so (Restart State bit): a connect the peer started while we were down,
+                // landing just after ours got Established, is a §6.8 collision, and taking it for a
+                // restart killed both connections (the peer refuses the new one, its own being up).
+                if (other.negotiated.gracefulRestart().isEmpty()
+                        || n.gracefulRestart().map(r -> !r.restarting()).orElse(true)) {
                     drop(s, COLLISION, "collision with the Established session");
                     return;
                 }
-                // RFC 4724 §4.2: a new OPEN while Established means the peer restarted.
                 close(other, null, null, "peer reopened the session (restarted)", true);
             } else if (!winsCollision(s, open)) {
                 drop(s, COLLISION, "lost the connection collision");

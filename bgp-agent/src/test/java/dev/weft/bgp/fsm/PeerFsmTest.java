@@ -385,6 +385,26 @@ class PeerFsmTest {
         assertTrue(world.established.get(1).gracefulRestart().orElseThrow().restarting());
     }
 
+    /**
+     * The connect the peer started while we were down, arriving just after our own connection got
+     * Established, is a collision, not a restart: its OPEN lacks the Restart State bit. Taking it
+     * for a restart closed the live session, the peer then refused the new one (Cease/7, its
+     * session being Established) and, with both gone, BIRD flushed our routes (seen in
+     * GracefulRestartTrafficTest: ~1 s without the route in the helper's kernel).
+     */
+    @Test
+    void aNewOpenWithoutTheRestartBitWhileEstablishedWithGrIsACollisionRefusedWithCease7() {
+        PeerFsm f = fsm(PEER.withGracefulRestart(120));
+        Conn c = establish(f, open(AS, 90, PEER_ID, GR));
+        Conn in = new Conn(false);
+        f.handle(new FsmEvent.TcpConnected(in));
+        f.handle(new FsmEvent.Received(in, open(AS, 90, PEER_ID, GR)));
+        assertEquals(Notification.of(6, 7), in.notification());
+        assertFalse(c.closed);
+        assertEquals(SessionState.ESTABLISHED, f.state());
+        assertTrue(world.downs.isEmpty());
+    }
+
     @Test
     void backoffDoublesUpToMaxAndResetsAfterAStableSession() {
         PeerFsm f = fsm(PEER.withTimers(90, 0, Duration.ofSeconds(600)));

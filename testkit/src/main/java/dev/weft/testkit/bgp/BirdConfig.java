@@ -34,6 +34,7 @@ public final class BirdConfig {
     private String localV6;
     private String device = "eth0";
     private boolean kernelExport = true;
+    private boolean kernelGracefulRestart;
     private final List<Neighbour> neighbours = new ArrayList<>();
     /** group name -> prefixes; one static protocol per group and family. */
     private final Map<String, Set<String>> statics = new LinkedHashMap<>();
@@ -69,6 +70,16 @@ public final class BirdConfig {
     /** Whether BGP routes go into the namespace's FIB (default true). */
     public BirdConfig kernelExport(boolean on) {
         this.kernelExport = on;
+        return this;
+    }
+
+    /**
+     * The kernel protocols take part in graceful-restart recovery: started with {@code -R}
+     * ({@link BirdPeer#startRecovering}), BIRD leaves the routes a killed BIRD left in the kernel
+     * alone until its BGP peers sent End-of-RIB, instead of flushing them at its first scan.
+     */
+    public BirdConfig kernelGracefulRestart() {
+        this.kernelGracefulRestart = true;
         return this;
     }
 
@@ -135,7 +146,8 @@ public final class BirdConfig {
         if (kernelExport) {
             for (String fam : List.of("ipv4", "ipv6")) {
                 b.append("protocol kernel kernel_").append(fam).append(" { ").append(fam)
-                        .append(" { import none; export where source = RTS_BGP; }; merge paths on; }\n");
+                        .append(" { import none; export where source = RTS_BGP; }; merge paths on;")
+                        .append(kernelGracefulRestart ? " graceful restart on;" : "").append(" }\n");
             }
         }
         for (Map.Entry<String, Set<String>> g : statics.entrySet()) {

@@ -40,14 +40,31 @@ public final class BirdPeer implements AutoCloseable {
      * waits until its control socket answers. The config belongs to the peer from now on.
      */
     public static BirdPeer start(String netns, BirdConfig config) {
+        return start(netns, config, false);
+    }
+
+    /**
+     * As {@link #start}, with {@code -R}: BIRD starts in graceful-restart recovery, as after its own
+     * crash (Restart State bit to its GR peers, kernel sync deferred, see
+     * {@link BirdConfig#kernelGracefulRestart}).
+     */
+    public static BirdPeer startRecovering(String netns, BirdConfig config) {
+        return start(netns, config, true);
+    }
+
+    private static BirdPeer start(String netns, BirdConfig config, boolean recovering) {
         Path dir = Daemon.tempDir("bird");
         Path conf = dir.resolve("bird.conf");
         Path socket = dir.resolve("bird.ctl");
         Daemon d = null;
         try {
             writeChecked(conf, config);
-            d = Daemon.start(netns, dir, List.of("bird", "-f", "-c", conf.toString(), "-s", socket.toString(),
-                    "-P", dir.resolve("bird.pid").toString()));
+            List<String> argv = new java.util.ArrayList<>(List.of("bird", "-f", "-c", conf.toString(),
+                    "-s", socket.toString(), "-P", dir.resolve("bird.pid").toString()));
+            if (recovering) {
+                argv.add("-R");
+            }
+            d = Daemon.start(netns, dir, argv);
             BirdPeer peer = new BirdPeer(config, conf, socket, d);
             peer.awaitControlSocket();
             return peer;
