@@ -116,11 +116,16 @@ final class RouteCodec {
      * parsed, so skipping the other routes of a large table costs a byte read each.
      */
     static Route decodeIf(ByteBuffer b, int type, int from, int to, int table, int protocol) {
-        if (protocol != 0 && to - from >= HEADER && Byte.toUnsignedInt(b.get(from + 5)) != protocol) {
+        if (protocol != 0 && to - from >= HEADER && !hasProtocol(b, from, to, protocol)) {
             return null;
         }
         Route r = decode(b, type, from, to);
         return r != null && (table == Rt.RT_TABLE_UNSPEC || r.table() == table) ? r : null;
+    }
+
+    /** Whether a route body's rtm_protocol is {@code protocol}, read without decoding the rest. */
+    static boolean hasProtocol(ByteBuffer b, int from, int to, int protocol) {
+        return to - from >= HEADER && Byte.toUnsignedInt(b.get(from + 5)) == protocol;
     }
 
     /** An RTM_NEWROUTE/RTM_DELROUTE body; null for other types or families. */

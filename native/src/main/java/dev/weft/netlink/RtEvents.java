@@ -23,6 +23,8 @@ public final class RtEvents implements AutoCloseable {
     private final long rxAddress = NetlinkSocket.pointerTo(rx);
     private final NativeMemory pollfd = NativeMemory.allocate(8);
     private final ArrayDeque<RtEvent> queued = new ArrayDeque<>();
+    /** rtm_protocol whose RTM_NEWROUTE events are dropped unread; 0 for none. */
+    private int ignoredAddsProtocol;
 
     private RtEvents(NetlinkSocket socket) {
         this.socket = socket;
@@ -46,6 +48,16 @@ public final class RtEvents implements AutoCloseable {
     /** Subscribes in another namespace. */
     public static RtEvents subscribe(NetNs ns, int... groups) {
         return ns.run(() -> subscribe(groups));
+    }
+
+    /**
+     * Drops RTM_NEWROUTE events of {@code protocol} before decoding them: a daemon's own installs
+     * echo back one event each (100,000 for a full table) and tell it nothing it does not know.
+     * Deletions of those routes still arrive.
+     */
+    public synchronized RtEvents ignoringRouteAddsOf(int protocol) {
+        this.ignoredAddsProtocol = protocol;
+        return this;
     }
 
     /** The next event, waiting at most {@code timeout}; empty when none came in time. */
@@ -97,7 +109,9 @@ public final class RtEvents implements AutoCloseable {
             if (len < 16 || p + len > rx.limit()) {
                 break;
             }
-            RtEvent e = decodeOne(type, p + 16, p + len);
+            boolean ignored = type == Rt.RTM_NEWROUTE && ignoredAddsProtocol != 0
+                    && RouteCodec.hasProtocol(rx, p + 16, p + len, ignoredAddsProtocol);
+            RtEvent e = ignored ? null : decodeOne(type, p + 16, p + len);
             if (e != null) {
                 queued.add(e);
             }

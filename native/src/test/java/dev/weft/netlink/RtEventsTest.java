@@ -39,6 +39,27 @@ class RtEventsTest {
     }
 
     @Test
+    void ignoredProtocolsRouteAddsAreDroppedButItsDeletionsArrive() {
+        try (TestNetns ns = TestNetns.create(); NetNs handle = NetNs.open(ns.path().toString());
+             RtEvents events = RtEvents.subscribe(handle, Rt.RTNLGRP_IPV4_ROUTE).ignoringRouteAddsOf(88)) {
+            ns.ip("link", "add", "wt-ev", "type", "bridge");
+            ns.ip("link", "set", "wt-ev", "up");
+            ns.ip("route", "add", "10.213.60.0/24", "dev", "wt-ev", "proto", "88");
+            ns.ip("route", "add", "10.213.61.0/24", "dev", "wt-ev", "proto", "static");
+            ns.ip("route", "del", "10.213.60.0/24", "dev", "wt-ev", "proto", "88");
+            // in order: the other protocol's add, then our route's deletion; never our route's add
+            RtEvent.RouteChange first = await(events, RtEvent.RouteChange.class,
+                    e -> e.route().dst().toString().startsWith("10.213.6"));
+            assertEquals(Cidr.parse("10.213.61.0/24"), first.route().dst());
+            RtEvent.RouteChange second = await(events, RtEvent.RouteChange.class,
+                    e -> e.route().dst().toString().startsWith("10.213.6"));
+            assertEquals(Cidr.parse("10.213.60.0/24"), second.route().dst());
+            assertTrue(second.removed());
+            ns.ip("link", "del", "wt-ev");
+        }
+    }
+
+    @Test
     void noEventMeansAnEmptyAnswerAfterTheTimeout() {
         try (TestNetns ns = TestNetns.create(); NetNs handle = NetNs.open(ns.path().toString());
              RtEvents events = RtEvents.subscribe(handle, Rt.RTNLGRP_LINK)) {

@@ -39,7 +39,9 @@ final class FibWatcher implements AutoCloseable {
 
     static FibWatcher start(KernelFib fib, Namespace ns, Duration resyncEvery) {
         RtEvents ev = ns.subscribe(Rt.RTNLGRP_LINK, Rt.RTNLGRP_IPV4_IFADDR, Rt.RTNLGRP_IPV6_IFADDR,
-                Rt.RTNLGRP_IPV4_ROUTE, Rt.RTNLGRP_IPV6_ROUTE);
+                Rt.RTNLGRP_IPV4_ROUTE, Rt.RTNLGRP_IPV6_ROUTE)
+                // the echoes of our own installs: KernelFib only acts on our routes' deletion
+                .ignoringRouteAddsOf(KernelFib.BGP_PROTOCOL);
         FibWatcher w = new FibWatcher(fib, ev, resyncEvery);
         w.thread.start();
         return w;
