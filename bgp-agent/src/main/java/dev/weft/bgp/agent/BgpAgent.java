@@ -45,10 +45,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The BGP speaker as a library: the sessions (their own I/O threads), one RIB thread that makes
@@ -569,33 +567,12 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     // ----------------------------------------------------------------------------- plumbing
 
     private CompletableFuture<Void> submit(Runnable task) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        ribThread.execute(() -> {
-            try {
-                task.run();
-                done.complete(null);
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
-            }
-        });
-        return done;
+        return RibThread.submit(ribThread, task);
     }
 
     /** Runs {@code task} on the RIB thread and waits for it. */
     private <T> T call(Callable<T> task) {
-        try {
-            return ribThread.submit(task).get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("RIB thread did not answer in " + CALL_TIMEOUT, e);
-        }
+        return RibThread.call(ribThread, task, CALL_TIMEOUT);
     }
 
     static Family family(Cidr prefix) {
