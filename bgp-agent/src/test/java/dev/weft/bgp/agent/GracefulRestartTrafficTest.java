@@ -75,7 +75,7 @@ class GracefulRestartTrafficTest {
                         session = newSession(bird, session);
                     }
                     agent.awaitRoute(4, "10.244.2.0/26");
-                    AgentNode.await(() -> agent.log().contains("every graceful-restart peer sent End-of-RIB") ? Boolean.TRUE : null,
+                    AgentNode.await(() -> agent.log().contains("initial sync done (every peer sent End-of-RIB)") ? Boolean.TRUE : null,
                             "the restarted agent to finish its restart\n" + agent.log());
                     sleep(Math.max(2000, PING_MILLIS - (System.nanoTime() - t0) / 1_000_000));
                     Ping.Result r = ping.finish();
