@@ -165,7 +165,7 @@ class KernelFibTest {
         assertEquals(2, fib.initialSyncDone());
         assertEquals(List.of("10.244.10.0/24", "10.244.11.0/24"), net.ours());
         assertEquals("192.168.213.3", net.route("10.244.11.0/24").orElseThrow().gateway());
-        assertEquals("weft", net.route("10.50.0.0/24").orElseThrow().protocol(), "87 is named weft and untouched");
+        assertEquals("87", net.route("10.50.0.0/24").orElseThrow().protocol(), "the flannel backends' 87 (weft) is untouched");
         assertEquals("bird", net.route("10.51.0.0/24").orElseThrow().protocol());
         assertEquals("static", net.route("10.52.0.0/24").orElseThrow().protocol());
         assertEquals(new FibStatus(2, 2, 0, 0, 0, 0), fib.status());
