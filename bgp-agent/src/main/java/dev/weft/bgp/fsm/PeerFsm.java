@@ -9,12 +9,12 @@ import dev.weft.bgp.wire.Notification;
 import dev.weft.bgp.wire.Open;
 import dev.weft.bgp.wire.RouteRefresh;
 import dev.weft.bgp.wire.Update;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import dev.weft.retry.Backoff;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The state machine of one configured peer (RFC 4271 §8). Up to two connections are in flight at
@@ -321,7 +321,7 @@ final class PeerFsm {
         establishedAtMillis = scheduler.nowMillis();
         publishedNegotiated = s.negotiated;
         stable.cancel();
-        stable = scheduler.schedule(backoff.stableMillis(), backoff::reset);
+        stable = scheduler.schedule(backoff.maxMillis(), backoff::reset);
         LOG.info("bgp peer {}: Established (hold {} s, keepalive {} s, families {}{})", id, s.negotiated.holdTime(),
                 s.negotiated.keepaliveTime(), s.negotiated.families(),
                 s.negotiated.gracefulRestart().isPresent() ? ", graceful restart" : "");
@@ -403,7 +403,7 @@ final class PeerFsm {
             idleState = SessionState.IDLE;
             connectRetry.cancel();
             idleHold.cancel();
-            long wait = backoff.next();
+            long wait = backoff.nextMillis();
             idleHold = scheduler.schedule(wait, () -> handle(new FsmEvent.IdleHoldExpired()));
             if (loggedDown) {
                 LOG.info("bgp peer {}: retrying in {} ms", id, wait); // the error is logged once

@@ -5,6 +5,8 @@ import dev.weft.flannel.subnet.kv.KvException;
 import dev.weft.flannel.subnet.kv.KvStore;
 import dev.weft.flannel.subnet.kv.KvWatch;
 import dev.weft.flannel.subnet.kv.KvWatchListener;
+import dev.weft.retry.Backoff;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,7 +44,8 @@ final class ResilientWatch implements AutoCloseable {
     private final Handler handler;
     static final int MAX_QUEUED = 1024;
 
-    private final Backoff backoff = new Backoff();
+    /** flannel's watch retry: 100 ms doubling to 5 s, reset after a success. */
+    private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
     private final Liveness liveness;
     private final AtomicInteger queued = new AtomicInteger();
     private boolean failing;    // a callback threw; cleared by the next successful listing
