@@ -9,5 +9,8 @@ if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java
 # table's ingest churns through eden, and every page of a large eden (85 MB by default here) stays
 # resident afterwards although no route lives there; live routes go to the old generation, which
 # grows from -Xms as they arrive (bench/bgp-ingest: 0.93 -> 0.57 KB RSS per route, idle 116 -> 101 MB).
-exec "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xms24m -Xmx256m -Xmn24m} -cp "$self" dev.weft.bgp.agent.Main "$@"
+# C1 only (-XX:TieredStopAtLevel=1): the speaker's work comes in bursts (a table at session start),
+# and C2 spent more CPU compiling during a 100,000-route burst (1.2-1.6 s) than its faster code
+# saved; without it the burst took 2.4 instead of 3.2 CPU s and the idle RSS fell 103 -> 86 MB.
+exec "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xms24m -Xmx256m -Xmn24m -XX:TieredStopAtLevel=1} -cp "$self" dev.weft.bgp.agent.Main "$@"
 exit 127

@@ -29,6 +29,9 @@ final class NetlinkSocket implements AutoCloseable {
     static final int NETLINK_GET_STRICT_CHK = 12;
 
     private static final int SOCKADDR_NL_LEN = 12;
+    private static final int SO_ATTACH_FILTER = 26;
+    /** struct sock_fprog on LP64: u16 len, 6 bytes of padding, the instructions' address. */
+    private static final int SOCK_FPROG_BYTES = 16;
 
     private final LibC libc = LibC.get();
     private final int fd;
@@ -84,6 +87,28 @@ final class NetlinkSocket implements AutoCloseable {
             throw new ErrnoException("setsockopt(" + level + "," + name + ")", LibC.errno());
         }
         return r >= 0;
+    }
+
+    /**
+     * Attaches a classic BPF program (struct sock_filter array, host order) that the kernel runs
+     * on every message before queueing it here. False when the kernel refuses it; the caller then
+     * filters what it reads instead.
+     */
+    boolean attachFilter(ByteBuffer program) {
+        int len = program.remaining();
+        if (len == 0 || len % 8 != 0) {
+            throw new IllegalArgumentException("a BPF program is a whole number of 8-byte instructions, got " + len);
+        }
+        // the kernel copies the program during setsockopt, so both blocks can go right after
+        try (NativeMemory insns = NativeMemory.allocate(len); NativeMemory fprog = NativeMemory.allocate(SOCK_FPROG_BYTES)) {
+            byte[] bytes = new byte[len];
+            program.duplicate().get(bytes);
+            insns.put(0, bytes);
+            fprog.putLong(0, 0L);
+            fprog.putShort(0, (short) (len / 8));
+            fprog.putLong(8, insns.address());
+            return libc.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog.address(), SOCK_FPROG_BYTES) == 0;
+        }
     }
 
     void joinGroup(int group) {

@@ -25,6 +25,7 @@ public final class RtEvents implements AutoCloseable {
     private final ArrayDeque<RtEvent> queued = new ArrayDeque<>();
     /** rtm_protocol whose RTM_NEWROUTE events are dropped unread; 0 for none. */
     private int ignoredAddsProtocol;
+    private boolean kernelFiltered;
 
     private RtEvents(NetlinkSocket socket) {
         this.socket = socket;
@@ -51,13 +52,20 @@ public final class RtEvents implements AutoCloseable {
     }
 
     /**
-     * Drops RTM_NEWROUTE events of {@code protocol} before decoding them: a daemon's own installs
-     * echo back one event each (100,000 for a full table) and tell it nothing it does not know.
-     * Deletions of those routes still arrive.
+     * Drops RTM_NEWROUTE events of {@code protocol} unread: a daemon's own installs echo back one
+     * event each (100,000 for a full table) and tell it nothing it does not know. The kernel drops
+     * them (a socket filter, so they are never copied here); should it refuse the filter, they are
+     * dropped here before decoding. Deletions of those routes still arrive.
      */
     public synchronized RtEvents ignoringRouteAddsOf(int protocol) {
         this.ignoredAddsProtocol = protocol;
+        this.kernelFiltered = socket.attachFilter(RouteEchoFilter.program(protocol, java.nio.ByteOrder.nativeOrder()));
         return this;
+    }
+
+    /** Whether the kernel, rather than {@link #next}, drops the ignored route adds. */
+    public synchronized boolean kernelFiltered() {
+        return kernelFiltered;
     }
 
     /** The next event, waiting at most {@code timeout}; empty when none came in time. */

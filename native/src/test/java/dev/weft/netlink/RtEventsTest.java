@@ -55,7 +55,61 @@ class RtEventsTest {
                     e -> e.route().dst().toString().startsWith("10.213.6"));
             assertEquals(Cidr.parse("10.213.60.0/24"), second.route().dst());
             assertTrue(second.removed());
+            assertTrue(events.kernelFiltered(), "this kernel takes socket filters on netlink: the echoes never reach us");
             ns.ip("link", "del", "wt-ev");
+        }
+    }
+
+    @Test
+    void theKernelDropsTheIgnoredProtocolsAddsBeforeTheSocketSeesThem() {
+        // Read raw, with no decoding or filtering of ours: what arrives is what the kernel let through.
+        try (TestNetns ns = TestNetns.create(); NetNs handle = NetNs.open(ns.path().toString());
+             NetlinkSocket socket = handle.run(() -> NetlinkSocket.open(0, 0))) {
+            socket.joinGroup(Rt.RTNLGRP_IPV4_ROUTE);
+            assertTrue(socket.attachFilter(RouteEchoFilter.program(88, java.nio.ByteOrder.nativeOrder())));
+            ns.ip("link", "add", "wt-ev", "type", "bridge");
+            ns.ip("link", "set", "wt-ev", "up");
+            ns.ip("route", "add", "10.213.70.0/24", "dev", "wt-ev", "proto", "88");
+            ns.ip("route", "add", "10.213.71.0/24", "dev", "wt-ev", "proto", "89");
+            ns.ip("route", "del", "10.213.70.0/24", "dev", "wt-ev", "proto", "88");
+            java.nio.ByteBuffer rx = NetlinkSocket.allocate(64 * 1024);
+            long address = NetlinkSocket.pointerTo(rx);
+            java.util.List<String> seen = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (seen.size() < 2 && System.nanoTime() < deadline) {
+                if (!socket.receive(rx, address, true)) {
+                    sleep(10);
+                    continue;
+                }
+                // one notification per datagram: type at 4, rtm_dst_len at 17, rtm_protocol at 21
+                int type = Short.toUnsignedInt(rx.getShort(4));
+                int protocol = Byte.toUnsignedInt(rx.get(RouteEchoFilter.RTM_PROTOCOL_OFFSET));
+                seen.add((type == Rt.RTM_NEWROUTE ? "add" : type == Rt.RTM_DELROUTE ? "del" : "type " + type) + " proto " + protocol);
+            }
+            // the proto 88 add never came; the other protocol's add and our deletion did, in order
+            assertEquals(java.util.List.of("add proto 89", "del proto 88"), seen);
+            ns.ip("link", "del", "wt-ev");
+        }
+    }
+
+    @Test
+    void theFilterProgramIsSixInstructionsThatCompareTheHostOrderType() {
+        java.nio.ByteBuffer le = RouteEchoFilter.program(88, java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(6 * RouteEchoFilter.INSN_BYTES, le.remaining());
+        // BPF loads the half-word big-endian: 24 stored little-endian reads back as 0x1800
+        assertEquals(0x1800, le.order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(RouteEchoFilter.INSN_BYTES + 4));
+        java.nio.ByteBuffer be = RouteEchoFilter.program(88, java.nio.ByteOrder.BIG_ENDIAN);
+        assertEquals(24, be.getInt(RouteEchoFilter.INSN_BYTES + 4));
+        assertEquals(88, be.getInt(3 * RouteEchoFilter.INSN_BYTES + 4));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> RouteEchoFilter.program(0, java.nio.ByteOrder.LITTLE_ENDIAN));
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

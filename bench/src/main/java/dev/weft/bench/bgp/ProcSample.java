@@ -27,25 +27,42 @@ record ProcSample(long cpuTicks, long rssKb, long hwmKb) {
         }
     }
 
+    /** One thread name's CPU ticks, user and system apart (a netlink-bound thread is mostly system). */
+    record Ticks(long user, long system) {
+        long total() {
+            return user + system;
+        }
+
+        Ticks plus(Ticks o) {
+            return new Ticks(user + o.user, system + o.system);
+        }
+
+        @Override
+        public String toString() {
+            return total() + " (u " + user + " s " + system + ")";
+        }
+    }
+
     /**
      * CPU ticks per thread name (threads of one name summed, e.g. the JIT's "C2 CompilerThre"),
      * largest first: where a target's CPU time went.
      */
-    static java.util.Map<String, Long> threadTicks(long pid) {
-        java.util.Map<String, Long> byName = new java.util.HashMap<>();
+    static java.util.Map<String, Ticks> threadTicks(long pid) {
+        java.util.Map<String, Ticks> byName = new java.util.HashMap<>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
                 String stat = read(t.resolve("stat"));
                 int open = stat.indexOf('(');
                 int close = stat.lastIndexOf(')');
                 String[] f = stat.substring(close + 2).split(" ", 15);
-                byName.merge(stat.substring(open + 1, close), Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+                byName.merge(stat.substring(open + 1, close), new Ticks(Long.parseLong(f[11]), Long.parseLong(f[12])), Ticks::plus);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read /proc/" + pid + "/task: " + e.getMessage(), e);
         }
-        java.util.Map<String, Long> sorted = new java.util.LinkedHashMap<>();
-        byName.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+        java.util.Map<String, Ticks> sorted = new java.util.LinkedHashMap<>();
+        byName.entrySet().stream().filter(e -> e.getValue().total() > 0)
+                .sorted(java.util.Comparator.comparingLong((java.util.Map.Entry<String, Ticks> e) -> e.getValue().total()).reversed())
                 .forEach(e -> sorted.put(e.getKey(), e.getValue()));
         return sorted;
     }
