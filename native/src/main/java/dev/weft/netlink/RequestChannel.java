@@ -22,7 +22,18 @@ final class RequestChannel implements AutoCloseable {
     }
 
     /** A queued request: its sequence number and a description for error messages. */
-    record Pending(int seq, String description) {
+    /**
+     * A request awaiting its ACK. Its description is only spelled out when the kernel refuses it:
+     * a batch of 100,000 routes would otherwise format 100,000 addresses that nobody reads.
+     */
+    record Pending(int seq, String verb, Object subject) {
+        Pending(int seq, String description) {
+            this(seq, description, null);
+        }
+
+        String description() {
+            return subject == null ? verb : verb + " " + subject;
+        }
     }
 
     private final NetlinkSocket socket;

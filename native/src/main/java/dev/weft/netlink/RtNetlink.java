@@ -321,47 +321,48 @@ public final class RtNetlink implements AutoCloseable {
     public final class Batch {
         private final List<Op> ops = new ArrayList<>();
 
-        private record Op(int type, int flags, String description, Consumer<MessageWriter> body) {
+        /** {@code verb} and {@code subject} make the description, spelled out only for a failure. */
+        private record Op(int type, int flags, String verb, Object subject, Consumer<MessageWriter> body) {
         }
 
         public Batch addRoute(Route r) {
-            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add route " + r.dst(), w -> RouteCodec.write(w, r, false));
+            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add route", r.dst(), w -> RouteCodec.write(w, r, false));
         }
 
         public Batch replaceRoute(Route r) {
-            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace route " + r.dst(), w -> RouteCodec.write(w, r, false));
+            return add(Rt.RTM_NEWROUTE, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace route", r.dst(), w -> RouteCodec.write(w, r, false));
         }
 
         public Batch deleteRoute(Route r) {
-            return add(Rt.RTM_DELROUTE, 0, "delete route " + r.dst(), w -> RouteCodec.write(w, r, true));
+            return add(Rt.RTM_DELROUTE, 0, "delete route", r.dst(), w -> RouteCodec.write(w, r, true));
         }
 
         public Batch replaceNeighbour(Neighbour n) {
-            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace neighbour " + n.dst(), w -> NeighbourCodec.write(w, n));
+            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace neighbour", n.dst(), w -> NeighbourCodec.write(w, n));
         }
 
         public Batch deleteNeighbour(Neighbour n) {
-            return add(Rt.RTM_DELNEIGH, 0, "delete neighbour " + n.dst(), w -> NeighbourCodec.write(w, n));
+            return add(Rt.RTM_DELNEIGH, 0, "delete neighbour", n.dst(), w -> NeighbourCodec.write(w, n));
         }
 
         public Batch replaceFdb(FdbEntry e) {
-            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace fdb " + e.mac(), w -> FdbCodec.write(w, e));
+            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE, "replace fdb", e.mac(), w -> FdbCodec.write(w, e));
         }
 
         public Batch appendFdb(FdbEntry e) {
-            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_APPEND, "append fdb " + e.mac(), w -> FdbCodec.write(w, e));
+            return add(Rt.RTM_NEWNEIGH, Rt.NLM_F_CREATE | Rt.NLM_F_APPEND, "append fdb", e.mac(), w -> FdbCodec.write(w, e));
         }
 
         public Batch deleteFdb(FdbEntry e) {
-            return add(Rt.RTM_DELNEIGH, 0, "delete fdb " + e.mac(), w -> FdbCodec.write(w, e));
+            return add(Rt.RTM_DELNEIGH, 0, "delete fdb", e.mac(), w -> FdbCodec.write(w, e));
         }
 
         public int size() {
             return ops.size();
         }
 
-        private Batch add(int type, int flags, String description, Consumer<MessageWriter> body) {
-            ops.add(new Op(type, flags, description, body));
+        private Batch add(int type, int flags, String verb, Object subject, Consumer<MessageWriter> body) {
+            ops.add(new Op(type, flags, verb, subject, body));
             return this;
         }
 
@@ -382,7 +383,7 @@ public final class RtNetlink implements AutoCloseable {
                     w.begin(op.type(), op.flags() | Rt.NLM_F_REQUEST | Rt.NLM_F_ACK, s);
                     op.body().accept(w);
                     w.end();
-                    window.add(new RequestChannel.Pending(s, op.description()));
+                    window.add(new RequestChannel.Pending(s, op.verb(), op.subject()));
                     if (channel.windowFull(window.size()) || i == ops.size() - 1) {
                         List<BatchFailure> part = new ArrayList<>();
                         channel.sendAndAwait(window, new ArrayList<>(), null, part);
