@@ -33,8 +33,14 @@ final class FibRoutes {
             // Our own prefix wins over learned ones; the kernel gets its blackhole or nothing.
             return Boolean.TRUE.equals(originated.get(prefix)) ? new FibChange.Blackhole(prefix) : new FibChange.Remove(prefix);
         }
+        List<Path> selected = c.selected();
+        if (selected.size() == 1) {
+            // the usual case (no ECMP), without the dedup set: a full table makes 100,000 of these
+            NextHop h = hop(selected.get(0), ifindexOf);
+            return h == null ? new FibChange.Remove(prefix) : new FibChange.Install(prefix, List.of(h));
+        }
         Set<NextHop> hops = new LinkedHashSet<>();
-        for (Path p : c.selected()) {
+        for (Path p : selected) {
             NextHop h = hop(p, ifindexOf);
             if (h != null) {
                 hops.add(h);

@@ -16,14 +16,15 @@ final class RouteShape {
 
     /** A blackhole, or a route over hops whose devices are already resolved to indexes. */
     static Route build(Cidr prefix, List<NextHop> hops, int table, int protocol) {
+        if (hops != null && hops.size() == 1) {
+            // one record, not a chain of five: a full table builds 100,000 of these at once
+            NextHop h = hops.get(0);
+            return new Route(prefix.network(), h.gateway(), h.ifindex(), null, 0, table, -1, protocol, Rt.RTN_UNICAST,
+                    h.onlink() ? Rt.RTNH_F_ONLINK : 0);
+        }
         Route base = Route.to(prefix).inTable(table).withProtocol(protocol);
         if (hops == null) {
             return base.withType(Rt.RTN_BLACKHOLE);
-        }
-        if (hops.size() == 1) {
-            NextHop h = hops.get(0);
-            Route r = base.via(h.gateway()).dev(h.ifindex());
-            return h.onlink() ? r.onlink() : r;
         }
         List<Route.NextHop> mp = new ArrayList<>(hops.size());
         for (NextHop h : hops) {
