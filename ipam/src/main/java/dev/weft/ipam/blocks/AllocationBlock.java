@@ -35,6 +35,8 @@ public final class AllocationBlock {
     private final int[] allocations;
     private final int[] unallocated;
     private final List<AllocationAttribute> attributes;
+    /** Go's nil slice: a block no allocation has touched has {@code "attributes":null}. */
+    private final boolean attributesNil;
     private final long sequenceNumber;
     private final Map<Integer, Long> sequenceForAllocation;
     private final boolean deleted;
@@ -42,11 +44,18 @@ public final class AllocationBlock {
     AllocationBlock(Cidr cidr, String affinity, int[] allocations, int[] unallocated,
                     List<AllocationAttribute> attributes, long sequenceNumber,
                     Map<Integer, Long> sequenceForAllocation, boolean deleted) {
+        this(cidr, affinity, allocations, unallocated, attributes, false, sequenceNumber, sequenceForAllocation, deleted);
+    }
+
+    AllocationBlock(Cidr cidr, String affinity, int[] allocations, int[] unallocated,
+                    List<AllocationAttribute> attributes, boolean attributesNil, long sequenceNumber,
+                    Map<Integer, Long> sequenceForAllocation, boolean deleted) {
         this.cidr = Objects.requireNonNull(cidr, "cidr");
         this.affinity = affinity;
         this.allocations = allocations;
         this.unallocated = unallocated;
         this.attributes = List.copyOf(attributes);
+        this.attributesNil = attributesNil && attributes.isEmpty();
         this.sequenceNumber = sequenceNumber;
         this.sequenceForAllocation = Collections.unmodifiableMap(new TreeMap<>(sequenceForAllocation));
         this.deleted = deleted;
@@ -64,7 +73,7 @@ public final class AllocationBlock {
         for (int i = 0; i < n; i++) {
             free[i] = i;
         }
-        return new AllocationBlock(cidr, node == null ? null : HOST_AFFINITY + node, alloc, free, List.of(),
+        return new AllocationBlock(cidr, node == null ? null : HOST_AFFINITY + node, alloc, free, List.of(), true,
                 sequenceStart, Map.of(), false);
     }
 
@@ -98,6 +107,10 @@ public final class AllocationBlock {
 
     public List<AllocationAttribute> attributes() {
         return attributes;
+    }
+
+    boolean attributesNil() {
+        return attributesNil;
     }
 
     public long sequenceNumber() {
@@ -257,7 +270,7 @@ public final class AllocationBlock {
     public boolean equals(Object o) {
         return o instanceof AllocationBlock b && cidr.equals(b.cidr) && Objects.equals(affinity, b.affinity)
                 && Arrays.equals(allocations, b.allocations) && Arrays.equals(unallocated, b.unallocated)
-                && attributes.equals(b.attributes) && sequenceNumber == b.sequenceNumber
+                && attributes.equals(b.attributes) && attributesNil == b.attributesNil && sequenceNumber == b.sequenceNumber
                 && sequenceForAllocation.equals(b.sequenceForAllocation) && deleted == b.deleted;
     }
 

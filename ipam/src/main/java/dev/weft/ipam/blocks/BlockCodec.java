@@ -66,7 +66,11 @@ final class BlockCodec {
                 g.writeNumber(o);
             }
             g.writeEndArray();
-            g.writeArrayFieldStart("attributes");
+            if (b.attributesNil()) {
+                g.writeNullField("attributes");
+            } else {
+                g.writeArrayFieldStart("attributes");
+            }
             for (AllocationAttribute a : b.attributes()) {
                 g.writeStartObject();
                 if (a.handleId() == null) {
@@ -85,7 +89,9 @@ final class BlockCodec {
                 }
                 g.writeEndObject();
             }
-            g.writeEndArray();
+            if (!b.attributesNil()) {
+                g.writeEndArray();
+            }
             g.writeFieldName("sequenceNumber");
             g.writeRawValue(Long.toUnsignedString(b.sequenceNumber()));
             g.writeObjectFieldStart("sequenceNumberForAllocation");
@@ -138,6 +144,8 @@ final class BlockCodec {
             affinity = aff.textValue();
         }
 
+        JsonNode rawAttrs = root.get("attributes");
+        boolean attrsNil = rawAttrs == null || rawAttrs.isNull();
         JsonNode attrsNode = array(root, "attributes", true);
         List<AllocationAttribute> attrs = new ArrayList<>();
         for (JsonNode a : attrsNode) {
@@ -196,7 +204,7 @@ final class BlockCodec {
         if (del != null && !del.isNull() && !del.isBoolean()) {
             throw new CorruptValueException("deleted is not a boolean");
         }
-        return new AllocationBlock(cidr, affinity, alloc, free, attrs, seq, seqs, del != null && del.asBoolean());
+        return new AllocationBlock(cidr, affinity, alloc, free, attrs, attrsNil, seq, seqs, del != null && del.asBoolean());
     }
 
     private static AllocationAttribute attribute(JsonNode a) throws CorruptValueException {
