@@ -188,16 +188,19 @@ public final class BlockAllocator {
                 from = borrowable(family);
                 borrowed = true;
                 if (from == null) {
-                    throw new IpamException(IpamException.INTERNAL, "no free " + family.keyName()
-                            + " address left in any pool (" + config.pools(family).stream().map(p -> p.cidr().toString()).toList() + ")");
+                    String pools = config.pools(family).stream().map(p -> p.cidr().toString()).toList().toString();
+                    throw new IpamException(IpamException.INTERNAL, ownCount(family) < config.maxBlocksPerHost()
+                            ? "no free " + family.keyName() + " address left in any pool (" + pools + ")"
+                            : "no free " + family.keyName() + " address in any block of " + pools + ", and node " + node
+                                    + " may claim no more blocks (MaxBlocksPerHost " + config.maxBlocksPerHost() + ")");
                 }
             }
             Outcome o = assignIn(from, handle, secondary, hs, borrowed);
             if (o.allocation != null) {
                 return o.allocation;
             }
-            if (o.existingHandle != null) {
-                hs = o.existingHandle;
+            hs = o.handleNow;
+            if (hs.handle != null) {
                 Allocation already = existing(handle, hs.handle, family);
                 if (already != null) {
                     return already;
@@ -212,8 +215,8 @@ public final class BlockAllocator {
         static final HandleState NEW = new HandleState(null, 0);
     }
 
-    /** What one allocation transaction did: an allocation, or news to retry with. */
-    private record Outcome(Allocation allocation, HandleState existingHandle) {
+    /** What one allocation transaction did: an allocation, or (it lost a race) the handle as it is now. */
+    private record Outcome(Allocation allocation, HandleState handleNow) {
     }
 
     private Outcome assignIn(Cached from, String handle, Map<String, String> secondary, HandleState hs, boolean borrowed)

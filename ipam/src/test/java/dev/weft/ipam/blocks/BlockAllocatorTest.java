@@ -321,6 +321,26 @@ class BlockAllocatorTest {
     }
 
     @Test
+    void aStaleCacheCostsOneRetryAndNoExtraRead() throws Exception {
+        String p = EtcdFixture.prefix();
+        PoolConfig two = new PoolConfig(List.of(new Pool(Cidr.parse("10.12.0.0/25"), 26)), false, 1);
+        BlockAllocator a = fx.open(p, two, "node-a");
+        BlockAllocator b = fx.open(p, two, "node-b");
+        Allocation first = a.allocate("a0", Attributes.none(), Family.V4);
+        fill(b, "b", 64);
+        Allocation borrowed = b.allocate("b64", Attributes.none(), Family.V4); // changes node-a's block behind its cache
+        assertTrue(borrowed.borrowed());
+        assertEquals(first.block(), borrowed.block());
+
+        long writes = a.etcdWrites();
+        Allocation second = a.allocate("a1", Attributes.none(), Family.V4);
+        assertEquals(1, a.etcdConflicts(), "the cached revision was stale once");
+        assertEquals(1, a.etcdWrites() - writes);
+        assertEquals(Set.of(first.address(), borrowed.address(), second.address()).size(), 3);
+        assertEquals(List.of(), a.check());
+    }
+
+    @Test
     void badArgumentsAreRefused() throws Exception {
         String p = EtcdFixture.prefix();
         BlockAllocator a = fx.open(p, pools(false, 20), "node-a");
