@@ -266,13 +266,8 @@ public final class BlockAllocator {
     /** The address {@code handle} already holds in {@code family}, or null. */
     private Allocation existing(String handle, IpamHandle h, Family family) throws IpamException {
         for (String b : h.blocks().keySet()) {
-            Cidr c;
-            try {
-                c = Cidr.parse(b);
-            } catch (IllegalArgumentException e) {
-                continue;
-            }
-            if (Family.of(c) != family) {
+            Cidr c = parseBlock(b);
+            if (c == null || Family.of(c) != family) {
                 continue;
             }
             Optional<EtcdStore.Entry> e = store.get(keys.block(c));

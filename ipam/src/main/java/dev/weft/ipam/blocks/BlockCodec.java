@@ -38,7 +38,7 @@ final class BlockCodec {
      * caps). Anything longer was not written by an allocator that keeps those caps.
      */
     static int maxChars(int addresses) {
-        return 4096 + addresses * (BlockAllocator.MAX_HANDLE_CHARS + Attributes.MAX_CHARS + 256);
+        return 4096 + addresses * (BlockAllocator.MAX_HANDLE_CHARS + Attributes.MAX_CHARS + 256); // 7.3 MB for a /20
     }
 
     static String encode(AllocationBlock b) {
@@ -112,6 +112,12 @@ final class BlockCodec {
 
     /** Decodes the value stored under the key of block {@code expected}. */
     static AllocationBlock decode(Cidr expected, String value) throws CorruptValueException {
+        Family family = Family.of(expected);
+        if (expected.prefixLength() < family.minBlockSize()) {
+            // Keys come from etcd too: a /8 "block" would mean 16 million entries.
+            throw new CorruptValueException("a /" + expected.prefixLength() + " block is larger than any block size ("
+                    + family.minBlockSize() + "–" + family.bits() + ")");
+        }
         int n = 1 << (expected.address().bitLength() - expected.prefixLength());
         if (value.length() > maxChars(n)) {
             throw new CorruptValueException("value is " + value.length() + " characters, more than the "

@@ -29,8 +29,7 @@ final class StoreCheck {
         Map<Cidr, AllocationBlock> blocks = new TreeMap<>();
         for (EtcdStore.Entry e : store.list(keys.blocks(), false)) {
             Cidr c = IpamKeys.cidrOf(e.key());
-            Family f = c == null ? null : Family.of(c);
-            if (c == null || !e.key().equals(keys.block(c)) || f == null) {
+            if (c == null || !e.key().equals(keys.block(c))) {
                 add(Problem.Kind.BAD_KEY, e.key(), "not a block key (" + keys.blocks() + "ipv4|ipv6/block/<cidr-with-dash>)");
                 continue;
             }

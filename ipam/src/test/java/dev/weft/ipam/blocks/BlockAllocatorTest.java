@@ -341,6 +341,19 @@ class BlockAllocatorTest {
     }
 
     @Test
+    void aCorruptHandleRecordIsStillReleased() throws Exception {
+        String p = EtcdFixture.prefix();
+        BlockAllocator a = fx.open(p, pools(false, 20), "node-a");
+        Allocation x = a.allocate("h", Attributes.none(), Family.V4);
+        fx.etcd.put(p + "/handle/h", "{\"block\":");
+        assertEquals(List.of(Problem.Kind.CORRUPT_HANDLE), a.check().stream().map(Problem::kind).toList());
+        assertTrue(a.release("h"), "found by searching the blocks");
+        assertTrue(fx.etcd.get(p + "/handle/h").isEmpty());
+        assertTrue(BlockCodec.decode(x.block(), fx.value(p + "/assignment/ipv4/block/" + x.block().toKeyForm())).isEmpty());
+        assertEquals(List.of(), a.check());
+    }
+
+    @Test
     void badArgumentsAreRefused() throws Exception {
         String p = EtcdFixture.prefix();
         BlockAllocator a = fx.open(p, pools(false, 20), "node-a");

@@ -101,6 +101,8 @@ class CalicoJsonTest {
         for (String v : bad) {
             assertThrows(CorruptValueException.class, () -> BlockCodec.decode(c, v), v);
         }
+        assertThrows(CorruptValueException.class, () -> BlockCodec.decode(Cidr.parse("10.0.0.0/8"), "{}"),
+                "a key naming a huge block is refused before anything is sized by it");
         String huge = "{\"cidr\":\"10.0.0.0/30\",\"pad\":\"" + "x".repeat(BlockCodec.maxChars(4)) + "\"}";
         CorruptValueException e = assertThrows(CorruptValueException.class, () -> BlockCodec.decode(c, huge));
         assertTrue(e.getMessage().contains("more than"), e.getMessage());
