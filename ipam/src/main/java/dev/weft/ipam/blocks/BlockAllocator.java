@@ -78,6 +78,11 @@ public final class BlockAllocator {
         return open(client.getKVClient(), prefix, config, node, Options.defaults());
     }
 
+    public static BlockAllocator open(Client client, String prefix, PoolConfig config, String node, Options options)
+            throws IpamException {
+        return open(client.getKVClient(), prefix, config, node, options);
+    }
+
     /**
      * Opens the allocator: publishes the IPAM config ({@code <prefix>/config}, Calico's shape) if it
      * is missing or differs, and loads this node's confirmed blocks into the cache.
