@@ -10,6 +10,7 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,15 +20,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * 300 allocations from 8 threads on one node while two other nodes (separate allocators, as on
- * other machines) allocate 100 each: no address is handed out twice, and etcd agrees. The first
- * node may hold only 4 blocks (256 addresses), so it ends up borrowing from the blocks the other
- * two are filling at the same time: compare-and-swap conflicts on the same block are part of the run.
+ * other machines) allocate 100 each: no address is handed out twice, and etcd agrees. All three
+ * scan the pool from its first block, so their claims race; the two others may hold one block
+ * each, so they borrow the rest from the same two blocks of a fourth node at the same time:
+ * lost claims and compare-and-swap conflicts on one block are part of the run.
  */
 class BlockAllocatorConcurrencyTest {
     private static EtcdFixture fx;
@@ -48,15 +51,26 @@ class BlockAllocatorConcurrencyTest {
     void noAddressIsHandedOutTwice() throws Exception {
         String p = EtcdFixture.prefix();
         Cidr pool = Cidr.parse("10.20.0.0/22");
-        PoolConfig capped = new PoolConfig(List.of(new Pool(pool, 26)), false, 4);
-        BlockAllocator a = fx.open(p, capped, "node-a");
-        BlockAllocator b = fx.open(p, capped, "node-b");
-        BlockAllocator c = fx.open(p, capped, "node-c");
+        PoolConfig roomy = new PoolConfig(List.of(new Pool(pool, 26)), false, 20);
+        PoolConfig oneBlock = new PoolConfig(List.of(new Pool(pool, 26)), false, 1);
+        BlockAllocator d = fx.open(p, roomy, "node-d"); // two empty blocks to borrow from
+        for (int i = 0; i < 128; i++) {
+            d.allocate("d" + i, Attributes.none(), Family.V4);
+        }
+        for (int i = 0; i < 128; i++) {
+            d.release("d" + i);
+        }
+        BlockAllocator a = fx.open(p, roomy, "node-a");
+        BlockAllocator b = fx.open(p, oneBlock, "node-b");
+        BlockAllocator c = fx.open(p, oneBlock, "node-c");
+        for (BlockAllocator x : List.of(a, b, c)) {
+            x.claimFromPoolStart(true);
+        }
         long aBefore = a.etcdWrites();
 
         Map<IpAddress, String> owner = new ConcurrentHashMap<>();
-        java.util.concurrent.atomic.AtomicInteger borrowed = new java.util.concurrent.atomic.AtomicInteger();
-        List<String> duplicates = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<String, AtomicInteger> borrowed = new ConcurrentHashMap<>();
+        List<String> duplicates = Collections.synchronizedList(new ArrayList<>());
         ExecutorService threads = Executors.newFixedThreadPool(12);
         List<Future<?>> jobs = new ArrayList<>();
         long start = System.nanoTime();
@@ -64,11 +78,7 @@ class BlockAllocatorConcurrencyTest {
             int first = t;
             jobs.add(threads.submit(() -> {
                 for (int i = first; i < 300; i += 8) {
-                    Allocation x = a.allocate("a" + i, Attributes.none(), Family.V4);
-                    if (x.borrowed()) {
-                        borrowed.incrementAndGet();
-                    }
-                    record(owner, duplicates, x, "a" + i);
+                    record(owner, duplicates, borrowed, a, a.allocate("a" + i, Attributes.none(), Family.V4), "a" + i);
                 }
                 return null;
             }));
@@ -79,7 +89,7 @@ class BlockAllocatorConcurrencyTest {
                 jobs.add(threads.submit(() -> {
                     for (int i = first; i < 100; i += 2) {
                         String h = other.node() + "-" + i;
-                        record(owner, duplicates, other.allocate(h, Attributes.none(), Family.V4), h);
+                        record(owner, duplicates, borrowed, other, other.allocate(h, Attributes.none(), Family.V4), h);
                     }
                     return null;
                 }));
@@ -93,12 +103,15 @@ class BlockAllocatorConcurrencyTest {
 
         assertEquals(List.of(), duplicates);
         assertEquals(500, owner.size());
-        assertEquals(4, a.affineBlocks().size());
-        assertEquals(300 - 4 * 64, borrowed.get(), "node-a borrows once its four blocks are full");
+        // node-a needs five blocks, more if b and c borrowed from its blocks while it was filling them
+        assertTrue(a.affineBlocks().size() >= 5, a.affineBlocks().toString());
+        assertEquals(null, borrowed.get("node-a"), "node-a may claim blocks, so it never borrows");
+        int bc = borrowed.get("node-b").get() + borrowed.get("node-c").get();
+        assertTrue(bc >= 200 - 2 * 64, "b and c hold one block each and borrow the rest: " + bc);
         long aWrites = a.etcdWrites() - aBefore;
-        System.out.printf("block IPAM concurrency: 500 allocations (300 on node-a from 8 threads, %d of them borrowed) in %d ms;"
+        System.out.printf("block IPAM concurrency: 500 allocations (300 on node-a from 8 threads, %d borrowed by b and c) in %d ms;"
                 + " node-a: %d write transactions (%.3f per allocation), %d conflicts; nodes b+c: %d conflicts%n",
-                borrowed.get(), millis, aWrites, aWrites / 300.0, a.etcdConflicts(), b.etcdConflicts() + c.etcdConflicts());
+                bc, millis, aWrites, aWrites / 300.0, a.etcdConflicts(), b.etcdConflicts() + c.etcdConflicts());
         assertTrue(aWrites <= 2 * 300, "at most two writes per allocation");
 
         // etcd agrees: every address allocated once, to the handle that got it
@@ -119,7 +132,11 @@ class BlockAllocatorConcurrencyTest {
         assertEquals(Set.of(), Set.copyOf(a.check()));
     }
 
-    private static void record(Map<IpAddress, String> owner, List<String> duplicates, Allocation x, String handle) {
+    private static void record(Map<IpAddress, String> owner, List<String> duplicates, Map<String, AtomicInteger> borrowed,
+                               BlockAllocator by, Allocation x, String handle) {
+        if (x.borrowed()) {
+            borrowed.computeIfAbsent(by.node(), k -> new AtomicInteger()).incrementAndGet();
+        }
         String before = owner.putIfAbsent(x.address(), handle);
         if (before != null) {
             duplicates.add(x.address() + " given to " + before + " and " + handle);
