@@ -184,6 +184,13 @@ public final class BlockAllocator {
                 }
             }
             boolean borrowed = false;
+            if (from == null && attempt == 0) {
+                // Nothing to allocate from: a repeated ADD must still get its address back.
+                Allocation already = existingFor(handle, family);
+                if (already != null) {
+                    return already;
+                }
+            }
             if (from == null) {
                 if (config.strictAffinity()) {
                     throw new IpamException(IpamException.INTERNAL, "no free " + family.keyName() + " address in the "
@@ -266,6 +273,19 @@ public final class BlockAllocator {
 
     private static KeyValue first(GetResponse g) {
         return g.getKvs().isEmpty() ? null : g.getKvs().get(0);
+    }
+
+    /** The address {@code handle} holds in {@code family} according to its handle record, or null. */
+    private Allocation existingFor(String handle, Family family) throws IpamException {
+        Optional<EtcdStore.Entry> e = store.get(keys.handle(handle));
+        if (e.isEmpty()) {
+            return null;
+        }
+        try {
+            return existing(handle, ValueCodec.decodeHandle(e.get().value()), family);
+        } catch (CorruptValueException ex) {
+            return null;
+        }
     }
 
     /** The address {@code handle} already holds in {@code family}, or null. */

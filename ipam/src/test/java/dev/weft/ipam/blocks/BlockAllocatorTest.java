@@ -126,6 +126,7 @@ class BlockAllocatorTest {
             got.add(a.allocate("h" + i, Attributes.none(), Family.V4).address());
         }
         assertEquals(8, got.size(), "every address of a block is usable (pods get /32s)");
+        assertTrue(got.contains(a.allocate("h3", Attributes.none(), Family.V4).address()), "a repeated ADD in a full pool");
         IpamException e = assertThrows(IpamException.class, () -> a.allocate("h8", Attributes.none(), Family.V4));
         assertEquals(IpamException.INTERNAL, e.code());
         assertEquals("no free ipv4 address left in any pool ([10.11.0.0/29])", e.getMessage());
