@@ -450,53 +450,15 @@ public final class BlockAllocator {
     }
 
     /**
-     * Gives up the blocks of a node that is gone for good: its pending affinities are deleted, and
-     * each of its blocks with no address in use is deleted with its affinity (one transaction each,
-     * guarded by both revisions), so other nodes can claim it. Blocks still in use stay. Returns the
-     * number of blocks released. The caller decides that the node is gone (e.g. its registration expired).
+     * Gives up the blocks of a node that is gone for good (see {@link GoneNodeBlocks}); returns the
+     * number of blocks deleted. The caller decides that the node is gone (e.g. its registration expired).
      */
     public int releaseBlocksOf(String goneNode) throws IpamException {
         IpamKeys.checkName("node name", goneNode, IpamKeys.MAX_NAME_CHARS);
         if (goneNode.equals(node)) {
             throw new IllegalArgumentException("node " + node + " cannot release its own blocks as a gone node's");
         }
-        int released = 0;
-        for (EtcdStore.Entry aff : store.list(keys.affinities(goneNode), false)) {
-            Cidr c = IpamKeys.cidrOf(aff.key());
-            if (c == null) {
-                continue;
-            }
-            AffinityState st;
-            try {
-                st = ValueCodec.decodeAffinity(aff.value());
-            } catch (CorruptValueException e) {
-                continue;
-            }
-            Optional<EtcdStore.Entry> b = store.get(keys.block(c));
-            List<Cmp> cmps = new ArrayList<>(List.of(EtcdStore.modRevisionIs(aff.key(), aff.modRevision())));
-            List<Op> ops = new ArrayList<>(List.of(EtcdStore.delete(aff.key())));
-            if (b.isPresent()) {
-                AllocationBlock blk;
-                try {
-                    blk = BlockCodec.decode(c, b.get().value());
-                } catch (CorruptValueException e) {
-                    continue;
-                }
-                boolean itsBlock = goneNode.equals(blk.host());
-                if (itsBlock && !blk.isEmpty()) {
-                    continue;
-                }
-                if (itsBlock) {
-                    cmps.add(EtcdStore.modRevisionIs(b.get().key(), b.get().modRevision()));
-                    ops.add(EtcdStore.delete(b.get().key()));
-                }
-            }
-            if (store.txn(cmps, ops, List.of(), "release blocks of " + goneNode).isSucceeded()
-                    && st == AffinityState.CONFIRMED && b.isPresent()) {
-                released++;
-            }
-        }
-        return released;
+        return new GoneNodeBlocks(store, keys).release(goneNode);
     }
 
     // ---------------------------------------------------------------- queries
