@@ -1,0 +1,521 @@
+package dev.weft.ipam.blocks;
+
+import dev.weft.ipam.IpamException;
+import dev.weft.net.Cidr;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.Op;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Calico-style block IPAM for one node, on etcd (contract: {@code shared/specs/cni.md} §4.3).
+ *
+ * <p>Addresses come, in this order, from the node's own (affine) blocks; from a block newly claimed
+ * for the node ({@link BlockClaim}: a pending affinity, then block creation and confirmation in one
+ * transaction); and, unless {@code StrictAffinity}, from another node's block (borrowed). Every write
+ * is a transaction guarded by the mod revision of what it changes, retried on conflict at most
+ * {@link Options#maxRetries()} times. The node's own blocks are cached with their revisions, so an
+ * allocation normally costs one transaction and no read: the block and the handle are written
+ * together, on the condition that the block is unchanged and the handle new. A conflict's Else
+ * branch returns the current values, so a retry needs no extra read either.
+ *
+ * <p>Calls on one allocator are serialised (Calico serialises a node's IPAM calls with a host-wide
+ * lock): a node's threads would otherwise only conflict on their own blocks, each conflict a round
+ * trip. Nodes are separate allocators and coordinate through etcd alone.
+ */
+public final class BlockAllocator {
+    private static final Logger LOG = LoggerFactory.getLogger(BlockAllocator.class);
+    /** Handles are {@code <network>.<containerID>}; both are short in practice. */
+    public static final int MAX_HANDLE_CHARS = 512;
+
+    /**
+     * @param requestTimeout bound on every etcd request
+     * @param maxRetries     conflicting transactions tolerated per call (Calico: 100)
+     */
+    public record Options(Duration requestTimeout, int maxRetries) {
+        public static Options defaults() {
+            return new Options(Duration.ofSeconds(5), 100);
+        }
+    }
+
+    /** A cached block of this node with the revision it was read or written at. */
+    record Cached(AllocationBlock block, long revision) {
+    }
+
+    private final EtcdStore store;
+    private final IpamKeys keys;
+    private final PoolConfig config;
+    private final String node;
+    private final Options options;
+    private final BlockClaim claims;
+    /** This node's confirmed blocks, by CIDR. Guarded by {@code this}. */
+    private final TreeMap<Cidr, Cached> own = new TreeMap<>();
+
+    private BlockAllocator(KV kv, String prefix, PoolConfig config, String node, Options options) {
+        this.store = new EtcdStore(kv, options.requestTimeout());
+        this.keys = new IpamKeys(prefix);
+        this.config = config;
+        this.node = IpamKeys.checkName("node name", node, IpamKeys.MAX_NAME_CHARS);
+        this.options = options;
+        this.claims = new BlockClaim(store, keys, config, node, options.maxRetries());
+    }
+
+    /** Opens the allocator of {@code node} on the caller's etcd client (which keeps its TLS and auth). */
+    public static BlockAllocator open(Client client, String prefix, PoolConfig config, String node) throws IpamException {
+        return open(client.getKVClient(), prefix, config, node, Options.defaults());
+    }
+
+    public static BlockAllocator open(Client client, String prefix, PoolConfig config, String node, Options options)
+            throws IpamException {
+        return open(client.getKVClient(), prefix, config, node, options);
+    }
+
+    /**
+     * Opens the allocator: publishes the IPAM config ({@code <prefix>/config}, Calico's shape) if it
+     * is missing or differs, and loads this node's confirmed blocks into the cache.
+     */
+    public static BlockAllocator open(KV kv, String prefix, PoolConfig config, String node, Options options)
+            throws IpamException {
+        BlockAllocator a = new BlockAllocator(kv, prefix, config, node, options);
+        a.publishConfig();
+        a.reload();
+        return a;
+    }
+
+    private void publishConfig() throws IpamException {
+        String want = ValueCodec.encodeConfig(config);
+        for (int i = 0; i < options.maxRetries(); i++) {
+            Optional<EtcdStore.Entry> cur = store.get(keys.config());
+            if (cur.isPresent() && cur.get().value().equals(want)) {
+                return;
+            }
+            Cmp cond = cur.isPresent() ? EtcdStore.modRevisionIs(keys.config(), cur.get().modRevision())
+                    : EtcdStore.absent(keys.config());
+            if (store.txn(List.of(cond), List.of(EtcdStore.put(keys.config(), want)), List.of(), "write IPAM config")
+                    .isSucceeded()) {
+                if (cur.isPresent()) {
+                    LOG.info("IPAM config {} changed from {} to {} (net-conf)", keys.config(), cur.get().value(), want);
+                }
+                return;
+            }
+        }
+        throw conflict("writing the IPAM config");
+    }
+
+    /** Reads this node's confirmed affinities and their blocks again (drops anything cached). */
+    public synchronized void reload() throws IpamException {
+        own.clear();
+        for (EtcdStore.Entry e : store.list(keys.affinities(node), false)) {
+            Cidr c = IpamKeys.cidrOf(e.key());
+            if (c == null || config.poolOf(c) == null) {
+                continue;
+            }
+            try {
+                if (ValueCodec.decodeAffinity(e.value()) != AffinityState.CONFIRMED) {
+                    continue; // pending: settled by the next claim
+                }
+            } catch (CorruptValueException ex) {
+                continue; // reported by check()
+            }
+            readOwn(c);
+        }
+    }
+
+    /** Reads one of this node's blocks into the cache; drops it if it is gone, corrupt or not ours. */
+    private Cached readOwn(Cidr c) throws IpamException {
+        Optional<EtcdStore.Entry> e = store.get(keys.block(c));
+        return cacheOwn(c, e.map(EtcdStore.Entry::value).orElse(null), e.map(EtcdStore.Entry::modRevision).orElse(0L));
+    }
+
+    private Cached cacheOwn(Cidr c, String value, long revision) {
+        if (value == null) {
+            own.remove(c);
+            return null;
+        }
+        try {
+            AllocationBlock b = BlockCodec.decode(c, value);
+            if (node.equals(b.host())) {
+                Cached k = new Cached(b, revision);
+                own.put(c, k);
+                return k;
+            }
+            LOG.warn("block {} is affine to {}, not to this node {}; no longer allocating from it", c, b.host(), node);
+        } catch (CorruptValueException ex) {
+            LOG.warn("block {} is corrupt ({}); not allocating from it", c, ex.getMessage());
+        }
+        own.remove(c);
+        return null;
+    }
+
+    void claimed(Cached c) {
+        own.put(c.block().cidr(), c);
+    }
+
+    // ---------------------------------------------------------------- allocate
+
+    /**
+     * An address of {@code family} for {@code handle}. A handle that already holds one of that family
+     * gets the same address back (a repeated ADD). Fails with code 999 when no address is left
+     * (or only other nodes' with StrictAffinity), 11 when etcd is unreachable or conflicts persist.
+     */
+    public synchronized Allocation allocate(String handle, Attributes attrs, Family family) throws IpamException {
+        IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
+        Map<String, String> secondary = attrs.forNode(node);
+        HandleState hs = HandleState.NEW;
+        for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
+            Cached from = ownWithSpace(family);
+            if (from == null && ownCount(family) < config.maxBlocksPerHost()) {
+                Cached c = claims.claim(family, ownCount(family), this);
+                if (c != null) {
+                    from = c;
+                }
+            }
+            boolean borrowed = false;
+            if (from == null && attempt == 0) {
+                // Nothing to allocate from: a repeated ADD must still get its address back.
+                Allocation already = existingFor(handle, family);
+                if (already != null) {
+                    return already;
+                }
+            }
+            if (from == null) {
+                if (config.strictAffinity()) {
+                    throw new IpamException(IpamException.INTERNAL, "no free " + family.keyName() + " address in the "
+                            + ownCount(family) + " block(s) of node " + node + ", no block left to claim (MaxBlocksPerHost "
+                            + config.maxBlocksPerHost() + "), and StrictAffinity forbids borrowing from other nodes");
+                }
+                from = borrowable(family);
+                borrowed = true;
+                if (from == null) {
+                    String pools = config.pools(family).stream().map(p -> p.cidr().toString()).toList().toString();
+                    throw new IpamException(IpamException.INTERNAL, ownCount(family) < config.maxBlocksPerHost()
+                            ? "no free " + family.keyName() + " address left in any pool (" + pools + ")"
+                            : "no free " + family.keyName() + " address in any block of " + pools + ", and node " + node
+                                    + " may claim no more blocks (MaxBlocksPerHost " + config.maxBlocksPerHost() + ")");
+                }
+            }
+            Outcome o = assignIn(from, handle, secondary, hs, borrowed);
+            if (o.allocation != null) {
+                return o.allocation;
+            }
+            hs = o.handleNow;
+            if (hs.handle != null) {
+                Allocation already = existing(handle, hs.handle, family);
+                if (already != null) {
+                    return already;
+                }
+            }
+        }
+        throw conflict("allocating for " + handle);
+    }
+
+    /** The handle as last seen: {@code NEW} (expected absent) or its record at a revision. */
+    private record HandleState(IpamHandle handle, long revision) {
+        static final HandleState NEW = new HandleState(null, 0);
+    }
+
+    /** What one allocation transaction did: an allocation, or (it lost a race) the handle as it is now. */
+    private record Outcome(Allocation allocation, HandleState handleNow) {
+    }
+
+    private Outcome assignIn(Cached from, String handle, Map<String, String> secondary, HandleState hs, boolean borrowed)
+            throws IpamException {
+        AllocationBlock.Assigned a = from.block().assign(handle, secondary);
+        Cidr c = from.block().cidr();
+        IpamHandle newHandle = (hs.handle == null ? new IpamHandle(Map.of(), false) : hs.handle).plusOne(c.toString());
+        String blockKey = keys.block(c);
+        String handleKey = keys.handle(handle);
+        TxnResponse r = store.txn(
+                List.of(EtcdStore.modRevisionIs(blockKey, from.revision()),
+                        hs.handle == null ? EtcdStore.absent(handleKey) : EtcdStore.modRevisionIs(handleKey, hs.revision)),
+                List.of(EtcdStore.put(blockKey, BlockCodec.encode(a.block())),
+                        EtcdStore.put(handleKey, ValueCodec.encodeHandle(newHandle))),
+                List.of(EtcdStore.getOp(blockKey), EtcdStore.getOp(handleKey)),
+                "allocate in " + c);
+        if (r.isSucceeded()) {
+            long rev = r.getHeader().getRevision();
+            if (!borrowed) {
+                own.put(c, new Cached(a.block(), rev));
+            }
+            return new Outcome(new Allocation(a.block().address(a.ordinal()), c, handle, a.sequence(), borrowed), null);
+        }
+        // Lost a race: the Else branch carries the current block and handle.
+        List<GetResponse> gets = r.getGetResponses();
+        KeyValue blockNow = first(gets.get(0));
+        if (!borrowed) {
+            cacheOwn(c, blockNow == null ? null : EtcdStore.entry(blockNow).value(), blockNow == null ? 0 : blockNow.getModRevision());
+        }
+        KeyValue handleNow = first(gets.get(1));
+        if (handleNow == null) {
+            return new Outcome(null, HandleState.NEW);
+        }
+        EtcdStore.Entry he = EtcdStore.entry(handleNow);
+        try {
+            return new Outcome(null, new HandleState(ValueCodec.decodeHandle(he.value()), he.modRevision()));
+        } catch (CorruptValueException e) {
+            throw new IpamException(IpamException.INTERNAL, "handle record " + handleKey + " is corrupt (" + e.getMessage()
+                    + "); release the handle first");
+        }
+    }
+
+    private static KeyValue first(GetResponse g) {
+        return g.getKvs().isEmpty() ? null : g.getKvs().get(0);
+    }
+
+    /** The address {@code handle} holds in {@code family} according to its handle record, or null. */
+    private Allocation existingFor(String handle, Family family) throws IpamException {
+        Optional<EtcdStore.Entry> e = store.get(keys.handle(handle));
+        if (e.isEmpty()) {
+            return null;
+        }
+        try {
+            return existing(handle, ValueCodec.decodeHandle(e.get().value()), family);
+        } catch (CorruptValueException ex) {
+            return null;
+        }
+    }
+
+    /** The address {@code handle} already holds in {@code family}, or null. */
+    private Allocation existing(String handle, IpamHandle h, Family family) throws IpamException {
+        for (String b : h.blocks().keySet()) {
+            Cidr c = parseBlock(b);
+            if (c == null || Family.of(c) != family) {
+                continue;
+            }
+            Optional<EtcdStore.Entry> e = store.get(keys.block(c));
+            if (e.isEmpty()) {
+                continue;
+            }
+            try {
+                AllocationBlock blk = BlockCodec.decode(c, e.get().value());
+                List<Integer> ords = blk.ordinalsOf(handle);
+                if (!ords.isEmpty()) {
+                    int o = ords.get(0);
+                    Long seq = blk.sequenceForAllocation().get(o);
+                    return new Allocation(blk.address(o), c, handle, seq == null ? 0 : seq, !node.equals(blk.host()));
+                }
+            } catch (CorruptValueException ex) {
+                LOG.warn("block {} named by handle {} is corrupt: {}", c, handle, ex.getMessage());
+            }
+        }
+        return null;
+    }
+
+    private Cached ownWithSpace(Family f) {
+        for (Cached c : own.values()) {
+            if (Family.of(c.block().cidr()) == f && c.block().freeCount() > 0) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private int ownCount(Family f) {
+        int n = 0;
+        for (Cidr c : own.keySet()) {
+            if (Family.of(c) == f) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Another node's (or no node's) block with a free address, in an order seeded by this node's name. */
+    private Cached borrowable(Family f) throws IpamException {
+        List<Cached> found = new ArrayList<>();
+        for (EtcdStore.Entry e : store.list(keys.blocks(f), false)) {
+            Cidr c = IpamKeys.cidrOf(e.key());
+            if (c == null || config.poolOf(c) == null || own.containsKey(c)) {
+                continue;
+            }
+            try {
+                AllocationBlock b = BlockCodec.decode(c, e.value());
+                if (b.freeCount() > 0 && !node.equals(b.host())) {
+                    found.add(new Cached(b, e.modRevision()));
+                }
+            } catch (CorruptValueException ex) {
+                // skipped; check() reports it
+            }
+        }
+        if (found.isEmpty()) {
+            return null;
+        }
+        // Nodes that borrow at once start at different blocks, as Calico's hostname-seeded shuffle does.
+        return found.get((int) Math.floorMod(BlockClaim.seed(node), (long) found.size()));
+    }
+
+    // ---------------------------------------------------------------- release
+
+    /**
+     * Releases every address held by {@code handle} (all families, own or borrowed blocks): each goes
+     * to the tail of its block's free list, and the handle record is deleted, all in one transaction.
+     * False if the handle holds nothing (a repeated DEL). A corrupt block named by the handle is left
+     * as it is (and its addresses with it).
+     */
+    public synchronized boolean release(String handle) throws IpamException {
+        IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
+        String handleKey = keys.handle(handle);
+        for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
+            Optional<EtcdStore.Entry> he = store.get(handleKey);
+            if (he.isEmpty()) {
+                return false;
+            }
+            Set<Cidr> named = new HashSet<>();
+            try {
+                for (String b : ValueCodec.decodeHandle(he.get().value()).blocks().keySet()) {
+                    Cidr c = parseBlock(b);
+                    if (c != null) {
+                        named.add(c);
+                    }
+                }
+            } catch (CorruptValueException e) {
+                LOG.warn("handle {} is corrupt ({}); searching every block for it", handleKey, e.getMessage());
+                for (Family f : Family.values()) {
+                    for (EtcdStore.Entry b : store.list(keys.blocks(f), true)) {
+                        Cidr c = IpamKeys.cidrOf(b.key());
+                        if (c != null) {
+                            named.add(c);
+                        }
+                    }
+                }
+            }
+            List<Cmp> cmps = new ArrayList<>(List.of(EtcdStore.modRevisionIs(handleKey, he.get().modRevision())));
+            List<Op> ops = new ArrayList<>(List.of(EtcdStore.delete(handleKey)));
+            Map<Cidr, AllocationBlock> written = new TreeMap<>();
+            for (Cidr c : named) {
+                Cached cur = own.containsKey(c) && attempt == 0 ? own.get(c) : readAny(c);
+                if (cur == null) {
+                    continue;
+                }
+                AllocationBlock after = cur.block().release(handle);
+                if (after != cur.block()) {
+                    cmps.add(EtcdStore.modRevisionIs(keys.block(c), cur.revision()));
+                    ops.add(EtcdStore.put(keys.block(c), BlockCodec.encode(after)));
+                    written.put(c, after);
+                }
+            }
+            TxnResponse r = store.txn(cmps, ops, List.of(), "release " + handle);
+            if (r.isSucceeded()) {
+                long rev = r.getHeader().getRevision();
+                written.forEach((c, b) -> {
+                    if (node.equals(b.host())) {
+                        own.put(c, new Cached(b, rev));
+                    }
+                });
+                return true;
+            }
+            for (Cidr c : written.keySet()) {
+                if (own.containsKey(c)) {
+                    readOwn(c);
+                }
+            }
+        }
+        throw conflict("releasing " + handle);
+    }
+
+    private static Cidr parseBlock(String s) {
+        try {
+            Cidr c = Cidr.parse(s);
+            return c.hasHostBits() ? null : c;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** A block as stored now, or null if it is absent or corrupt (never written then). */
+    private Cached readAny(Cidr c) throws IpamException {
+        Optional<EtcdStore.Entry> e = store.get(keys.block(c));
+        if (e.isEmpty()) {
+            return null;
+        }
+        try {
+            return new Cached(BlockCodec.decode(c, e.get().value()), e.get().modRevision());
+        } catch (CorruptValueException ex) {
+            LOG.warn("block {} is corrupt ({}); leaving it as it is", c, ex.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Gives up the blocks of a node that is gone for good (see {@link GoneNodeBlocks}); returns the
+     * number of blocks deleted. The caller decides that the node is gone (e.g. its registration expired).
+     */
+    public int releaseBlocksOf(String goneNode) throws IpamException {
+        IpamKeys.checkName("node name", goneNode, IpamKeys.MAX_NAME_CHARS);
+        if (goneNode.equals(node)) {
+            throw new IllegalArgumentException("node " + node + " cannot release its own blocks as a gone node's");
+        }
+        return new GoneNodeBlocks(store, keys).release(goneNode);
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    /** This node's confirmed blocks as cached, in address order. */
+    public synchronized List<Cidr> affineBlocks() {
+        return List.copyOf(own.keySet());
+    }
+
+    /** Every handle holding an address for this node, in its own or borrowed blocks (for CNI GC). */
+    public Set<String> handles() throws IpamException {
+        Set<String> out = new HashSet<>();
+        for (Family f : Family.values()) {
+            for (EtcdStore.Entry e : store.list(keys.blocks(f), false)) {
+                Cidr c = IpamKeys.cidrOf(e.key());
+                if (c == null) {
+                    continue;
+                }
+                try {
+                    out.addAll(BlockCodec.decode(c, e.value()).handlesOfNode(node));
+                } catch (CorruptValueException ex) {
+                    // check() reports it
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Problems in the whole IPAM tree (every node's), for {@code weftctl ipam check}. */
+    public List<Problem> check() throws IpamException {
+        return new StoreCheck(store, keys, config).run();
+    }
+
+    /** Committed etcd write transactions made by this allocator. */
+    public long etcdWrites() {
+        return store.writes();
+    }
+
+    /** Transactions that lost a compare-and-swap race and were retried. */
+    public long etcdConflicts() {
+        return store.conflicts();
+    }
+
+    public String node() {
+        return node;
+    }
+
+    void onClaimPhase(BlockClaim.Hook hook) {
+        claims.hook(hook);
+    }
+
+    void claimFromPoolStart(boolean b) {
+        claims.fromPoolStart(b);
+    }
+
+    private IpamException conflict(String what) {
+        return new IpamException(IpamException.TRY_AGAIN_LATER, "gave up " + what + " after " + options.maxRetries()
+                + " conflicting etcd writes; try again");
+    }
+}
