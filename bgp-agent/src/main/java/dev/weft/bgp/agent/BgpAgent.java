@@ -2,6 +2,7 @@ package dev.weft.bgp.agent;
 
 import dev.weft.bgp.config.AgentConfig;
 import dev.weft.bgp.fib.FibChange;
+import dev.weft.bgp.fib.FibPump;
 import dev.weft.bgp.fib.KernelFib;
 import dev.weft.bgp.fsm.DownReason;
 import dev.weft.bgp.fsm.Negotiated;
@@ -88,6 +89,8 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final ScheduledThreadPoolExecutor ribThread;
     private final Rib rib;
     private final KernelFib fib;
+    /** Applies best-path changes to {@link #fib} on its own thread; null when fib is. */
+    private final FibPump fibPump;
     private final Sessions sessions;
     private final OutboundPump pump;
     private final boolean restarted;
@@ -125,6 +128,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         this.ribThread.setRemoveOnCancelPolicy(true);
         this.rib = new Rib(config.ribConfig());
         KernelFib f = null;
+        FibPump fp = null;
         Sessions s = null;
         StatusServer st = null;
         try {
@@ -134,6 +138,8 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 preserved.addAll(AdoptedRoutes.families(ns, config.fib().table()));
             }
             this.fib = f;
+            fp = f == null ? null : FibPump.start(f);
+            this.fibPump = fp;
             // Adopted routes wait for the peers' tables with or without GR; only with GR do we
             // tell peers (R and F bits) that we restarted with forwarding state kept.
             this.adopted = !preserved.isEmpty();
@@ -167,6 +173,9 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 s.close();
             }
             ribThread.shutdownNow();
+            if (fp != null) {
+                fp.close();
+            }
             if (f != null) {
                 f.close();
             }
@@ -199,19 +208,25 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     /**
      * Announces {@code prefix} to every peer; with {@code blackhole} also installs {@code blackhole
      * prefix} locally (Calico's route for its own blocks). Again with other arguments replaces it.
+     * Completes once the kernel has what it changed.
      */
     public CompletableFuture<Void> originate(Cidr prefix, boolean blackhole) {
-        return submit(() -> originateNow(prefix.network(), blackhole));
+        return inKernel(submit(() -> originateNow(prefix.network(), blackhole)));
     }
 
-    /** Stops announcing {@code prefix} (and removes its blackhole). */
+    /** Stops announcing {@code prefix} (and removes its blackhole); completes once the kernel has it. */
     public CompletableFuture<Void> withdraw(Cidr prefix) {
-        return submit(() -> {
+        return inKernel(submit(() -> {
             Cidr p = prefix.network();
             if (originated.remove(p) != null) {
                 rib.withdrawOriginated(p);
             }
-        });
+        }));
+    }
+
+    /** {@code done}, then whatever it queued for the FIB applied. */
+    private CompletableFuture<Void> inKernel(CompletableFuture<Void> done) {
+        return fibPump == null ? done : done.thenCompose(v -> fibPump.afterPending(() -> null));
     }
 
     /** Starts a session with a new peer; the others are not touched. */
@@ -359,6 +374,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             }
             ribThread.shutdownNow();
             if (fib != null) {
+                fibPump.close(); // the backlog reaches the kernel before the routes stay or go
                 if (!grEnabled) {
                     fib.clear();
                 }
@@ -461,10 +477,13 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     /** Adopted routes no peer re-announced go now (see {@link InitialSync}). */
     private void initialSyncDone(String why) {
         if (fib != null) {
-            int removed = fib.initialSyncDone();
-            if (adopted) {
-                LOG.info("bgp agent: initial sync done ({}): {} adopted routes no peer re-announced were removed", why, removed);
-            }
+            // after the queued re-announcements: an adopted route still waiting for its install
+            // must not be swept as one nobody announced
+            fibPump.afterPending(fib::initialSyncDone).thenAccept(removed -> {
+                if (adopted) {
+                    LOG.info("bgp agent: initial sync done ({}): {} adopted routes no peer re-announced were removed", why, removed);
+                }
+            });
         }
     }
 
@@ -472,7 +491,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         if (fib == null) {
             return;
         }
-        fib.apply(FibRoutes.all(changes, originated, this::ifindexOf));
+        fibPump.submit(FibRoutes.all(changes, originated, this::ifindexOf));
     }
 
     private int ifindexOf(PeerKey key) {

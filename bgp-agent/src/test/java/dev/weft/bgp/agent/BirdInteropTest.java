@@ -100,8 +100,11 @@ class BirdInteropTest {
                 // the v6 session was never reset: one OPEN each way, KEEPALIVEs counted by type, none late
                 PeerView p6 = agent.agent().peers().toCompletableFuture().join().stream()
                         .filter(p -> p.address().equals(b.address6())).findFirst().orElseThrow();
-                assertEquals(1, p6.messagesIn().open(), p6.messagesIn().toString());
-                assertEquals(1, p6.messagesOut().open(), p6.messagesOut().toString());
+                // one OPEN each way, or two when both sides connected at once at the start (a
+                // collision: each connection carries its OPEN before one of them is closed)
+                assertTrue(p6.messagesIn().open() >= 1 && p6.messagesIn().open() <= 2, p6.messagesIn().toString());
+                assertTrue(p6.messagesOut().open() >= 1 && p6.messagesOut().open() <= 2, p6.messagesOut().toString());
+                assertEquals(0, p6.flaps(), "the v6 session never went down: " + p6);
                 assertTrue(p6.messagesIn().keepalive() > 0 && p6.messagesOut().keepalive() > 0, p6.toString());
                 assertTrue(p6.messagesIn().update() > 0 && p6.messagesOut().update() > 0, p6.toString());
                 assertEquals(0, p6.keepalives().late(), p6.keepalives().toString());
