@@ -2,6 +2,7 @@ package dev.weft.bgp.agent;
 
 import dev.weft.bgp.config.AgentConfig;
 import dev.weft.bgp.fib.FibChange;
+import dev.weft.bgp.fib.FibShaper;
 import dev.weft.bgp.fib.KernelFib;
 import dev.weft.bgp.fsm.DownReason;
 import dev.weft.bgp.fsm.Negotiated;
@@ -95,6 +96,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final int restartTime;
     private final boolean grEnabled;
     private final StatusServer statusServer;
+    private final FibShaper shaper;
 
     // Everything below is touched on the RIB thread only.
     private final Map<PeerKey, PeerState> peers = new HashMap<>();
@@ -115,8 +117,9 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         }
     }
 
-    private BgpAgent(AgentConfig config, Namespace ns, boolean ownsNamespace) {
+    private BgpAgent(AgentConfig config, Namespace ns, boolean ownsNamespace, FibShaper shaper) {
         this.config = config;
+        this.shaper = shaper;
         this.ns = ns;
         this.ownsNamespace = ownsNamespace;
         this.grEnabled = config.gracefulRestart().enabled();
@@ -130,7 +133,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         try {
             Set<Family> preserved = EnumSet.noneOf(Family.class);
             if (config.fib().install()) {
-                f = KernelFib.start(ns, config.fib().table(), KernelFib.DEFAULT_RESYNC);
+                f = KernelFib.start(ns, config.fib().table(), KernelFib.DEFAULT_RESYNC, shaper.blackholeMetric());
                 preserved.addAll(AdoptedRoutes.families(ns, config.fib().table()));
             }
             this.fib = f;
@@ -184,14 +187,22 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     public static BgpAgent start(AgentConfig config) {
         String path = config.fib().namespace();
         if (path == null) {
-            return new BgpAgent(config, Namespace.host(), false);
+            return new BgpAgent(config, Namespace.host(), false, FibShaper.AS_LEARNED);
         }
-        return new BgpAgent(config, Namespace.open(path), true);
+        return new BgpAgent(config, Namespace.open(path), true, FibShaper.AS_LEARNED);
     }
 
     /** Starts in {@code ns} (sessions and FIB both), which the caller keeps open until {@link #close}. */
     public static BgpAgent start(AgentConfig config, Namespace ns) {
-        return new BgpAgent(config, ns, false);
+        return start(config, ns, FibShaper.AS_LEARNED);
+    }
+
+    /**
+     * Starts in {@code ns} with learned routes shaped by {@code shaper} (device, onlink, or left
+     * out) and blackholes at its metric: how weftd's bgp backend installs Calico's route shapes.
+     */
+    public static BgpAgent start(AgentConfig config, Namespace ns, FibShaper shaper) {
+        return new BgpAgent(config, ns, false, java.util.Objects.requireNonNull(shaper, "shaper"));
     }
 
     // ----------------------------------------------------------------------------- embedder API
@@ -472,7 +483,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         if (fib == null) {
             return;
         }
-        fib.apply(FibRoutes.all(changes, originated, this::ifindexOf));
+        fib.apply(FibRoutes.all(changes, originated, this::ifindexOf, shaper));
     }
 
     private int ifindexOf(PeerKey key) {

@@ -1,6 +1,7 @@
 package dev.weft.bgp.agent;
 
 import dev.weft.bgp.fib.FibChange;
+import dev.weft.bgp.fib.FibShaper;
 import dev.weft.bgp.fib.NextHop;
 import dev.weft.bgp.rib.Path;
 import dev.weft.bgp.rib.PeerKey;
@@ -23,8 +24,10 @@ final class FibRoutes {
     /**
      * @param originated our own prefixes, each with whether it gets a blackhole route
      * @param ifindexOf  the interface of a peer's session, for IPv6 link-local next hops (0 unknown)
+     * @param shaper     the embedder's device/onlink choice per hop (null hops are left out)
      */
-    static FibChange toFib(RouteChange c, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf) {
+    static FibChange toFib(RouteChange c, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf,
+                           FibShaper shaper) {
         Cidr prefix = c.prefix();
         if (c.removed()) {
             return new FibChange.Remove(prefix);
@@ -36,6 +39,9 @@ final class FibRoutes {
         Set<NextHop> hops = new LinkedHashSet<>();
         for (Path p : c.selected()) {
             NextHop h = hop(p, ifindexOf);
+            if (h != null) {
+                h = shaper.shape(prefix, h);
+            }
             if (h != null) {
                 hops.add(h);
             }
@@ -56,10 +62,11 @@ final class FibRoutes {
         return NextHop.via(gw);
     }
 
-    static List<FibChange> all(List<RouteChange> changes, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf) {
+    static List<FibChange> all(List<RouteChange> changes, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf,
+                               FibShaper shaper) {
         List<FibChange> out = new ArrayList<>(changes.size());
         for (RouteChange c : changes) {
-            out.add(toFib(c, originated, ifindexOf));
+            out.add(toFib(c, originated, ifindexOf, shaper));
         }
         return out;
     }
