@@ -10,8 +10,9 @@ import dev.weft.net.Cidr;
  *   <li>Encap None, or CrossSubnet with the next hop inside the node's underlay subnet:
  *   {@code <subnet> via <node> dev <ext>};</li>
  *   <li>Encap IPIP (CrossSubnet: next hop elsewhere): {@code <subnet> via <node> dev tunl0 onlink};</li>
- *   <li>Encap VXLAN: no BGP route; the vxlan device's routes come from the leases, as Felix
- *   programs Calico's VXLAN routes from the datastore rather than from BIRD.</li>
+ *   <li>Encap VXLAN: no BGP route; the vxlan device's routes (with CrossSubnet also the direct
+ *   ones, the vxlan backend's DirectRouting) come from the leases, as Felix programs Calico's VXLAN
+ *   routes from the datastore rather than from BIRD.</li>
  * </ul>
  * Prefixes outside the flannel network (what an external peer may send) stay as learned. The
  * shape depends only on the next hop, so a restart in another mode re-shapes every adopted route
@@ -37,11 +38,14 @@ record CalicoRouteShapes(Cidr network, Encap encap, boolean crossSubnet, Cidr un
         if (!network.contains(prefix)) {
             return learned;
         }
+        if (encap == Encap.VXLAN) {
+            return null; // the vxlan device's routes (and, with CrossSubnet, its direct ones) come from the leases
+        }
         boolean direct = encap == Encap.NONE || (crossSubnet && underlay.contains(learned.gateway()));
         if (direct) {
             return learned.dev(extIndex);
         }
-        return encap == Encap.IPIP ? learned.dev(tunnelDevice).withOnlink() : null;
+        return learned.dev(tunnelDevice).withOnlink();
     }
 
     @Override
