@@ -124,7 +124,17 @@ public final class SimCluster implements AutoCloseable {
 
     /** Adds a node and starts its weftd (does not wait for it). */
     public Node addNode(String name) {
-        Underlay.Node h = underlay.addNode(name);
+        return addNode(name, underlay, h -> { });
+    }
+
+    /**
+     * Adds a node on another underlay (a second L2 subnet the caller built, joined to this one by a
+     * router it also built and removes), runs {@code beforeStart} on it (its routes to etcd), and
+     * starts its weftd.
+     */
+    public Node addNode(String name, Underlay on, java.util.function.Consumer<Underlay.Node> beforeStart) {
+        Underlay.Node h = on.addNode(name);
+        beforeStart.accept(h);
         Path dir = work.resolve(name);
         try {
             Files.createDirectories(dir.resolve("state"));
