@@ -145,6 +145,20 @@ class BgpBackendE2eTest {
             }
             assertTrue(n2.weftd().logTail(20000).contains("adopted"), "the restarted weftd adopted its routes");
 
+            // A clean stop (SIGTERM, a rolling update) is a restart too: no Cease, so n1 keeps n2's routes.
+            long mark = n1.weftd().logSize();
+            ping = CompletableFuture.supplyAsync(() -> a.netns().tryExec("ping", "-c", "300", "-i", "0.02", "-W", "1", b.ip()));
+            SimCluster.sleep(1000);
+            n2.weftd().restart();
+            r = ping.join();
+            loss = lossPercent(r.stdout());
+            System.out.println("BgpBackendE2eTest: SIGTERM restart during 300 pings: " + loss + " % loss");
+            assertTrue(loss <= 1, "loss " + loss + " %: " + r.stdout());
+            ClusterAssertions.eventually(Duration.ofSeconds(20), () -> established(n1, n2) && established(n2, n1),
+                    "sessions back after the clean restart");
+            String n1Log = n1.weftd().logFrom(mark);
+            assertTrue(n1Log.contains("session down") && n1Log.contains("(graceful)"), n1Log);
+
             // Bad input: a node started with an invalid Encap exits naming the field and changes nothing.
             c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"bgp\",\"Encap\":\"GRE\"}}");
             int leases = ClusterAssertions.leases(c).size();

@@ -352,6 +352,19 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     /** Cease/2 to every peer. With graceful restart the kernel routes stay for the next start to adopt; without, they go. */
     @Override
     public void close() {
+        shutdown(false);
+    }
+
+    /**
+     * Stops for a restart: with graceful restart on, the sessions close without a NOTIFICATION, so
+     * peers keep this node's routes stale until it is back and sends End-of-RIB (RFC 4724), and the
+     * kernel routes stay for the next start to adopt. Without graceful restart, as {@link #close}.
+     */
+    public void closeForRestart() {
+        shutdown(grEnabled);
+    }
+
+    private void shutdown(boolean forRestart) {
         if (closed) {
             return;
         }
@@ -360,7 +373,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             if (statusServer != null) {
                 statusServer.close();
             }
-            sessions.close();
+            sessions.close(forRestart);
         } finally {
             ribThread.shutdown();
             try {

@@ -282,7 +282,7 @@ public final class BgpBackend extends AbstractBackend {
     @Override
     protected void release() {
         if (agent != null) {
-            agent.close();
+            agent.closeForRestart(); // a weftd stop is a restart: peers keep our routes (graceful restart)
         }
         if (ipip != null) {
             ipip.close();
