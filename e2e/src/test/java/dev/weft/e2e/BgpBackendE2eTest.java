@@ -99,6 +99,7 @@ class BgpBackendE2eTest {
                     + (System.nanoTime() - t0) / 1_000_000 + " ms");
 
             // A node joins: every node has a session with it within 5 s of its subnet.env.
+            long n1Mark = n1.weftd().logSize();
             SimCluster.Node n3 = c.addNode("n3");
             c.awaitSubnetEnv(n3, Duration.ofSeconds(60));
             long joined = System.nanoTime();
@@ -110,6 +111,9 @@ class BgpBackendE2eTest {
                 ClusterAssertions.eventually(Duration.ofSeconds(10), () -> expectedDirect(c, n), () -> bgpRoutes(n),
                         "bgp routes of " + n.name() + " with n3");
             }
+            String joinLog = n1.weftd().logFrom(n1Mark);
+            assertFalse(joinLog.contains(n2.address() + ": session down") || joinLog.contains("updating peer " + n2.address()),
+                    "the join left the n1-n2 session alone: " + joinLog);
 
             // A deleted lease: its sessions and routes go everywhere.
             String s3 = subnet(n3);
