@@ -22,11 +22,14 @@ import java.util.Map;
  */
 public final class SimCluster implements AutoCloseable {
     public static final String PREFIX = "/coreos.com/network";
+    /** Replaced by the node's directory in {@link Options#extraArgs}. */
+    public static final String NODE_DIR = "{node-dir}";
 
     /**
      * @param netConf  the network config JSON written to etcd
      * @param leaseTtl weftd's -subnet-lease-ttl (e.g. "24h", "20s")
-     * @param extraArgs more weftd flags for every node
+     * @param extraArgs more weftd flags for every node; {@value #NODE_DIR} in one stands for the node's
+     *                  own directory (a per-node socket path such as the bgp status socket)
      */
     public record Options(int nodes, String netConf, String leaseTtl, List<String> extraArgs, List<String> etcdArgs) {
         public static Options of(int nodes, String backendJson) {
@@ -121,7 +124,17 @@ public final class SimCluster implements AutoCloseable {
 
     /** Adds a node and starts its weftd (does not wait for it). */
     public Node addNode(String name) {
-        Underlay.Node h = underlay.addNode(name);
+        return addNode(name, underlay, h -> { });
+    }
+
+    /**
+     * Adds a node on another underlay (a second L2 subnet the caller built, joined to this one by a
+     * router it also built and removes), runs {@code beforeStart} on it (its routes to etcd), and
+     * starts its weftd.
+     */
+    public Node addNode(String name, Underlay on, java.util.function.Consumer<Underlay.Node> beforeStart) {
+        Underlay.Node h = on.addNode(name);
+        beforeStart.accept(h);
         Path dir = work.resolve(name);
         try {
             Files.createDirectories(dir.resolve("state"));
@@ -131,7 +144,9 @@ public final class SimCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("-etcd-endpoints", endpointOnUnderlay(), "-etcd-prefix", PREFIX,
                 "-iface", "eth0", "-subnet-file", dir.resolve("subnet.env").toString(), "-state-dir", dir.resolve("state").toString(),
                 "-subnet-lease-ttl", options.leaseTtl()));
-        args.addAll(options.extraArgs());
+        for (String a : options.extraArgs()) {
+            args.add(a.replace(NODE_DIR, dir.toString()));
+        }
         WeftdProcess w = new WeftdProcess(h.netns(), launchers.weftd(), args, dir.resolve("weftd.log"));
         Node n = new Node(name, h, dir, w);
         nodes.add(n);

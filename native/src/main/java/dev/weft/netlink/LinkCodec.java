@@ -21,6 +21,8 @@ final class LinkCodec {
             return "bridge";
         } else if (spec instanceof LinkSpec.Vxlan) {
             return "vxlan";
+        } else if (spec instanceof LinkSpec.Ipip) {
+            return "ipip";
         }
         return "dummy";
     }

@@ -110,4 +110,15 @@ public sealed interface LinkSpec {
             return new Dummy(name, m, mac, netnsFd);
         }
     }
+
+    /**
+     * An IPv4-in-IPv4 tunnel (RFC 2003) without fixed endpoints, like the kernel's fallback
+     * {@code tunl0}: the route's gateway is the outer destination. Needs the kernel's ipip driver;
+     * where it is missing the create fails with EOPNOTSUPP.
+     */
+    record Ipip(String name, int mtu, MacAddress mac, int netnsFd) implements LinkSpec {
+        public Ipip(String name, int mtu) {
+            this(name, mtu, null, -1);
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.weft.bgp.agent;
 import dev.weft.bgp.config.AgentConfig;
 import dev.weft.bgp.fib.FibChange;
 import dev.weft.bgp.fib.FibPump;
+import dev.weft.bgp.fib.FibShaper;
 import dev.weft.bgp.fib.KernelFib;
 import dev.weft.bgp.fsm.DownReason;
 import dev.weft.bgp.fsm.Negotiated;
@@ -98,6 +99,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final int restartTime;
     private final boolean grEnabled;
     private final StatusServer statusServer;
+    private final FibShaper shaper;
 
     // Everything below is touched on the RIB thread only.
     private final Map<PeerKey, PeerState> peers = new HashMap<>();
@@ -118,8 +120,9 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         }
     }
 
-    private BgpAgent(AgentConfig config, Namespace ns, boolean ownsNamespace) {
+    private BgpAgent(AgentConfig config, Namespace ns, boolean ownsNamespace, FibShaper shaper) {
         this.config = config;
+        this.shaper = shaper;
         this.ns = ns;
         this.ownsNamespace = ownsNamespace;
         this.grEnabled = config.gracefulRestart().enabled();
@@ -134,7 +137,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         try {
             Set<Family> preserved = EnumSet.noneOf(Family.class);
             if (config.fib().install()) {
-                f = KernelFib.start(ns, config.fib().table(), KernelFib.DEFAULT_RESYNC);
+                f = KernelFib.start(ns, config.fib().table(), KernelFib.DEFAULT_RESYNC, shaper.blackholeMetric());
                 preserved.addAll(AdoptedRoutes.families(ns, config.fib().table()));
             }
             this.fib = f;
@@ -193,14 +196,22 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     public static BgpAgent start(AgentConfig config) {
         String path = config.fib().namespace();
         if (path == null) {
-            return new BgpAgent(config, Namespace.host(), false);
+            return new BgpAgent(config, Namespace.host(), false, FibShaper.AS_LEARNED);
         }
-        return new BgpAgent(config, Namespace.open(path), true);
+        return new BgpAgent(config, Namespace.open(path), true, FibShaper.AS_LEARNED);
     }
 
     /** Starts in {@code ns} (sessions and FIB both), which the caller keeps open until {@link #close}. */
     public static BgpAgent start(AgentConfig config, Namespace ns) {
-        return new BgpAgent(config, ns, false);
+        return start(config, ns, FibShaper.AS_LEARNED);
+    }
+
+    /**
+     * Starts in {@code ns} with learned routes shaped by {@code shaper} (device, onlink, or left
+     * out) and blackholes at its metric: how weftd's bgp backend installs Calico's route shapes.
+     */
+    public static BgpAgent start(AgentConfig config, Namespace ns, FibShaper shaper) {
+        return new BgpAgent(config, ns, false, java.util.Objects.requireNonNull(shaper, "shaper"));
     }
 
     // ----------------------------------------------------------------------------- embedder API
@@ -356,6 +367,19 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     /** Cease/2 to every peer. With graceful restart the kernel routes stay for the next start to adopt; without, they go. */
     @Override
     public void close() {
+        shutdown(false);
+    }
+
+    /**
+     * Stops for a restart: with graceful restart on, the sessions close without a NOTIFICATION, so
+     * peers keep this node's routes stale until it is back and sends End-of-RIB (RFC 4724), and the
+     * kernel routes stay for the next start to adopt. Without graceful restart, as {@link #close}.
+     */
+    public void closeForRestart() {
+        shutdown(grEnabled);
+    }
+
+    private void shutdown(boolean forRestart) {
         if (closed) {
             return;
         }
@@ -364,7 +388,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             if (statusServer != null) {
                 statusServer.close();
             }
-            sessions.close();
+            sessions.close(forRestart);
         } finally {
             ribThread.shutdown();
             try {
@@ -491,7 +515,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         if (fib == null) {
             return;
         }
-        fibPump.submit(FibRoutes.all(changes, originated, this::ifindexOf));
+        fibPump.submit(FibRoutes.all(changes, originated, this::ifindexOf, shaper));
     }
 
     private int ifindexOf(PeerKey key) {

@@ -1,6 +1,7 @@
 package dev.weft.bgp.agent;
 
 import dev.weft.bgp.fib.FibChange;
+import dev.weft.bgp.fib.FibShaper;
 import dev.weft.bgp.fib.NextHop;
 import dev.weft.bgp.rib.Path;
 import dev.weft.bgp.rib.PeerKey;
@@ -23,8 +24,10 @@ final class FibRoutes {
     /**
      * @param originated our own prefixes, each with whether it gets a blackhole route
      * @param ifindexOf  the interface of a peer's session, for IPv6 link-local next hops (0 unknown)
+     * @param shaper     the embedder's device/onlink choice per hop (null hops are left out)
      */
-    static FibChange toFib(RouteChange c, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf) {
+    static FibChange toFib(RouteChange c, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf,
+                           FibShaper shaper) {
         Cidr prefix = c.prefix();
         if (c.removed()) {
             return new FibChange.Remove(prefix);
@@ -36,12 +39,12 @@ final class FibRoutes {
         List<Path> selected = c.selected();
         if (selected.size() == 1) {
             // the usual case (no ECMP), without the dedup set: a full table makes 100,000 of these
-            NextHop h = hop(selected.get(0), ifindexOf);
+            NextHop h = hop(selected.get(0), ifindexOf, prefix, shaper);
             return h == null ? new FibChange.Remove(prefix) : new FibChange.Install(prefix, List.of(h));
         }
         Set<NextHop> hops = new LinkedHashSet<>();
         for (Path p : selected) {
-            NextHop h = hop(p, ifindexOf);
+            NextHop h = hop(p, ifindexOf, prefix, shaper);
             if (h != null) {
                 hops.add(h);
             }
@@ -49,23 +52,27 @@ final class FibRoutes {
         return hops.isEmpty() ? new FibChange.Remove(prefix) : new FibChange.Install(prefix, new ArrayList<>(hops));
     }
 
-    /** The path's next hop; a link-local one goes out of the interface its session runs over. */
-    private static NextHop hop(Path p, ToIntFunction<PeerKey> ifindexOf) {
+    /**
+     * The path's next hop as the embedder shapes it (null: none, or kept out of the kernel); a
+     * link-local one goes out of the interface its session runs over.
+     */
+    private static NextHop hop(Path p, ToIntFunction<PeerKey> ifindexOf, Cidr prefix, FibShaper shaper) {
         IpAddress gw = p.attrs().nextHop();
         if (gw == null || p.isLocal()) {
             return null;
         }
         if (gw.isLinkLocalUnicast()) {
             int ifindex = ifindexOf.applyAsInt(p.source().key());
-            return ifindex == 0 ? null : NextHop.via(gw).dev(ifindex);
+            return ifindex == 0 ? null : shaper.shape(prefix, NextHop.via(gw).dev(ifindex));
         }
-        return NextHop.via(gw);
+        return shaper.shape(prefix, NextHop.via(gw));
     }
 
-    static List<FibChange> all(List<RouteChange> changes, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf) {
+    static List<FibChange> all(List<RouteChange> changes, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf,
+                               FibShaper shaper) {
         List<FibChange> out = new ArrayList<>(changes.size());
         for (RouteChange c : changes) {
-            out.add(toFib(c, originated, ifindexOf));
+            out.add(toFib(c, originated, ifindexOf, shaper));
         }
         return out;
     }

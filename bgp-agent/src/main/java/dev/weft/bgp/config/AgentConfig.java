@@ -43,7 +43,7 @@ public record AgentConfig(String routerId, Long localAs, Listen listen, Graceful
         gracefulRestart = gracefulRestart == null ? GracefulRestart.DEFAULT : gracefulRestart;
         ecmp = ecmp != null && ecmp;
         if (clusterId != null) {
-            checkRouterId(clusterId, "clusterId");
+            checkClusterId(clusterId);
         }
         localPref = localPref == null ? RibConfig.DEFAULT_LOCAL_PREF : localPref;
         if (localPref < 0 || localPref > 0xFFFF_FFFFL) {
@@ -394,6 +394,17 @@ public record AgentConfig(String routerId, Long localAs, Listen listen, Graceful
         int v = ip.toV4Int();
         if (v == 0 || (v >>> 28) >= 0xE) {
             throw new ConfigException(key + ": " + id + " is 0 or in 224.0.0.0/4 or 240.0.0.0/4; peers reject it (calico#5146)");
+        }
+    }
+
+    /**
+     * A CLUSTER_ID is any non-zero 4-octet value written as a dotted quad; unlike a router id it may
+     * lie in 240/4, where Calico's conventional 244.0.0.1 is.
+     */
+    static void checkClusterId(String id) {
+        IpAddress ip = parseIp(id, "clusterId");
+        if (!ip.isV4() || ip.toV4Int() == 0) {
+            throw new ConfigException("clusterId: " + id + " must be a non-zero dotted quad (a 32-bit value)");
         }
     }
 

@@ -65,6 +65,7 @@ public final class KernelFib implements AutoCloseable {
     private final RtNetlink nl;
     private final int table;
     private final int protocol = BGP_PROTOCOL;
+    private final int blackholeMetric;
     private final Map<Cidr, List<NextHop>> desired = new HashMap<>();
     /** Our routes as the kernel holds them, as far as we know. */
     private final Map<Cidr, Route> kernel = new HashMap<>();
@@ -73,9 +74,13 @@ public final class KernelFib implements AutoCloseable {
     private final Map<Cidr, FibProblem> problems = new HashMap<>();
     private FibWatcher watcher;
 
-    private KernelFib(Namespace ns, int table) {
+    private KernelFib(Namespace ns, int table, int blackholeMetric) {
+        if (blackholeMetric < 0) {
+            throw new IllegalArgumentException("blackhole metric must not be negative: " + blackholeMetric);
+        }
         this.ns = ns;
         this.table = table;
+        this.blackholeMetric = blackholeMetric;
         this.nl = ns.openNetlink();
     }
 
@@ -89,7 +94,12 @@ public final class KernelFib implements AutoCloseable {
      * watches links, addresses and routes; resyncs at least every {@code resyncEvery}.
      */
     public static KernelFib start(Namespace ns, int table, Duration resyncEvery) {
-        KernelFib fib = new KernelFib(ns, table);
+        return start(ns, table, resyncEvery, 0);
+    }
+
+    /** As {@link #start(Namespace, int, Duration)}, with blackhole routes at metric {@code blackholeMetric}. */
+    public static KernelFib start(Namespace ns, int table, Duration resyncEvery, int blackholeMetric) {
+        KernelFib fib = new KernelFib(ns, table, blackholeMetric);
         try {
             fib.adopt();
             fib.watcher = FibWatcher.start(fib, ns, resyncEvery);
@@ -296,6 +306,9 @@ public final class KernelFib implements AutoCloseable {
                 continue;
             }
             Route r = RouteShape.build(p, hops, table, protocol);
+            if (hops == null && blackholeMetric != 0) {
+                r = r.withPriority(blackholeMetric);
+            }
             if (have != null && RouteShape.same(have, r)) {
                 problems.remove(p);
                 continue;

@@ -10,6 +10,7 @@ sealed interface FsmEvent {
     record Start() implements FsmEvent {}
 
     /** ManualStop: send the Cease on every connection, close, stay Idle. */
+    /** Ends every connection, with {@code cease} first, or with no NOTIFICATION when it is null (a restart). */
     record Stop(Notification cease) implements FsmEvent {}
 
     record ConnectRetryExpired() implements FsmEvent {}

@@ -392,7 +392,8 @@ final class PeerFsm {
         for (Session s : List.copyOf(sessions)) {
             close(s, cease, null, "stopped", false);
         }
-        lastError = "stopped: sent " + NotificationText.describe(cease);
+        lastError = cease == null ? "stopped for a restart (no NOTIFICATION: a graceful-restart peer keeps our routes)"
+                : "stopped: sent " + NotificationText.describe(cease);
     }
 
     /** Ends a connection for an error: NOTIFICATION (if any), close, and the back-off when nothing is left. */

@@ -239,9 +239,18 @@ public final class Sessions implements AutoCloseable {
 
     /** Cease/2 "administrative shutdown" to every peer, then the sockets and threads go. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        close(false);
+    }
+
+    /**
+     * With {@code forRestart}, the connections just close, with no NOTIFICATION: to a peer that
+     * negotiated graceful restart this looks like a restart (RFC 4724 §4.2), so it keeps our routes
+     * stale until we are back. Otherwise Cease/2 to every peer.
+     */
+    public synchronized void close(boolean forRestart) {
         for (PeerEndpoint e : peers.values()) {
-            e.fire(new FsmEvent.Stop(Notification.of(Notification.CEASE, 2)));
+            e.fire(new FsmEvent.Stop(forRestart ? null : Notification.of(Notification.CEASE, 2)));
         }
         peers.clear();
         server.close().syncUninterruptibly();

@@ -1,6 +1,7 @@
 package dev.weft.bgp.agent;
 
 import dev.weft.bgp.fib.FibChange;
+import dev.weft.bgp.fib.FibShaper;
 import dev.weft.bgp.fib.NextHop;
 import dev.weft.bgp.rib.Attrs;
 import dev.weft.bgp.rib.Path;
@@ -28,7 +29,7 @@ class FibRoutesTest {
     }
 
     private static FibChange fib(RouteChange c, Map<Cidr, Boolean> originated) {
-        return FibRoutes.toFib(c, originated, k -> k.equals(PeerKey.of("fe80::2")) ? 7 : 0);
+        return FibRoutes.toFib(c, originated, k -> k.equals(PeerKey.of("fe80::2")) ? 7 : 0, FibShaper.AS_LEARNED);
     }
 
     @Test
@@ -55,5 +56,17 @@ class FibRoutesTest {
         RouteChange own = new RouteChange(Family.IPV4_UNICAST, V4, List.of(new Path(V4, 0, self, Attrs.of(List.of(), null), false)));
         assertEquals(new FibChange.Blackhole(V4), fib(own, Map.of(V4, true)));
         assertEquals(new FibChange.Remove(V4), fib(own, Map.of(V4, false)));
+    }
+
+    @Test
+    void theEmbeddersShaperChoosesDeviceAndOnlinkOrKeepsAHopOutOfTheKernel() {
+        FibShaper tunnel = (prefix, hop) -> hop.gateway().equals(IpAddress.parse("10.99.0.9")) ? null
+                : hop.gateway().equals(IpAddress.parse("10.99.0.2")) ? hop.dev("tunl0").withOnlink() : hop.dev("eth0");
+        RouteChange ecmp = new RouteChange(Family.IPV4_UNICAST, V4, List.of(path(V4, "10.99.0.2", "10.99.0.2"),
+                path(V4, "10.99.0.3", "10.99.0.3"), path(V4, "10.99.0.9", "10.99.0.9")));
+        assertEquals(new FibChange.Install(V4, List.of(NextHop.via("10.99.0.2").dev("tunl0").withOnlink(),
+                NextHop.via("10.99.0.3").dev("eth0"))), FibRoutes.toFib(ecmp, Map.of(), k -> 0, tunnel));
+        RouteChange only = new RouteChange(Family.IPV4_UNICAST, V4, List.of(path(V4, "10.99.0.9", "10.99.0.9")));
+        assertEquals(new FibChange.Remove(V4), FibRoutes.toFib(only, Map.of(), k -> 0, tunnel));
     }
 }

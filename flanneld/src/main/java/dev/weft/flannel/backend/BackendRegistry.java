@@ -1,5 +1,6 @@
 package dev.weft.flannel.backend;
 
+import dev.weft.flannel.backend.bgp.BgpFactory;
 import dev.weft.flannel.backend.hostgw.HostGwBackend;
 import dev.weft.flannel.backend.udp.UdpFactory;
 import dev.weft.flannel.backend.vxlan.VxlanBackend;
@@ -13,8 +14,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Backend factories by type name. {@link #standard()} knows vxlan, host-gw and udp, plus any
- * factory found through {@link ServiceLoader}; later types (bgp) register the same way.
+ * Backend factories by type name. {@link #standard()} knows vxlan, host-gw, udp and bgp, plus any
+ * factory found through {@link ServiceLoader}.
  */
 public final class BackendRegistry {
     private final Map<String, BackendFactory> factories = new TreeMap<>();
@@ -26,7 +27,8 @@ public final class BackendRegistry {
     /** The built-in backends and every {@link BackendFactory} on the class path. */
     public static BackendRegistry standard() {
         BackendRegistry r = new BackendRegistry().register(BackendFactory.of(BackendTypes.VXLAN, VxlanBackend::new))
-                .register(BackendFactory.of(BackendTypes.HOST_GW, HostGwBackend::new)).register(new UdpFactory());
+                .register(BackendFactory.of(BackendTypes.HOST_GW, HostGwBackend::new)).register(new UdpFactory())
+                .register(new BgpFactory());
         for (BackendFactory f : ServiceLoader.load(BackendFactory.class)) {
             r.register(f);
         }

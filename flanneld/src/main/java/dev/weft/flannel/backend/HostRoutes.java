@@ -1,5 +1,6 @@
 package dev.weft.flannel.backend;
 
+import dev.weft.bgp.fib.KernelFib;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.net.Cidr;
 import dev.weft.netlink.Address;
@@ -51,11 +52,13 @@ public final class HostRoutes {
      * The first main-table route into {@code network} that is not Weft's. Connected routes of a
      * lease-sized (or smaller) block are let through: they are the pod bridge's gateway (cni0) or a
      * backend device's own address, also those of an earlier lease of this node. So are flannel's
-     * own vxlan routes on a flannel vxlan device: the vxlan backend takes them over.
+     * own vxlan routes on a flannel vxlan device: the vxlan backend takes them over. Routes of
+     * Weft's BGP agent (protocol 88) are Weft's too: the bgp backend's FIB adopts them on a restart.
      */
     static Route firstForeign(List<Route> routes, Cidr network, int subnetLen, IntPredicate flannelDevice) {
         for (Route r : routes) {
-            if (!RouteTag.isMainUnicast(r) || r.protocol() == RouteTag.PROTOCOL || !network.contains(r.dst())) {
+            if (!RouteTag.isMainUnicast(r) || r.protocol() == RouteTag.PROTOCOL || r.protocol() == KernelFib.BGP_PROTOCOL
+                    || !network.contains(r.dst())) {
                 continue;
             }
             if (RouteTag.isFlannelVxlanShape(r) && flannelDevice.test(r.oif())) {

@@ -9,9 +9,11 @@ public final class BackendTypes {
     public static final String VXLAN = "vxlan";
     public static final String HOST_GW = "host-gw";
     public static final String UDP = "udp";
+    /** Calico-like routing: the node's subnet announced over BGP (weftd only; flannel has none). */
+    public static final String BGP = "bgp";
 
     /** What weftd implements. */
-    public static final List<String> SUPPORTED = List.of(VXLAN, HOST_GW, UDP);
+    public static final List<String> SUPPORTED = List.of(VXLAN, HOST_GW, UDP, BGP);
 
     /** flannel backends weftd does not implement: named separately so the error says so. */
     private static final Set<String> FLANNEL_ONLY = Set.of(

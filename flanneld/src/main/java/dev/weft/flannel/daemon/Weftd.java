@@ -72,7 +72,7 @@ final class Weftd {
                     cfg.enableIPv4(), cfg.enableIPv6());
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
 
-            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpSettings());
+            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpSettings(), o.bgpSettings());
             open.add(backend);
             this.backend = backend;
             LeaseAttrs attrs = backend.prepare();

@@ -1,5 +1,6 @@
 package dev.weft.flannel.daemon;
 
+import dev.weft.flannel.backend.bgp.BgpSettings;
 import dev.weft.flannel.backend.udp.UdpSettings;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +101,21 @@ public final class WeftdOptions {
     /** The udp backend's settings from the -udp-* flags. */
     UdpSettings udpSettings() {
         return new UdpSettings(udpOffload, udpThreads, udpAcceptAnySource);
+    }
+
+    @Option(names = {"-bgp-status-socket", "--bgp-status-socket"}, defaultValue = "${env:WEFTD_BGP_STATUS_SOCKET:-"
+            + BgpSettings.DEFAULT_STATUS_SOCKET + "}",
+            description = "bgp backend: the Unix socket weftctl bgp reads (empty: none)")
+    String bgpStatusSocket;
+
+    @Option(names = {"-node-name", "--node-name"}, defaultValue = "${env:NODE_NAME:-}",
+            description = "bgp backend: this node's name for Peers[].NodeSelector (default: the host name)")
+    String nodeName;
+
+    /** The bgp backend's settings from the -bgp-* flags. */
+    BgpSettings bgpSettings() {
+        return new BgpSettings(nodeName == null || nodeName.isEmpty() ? BgpSettings.hostName() : nodeName,
+                bgpStatusSocket == null || bgpStatusSocket.isEmpty() ? null : java.nio.file.Path.of(bgpStatusSocket), null);
     }
 
     @Option(names = {"-net-config-path", "--net-config-path"}, defaultValue = "${env:FLANNELD_NET_CONFIG_PATH:-}",

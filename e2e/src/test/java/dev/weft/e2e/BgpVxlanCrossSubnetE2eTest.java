@@ -1,0 +1,146 @@
+package dev.weft.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.testkit.Cmd;
+import dev.weft.testkit.KernelState;
+import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.RouteInfo;
+import dev.weft.testkit.Underlay;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * weftd's bgp backend with Encap VXLAN and CrossSubnet (Calico's VXLANCrossSubnet) on two L2
+ * subnets joined by a router namespace that forwards but knows no pod route: pods on one subnet
+ * talk unencapsulated (a capture on the L2 shows the pods' own packets), pods across the router
+ * are VXLAN-encapsulated (a capture on the router shows only UDP 8472 between node addresses).
+ * Then the same cluster is restarted with CrossSubnet off: every same-subnet route moves onto the
+ * vxlan device and none stays behind (calico#1325).
+ */
+@KernelTest
+class BgpVxlanCrossSubnetE2eTest {
+    static final String SUBNET_B = "192.168.20.0/24";
+
+    /** Weft's (protocol 87) routes to pod subnets, as "dst via gw dev d [onlink]". */
+    static Set<String> podRoutes(SimCluster.Node n) {
+        Set<String> s = new TreeSet<>();
+        for (RouteInfo r : KernelState.routes(n.netns(), 4)) {
+            if (r.protocol().equals("87") && r.dst().startsWith("10.244.")) {
+                s.add(r.dst() + " via " + r.gateway() + " dev " + r.dev() + (r.flags().contains("onlink") ? " onlink" : ""));
+            }
+        }
+        return s;
+    }
+
+    static Set<String> expected(SimCluster c, SimCluster.Node self, boolean crossSubnet) {
+        Set<String> s = new TreeSet<>();
+        String mine = self.address().substring(0, self.address().lastIndexOf('.'));
+        for (SimCluster.Node o : c.nodes()) {
+            if (o.equals(self)) {
+                continue;
+            }
+            String sub = BgpBackendE2eTest.subnet(o);
+            boolean same = o.address().startsWith(mine + ".");
+            s.add(crossSubnet && same ? sub + " via " + o.address() + " dev eth0"
+                    : sub + " via " + sub.substring(0, sub.indexOf('/')) + " dev flannel.1 onlink");
+        }
+        return s;
+    }
+
+    @Test
+    void sameSubnetIsRoutedPlainAndCrossSubnetIsEncapsulatedThenCrossSubnetOffMovesEveryRoute() throws Exception {
+        long t0 = System.nanoTime();
+        SimCluster.Options o = SimCluster.Options.of(2, "{\"Type\":\"bgp\",\"Encap\":\"VXLAN\",\"CrossSubnet\":true}")
+                // -ip-masq: weftd masquerades only what leaves the Network, so the bridge plugin does not
+                // (flannel's CNI sets ipMasq = !FLANNEL_IPMASQ) and captures show the pods' own addresses.
+                .withExtraArgs(List.of("-bgp-status-socket", BgpBackendE2eTest.SOCKET_ARG, "-ip-masq"));
+        try (SimCluster c = SimCluster.start(o); Underlay b = Underlay.builder().subnet(SUBNET_B).build()) {
+            // The router: a node of subnet A that also gets an interface on subnet B, forwarding.
+            Underlay.Node rt = c.underlay().addNode("rt");
+            Underlay.Node rtB = b.addNode("rt");
+            Cmd.run("ip", "-n", rtB.netns(), "link", "set", "eth0", "netns", rt.netns(), "name", "eth1");
+            Cmd.run("ip", "-n", rt.netns(), "addr", "add", rtB.cidr(), "dev", "eth1");
+            Cmd.run("ip", "-n", rt.netns(), "link", "set", "eth1", "up");
+            Cmd.run("ip", "netns", "exec", rt.netns(), "sysctl", "-qw", "net.ipv4.ip_forward=1");
+            for (Underlay.Node h : List.of(c.node(0).host(), c.node(1).host(), c.underlay().node("etcd").orElseThrow())) {
+                Cmd.run("ip", "-n", h.netns(), "route", "add", SUBNET_B, "via", rt.address());
+            }
+            SimCluster.Node n3 = c.addNode("n3", b, h -> Cmd.run("ip", "-n", h.netns(), "route", "add",
+                    c.underlay().subnet(), "via", rtB.address()));
+            c.awaitSubnetEnv(n3, Duration.ofSeconds(60));
+            SimCluster.Node n1 = c.node(0);
+            SimCluster.Node n2 = c.node(1);
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(15), () -> expected(c, n, true), () -> podRoutes(n),
+                        "VXLANCrossSubnet routes of " + n.name());
+                assertEquals("1450", SimCluster.readSubnetEnv(n).get("FLANNEL_MTU"), "VXLAN costs 50 bytes");
+            }
+            ClusterAssertions.eventually(Duration.ofSeconds(10), () -> BgpBackendE2eTest.established(n1, n3)
+                    && BgpBackendE2eTest.established(n3, n2), "the mesh crosses the router");
+            SimCluster.Pod a = c.addPod(n1);
+            SimCluster.Pod pb = c.addPod(n2);
+            SimCluster.Pod d = c.addPod(n3);
+
+            // Same subnet: the pods' own ICMP on n2's eth0.
+            Path cap = c.work().resolve("same.pcap");
+            Tcpdump t = Tcpdump.start(n2.netns(), "eth0", cap, "icmp or udp port 8472");
+            assertTrue(a.netns().tryExec("ping", "-c", "5", "-i", "0.2", "-W", "2", pb.ip()).ok(), "a -> b");
+            List<Pcap.Frame> same = Pcap.read(t.stop());
+            t.close();
+            assertTrue(count(same, a.ip(), pb.ip(), 1) >= 5, "plain pod packets on the L2: " + describe(same));
+            assertEquals(0, same.stream().filter(f -> Pcap.udp(f) != null).count(), "nothing encapsulated on the same L2");
+
+            // Across the router: only VXLAN between node addresses on the router's subnet-A side.
+            cap = c.work().resolve("cross.pcap");
+            t = Tcpdump.start(rt.netns(), "eth0", cap, "icmp or udp port 8472");
+            assertTrue(a.netns().tryExec("ping", "-c", "5", "-i", "0.2", "-W", "2", d.ip()).ok(), "a -> d");
+            assertTrue(d.netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", pb.ip()).ok(), "d -> b");
+            List<Pcap.Frame> cross = Pcap.read(t.stop());
+            t.close();
+            long vxlan = cross.stream().map(Pcap::udp).filter(u -> u != null && u.dstPort() == 8472).count();
+            assertTrue(vxlan >= 16, "encapsulated frames through the router: " + vxlan);
+            assertEquals(0, count(cross, a.ip(), d.ip(), 1) + count(cross, d.ip(), a.ip(), 1), "no plain pod packet on the router");
+            System.out.println("BgpVxlanCrossSubnetE2eTest: CrossSubnet checked after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+
+            // CrossSubnet off: restart every weftd with the new net-conf; no route stays on eth0.
+            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"bgp\",\"Encap\":\"VXLAN\"}}");
+            for (SimCluster.Node n : c.nodes()) {
+                n.weftd().restart();
+            }
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expected(c, n, false), () -> podRoutes(n),
+                        "VXLAN routes of " + n.name() + " after CrossSubnet was turned off");
+            }
+            assertTrue(a.netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", pb.ip()).ok(), "a -> b over vxlan");
+            assertTrue(a.netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", d.ip()).ok(), "a -> d over vxlan");
+            for (SimCluster.Node n : c.nodes()) {
+                n.weftd().kill(); // before the second underlay goes
+            }
+        }
+        System.out.println("BgpVxlanCrossSubnetE2eTest: total " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    static String describe(List<Pcap.Frame> frames) {
+        StringBuilder s = new StringBuilder();
+        for (Pcap.Frame f : frames) {
+            byte[] x = f.data();
+            s.append(x.length >= 34 ? Pcap.u16(x, 12) + " " + (x[23] & 0xff) + " " + Pcap.addr(x, 26) + " > " + Pcap.addr(x, 30) : "short " + x.length).append("; ");
+        }
+        return s.toString();
+    }
+
+    /** Plain IPv4 frames of {@code proto} from {@code src} to {@code dst}. */
+    static long count(List<Pcap.Frame> frames, String src, String dst, int proto) {
+        return frames.stream().filter(f -> {
+            byte[] x = f.data();
+            return x.length >= 34 && Pcap.u16(x, 12) == 0x0800 && (x[23] & 0xff) == proto
+                    && Pcap.addr(x, 26).equals(src) && Pcap.addr(x, 30).equals(dst);
+        }).count();
+    }
+}

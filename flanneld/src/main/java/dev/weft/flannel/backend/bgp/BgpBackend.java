@@ -1,0 +1,294 @@
+package dev.weft.flannel.backend.bgp;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.bgp.agent.BgpAgent;
+import dev.weft.bgp.config.AgentConfig;
+import dev.weft.bgp.fib.KernelFib;
+import dev.weft.flannel.backend.AbstractBackend;
+import dev.weft.flannel.backend.BackendContext;
+import dev.weft.flannel.backend.BackendException;
+import dev.weft.flannel.backend.ExternalInterface;
+import dev.weft.flannel.backend.RouteTag;
+import dev.weft.flannel.backend.vxlan.VxlanDataPlane;
+import dev.weft.flannel.backend.vxlan.VxlanOptions;
+import dev.weft.flannel.config.BackendTypes;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.libc.Linux;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import dev.weft.netlink.Address;
+import dev.weft.netlink.NetlinkException;
+import dev.weft.netlink.Route;
+import dev.weft.netlink.Rt;
+import dev.weft.netlink.RtNetlink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * weftd's {@code bgp} backend (Calico's BGP, IPIP, VXLAN and CrossSubnet modes on flannel leases).
+ * The lease is {@code BackendType:"bgp"} with {@link BgpLeaseData}; the embedded {@link BgpAgent}
+ * announces the own subnet (and keeps a local blackhole for it), peers with every other bgp lease
+ * (lower address passive) and with the configured external peers, and installs what it learns in
+ * the shapes {@link CalicoRouteShapes} gives, under protocol 88. Encap VXLAN drives the vxlan
+ * backend's device from the leases instead. Graceful restart is on towards every peer: a restart
+ * (kill -9 included) leaves the routes in the kernel, and the next run adopts and reconciles them.
+ */
+public final class BgpBackend extends AbstractBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(BgpBackend.class);
+    static final String TUNNEL_DEVICE = "tunl0";
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+
+    private final BgpOptions options;
+    private final BgpSettings settings;
+    private final VxlanOptions vxlanOptions;
+    private RtNetlink nl;
+    private BgpLeaseData self;
+    private VxlanDataPlane vxlan;
+    private IpipDataPlane ipip;
+    private BgpAgent agent;
+    private final Map<Cidr, Lease> leases = new LinkedHashMap<>();
+    private final Map<IpAddress, AgentConfig.Peer> peers = new HashMap<>();
+
+    /** @throws BackendException for bad options or a node that cannot run it */
+    public BgpBackend(BackendContext ctx, BgpSettings settings) {
+        super(ctx, BackendTypes.BGP);
+        this.options = BgpOptions.parse(ctx.network().backend());
+        this.settings = settings;
+        if (options.routeReflector() != null) {
+            throw new BackendException("Backend.RouteReflector: route reflectors are not implemented by weftd yet");
+        }
+        if (ctx.network().enableIPv6()) {
+            throw new BackendException("bgp: IPv6 (EnableIPv6) is not supported by the bgp backend yet");
+        }
+        if (ctx.extIface().ifaceAddr() == null) {
+            throw new BackendException("bgp: interface " + ctx.extIface().name() + " has no IPv4 address");
+        }
+        this.vxlanOptions = new VxlanOptions(VxlanOptions.DEFAULT_VNI, 0, false, false, options.crossSubnet(), 0);
+        LOG.info("bgp config: {}", options);
+    }
+
+    public BgpOptions options() {
+        return options;
+    }
+
+    @Override
+    protected LeaseAttrs setUp() {
+        ExternalInterface ext = ctx.extIface();
+        nl = ctx.openNetlink();
+        try {
+            self = new BgpLeaseData(underlay(nl, ext), options.asNumber());
+            ObjectNode data = self.toJson();
+            if (options.encap() == Encap.VXLAN) {
+                vxlan = VxlanDataPlane.create(ctx, nl, vxlanOptions);
+                vxlan.describe(data, vxlanOptions);
+            }
+            return new LeaseAttrs(ext.extAddr() != null ? ext.extAddr() : ext.ifaceAddr(), null, BackendTypes.BGP, data, null);
+        } catch (RuntimeException e) {
+            nl.close();
+            nl = null;
+            throw e instanceof BackendException ? e : new BackendException("bgp: " + e.getMessage(), e);
+        }
+    }
+
+    /** The external interface's address with its subnet's prefix length (never a /32: calico#3003). */
+    static Cidr underlay(RtNetlink nl, ExternalInterface ext) {
+        for (Address a : nl.addresses(Linux.AF_INET, ext.index())) {
+            if (a.cidr().address().equals(ext.ifaceAddr())) {
+                if (a.cidr().prefixLength() == 32) {
+                    throw new BackendException("bgp: " + ext.name() + "'s address is a /32; CrossSubnet and the"
+                            + " lease need the underlay subnet's prefix length (calico#3003)");
+                }
+                return a.cidr();
+            }
+        }
+        throw new BackendException("bgp: " + ext.ifaceAddr() + " is not an address of " + ext.name());
+    }
+
+    @Override
+    protected void begin(Lease ownLease) {
+        removeOtherModesRoutes();
+        if (options.encap() == Encap.VXLAN) {
+            vxlan.start(ownLease.subnet());
+        } else if (options.encap() == Encap.IPIP) {
+            ipip = openIpip(Cidr.of(ownLease.subnet().networkAddress(), 32));
+        }
+        CalicoRouteShapes shapes = new CalicoRouteShapes(ctx.network().network(), options.encap(), options.crossSubnet(),
+                self.address().network(), ctx.extIface().index(), TUNNEL_DEVICE);
+        AgentConfig config = agentConfig();
+        agent = BgpAgent.start(config, ctx.namespace(), shapes);
+        await(agent.originate(ownLease.subnet(), true));
+        LOG.info("bgp: announcing {} as AS {} from {}; encap {}{}", ownLease.subnet(), options.asNumber(), self.address(),
+                options.encap(), options.crossSubnet() ? " (CrossSubnet)" : "");
+    }
+
+    private AgentConfig agentConfig() {
+        AgentConfig c = AgentConfig.of(self.ip().toString(), options.asNumber())
+                .withListen(new AgentConfig.Listen(self.ip().toString(), options.listenPort()))
+                .withGracefulRestart(options.gracefulRestartSeconds() > 0
+                        ? AgentConfig.GracefulRestart.of(true, options.gracefulRestartSeconds(), 120)
+                        : AgentConfig.GracefulRestart.of(false, 0, 120));
+        if (settings.statusSocket() != null) {
+            try {
+                Files.createDirectories(settings.statusSocket().toAbsolutePath().getParent());
+                Files.deleteIfExists(settings.statusSocket()); // a socket file a killed run left
+            } catch (IOException e) {
+                throw new BackendException("bgp: status socket " + settings.statusSocket() + ": " + e.getMessage(), e);
+            }
+            c = c.withStatus(new AgentConfig.Status(null, null, settings.statusSocket().toAbsolutePath().toString()));
+        }
+        return c;
+    }
+
+    /** The kernel's ipip device when it has the driver, else the userspace data path. */
+    private IpipDataPlane openIpip(Cidr tunnelAddr) {
+        int mtu = ctx.extIface().mtu() - Encap.IPIP.overhead();
+        var kernel = KernelIpip.tryOpen(nl, TUNNEL_DEVICE, mtu, tunnelAddr);
+        if (kernel.isPresent()) {
+            LOG.info("bgp: IPIP data path: the kernel's ipip device {} (MTU {}, address {})", TUNNEL_DEVICE, mtu, tunnelAddr);
+            return kernel.get();
+        }
+        IpipDataPlane.Factory f = settings.userspaceIpip();
+        if (f == null) {
+            f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElseThrow(() -> new BackendException(
+                    "Encap IPIP: the kernel has no ipip driver and no userspace IPIP data path is installed"));
+        }
+        IpipDataPlane d = f.open(ctx, TUNNEL_DEVICE, mtu, tunnelAddr, ctx.extIface().ifaceAddr());
+        LOG.info("bgp: IPIP data path: userspace ({}) on {} (the kernel has no ipip driver)", d.kind(), TUNNEL_DEVICE);
+        return d;
+    }
+
+    /**
+     * A mode change across restarts: the vxlan backend's routes (protocol 87) go when BGP routes
+     * now carry the traffic, and BGP's (protocol 88) when the vxlan device does. Routes BGP keeps
+     * are re-shaped in place by the FIB when they are learned again.
+     */
+    private void removeOtherModesRoutes() {
+        int stale = options.encap() == Encap.VXLAN ? KernelFib.BGP_PROTOCOL : RouteTag.PROTOCOL;
+        Cidr network = ctx.network().network();
+        for (Route r : nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN)) {
+            if (r.protocol() == stale && r.type() == Rt.RTN_UNICAST && network.contains(r.dst())) {
+                try {
+                    nl.deleteRoute(r);
+                    LOG.info("bgp: removed {} via {} (protocol {}) left by another mode", r.dst(), r.gateway(), stale);
+                } catch (NetlinkException e) {
+                    LOG.warn("bgp: could not remove {}: {}", r.dst(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void added(Lease l) {
+        leases.put(l.subnet(), l);
+        syncPeers();
+        if (vxlan != null) {
+            vxlan.add(l);
+        }
+    }
+
+    @Override
+    protected void removed(Lease l) {
+        leases.remove(l.subnet());
+        syncPeers();
+        if (vxlan != null) {
+            vxlan.remove(l);
+        }
+    }
+
+    @Override
+    protected void resync(List<Lease> all) {
+        leases.clear();
+        for (Lease l : all) {
+            leases.put(l.subnet(), l);
+        }
+        syncPeers();
+        if (vxlan != null) {
+            vxlan.resync(all);
+        }
+    }
+
+    /** Adds, removes and updates only the sessions whose peer changed; the others are not touched. */
+    private void syncPeers() {
+        Map<IpAddress, AgentConfig.Peer> wanted = BgpPeers.wanted(self, settings.nodeName(), options, leases.values());
+        for (IpAddress ip : List.copyOf(peers.keySet())) {
+            if (!wanted.containsKey(ip)) {
+                LOG.info("bgp: removing peer {}", ip);
+                await(agent.removePeer(ip));
+                peers.remove(ip);
+            }
+        }
+        for (AgentConfig.Peer p : wanted.values()) {
+            AgentConfig.Peer have = peers.get(p.ip());
+            if (p.equals(have)) {
+                continue;
+            }
+            LOG.info("bgp: {} peer {} AS {}{}", have == null ? "adding" : "updating", p.address(), p.as(),
+                    p.passive() ? " (passive)" : "");
+            await(have == null ? agent.addPeer(p) : agent.updatePeer(p));
+            peers.put(p.ip(), p);
+        }
+        if (ipip != null) {
+            Map<Cidr, IpAddress> subnetToNode = new LinkedHashMap<>();
+            for (Lease l : leases.values()) {
+                subnetToNode.put(l.subnet(), l.attrs().publicIp());
+            }
+            ipip.setPeers(subnetToNode);
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException("bgp: interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new BackendException("bgp agent: " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new BackendException("bgp agent: no answer in " + CALL_TIMEOUT);
+        }
+    }
+
+    @Override
+    public int mtu() {
+        return ctx.extIface().mtu() - options.encap().overhead();
+    }
+
+    @Override
+    public String metricsText() {
+        IpipDataPlane d;
+        synchronized (this) {
+            d = ipip;
+        }
+        if (d == null) {
+            return "";
+        }
+        return "# HELP weft_bgp_ipip_dataplane Which IPIP data path runs (kernel or userspace).\n"
+                + "# TYPE weft_bgp_ipip_dataplane gauge\n"
+                + "weft_bgp_ipip_dataplane{kind=\"" + d.kind() + "\"} 1\n" + d.metricsText();
+    }
+
+    @Override
+    protected void release() {
+        if (agent != null) {
+            agent.closeForRestart(); // a weftd stop is a restart: peers keep our routes (graceful restart)
+        }
+        if (ipip != null) {
+            ipip.close();
+        }
+        if (nl != null) {
+            nl.close();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.weft.flannel.backend.bgp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.flannel.json.GoObject;
+import dev.weft.flannel.lease.Lease;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+
+/**
+ * What a bgp lease's BackendData says about its node, Calico's {@code Node.spec.bgp} in flannel's
+ * lease:
+ *
+ * <pre>{@code {"IPv4Address":"192.168.213.2/24","ASNumber":64512}}</pre>
+ *
+ * {@code IPv4Address} is the node's BGP address with the prefix length of its underlay subnet
+ * (never a /32: calico#3003), so a peer can tell whether it shares the node's L2 (CrossSubnet).
+ * With Encap VXLAN the vxlan backend's {@code VNI} and {@code VtepMAC} are added, so the vxlan
+ * machinery reads a bgp lease as it reads a vxlan one.
+ *
+ * @param address the node's BGP address and underlay prefix
+ * @param as      the node's AS
+ */
+public record BgpLeaseData(Cidr address, long as) {
+    static final String ADDRESS = "IPv4Address";
+    static final String AS = "ASNumber";
+
+    public BgpLeaseData {
+        if (!address.isV4()) {
+            throw new IllegalArgumentException("the BGP address must be IPv4: " + address);
+        }
+        if (as < 1 || as > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("not an AS number: " + as);
+        }
+    }
+
+    public IpAddress ip() {
+        return address.address();
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put(ADDRESS, address.toString());
+        o.put(AS, as);
+        return o;
+    }
+
+    /**
+     * Reads another node's lease.
+     *
+     * @throws IllegalArgumentException naming what is unusable
+     */
+    public static BgpLeaseData of(Lease lease) {
+        JsonNode data = lease.attrs().backendData();
+        if (data == null || !data.isObject()) {
+            throw new IllegalArgumentException("BackendData is " + (data == null ? "missing" : "not an object: "
+                    + GoObject.describe(data)));
+        }
+        GoObject o = GoObject.of(data);
+        JsonNode a = o.get(ADDRESS);
+        if (a == null || !a.isTextual() || a.textValue().length() > 18) {
+            throw new IllegalArgumentException("BackendData." + ADDRESS + " is missing or not an IPv4 CIDR");
+        }
+        Cidr address;
+        try {
+            address = Cidr.parse(a.textValue());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("BackendData." + ADDRESS + ": " + e.getMessage(), e);
+        }
+        if (!address.isV4()) {
+            throw new IllegalArgumentException("BackendData." + ADDRESS + " is not IPv4: " + address);
+        }
+        JsonNode as = o.get(AS);
+        if (as == null || !as.isIntegralNumber() || !as.canConvertToLong() || as.longValue() < 1 || as.longValue() > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("BackendData." + AS + " is missing or not an AS number");
+        }
+        return new BgpLeaseData(address, as.longValue());
+    }
+}

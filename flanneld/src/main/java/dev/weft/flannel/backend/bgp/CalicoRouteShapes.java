@@ -1,0 +1,55 @@
+package dev.weft.flannel.backend.bgp;
+
+import dev.weft.bgp.fib.FibShaper;
+import dev.weft.bgp.fib.NextHop;
+import dev.weft.net.Cidr;
+
+/**
+ * Calico's kernel route for a learned pod subnet (bgp.md §2.4), as the bgp-agent's FIB hook:
+ * <ul>
+ *   <li>Encap None, or CrossSubnet with the next hop inside the node's underlay subnet:
+ *   {@code <subnet> via <node> dev <ext>};</li>
+ *   <li>Encap IPIP (CrossSubnet: next hop elsewhere): {@code <subnet> via <node> dev tunl0 onlink};</li>
+ *   <li>Encap VXLAN: no BGP route; the vxlan device's routes (with CrossSubnet also the direct
+ *   ones, the vxlan backend's DirectRouting) come from the leases, as Felix programs Calico's VXLAN
+ *   routes from the datastore rather than from BIRD.</li>
+ * </ul>
+ * Prefixes outside the flannel network (what an external peer may send) stay as learned. The
+ * shape depends only on the next hop, so a restart in another mode re-shapes every adopted route
+ * in place and none stays on the old device (calico#1325).
+ */
+record CalicoRouteShapes(Cidr network, Encap encap, boolean crossSubnet, Cidr underlay, int extIndex,
+                         String tunnelDevice) implements FibShaper {
+    /**
+     * Metric of the own subnet's blackhole: above the connected route (metric 0) the bridge's
+     * {@code .1/24} address makes for the same prefix, so the blackhole only catches what the
+     * bridge does not, and never hides local pods.
+     */
+    static final int BLACKHOLE_METRIC = 4242;
+
+    CalicoRouteShapes {
+        if (underlay.prefixLength() == 32) {
+            throw new IllegalArgumentException("the underlay subnet must not be a /32 (calico#3003): " + underlay);
+        }
+    }
+
+    @Override
+    public NextHop shape(Cidr prefix, NextHop learned) {
+        if (!network.contains(prefix)) {
+            return learned;
+        }
+        if (encap == Encap.VXLAN) {
+            return null; // the vxlan device's routes (and, with CrossSubnet, its direct ones) come from the leases
+        }
+        boolean direct = encap == Encap.NONE || (crossSubnet && underlay.contains(learned.gateway()));
+        if (direct) {
+            return learned.dev(extIndex);
+        }
+        return learned.dev(tunnelDevice).withOnlink();
+    }
+
+    @Override
+    public int blackholeMetric() {
+        return BLACKHOLE_METRIC;
+    }
+}
