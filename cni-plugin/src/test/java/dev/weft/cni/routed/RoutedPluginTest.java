@@ -195,6 +195,24 @@ class RoutedPluginTest {
     }
 
     @Test
+    void statusAndGcGoToIpam() throws Exception {
+        try (RoutedNode node = RoutedNode.create(); TestNetns a = TestNetns.create("pod"); TestNetns b = TestNetns.create("pod")) {
+            String conf = node.conf("1.1.0", "", "10.213.49.0/24");
+            node.add("keep", a, conf);
+            node.add("stale", b, conf);
+            assertEquals(2, node.reservations());
+            node.call("STATUS", "", a).config(conf).run().requireOk();
+            ObjectNode gc = (ObjectNode) Json.read(conf.getBytes(StandardCharsets.UTF_8));
+            gc.putArray("cni.dev/valid-attachments").addObject().put("containerID", "keep").put("ifname", "eth0");
+            node.call("GC", "", a).config(gc.toString()).run().requireOk();
+            assertEquals(1, node.reservations(), "the stale attachment's address is released");
+            node.del("keep", a, conf);
+            node.del("stale", b, conf);
+            assertEquals(0, node.reservations());
+        }
+    }
+
+    @Test
     void mtuComesFromSubnetEnvUnlessTheConfigSetsOne() throws Exception {
         Path env = Files.createTempFile("wt-subnet", ".env");
         try (RoutedNode node = RoutedNode.create(); TestNetns pod = TestNetns.create("pod")) {
