@@ -25,7 +25,8 @@ final class RoutedCheck {
     private RoutedCheck() {
     }
 
-    static void verify(Request r, String computedHostName, Result prev) {
+    /** {@code mtu} 0: not checked. */
+    static void verify(Request r, String computedHostName, int mtu, Result prev) {
         try (Namespace hostNs = Namespace.host(); Namespace pod = Namespace.open(r.netns())) {
             RtNetlink host = hostNs.netlink();
             RtNetlink podNl = pod.netlink();
@@ -57,6 +58,9 @@ final class RoutedCheck {
             }
             if (!HostSide.MAC.equals(hostVeth.mac())) {
                 throw fail(hostName + " has MAC " + hostVeth.mac() + ", not " + HostSide.MAC);
+            }
+            if (mtu != 0 && (cont.mtu() != mtu || hostVeth.mtu() != mtu)) {
+                throw fail("MTU of " + r.ifname() + " is " + cont.mtu() + " and of " + hostName + " " + hostVeth.mtu() + ", config says " + mtu);
             }
             if (!cont.isUp() || !hostVeth.isUp()) {
                 throw fail(r.ifname() + " or " + hostName + " is down");

@@ -7,6 +7,7 @@ import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.Request;
 import dev.weft.cni.skel.Trace;
 import dev.weft.cni.spec.CniError;
+import dev.weft.cni.spec.Json;
 import dev.weft.cni.spec.Result;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
@@ -154,7 +155,8 @@ public final class RoutedPlugin implements CniPlugin {
         if (prev == null) {
             throw new CniError(CniError.INVALID_CONFIG, "Required prevResult missing");
         }
-        RoutedCheck.verify(r, HostVethName.of(r, cfg.vethPrefix()), prev);
+        // Only a config's own mtu is checked: FLANNEL_MTU may have changed since ADD, as the pod kept its MTU.
+        RoutedCheck.verify(r, HostVethName.of(r, cfg.vethPrefix()), Json.integer(r.config(), "mtu", 0), prev);
     }
 
     @Override

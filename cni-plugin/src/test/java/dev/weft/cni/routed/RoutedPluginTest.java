@@ -114,6 +114,10 @@ class RoutedPluginTest {
             broken = node.call("CHECK", "c1", pod).args(K8S).config(checkConf).run();
             assertTrue(broken.msg().contains("proxy_arp is 0"), broken.toString());
             node.ns.setSysctl("net.ipv4.conf." + hostVeth + ".proxy_arp", "1");
+            pod.ip("link", "set", "eth0", "mtu", "1300");
+            broken = node.call("CHECK", "c1", pod).args(K8S).config(checkConf).run();
+            assertTrue(broken.msg().contains("MTU of eth0 is 1300"), broken.toString());
+            pod.ip("link", "set", "eth0", "mtu", "1400");
             pod.ip("route", "del", "default");
             broken = node.call("CHECK", "c1", pod).args(K8S).config(checkConf).run();
             assertTrue(broken.msg().contains("route 0.0.0.0/0 via 169.254.1.1"), broken.toString());
