@@ -2,8 +2,6 @@ package dev.weft.cni.routed;
 
 import dev.weft.cni.skel.Request;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * The host end's name, deterministic as Calico's: the prefix plus the first 11 hex digits of
@@ -25,12 +23,7 @@ final class HostVethName {
     }
 
     static String sha1Hex(String s) {
-        byte[] d;
-        try {
-            d = MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-1", e);
-        }
+        byte[] d = Sha1.digest(s.getBytes(StandardCharsets.UTF_8));
         StringBuilder hex = new StringBuilder(2 * d.length);
         for (byte b : d) {
             hex.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
