@@ -16,6 +16,8 @@ import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
 import dev.weft.netns.Namespace;
 import dev.weft.sysctl.Sysctl;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -128,7 +130,7 @@ final class HostSide {
     }
 
     private static void requireIpv6(String name) {
-        if (!java.nio.file.Files.exists(java.nio.file.Path.of("/proc/sys/net/ipv6/conf/" + name))) {
+        if (!Files.exists(Path.of("/proc/sys/net/ipv6/conf/" + name))) {
             throw new CniError(CniError.INTERNAL, "IPAM gave an IPv6 address but IPv6 is off on the node (no net.ipv6.conf." + name + ")");
         }
     }
