@@ -17,7 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * A training run for the JVM's class-data-sharing archive: the installer runs each executable once
  * with WEFT_CDS_TRAIN=1 and -XX:ArchiveClassesAtExit, and every later start maps the classes this
  * run loaded instead of parsing them from the jar. The run does a real ADD, CHECK and DEL of
- * the whole flannel → bridge → host-local chain and of loopback, in throwaway wt- namespaces, so
+ * the whole flannel → bridge → host-local chain, of weft-routed and of loopback, in throwaway wt- namespaces, so
  * the archive holds exactly what a real invocation needs.
  */
 final class CdsTraining {
@@ -38,6 +38,9 @@ final class CdsTraining {
                     + "\",\"dataDir\":\"" + tmp.resolve("saved") + "\",\"delegate\":{\"bridge\":\"wt-cds0\",\"hairpinMode\":true},"
                     + "\"ipam\":{\"dataDir\":\"" + tmp.resolve("ipam") + "\"}}";
             String loopback = "{\"cniVersion\":\"1.1.0\",\"name\":\"cds\",\"type\":\"weft-loopback\"}";
+            String routed = "{\"cniVersion\":\"1.1.0\",\"name\":\"cdsr\",\"type\":\"weft-routed\",\"mtu\":1450,"
+                    + "\"ipam\":{\"type\":\"weft-host-local\",\"ranges\":[[{\"subnet\":\"10.254.2.0/24\"}],[{\"subnet\":\"fd00:254:2::/64\"}]],"
+                    + "\"dataDir\":\"" + tmp.resolve("ipam-routed") + "\"}}";
             String pod = NetNs.RUN_DIR.resolve(podName).toString();
             int rc = host.run(() -> {
                 int r = 0;
@@ -45,6 +48,8 @@ final class CdsTraining {
                 r |= invoke("weft-flannel", "ADD", pod, flannel);
                 r |= invoke("weft-flannel", "STATUS", pod, flannel);
                 r |= invoke("weft-flannel", "DEL", pod, flannel);
+                r |= invoke("weft-routed", "ADD", pod, routed);
+                r |= invoke("weft-routed", "DEL", pod, routed);
                 r |= invoke("weft-loopback", "DEL", pod, loopback);
                 invoke("weft-bridge", "VERSION", pod, "{\"cniVersion\":\"1.1.0\"}");
                 return r;

@@ -5,6 +5,7 @@ import dev.weft.cni.flannel.FlannelPlugin;
 import dev.weft.cni.hostlocal.HostLocalPlugin;
 import dev.weft.cni.invoke.InProcess;
 import dev.weft.cni.loopback.LoopbackPlugin;
+import dev.weft.cni.routed.RoutedPlugin;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.LastWords;
 import dev.weft.cni.skel.PluginRunner;
@@ -26,7 +27,8 @@ import java.util.function.Function;
  * run, a fraction of a millisecond apiece, several milliseconds for the first one.
  */
 public final class Main {
-    private static final List<String> NAMES = List.of("weft-loopback", "weft-bridge", "weft-flannel", "weft-host-local");
+    private static final List<String> NAMES = List.of("weft-loopback", "weft-bridge", "weft-flannel", "weft-host-local",
+            "weft-routed");
 
     private Main() {
     }
@@ -38,6 +40,7 @@ public final class Main {
             case "weft-bridge" -> new BridgePlugin();
             case "weft-flannel" -> new FlannelPlugin();
             case "weft-host-local" -> new HostLocalPlugin();
+            case "weft-routed" -> new RoutedPlugin();
             default -> null;
         };
     }

@@ -9,10 +9,10 @@ import java.util.List;
 
 /**
  * Executables for a simulated cluster, started from this JVM's class path: {@code weftd} and the
- * four CNI plugins (a CNI_PATH directory a node's "runtime" execs by name).
+ * five CNI plugins (a CNI_PATH directory a node's "runtime" execs by name).
  */
 public final class Launchers {
-    public static final List<String> PLUGINS = List.of("weft-bridge", "weft-host-local", "weft-loopback", "weft-flannel");
+    public static final List<String> PLUGINS = List.of("weft-bridge", "weft-host-local", "weft-loopback", "weft-flannel", "weft-routed");
 
     private final Path dir;
 

@@ -67,7 +67,8 @@ public record BridgeConfig(String bridge, boolean isGateway, boolean isDefaultGa
                 parseDns(c.path("dns")), requestedMac(r));
     }
 
-    private static Result.Dns parseDns(JsonNode d) {
+    /** The config's {@code dns} object (weft-routed reads the same key). */
+    public static Result.Dns parseDns(JsonNode d) {
         if (!d.isObject()) {
             return Result.Dns.EMPTY;
         }

@@ -5,12 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** sysctl writes that tolerate a missing key (no IPv6 on the node means no ipv6 tree). */
-final class Sysctls {
+/** sysctl writes that tolerate a missing key (no IPv6 on the node means no ipv6 tree); weft-routed uses them too. */
+public final class Sysctls {
     private Sysctls() {
     }
 
-    static void setIfPresent(String key, String value) {
+    public static void setIfPresent(String key, String value) {
         if (Files.exists(Path.of("/proc/sys", key))) {
             try {
                 Sysctl.write(key, value);
@@ -23,7 +23,7 @@ final class Sysctls {
         }
     }
 
-    static void ensure(String key, String value) {
+    public static void ensure(String key, String value) {
         if (Files.exists(Path.of("/proc/sys", key))) {
             Sysctl.ensure(key, value);
         }

@@ -7,20 +7,20 @@ import java.util.ArrayDeque;
  * (or, for a step that may half-succeed, right before) it runs; on failure the undos run newest
  * first, each on its own, their failures riding on the original error as suppressed exceptions.
  */
-final class UndoStack {
+public final class UndoStack {
     /** One undo. A class per kind rather than a lambda: no bootstrap on a plugin's start-up path. */
-    interface Undo {
+    public interface Undo {
         void run();
     }
 
     private final ArrayDeque<Undo> undos = new ArrayDeque<>();
 
-    void push(Undo undo) {
+    public void push(Undo undo) {
         undos.push(undo);
     }
 
     /** Runs every undo, newest first, and empties the stack. */
-    void unwind(RuntimeException cause) {
+    public void unwind(RuntimeException cause) {
         while (!undos.isEmpty()) {
             try {
                 undos.pop().run();

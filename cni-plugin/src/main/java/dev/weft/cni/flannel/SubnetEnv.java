@@ -81,6 +81,44 @@ public record SubnetEnv(List<Cidr> networks, Cidr subnet, List<Cidr> networksV6,
         return new SubnetEnv(nets, subnet, nets6, subnet6, mtu, masq);
     }
 
+    /** Longest subnet.env read for its MTU alone: the file is a handful of short lines. */
+    private static final int MTU_READ_LIMIT = 64 * 1024;
+
+    /**
+     * FLANNEL_MTU alone, for a plugin that takes only the MTU from the node daemon (weft-routed):
+     * the other keys may be absent (a node on block IPAM leases no subnet). Null when the file
+     * does not exist or has no FLANNEL_MTU; a bad value or an oversized file is an error.
+     */
+    public static Integer mtuOf(Path file) {
+        byte[] bytes;
+        try (var in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MTU_READ_LIMIT + 1);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new CniError(CniError.IO_FAILURE, "cannot read subnet file " + file, e.getMessage());
+        }
+        if (bytes.length > MTU_READ_LIMIT) {
+            throw new CniError(CniError.INVALID_CONFIG, "subnet file " + file + " is larger than " + MTU_READ_LIMIT + " bytes");
+        }
+        for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0 && line.substring(0, eq).trim().equals("FLANNEL_MTU")) {
+                String value = line.substring(eq + 1).trim();
+                try {
+                    int mtu = Integer.parseUnsignedInt(value);
+                    if (mtu >= 68 && mtu <= 65535) {
+                        return mtu;
+                    }
+                } catch (NumberFormatException e) {
+                    // reported below, with the value
+                }
+                throw new CniError(CniError.INVALID_CONFIG, "subnet file " + file + " has a bad FLANNEL_MTU value \"" + value + "\"");
+            }
+        }
+        return null;
+    }
+
     private static List<Cidr> cidrList(String v) {
         Set<Cidr> s = new LinkedHashSet<>();
         for (String part : v.split(",")) {

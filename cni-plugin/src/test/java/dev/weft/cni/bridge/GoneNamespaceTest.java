@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.weft.cni.loopback.LoopbackPlugin;
+import dev.weft.cni.routed.RoutedPlugin;
 import dev.weft.cni.skel.Request;
 import dev.weft.cni.skel.Verb;
 import dev.weft.ipam.hostlocal.CniArgs;
@@ -18,14 +19,17 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The one rule for a pod namespace that is gone, the same in weft-bridge and weft-loopback: ADD and
- * CHECK fail with {@link NamespaceGoneException} (ENOENT, which the runner reports as a CNI error),
- * DEL succeeds. Called past the runner, whose own check answers first when the path is already
+ * The one rule for a pod namespace that is gone, the same in weft-bridge, weft-routed and
+ * weft-loopback: ADD and CHECK fail with {@link NamespaceGoneException} (ENOENT, which the runner
+ * reports as a CNI error), DEL succeeds. Called past the runner, whose own check answers first when the path is already
  * missing at start (BadInputTest, ConformanceTest); this is a namespace that vanished after it.
  */
 @KernelTest
 class GoneNamespaceTest {
     private static final String LOOPBACK = "{\"cniVersion\":\"1.0.0\",\"name\":\"wtgone\",\"type\":\"weft-loopback\"}";
+    private static final String ROUTED = "{\"cniVersion\":\"1.0.0\",\"name\":\"wtgone\",\"type\":\"weft-routed\",\"mtu\":1400,"
+            + "\"ipam\":{\"type\":\"weft-host-local\",\"subnet\":\"10.213.51.0/24\"},"
+            + "\"prevResult\":{\"cniVersion\":\"1.0.0\",\"interfaces\":[],\"ips\":[]}}";
     private static final String BRIDGE = "{\"cniVersion\":\"1.0.0\",\"name\":\"wtgone\",\"type\":\"weft-bridge\","
             + "\"bridge\":\"wt-gone0\",\"prevResult\":{\"cniVersion\":\"1.0.0\",\"interfaces\":[],\"ips\":[]}}";
 
@@ -40,6 +44,7 @@ class GoneNamespaceTest {
         assertEquals(gone, add.path());
         assertEquals(Errno.ENOENT, add.errno());
         assertThrows(NamespaceGoneException.class, () -> new BridgePlugin().check(request(Verb.CHECK, gone, BRIDGE)));
+        assertThrows(NamespaceGoneException.class, () -> new RoutedPlugin().add(request(Verb.ADD, gone, ROUTED)));
         assertThrows(NamespaceGoneException.class, () -> new LoopbackPlugin().add(request(Verb.ADD, gone, LOOPBACK)));
         assertThrows(NamespaceGoneException.class, () -> new LoopbackPlugin().check(request(Verb.CHECK, gone, LOOPBACK)));
         new LoopbackPlugin().del(request(Verb.DEL, gone, LOOPBACK));

@@ -177,7 +177,7 @@ class ConformanceTest {
 
     @Test
     void versionIgnoresTheEnvironment() {
-        for (String plugin : List.of("weft-bridge", "weft-loopback", "weft-flannel", "weft-host-local")) {
+        for (String plugin : List.of("weft-bridge", "weft-loopback", "weft-flannel", "weft-host-local", "weft-routed")) {
             Cni.Outcome o = Cni.plugin(plugin).command("VERSION").netns("dummy").ifname("dummy").env("CNI_PATH", "dummy")
                     .config("{\"cniVersion\":\"1.1.0\"}").run().requireOk();
             assertEquals("1.1.0", o.json().path("cniVersion").asText());

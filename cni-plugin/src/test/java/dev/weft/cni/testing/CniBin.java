@@ -14,7 +14,7 @@ import java.util.List;
  */
 public final class CniBin {
     public static final Path REFERENCE_DIR = Path.of("/usr/lib/cni");
-    public static final List<String> WEFT = List.of("weft-bridge", "weft-host-local", "weft-loopback", "weft-flannel");
+    public static final List<String> WEFT = List.of("weft-bridge", "weft-host-local", "weft-loopback", "weft-flannel", "weft-routed");
 
     private static Path dir;
 
