@@ -1,5 +1,6 @@
 package dev.weft.flannel.backend.ipip;
 
+import dev.weft.flannel.backend.udp.DrainingReader;
 import dev.weft.flannel.backend.udp.Ipv4Packets;
 import dev.weft.flannel.backend.udp.RouteTable;
 import dev.weft.flannel.backend.udp.TunWriter;
@@ -7,10 +8,7 @@ import dev.weft.flannel.backend.udp.UdpMetrics;
 import dev.weft.flannel.backend.udp.UdpMetrics.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.util.function.Supplier;
@@ -23,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * source, inner header) and writes the inner packet to the TUN straight from the read buffer. Every
  * packet read is either written or counted as a drop by reason; nothing throws out of here.
  */
-final class IpipToTun implements EpollIoHandle {
+final class IpipToTun extends DrainingReader {
     private static final Logger LOG = LoggerFactory.getLogger(IpipToTun.class);
     private static final int EAGAIN = 11;
     /** Errors in a row (a raw socket reports a queued ICMP error once per read) before yielding the loop. */
@@ -32,7 +30,6 @@ final class IpipToTun implements EpollIoHandle {
     private static final int MAX_PACKET = 65_535;
 
     private final RawIpipSocket socket;
-    private final FileDescriptor fd;
     private final IoEventLoop loop;
     private final Supplier<RouteTable> routes;
     private final UdpMetrics metrics;
@@ -42,8 +39,8 @@ final class IpipToTun implements EpollIoHandle {
     /** @param tunFd the TUN (non-blocking); not closed here */
     IpipToTun(RawIpipSocket socket, IoEventLoop loop, FileDescriptor tunFd, Supplier<RouteTable> routes,
               UdpMetrics metrics, ByteBufAllocator alloc) {
+        super(new FileDescriptor(socket.fd()));
         this.socket = socket;
-        this.fd = new FileDescriptor(socket.fd());
         this.loop = loop;
         this.routes = routes;
         this.metrics = metrics;
@@ -52,17 +49,7 @@ final class IpipToTun implements EpollIoHandle {
     }
 
     @Override
-    public FileDescriptor fd() {
-        return fd;
-    }
-
-    @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        drain();
-    }
-
-    /** Reads the socket until it is empty; on the loop thread only. */
-    void drain() {
+    protected void drain() {
         long address = buf.memoryAddress();
         int errors = 0;
         for (;;) {
@@ -102,11 +89,6 @@ final class IpipToTun implements EpollIoHandle {
             metrics.udpRxDrop(Drop.TUN_WRITE_ERROR);
             LOG.debug("ipip: TUN write failed: {}", e.toString());
         }
-    }
-
-    /** Netty's call when the registration ends: the socket belongs to {@link UserspaceIpip}. */
-    @Override
-    public void close() {
     }
 
     /** Lets the buffers go; once the loop has stopped. */

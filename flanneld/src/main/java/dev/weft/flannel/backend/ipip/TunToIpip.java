@@ -1,14 +1,12 @@
 package dev.weft.flannel.backend.ipip;
 
+import dev.weft.flannel.backend.udp.DrainingReader;
 import dev.weft.flannel.backend.udp.Ipv4Packets;
 import dev.weft.flannel.backend.udp.RouteTable;
 import dev.weft.flannel.backend.udp.UdpMetrics;
 import dev.weft.flannel.backend.udp.UdpMetrics.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.util.function.Supplier;
@@ -22,12 +20,11 @@ import org.slf4j.LoggerFactory;
  * socket. One buffer, one sockaddr, no allocation per packet. The host has already forwarded the
  * packet (and decremented its TTL) on its way into the TUN, as it does for the kernel's tunl0.
  */
-final class TunToIpip implements EpollIoHandle {
+final class TunToIpip extends DrainingReader {
     private static final Logger LOG = LoggerFactory.getLogger(TunToIpip.class);
     private static final int EAGAIN = 11;
     private static final int ENOBUFS = 105;
 
-    private final FileDescriptor tun;
     private final RawIpipSocket socket;
     private final int source;
     private final Supplier<RouteTable> routes;
@@ -43,7 +40,7 @@ final class TunToIpip implements EpollIoHandle {
      */
     TunToIpip(FileDescriptor tun, RawIpipSocket socket, int source, int mtu, Supplier<RouteTable> routes,
               UdpMetrics metrics, ByteBufAllocator alloc) {
-        this.tun = tun;
+        super(tun);
         this.socket = socket;
         this.source = source;
         this.routes = routes;
@@ -52,22 +49,12 @@ final class TunToIpip implements EpollIoHandle {
     }
 
     @Override
-    public FileDescriptor fd() {
-        return tun;
-    }
-
-    @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        drain();
-    }
-
-    /** Reads the TUN until it is empty; on the loop thread only. */
-    void drain() {
+    protected void drain() {
         long address = buf.memoryAddress();
         for (;;) {
             int n;
             try {
-                n = tun.readAddress(address, IpipCodec.OUTER, buf.capacity());
+                n = fd.readAddress(address, IpipCodec.OUTER, buf.capacity());
             } catch (IOException | RuntimeException e) {
                 metrics.drop(Drop.TUN_READ_ERROR);
                 LOG.debug("ipip: TUN read failed: {}", e.toString());
@@ -113,11 +100,6 @@ final class TunToIpip implements EpollIoHandle {
         metrics.udpTx(IpipCodec.OUTER + total);
         metrics.batch(UdpMetrics.Path.UDP_TX, 1);
         return null;
-    }
-
-    /** Netty's call when the registration ends: the TUN belongs to {@link UserspaceIpip}. */
-    @Override
-    public void close() {
     }
 
     /** Lets the buffer go; once the loop has stopped. */

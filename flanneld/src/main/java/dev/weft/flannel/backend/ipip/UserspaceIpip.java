@@ -19,9 +19,7 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -120,19 +118,13 @@ public final class UserspaceIpip implements AutoCloseable {
         FileDescriptor tunFd = new FileDescriptor(tun.fd());
         sender = new TunToIpip(tunFd, socket, underlay.toV4Int(), mtu, this::peers, metrics.newShard(), alloc);
         receiver = new IpipToTun(socket, rxLoop, tunFd, this::peers, metrics.newShard(), alloc);
-        watch(rxLoop, receiver);
-        watch(txLoop, sender);
+        registrations.add(receiver.watch(rxLoop));
+        registrations.add(sender.watch(txLoop));
         metrics.loops(2, false);
         LOG.info("ipip: userspace data path (the kernel has no ipip driver): TUN {} MTU {}, address {}, raw IPIP socket on {}",
                 tun.name(), mtu, tunnelAddress, underlay);
     }
 
-    /** Registers an fd with a loop for input, edge-triggered: its handle reads until EAGAIN. */
-    private void watch(IoEventLoop l, EpollIoHandle h) {
-        IoRegistration reg = l.register(h).syncUninterruptibly().getNow();
-        registrations.add(reg);
-        l.submit(() -> reg.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET))).syncUninterruptibly();
-    }
 
     /**
      * Replaces the peer table: each pod subnet with the underlay address of the node holding it.

@@ -6,7 +6,6 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.FileDescriptor;
@@ -24,12 +23,11 @@ import org.slf4j.LoggerFactory;
  * own socket. The read buffer and the batch state are this loop's alone; only the route table is
  * shared (an immutable snapshot, swapped whole).
  */
-final class TunReader implements EpollIoHandle {
+final class TunReader extends DrainingReader {
     private static final Logger LOG = LoggerFactory.getLogger(TunReader.class);
     /** TUN reads between socket flushes while draining: bounds the queued bytes and the latency. */
     private static final int FLUSH_EVERY = 16;
 
-    private final FileDescriptor fd;
     private final boolean vnetHdr;
     private final int tunAddr;
     private final Supplier<RouteTable> routes;
@@ -52,7 +50,7 @@ final class TunReader implements EpollIoHandle {
      */
     TunReader(FileDescriptor fd, boolean vnetHdr, int mtu, int tunAddr, Supplier<RouteTable> routes,
               UdpMetrics metrics, ByteBufAllocator alloc, EpollDatagramChannel channel, boolean gso) {
-        this.fd = fd;
+        super(fd);
         this.vnetHdr = vnetHdr;
         this.tunAddr = tunAddr;
         this.routes = routes;
@@ -63,11 +61,6 @@ final class TunReader implements EpollIoHandle {
         this.batch = new GsoBatch(alloc, gso);
         this.segmenter = new Segmenter(batch, this::emit, mtu);
         this.icmpWriter = new TunWriter(fd, vnetHdr, alloc);
-    }
-
-    @Override
-    public FileDescriptor fd() {
-        return fd;
     }
 
     @Override
@@ -88,7 +81,8 @@ final class TunReader implements EpollIoHandle {
     }
 
     /** Reads the queue until it is empty and sends what it held; on the loop thread only. */
-    void drain() {
+    @Override
+    protected void drain() {
         int reads = 0;
         for (;;) {
             int n;
@@ -178,11 +172,6 @@ final class TunReader implements EpollIoHandle {
         } finally {
             out.release();
         }
-    }
-
-    /** Netty's call when the registration ends: the TUN fd belongs to the backend, so nothing. */
-    @Override
-    public void close() {
     }
 
     /** Lets the buffers go; once the loop has stopped. */
