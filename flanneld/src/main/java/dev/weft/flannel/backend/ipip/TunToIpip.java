@@ -5,6 +5,7 @@ import dev.weft.flannel.backend.udp.Ipv4Packets;
 import dev.weft.flannel.backend.udp.RouteTable;
 import dev.weft.flannel.backend.udp.UdpMetrics;
 import dev.weft.flannel.backend.udp.UdpMetrics.Drop;
+import dev.weft.flannel.backend.udp.VnetHdr;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.unix.FileDescriptor;
@@ -15,8 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The TUN → wire direction, on its own event loop: drains the TUN (edge-triggered, until EAGAIN),
- * reading each packet 20 bytes into one buffer so that the outer header goes in front of it in
- * place, looks up the node that holds the destination's subnet, and sends the packet on the raw
+ * reading each packet (after its virtio_net_hdr, all zeros: the TUN has no offloads enabled, so
+ * it hands over plain packets with complete checksums) 20 bytes into one buffer so that the outer
+ * header goes in front of it in place, looks up the node that holds the destination's subnet, and sends the packet on the raw
  * socket. One buffer, one sockaddr, no allocation per packet. The host has already forwarded the
  * packet (and decremented its TTL) on its way into the TUN, as it does for the kernel's tunl0.
  */
@@ -52,20 +54,21 @@ final class TunToIpip extends DrainingReader {
     protected void drain() {
         long address = buf.memoryAddress();
         for (;;) {
-            int n;
+            int r;
             try {
-                n = fd.readAddress(address, IpipCodec.OUTER, buf.capacity());
+                r = fd.readAddress(address, IpipCodec.OUTER - VnetHdr.SIZE, buf.capacity());
             } catch (IOException | RuntimeException e) {
                 metrics.drop(Drop.TUN_READ_ERROR);
                 LOG.debug("ipip: TUN read failed: {}", e.toString());
                 return;
             }
-            if (n <= 0) {
-                return;
+            if (r <= 0) {
+                return; // EAGAIN
             }
-            metrics.tunRx(n);
+            int n = r - VnetHdr.SIZE;
+            metrics.tunRx(Math.max(n, 0));
             metrics.batch(UdpMetrics.Path.TUN_RX, 1);
-            Drop bad = forward(address, n);
+            Drop bad = n < 0 ? Drop.TOO_SHORT : forward(address, n);
             if (bad != null) {
                 metrics.tunRxDrop(bad);
             }

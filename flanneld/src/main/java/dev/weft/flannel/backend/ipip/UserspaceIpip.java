@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  * <p>A TUN hands over packets without their next hop, so the table maps each pod subnet to its
  * node, and the same table says which outer sources are nodes (the only ones accepted).
  *
- * <p>No segmentation offloads: a raw socket has no GSO, so the TUN is opened without
- * IFF_VNET_HDR and every packet is one read and one send (and one read and one write back).
+ * <p>Offloads: a raw socket has no GSO, so the sending side reads and sends packet by packet (the
+ * TUN has IFF_VNET_HDR but no offload enabled, so what it hands over is plain packets). The
+ * receiving side coalesces TCP segments into super-segments for the TUN, as the udp backend does
+ * ("tcp_coalesce" in weft_ipip_offload).
  */
 public final class UserspaceIpip implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UserspaceIpip.class);
@@ -97,7 +99,8 @@ public final class UserspaceIpip implements AutoCloseable {
 
     private void start(Namespace ns, IpAddress underlay, IpAddress tunnelAddress) {
         Epoll.ensureAvailability();
-        tun = ns.run(() -> TunDevice.open(tunName, TunDevice.IFF_TUN | TunDevice.IFF_NO_PI));
+        // IFF_VNET_HDR, no offloads enabled: plain packets come out, TCP super-segments may go in
+        tun = ns.run(() -> TunDevice.open(tunName, TunDevice.IFF_TUN | TunDevice.IFF_NO_PI | TunDevice.IFF_VNET_HDR));
         tun.setNonBlocking(); // after TUNSETIFF, before epoll sees it
         try (RtNetlink nl = ns.openNetlink()) {
             Link l = nl.requireLink(tun.name());
@@ -121,6 +124,7 @@ public final class UserspaceIpip implements AutoCloseable {
         registrations.add(receiver.watch(rxLoop));
         registrations.add(sender.watch(txLoop));
         metrics.loops(2, false);
+        metrics.offloads("tcp_coalesce");
         LOG.info("ipip: userspace data path (the kernel has no ipip driver): TUN {} MTU {}, address {}, raw IPIP socket on {}",
                 tun.name(), mtu, tunnelAddress, underlay);
     }
