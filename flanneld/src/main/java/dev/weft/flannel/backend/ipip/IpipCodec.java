@@ -47,19 +47,28 @@ final class IpipCodec {
      * bytes that starts at {@code off + 20}, with the kernel's fields (see the class comment).
      */
     static void encapsulate(ByteBuf b, int off, int innerLen, int src, int dst, int id) {
-        int inner = off + OUTER;
-        int ecn = b.getUnsignedByte(inner + 1) & ECN_MASK;
-        b.setByte(off, 0x45);
-        b.setByte(off + 1, ecn == CE ? ECT_0 : ecn);
-        b.setShort(off + 2, OUTER + innerLen);
-        b.setShort(off + 4, id);
-        b.setShort(off + 6, b.getUnsignedShort(inner + 6) & DF);
-        b.setByte(off + 8, b.getUnsignedByte(inner + 8));
-        b.setByte(off + 9, PROTOCOL);
-        b.setShort(off + 10, 0);
-        b.setInt(off + 12, src);
-        b.setInt(off + 16, dst);
-        b.setShort(off + 10, Ipv4Packets.checksum(b, off, OUTER));
+        writeOuter(b, off, b, off + OUTER, innerLen, src, dst, id);
+    }
+
+    /**
+     * Writes into {@code out} at {@code off} the outer header for the validated inner packet of
+     * {@code innerLen} bytes at {@code innerOff} of {@code in} (elsewhere: sent gathered after it).
+     */
+    static void writeOuter(ByteBuf out, int off, ByteBuf in, int innerOff, int innerLen, int src, int dst, int id) {
+        int ecn = in.getUnsignedByte(innerOff + 1) & ECN_MASK;
+        int df = in.getUnsignedShort(innerOff + 6) & DF;
+        int ttl = in.getUnsignedByte(innerOff + 8);
+        out.setByte(off, 0x45);
+        out.setByte(off + 1, ecn == CE ? ECT_0 : ecn);
+        out.setShort(off + 2, OUTER + innerLen);
+        out.setShort(off + 4, id);
+        out.setShort(off + 6, df);
+        out.setByte(off + 8, ttl);
+        out.setByte(off + 9, PROTOCOL);
+        out.setShort(off + 10, 0);
+        out.setInt(off + 12, src);
+        out.setInt(off + 16, dst);
+        out.setShort(off + 10, Ipv4Packets.checksum(out, off, OUTER));
     }
 
     /**

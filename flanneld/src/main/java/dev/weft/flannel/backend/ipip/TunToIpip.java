@@ -1,42 +1,56 @@
 package dev.weft.flannel.backend.ipip;
 
 import dev.weft.flannel.backend.udp.DrainingReader;
+import dev.weft.flannel.backend.udp.GsoBatch;
 import dev.weft.flannel.backend.udp.Ipv4Packets;
 import dev.weft.flannel.backend.udp.RouteTable;
+import dev.weft.flannel.backend.udp.Segmenter;
 import dev.weft.flannel.backend.udp.UdpMetrics;
 import dev.weft.flannel.backend.udp.UdpMetrics.Drop;
 import dev.weft.flannel.backend.udp.VnetHdr;
+import dev.weft.libc.LibC;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The TUN → wire direction, on its own event loop: drains the TUN (edge-triggered, until EAGAIN),
- * reading each packet (after its virtio_net_hdr, all zeros: the TUN has no offloads enabled, so
- * it hands over plain packets with complete checksums) 20 bytes into one buffer so that the outer
- * header goes in front of it in place, looks up the node that holds the destination's subnet, and sends the packet on the raw
- * socket. One buffer, one sockaddr, no allocation per packet. The host has already forwarded the
- * packet (and decremented its TTL) on its way into the TUN, as it does for the kernel's tunl0.
+ * looks up the node that holds each packet's destination subnet, and sends the packets on the raw
+ * socket. The TUN has TSO: one read may be a TCP super-segment of up to 64 KB, which the udp
+ * backend's {@link Segmenter} cuts into MTU-sized packets laid end to end in a {@link GsoBatch}
+ * (exactly as the kernel would segment them; checksums completed). Each batch then goes out with
+ * one sendmmsg: per packet, its outer header from a fixed block and the packet itself, gathered,
+ * so nothing is copied again. The host has already forwarded the packet (and decremented its TTL)
+ * on its way into the TUN, as for the kernel's tunl0; the TTL is left alone here.
  */
 final class TunToIpip extends DrainingReader {
     private static final Logger LOG = LoggerFactory.getLogger(TunToIpip.class);
     private static final int EAGAIN = 11;
     private static final int ENOBUFS = 105;
+    /** TUN reads between sends while draining: bounds the packets held and the latency. */
+    private static final int FLUSH_EVERY = 16;
 
     private final RawIpipSocket socket;
     private final int source;
     private final Supplier<RouteTable> routes;
     private final UdpMetrics metrics;
     private final ByteBuf buf;
+    private final GsoBatch batch;
+    private final Segmenter segmenter;
+    /** The outer headers of one send, {@link IpipCodec#OUTER} bytes each. */
+    private final ByteBuf headers;
     /** The outer IP ID: a per-sender counter, as the ID is only read for fragments. */
     private int id;
 
     /**
-     * @param tun    the TUN (non-blocking); not closed here
+     * @param tun    the TUN (non-blocking, IFF_VNET_HDR); not closed here
      * @param source the node's underlay address, the outer source
      * @param mtu    the TUN MTU: the largest inner packet
      */
@@ -47,66 +61,101 @@ final class TunToIpip extends DrainingReader {
         this.source = source;
         this.routes = routes;
         this.metrics = metrics;
-        this.buf = alloc.directBuffer(IpipCodec.OUTER + mtu + 1); // one byte more: oversize shows
+        this.buf = alloc.directBuffer(VnetHdr.SIZE + 65_535);
+        this.batch = new GsoBatch(alloc, true);
+        this.segmenter = new Segmenter(batch, this::send, mtu);
+        this.headers = alloc.directBuffer(RawIpipSocket.BATCH * IpipCodec.OUTER);
     }
 
     @Override
     protected void drain() {
-        long address = buf.memoryAddress();
+        int reads = 0;
         for (;;) {
             int r;
             try {
-                r = fd.readAddress(address, IpipCodec.OUTER - VnetHdr.SIZE, buf.capacity());
+                r = fd.readAddress(buf.memoryAddress(), 0, buf.capacity());
             } catch (IOException | RuntimeException e) {
                 metrics.drop(Drop.TUN_READ_ERROR);
                 LOG.debug("ipip: TUN read failed: {}", e.toString());
-                return;
+                break;
             }
             if (r <= 0) {
-                return; // EAGAIN
+                break; // EAGAIN
             }
-            int n = r - VnetHdr.SIZE;
-            metrics.tunRx(Math.max(n, 0));
-            metrics.batch(UdpMetrics.Path.TUN_RX, 1);
-            Drop bad = n < 0 ? Drop.TOO_SHORT : forward(address, n);
-            if (bad != null) {
-                metrics.tunRxDrop(bad);
+            fromTun(r - VnetHdr.SIZE);
+            if (++reads % FLUSH_EVERY == 0) {
+                segmenter.flush();
             }
+        }
+        if (reads > 0) {
+            segmenter.flush();
         }
     }
 
-    /** Encapsulates and sends the {@code n} bytes read; null when sent, else why not. */
-    private Drop forward(long address, int n) {
-        int inner = IpipCodec.OUTER;
-        if (n > buf.capacity() - IpipCodec.OUTER - 1) {
-            return Drop.OVERSIZE;
+    /** Handles one read: {@code len} bytes after the virtio_net_hdr. */
+    private void fromTun(int len) {
+        if (len < 0) {
+            metrics.tunRxDrop(Drop.TOO_SHORT);
+            return;
         }
-        Drop bad = Ipv4Packets.validate(buf, inner, n);
+        int off = VnetHdr.SIZE;
+        Drop bad = Ipv4Packets.validate(buf, off, len);
+        if (bad == null) {
+            InetSocketAddress peer = routes.get().lookup(Ipv4Packets.destination(buf, off));
+            bad = peer == null ? Drop.NO_ROUTE : segmenter.forward(buf, 0, off, Ipv4Packets.totalLength(buf, off), peer);
+        }
         if (bad != null) {
-            return bad;
+            metrics.tunRx(len);
+            metrics.tunRxDrop(bad);
+            return;
         }
-        int peer = routes.get().lookupAddress(Ipv4Packets.destination(buf, inner));
-        if (peer == 0) {
-            return Drop.NO_ROUTE;
-        }
-        int total = Ipv4Packets.totalLength(buf, inner);
-        id = (id + 1) & 0xffff;
-        IpipCodec.encapsulate(buf, 0, total, source, peer, id);
-        int err = socket.send(address, IpipCodec.OUTER + total, peer);
-        if (err != 0) {
-            if (err != EAGAIN && err != ENOBUFS) {
-                LOG.debug("ipip: send failed: errno {}", err);
-                return Drop.SEND_ERROR;
-            }
-            return Drop.SEND_BACKPRESSURE;
-        }
-        metrics.udpTx(IpipCodec.OUTER + total);
-        metrics.batch(UdpMetrics.Path.UDP_TX, 1);
-        return null;
+        int segments = segmenter.segments();
+        metrics.tunRx(segments, len);
+        metrics.batch(UdpMetrics.Path.TUN_RX, segments);
     }
 
-    /** Lets the buffer go; once the loop has stopped. */
+    /** Sends a batch of packets for one node (all of one size but the last) with one sendmmsg. */
+    private void send(DatagramPacket p) {
+        try {
+            ByteBuf c = p.content();
+            int total = c.readableBytes();
+            int size = p instanceof SegmentedDatagramPacket s ? s.segmentSize() : total;
+            int dst = peerAddress(p.recipient());
+            int count = 0;
+            for (int at = 0; at < total && count < RawIpipSocket.BATCH; at += size) {
+                int len = Math.min(size, total - at);
+                int inner = c.readerIndex() + at;
+                id = (id + 1) & 0xffff;
+                IpipCodec.writeOuter(headers, count * IpipCodec.OUTER, c, inner, len, source, dst, id);
+                socket.stage(count, headers.memoryAddress() + (long) count * IpipCodec.OUTER, c.memoryAddress() + inner, len);
+                count++;
+            }
+            int sent = socket.sendStaged(count, dst);
+            metrics.udpTx(sent, (long) total + (long) sent * IpipCodec.OUTER);
+            metrics.batch(UdpMetrics.Path.UDP_TX, sent);
+            if (sent < count) {
+                int err = LibC.errno();
+                Drop why = err == EAGAIN || err == ENOBUFS ? Drop.SEND_BACKPRESSURE : Drop.SEND_ERROR;
+                LOG.debug("ipip: sendmmsg sent {} of {}: errno {}", sent, count, err);
+                for (int i = sent; i < count; i++) {
+                    metrics.tunRxDrop(why);
+                }
+            }
+        } finally {
+            p.release();
+        }
+    }
+
+    /** The node's IPv4 address as an int; the table's entries are IPv4 only. */
+    private static int peerAddress(InetSocketAddress a) {
+        byte[] b = a.getAddress().getAddress(); // once per batch, not per packet
+        return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
+    }
+
+    /** Lets the buffers go; once the loop has stopped. */
     void release() {
+        batch.discard();
+        headers.release();
         buf.release();
     }
 }

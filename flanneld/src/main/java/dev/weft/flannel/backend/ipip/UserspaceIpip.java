@@ -3,6 +3,7 @@ package dev.weft.flannel.backend.ipip;
 import dev.weft.exec.CommandRunner;
 import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.backend.udp.RouteTable;
+import dev.weft.flannel.backend.udp.UdpBackend;
 import dev.weft.flannel.backend.udp.UdpMetrics;
 import dev.weft.libc.Errno;
 import dev.weft.libc.ErrnoException;
@@ -44,10 +45,9 @@ import org.slf4j.LoggerFactory;
  * <p>A TUN hands over packets without their next hop, so the table maps each pod subnet to its
  * node, and the same table says which outer sources are nodes (the only ones accepted).
  *
- * <p>Offloads: a raw socket has no GSO, so the sending side reads and sends packet by packet (the
- * TUN has IFF_VNET_HDR but no offload enabled, so what it hands over is plain packets). The
- * receiving side coalesces TCP segments into super-segments for the TUN, as the udp backend does
- * ("tcp_coalesce" in weft_ipip_offload).
+ * <p>Offloads, as in the udp backend: the TUN hands over TCP super-segments (TSO), which are cut
+ * into packets here and sent 64 at a time with sendmmsg (a raw socket has no GSO of its own); the
+ * receiving side coalesces TCP segments into super-segments for the TUN ("tcp_coalesce").
  */
 public final class UserspaceIpip implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UserspaceIpip.class);
@@ -99,9 +99,10 @@ public final class UserspaceIpip implements AutoCloseable {
 
     private void start(Namespace ns, IpAddress underlay, IpAddress tunnelAddress) {
         Epoll.ensureAvailability();
-        // IFF_VNET_HDR, no offloads enabled: plain packets come out, TCP super-segments may go in
+        // IFF_VNET_HDR: TCP super-segments both ways (cut before sending, coalesced after receiving)
         tun = ns.run(() -> TunDevice.open(tunName, TunDevice.IFF_TUN | TunDevice.IFF_NO_PI | TunDevice.IFF_VNET_HDR));
         tun.setNonBlocking(); // after TUNSETIFF, before epoll sees it
+        String tunOffloads = UdpBackend.enableTunOffloads(tun);
         try (RtNetlink nl = ns.openNetlink()) {
             Link l = nl.requireLink(tun.name());
             nl.setMtu(l.index(), mtu);
@@ -124,7 +125,7 @@ public final class UserspaceIpip implements AutoCloseable {
         registrations.add(receiver.watch(rxLoop));
         registrations.add(sender.watch(txLoop));
         metrics.loops(2, false);
-        metrics.offloads("tcp_coalesce");
+        metrics.offloads((tunOffloads + " tcp_coalesce").trim());
         LOG.info("ipip: userspace data path (the kernel has no ipip driver): TUN {} MTU {}, address {}, raw IPIP socket on {}",
                 tun.name(), mtu, tunnelAddress, underlay);
     }

@@ -39,6 +39,10 @@ class UserspaceIpipTest {
         assertTrue(r.ok(), "ping " + dst + " from " + from + " failed:\n" + r.stdout() + r.stderr());
     }
 
+    private static String perBatch(UserspaceIpip u, UdpMetrics.Path p) {
+        return String.format(java.util.Locale.ROOT, "%.1f", u.metrics().batchPackets(p) / (double) Math.max(1, u.metrics().batches(p)));
+    }
+
     private static void await(LongSupplier v, long atLeast, String what) throws InterruptedException {
         long end = System.nanoTime() + 5_000_000_000L;
         while (v.getAsLong() < atLeast && System.nanoTime() < end) {
@@ -127,6 +131,7 @@ class UserspaceIpipTest {
                 assertTrue(m.find(), r.stdout());
                 double gbps = Double.parseDouble(m.group(1)) / 1e9;
                 System.out.printf("UserspaceIpipTest: iperf3 3 s single stream pod a -> pod b: %.2f Gbit/s%n", gbps);
+                System.out.println("UserspaceIpipTest: per syscall: a tun_rx " + perBatch(lab.ipipA, UdpMetrics.Path.TUN_RX) + ", a ipip_tx " + perBatch(lab.ipipA, UdpMetrics.Path.UDP_TX) + ", b ipip_rx " + perBatch(lab.ipipB, UdpMetrics.Path.UDP_RX) + ", b tun_tx " + perBatch(lab.ipipB, UdpMetrics.Path.TUN_TX) + " packets; offloads " + lab.ipipA.metrics().offloads());
                 assertTrue(gbps > 0.01, "throughput " + gbps);
                 server.finish(5);
             }
