@@ -11,7 +11,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.unix.FileDescriptor;
-import java.io.IOException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,14 +113,7 @@ final class IpipToTun extends DrainingReader {
             return;
         }
         coalescer.flush(); // keep the order: what was gathered goes first
-        try {
-            tun.write(buf, off, len);
-            metrics.tunTx(len);
-            metrics.batch(UdpMetrics.Path.TUN_TX, 1);
-        } catch (IOException | RuntimeException e) {
-            metrics.udpRxDrop(Drop.TUN_WRITE_ERROR);
-            LOG.debug("ipip: TUN write failed: {}", e.toString());
-        }
+        tun.writeCounted(buf, off, len, metrics);
     }
 
     /** Lets the buffers go; once the loop has stopped. */

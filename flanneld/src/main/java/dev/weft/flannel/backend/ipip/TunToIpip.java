@@ -1,6 +1,6 @@
 package dev.weft.flannel.backend.ipip;
 
-import dev.weft.flannel.backend.udp.DrainingReader;
+import dev.weft.flannel.backend.udp.TunBatchReader;
 import dev.weft.flannel.backend.udp.GsoBatch;
 import dev.weft.flannel.backend.udp.Ipv4Packets;
 import dev.weft.flannel.backend.udp.RouteTable;
@@ -14,7 +14,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.SegmentedDatagramPacket;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -30,18 +29,15 @@ import org.slf4j.LoggerFactory;
  * so nothing is copied again. The host has already forwarded the packet (and decremented its TTL)
  * on its way into the TUN, as for the kernel's tunl0; the TTL is left alone here.
  */
-final class TunToIpip extends DrainingReader {
+final class TunToIpip extends TunBatchReader {
     private static final Logger LOG = LoggerFactory.getLogger(TunToIpip.class);
     private static final int EAGAIN = 11;
     private static final int ENOBUFS = 105;
-    /** TUN reads between sends while draining: bounds the packets held and the latency. */
-    private static final int FLUSH_EVERY = 16;
 
     private final RawIpipSocket socket;
     private final int source;
     private final Supplier<RouteTable> routes;
     private final UdpMetrics metrics;
-    private final ByteBuf buf;
     private final GsoBatch batch;
     private final Segmenter segmenter;
     /** The outer headers of one send, {@link IpipCodec#OUTER} bytes each. */
@@ -56,44 +52,25 @@ final class TunToIpip extends DrainingReader {
      */
     TunToIpip(FileDescriptor tun, RawIpipSocket socket, int source, int mtu, Supplier<RouteTable> routes,
               UdpMetrics metrics, ByteBufAllocator alloc) {
-        super(tun);
+        super(tun, alloc.directBuffer(VnetHdr.SIZE + 65_535), metrics);
         this.socket = socket;
         this.source = source;
         this.routes = routes;
         this.metrics = metrics;
-        this.buf = alloc.directBuffer(VnetHdr.SIZE + 65_535);
         this.batch = new GsoBatch(alloc, true);
         this.segmenter = new Segmenter(batch, this::send, mtu);
         this.headers = alloc.directBuffer(RawIpipSocket.BATCH * IpipCodec.OUTER);
     }
 
     @Override
-    protected void drain() {
-        int reads = 0;
-        for (;;) {
-            int r;
-            try {
-                r = fd.readAddress(buf.memoryAddress(), 0, buf.capacity());
-            } catch (IOException | RuntimeException e) {
-                metrics.drop(Drop.TUN_READ_ERROR);
-                LOG.debug("ipip: TUN read failed: {}", e.toString());
-                break;
-            }
-            if (r <= 0) {
-                break; // EAGAIN
-            }
-            fromTun(r - VnetHdr.SIZE);
-            if (++reads % FLUSH_EVERY == 0) {
-                segmenter.flush();
-            }
-        }
-        if (reads > 0) {
-            segmenter.flush();
-        }
+    protected void flushSends() {
+        segmenter.flush();
     }
 
-    /** Handles one read: {@code len} bytes after the virtio_net_hdr. */
-    private void fromTun(int len) {
+    /** Handles one read: a virtio_net_hdr and {@code n} − 10 bytes of packet. */
+    @Override
+    protected void fromTun(int n) {
+        int len = n - VnetHdr.SIZE;
         if (len < 0) {
             metrics.tunRxDrop(Drop.TOO_SHORT);
             return;
@@ -104,14 +81,7 @@ final class TunToIpip extends DrainingReader {
             InetSocketAddress peer = routes.get().lookup(Ipv4Packets.destination(buf, off));
             bad = peer == null ? Drop.NO_ROUTE : segmenter.forward(buf, 0, off, Ipv4Packets.totalLength(buf, off), peer);
         }
-        if (bad != null) {
-            metrics.tunRx(len);
-            metrics.tunRxDrop(bad);
-            return;
-        }
-        int segments = segmenter.segments();
-        metrics.tunRx(segments, len);
-        metrics.batch(UdpMetrics.Path.TUN_RX, segments);
+        metrics.tunRead(len, bad, bad == null ? segmenter.segments() : 0);
     }
 
     /** Sends a batch of packets for one node (all of one size but the last) with one sendmmsg. */

@@ -23,10 +23,8 @@ import org.slf4j.LoggerFactory;
  * own socket. The read buffer and the batch state are this loop's alone; only the route table is
  * shared (an immutable snapshot, swapped whole).
  */
-final class TunReader extends DrainingReader {
+final class TunReader extends TunBatchReader {
     private static final Logger LOG = LoggerFactory.getLogger(TunReader.class);
-    /** TUN reads between socket flushes while draining: bounds the queued bytes and the latency. */
-    private static final int FLUSH_EVERY = 16;
 
     private final boolean vnetHdr;
     private final int tunAddr;
@@ -34,7 +32,6 @@ final class TunReader extends DrainingReader {
     private final UdpMetrics metrics;
     private final ByteBufAllocator alloc;
     private final EpollDatagramChannel channel;
-    private final ByteBuf buf;
     private final GsoBatch batch;
     private final Segmenter segmenter;
     /** Writes the ICMP errors of the sending side into the TUN. */
@@ -50,14 +47,13 @@ final class TunReader extends DrainingReader {
      */
     TunReader(FileDescriptor fd, boolean vnetHdr, int mtu, int tunAddr, Supplier<RouteTable> routes,
               UdpMetrics metrics, ByteBufAllocator alloc, EpollDatagramChannel channel, boolean gso) {
-        super(fd);
+        super(fd, alloc.directBuffer(vnetHdr ? VnetHdr.SIZE + 65_535 : mtu + 1), metrics);
         this.vnetHdr = vnetHdr;
         this.tunAddr = tunAddr;
         this.routes = routes;
         this.metrics = metrics;
         this.alloc = alloc;
         this.channel = channel;
-        this.buf = alloc.directBuffer(vnetHdr ? VnetHdr.SIZE + 65_535 : mtu + 1);
         this.batch = new GsoBatch(alloc, gso);
         this.segmenter = new Segmenter(batch, this::emit, mtu);
         this.icmpWriter = new TunWriter(fd, vnetHdr, alloc);
@@ -81,35 +77,15 @@ final class TunReader extends DrainingReader {
     }
 
     /** Reads the queue until it is empty and sends what it held; on the loop thread only. */
+    /** Sends the batch being filled and flushes the socket. */
     @Override
-    protected void drain() {
-        int reads = 0;
-        for (;;) {
-            int n;
-            try {
-                n = fd.readAddress(buf.memoryAddress(), 0, buf.capacity());
-            } catch (IOException | RuntimeException e) {
-                metrics.drop(UdpMetrics.Drop.TUN_READ_ERROR);
-                LOG.debug("udp: TUN read failed: {}", e.toString());
-                break;
-            }
-            if (n <= 0) {
-                break;
-            }
-            fromTun(n);
-            if (++reads % FLUSH_EVERY == 0) {
-                segmenter.flush();
-                channel.flush();
-            }
-        }
-        if (reads > 0) {
-            segmenter.flush();
-            channel.flush();
-        }
+    protected void flushSends() {
+        segmenter.flush();
+        channel.flush();
     }
 
-    /** Handles one read of {@code n} bytes (with its virtio_net_hdr when on). */
-    private void fromTun(int n) {
+    @Override
+    protected void fromTun(int n) {
         int off = vnetHdr ? VnetHdr.SIZE : 0;
         int len = n - off;
         if (len < 0) {
@@ -120,14 +96,7 @@ final class TunReader extends DrainingReader {
         if (bad == null) {
             bad = route(off, len);
         }
-        if (bad != null) {
-            metrics.tunRx(len);
-            metrics.tunRxDrop(bad);
-            return;
-        }
-        int segments = segmenter.segments();
-        metrics.tunRx(segments, len);
-        metrics.batch(UdpMetrics.Path.TUN_RX, segments);
+        metrics.tunRead(len, bad, bad == null ? segmenter.segments() : 0);
     }
 
     /** Looks up the peer, decrements the TTL and hands the packet to the segmenter; null when sent. */

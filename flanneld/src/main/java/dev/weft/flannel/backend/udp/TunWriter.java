@@ -40,6 +40,20 @@ public final class TunWriter implements AutoCloseable {
         fd.writevAddresses(iov.memoryAddress(0), iov.count());
     }
 
+    /**
+     * Writes one plain packet received from the wire and counts it (tun_tx), or counts the failed
+     * write as a drop of that packet.
+     */
+    public void writeCounted(ByteBuf b, int off, int len, UdpMetrics m) {
+        try {
+            write(b, off, len);
+            m.tunTx(len);
+            m.batch(UdpMetrics.Path.TUN_TX, 1);
+        } catch (IOException e) {
+            m.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);
+        }
+    }
+
     /** Starts a gathered write; add pieces, then {@link #writeGathered}. */
     IovArray gather() {
         iov.clear();

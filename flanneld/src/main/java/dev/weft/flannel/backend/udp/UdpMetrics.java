@@ -151,6 +151,17 @@ public final class UdpMetrics {
         add(TUN_RX_BYTES, bytes);
     }
 
+    /** One TUN read of {@code len} bytes: dropped for {@code bad}, or forwarded as {@code segments} wire packets. */
+    public void tunRead(int len, Drop bad, int segments) {
+        if (bad != null) {
+            tunRx(len);
+            tunRxDrop(bad);
+        } else {
+            tunRx(segments, len);
+            batch(Path.TUN_RX, segments);
+        }
+    }
+
     public void udpTx(int packets, long bytes) {
         add(UDP_TX_PACKETS, packets);
         add(UDP_TX_BYTES, bytes);
