@@ -171,11 +171,21 @@ public final class UserspaceIpip implements AutoCloseable {
      * the wire legs ipip_tx and ipip_rx, plus weft_ipip_mode{mode="userspace"} 1 and the peer count.
      */
     public String metricsText() {
-        return metrics.prometheusText()
-                + "# HELP weft_ipip_mode Which IPIP data path runs: the kernel's ipip device or weftd's userspace one.\n"
-                + "# TYPE weft_ipip_mode gauge\nweft_ipip_mode{mode=\"userspace\"} 1\n"
+        return metrics.prometheusText() + modeMetricText("userspace")
                 + "# HELP weft_ipip_peers Pod subnets in the IPIP peer table.\n"
                 + "# TYPE weft_ipip_peers gauge\nweft_ipip_peers " + peers.size() + "\n";
+    }
+
+    /**
+     * The gauge that says which IPIP data path runs, {@code weft_ipip_mode{mode="kernel"} 1} or
+     * {@code mode="userspace"}: for the bgp backend's /metrics in either case.
+     */
+    public static String modeMetricText(String mode) {
+        if (!mode.equals("kernel") && !mode.equals("userspace")) {
+            throw new IllegalArgumentException("ipip mode is kernel or userspace, not " + mode);
+        }
+        return "# HELP weft_ipip_mode Which IPIP data path runs: the kernel's ipip device or weftd's userspace one.\n"
+                + "# TYPE weft_ipip_mode gauge\nweft_ipip_mode{mode=\"" + mode + "\"} 1\n";
     }
 
     /** Stops the loops, closes the socket and the TUN (the kernel removes it, and its routes, with its fd). */

@@ -2,8 +2,10 @@ package dev.weft.flannel.backend.ipip;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.backend.udp.Ipv4Packets;
 import dev.weft.flannel.backend.udp.UdpMetrics;
 import dev.weft.net.Cidr;
@@ -246,6 +248,24 @@ class UserspaceIpipTest {
             assertTrue(reply && dfOff && ce, "reply " + reply + ", DF-off request " + dfOff + ", CE request " + ce);
             assertTrue(lab.ipipB.metrics().tunTxPackets() >= 1);
         }
+    }
+
+    /** Bad arguments and a failed step: a clear error, and no TUN left behind. */
+    @Test
+    void failedOpenLeavesNothing(TestNetns ns) {
+        try (Namespace n = Namespace.open(ns.path().toString())) {
+            BackendException mtu = assertThrows(BackendException.class,
+                    () -> UserspaceIpip.open(n, IpAddress.parse("192.0.2.1"), "tunl0", 40, IpAddress.parse("10.244.1.129")));
+            assertTrue(mtu.getMessage().contains("MTU 40"), mtu.getMessage());
+            assertThrows(BackendException.class,
+                    () -> UserspaceIpip.open(n, IpAddress.parse("2001:db8::1"), "tunl0", 1480, IpAddress.parse("10.244.1.129")));
+            // the underlay address is not the namespace's: the socket's bind fails after the TUN was made
+            BackendException bind = assertThrows(BackendException.class,
+                    () -> UserspaceIpip.open(n, IpAddress.parse("192.0.2.1"), "tunl0", 1480, IpAddress.parse("10.244.1.129")));
+            assertTrue(bind.getMessage().contains("bind raw IPIP socket to 192.0.2.1"), bind.getMessage());
+        }
+        String links = ns.exec("ip", "-o", "link", "show").stdout();
+        assertFalse(links.contains("tunl0"), links);
     }
 
     /** On this kernel there is no ipip driver: the probe says so and leaves nothing behind. */
