@@ -23,7 +23,9 @@ import io.netty.buffer.ByteBuf;
  *   <li>ID: a kernel-chosen value ({@code __ip_select_ident}); receivers do not interpret it
  *       unless the outer packet is fragmented, so any per-sender counter serves.
  * </ul>
- * The source is the node's underlay address; the destination the peer node's.
+ * The source is the node's underlay address; the destination the peer node's. (A device made with
+ * {@code ip link add NAME type ipip} would differ in one field: pmtudisc is on by default there,
+ * so DF is always set outside. Calico uses tunl0, so its rules are the ones to match.)
  *
  * <p>On receipt ({@code ipip_rcv}, {@code ip_tunnel_rcv}) the kernel strips the outer header,
  * leaves the inner TTL alone, and applies RFC 6040 ({@code INET_ECN_decapsulate}): an outer CE
