@@ -13,6 +13,7 @@ import dev.weft.netlink.Address;
 import dev.weft.netlink.Link;
 import dev.weft.netlink.RtNetlink;
 import dev.weft.netns.Namespace;
+import dev.weft.sysctl.Sysctl;
 import dev.weft.tun.TunDevice;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -112,6 +113,13 @@ public final class UserspaceIpip implements AutoCloseable {
                 if (e.errno() != Errno.EEXIST) {
                     throw e;
                 }
+            }
+            // the kernel's tunl0 carries IPv4 only; a TUN would send router solicitations and MLD
+            // reports into the data path, to be dropped there as not IPv4
+            try {
+                ns.exec(() -> Sysctl.write("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1"));
+            } catch (RuntimeException e) {
+                LOG.debug("ipip: IPv6 stays on {}: {}", tun.name(), e.toString());
             }
             nl.setUp(l.index());
         }

@@ -140,6 +140,7 @@ class UserspaceIpipTest {
             UdpMetrics mb = lab.ipipB.metrics();
             assertTrue(mb.tunTxPackets() > 1000, mb.toString());
             assertEquals(0, mb.udpRxDropped(), mb.toString());
+            assertEquals(0, lab.ipipA.metrics().tunRxDropped(), "nothing but IPv4 comes out of tunl0: " + lab.ipipA.metrics());
 
             // an IPIP packet from a host that is not a node (the router) is dropped and counted
             long before = mb.drops(UdpMetrics.Drop.UNKNOWN_SENDER);
