@@ -9,11 +9,8 @@ import dev.weft.testkit.TestNetns;
 import dev.weft.testkit.VethPair;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Single-stream TCP throughput of the userspace IPIP data path beside kernel VXLAN, pod to pod
@@ -26,9 +23,9 @@ public final class IpipVsVxlanBench {
     }
 
     public static void main(String[] args) throws Exception {
-        int rounds = intArg(args, "--rounds", 3);
-        int seconds = intArg(args, "--seconds", 5);
-        int warmup = intArg(args, "--warmup", 3);
+        int rounds = UdpVsVxlanBench.intArg(args, "--rounds", 3);
+        int seconds = UdpVsVxlanBench.intArg(args, "--seconds", 5);
+        int warmup = UdpVsVxlanBench.intArg(args, "--warmup", 3);
         List<Double> ipip = new ArrayList<>();
         List<Double> vxlan = new ArrayList<>();
         for (int r = 1; r <= rounds; r++) {
@@ -38,8 +35,8 @@ public final class IpipVsVxlanBench {
                 System.out.printf("  round %d %-5s %6.2f Gbit/s  (warm-up %d s: %.2f Gbit/s)%n", r, mode, g[1], warmup, g[0]);
             }
         }
-        double i = median(ipip);
-        double v = median(vxlan);
+        double i = UdpVsVxlanBench.median(ipip.stream().mapToDouble(Double::doubleValue).toArray());
+        double v = UdpVsVxlanBench.median(vxlan.stream().mapToDouble(Double::doubleValue).toArray());
         System.out.printf("ipip-vs-vxlan: single TCP stream pod -> pod across a router, %d s after a %d s warm-up, %d rounds each (medians)%n",
                 seconds, warmup, rounds);
         System.out.printf("  ipip (userspace)  %6.2f Gbit/s%n  vxlan (kernel)    %6.2f Gbit/s%n  ratio ipip/vxlan %.2f (goal >= 0.8)%n", i, v, i / v);
@@ -107,22 +104,6 @@ public final class IpipVsVxlanBench {
         Cmd.Result r = Cmd.of("iperf3", "-c", "10.244.2.2", "-t", String.valueOf(seconds), "-J").netns(a.name())
                 .timeout(Duration.ofSeconds(seconds + 30)).tryRun();
         server.join(30_000);
-        Matcher m = Pattern.compile("\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([\\d.e+]+)").matcher(r.stdout());
-        return m.find() ? Double.parseDouble(m.group(1)) / 1e9 : 0;
-    }
-
-    private static double median(List<Double> v) {
-        double[] s = v.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static int intArg(String[] a, String n, int d) {
-        for (int i = 0; i + 1 < a.length; i++) {
-            if (a[i].equals(n)) {
-                return Integer.parseInt(a[i + 1]);
-            }
-        }
-        return d;
+        return UdpVsVxlanBench.gbps(r);
     }
 }
