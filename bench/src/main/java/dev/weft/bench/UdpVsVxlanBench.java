@@ -87,7 +87,8 @@ public final class UdpVsVxlanBench {
         return r;
     }
 
-    private static double gbps(Cmd.Result r) {
+    /** Gbit/s received in an iperf3 -J report; 0 when it has none. Also for {@link IpipVsVxlanBench}. */
+    static double gbps(Cmd.Result r) {
         return number(r.stdout(), "\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([\\d.e+]+)") / 1e9;
     }
 
@@ -134,13 +135,13 @@ public final class UdpVsVxlanBench {
         }
     }
 
-    private static double median(double[] v) {
+    static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static int intArg(String[] a, String n, int d) {
+    static int intArg(String[] a, String n, int d) {
         for (int i = 0; i + 1 < a.length; i++) {
             if (a[i].equals(n)) {
                 return Integer.parseInt(a[i + 1]);

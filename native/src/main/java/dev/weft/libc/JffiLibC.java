@@ -33,6 +33,7 @@ final class JffiLibC implements LibC {
         sendto = new Fn("sendto", L, I, P, L, I, P, I);
         recvfrom = new Fn("recvfrom", L, I, P, L, I, P, P);
         recvmsg = new Fn("recvmsg", L, I, P, I);
+        sendmmsg = new Fn("sendmmsg", I, I, P, I, I);
         read = new Fn("read", L, I, P, L);
         write = new Fn("write", L, I, P, L);
         close = new Fn("close", I, I);
@@ -78,6 +79,7 @@ final class JffiLibC implements LibC {
     private final Fn sendto;
     private final Fn recvfrom;
     private final Fn recvmsg;
+    private final Fn sendmmsg;
     private final Fn read;
     private final Fn write;
     private final Fn close;
@@ -207,6 +209,11 @@ final class JffiLibC implements LibC {
     @Override
     public long recvmsg(int fd, long msghdr, int flags) {
         return call(recvmsg, fd, msghdr, flags);
+    }
+
+    @Override
+    public int sendmmsg(int fd, long msgvec, int vlen, int flags) {
+        return i(sendmmsg, fd, msgvec, vlen, flags);
     }
 
     @Override

@@ -28,6 +28,9 @@ public interface LibC {
     /** recvmsg(2); {@code msghdr} is the address of a struct msghdr. */
     long recvmsg(int fd, long msghdr, int flags);
 
+    /** sendmmsg(2); {@code msgvec} is the address of {@code vlen} struct mmsghdr. Returns how many went. */
+    int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
     long read(int fd, long buf, long count);
 
     long write(int fd, long buf, long count);

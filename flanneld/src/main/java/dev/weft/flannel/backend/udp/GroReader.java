@@ -7,10 +7,7 @@ import dev.weft.libc.Linux;
 import dev.weft.libc.NativeMemory;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.unix.FileDescriptor;
 
 /**
@@ -33,7 +30,7 @@ import io.netty.channel.unix.FileDescriptor;
  * queue is drained until EAGAIN, at most {@link #READS_PER_WAKE} reads at a time so that the
  * loop's other work gets its turn; the rest follows as a task.
  */
-final class GroReader implements EpollIoHandle {
+final class GroReader extends DrainingReader {
     /** Where the datagrams go; called on the loop thread. */
     interface Sink {
         /**
@@ -77,7 +74,6 @@ final class GroReader implements EpollIoHandle {
     private static final int CONTROL_LEN = 64;
 
     private final LibC libc = LibC.get();
-    private final FileDescriptor fd;
     private final IoEventLoop loop;
     private final Sink sink;
     /** The two read buffers, used in turn. */
@@ -95,8 +91,8 @@ final class GroReader implements EpollIoHandle {
      * @param loop     the loop this is registered with
      */
     GroReader(int socketFd, IoEventLoop loop, Sink sink, ByteBufAllocator alloc) {
-        this.fd = new FileDescriptor(ErrnoException.check(libc.fcntl(socketFd, Linux.F_DUPFD_CLOEXEC, 0),
-                "udp: duplicating the socket fd"));
+        super(new FileDescriptor(ErrnoException.check(LibC.get().fcntl(socketFd, Linux.F_DUPFD_CLOEXEC, 0),
+                "udp: duplicating the socket fd")));
         this.loop = loop;
         this.sink = sink;
         bufs[0] = alloc.directBuffer(BUFFER, BUFFER);
@@ -111,16 +107,7 @@ final class GroReader implements EpollIoHandle {
     }
 
     @Override
-    public FileDescriptor fd() {
-        return fd;
-    }
-
-    @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        drain();
-    }
-
-    private void drain() {
+    protected void drain() {
         try {
             if (readSome()) {
                 // more may be queued: carry on after the loop's other work (edge-triggered: no new event)
@@ -215,11 +202,6 @@ final class GroReader implements EpollIoHandle {
             }
             at += (int) ((cmsgLen + 7) & ~7L);
         }
-    }
-
-    /** Netty's call when the registration ends: nothing, {@link #release} closes the duplicate. */
-    @Override
-    public void close() {
     }
 
     /** Closes the duplicate fd and frees the buffers; once the loop has stopped reading it. */

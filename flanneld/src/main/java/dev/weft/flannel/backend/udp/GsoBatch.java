@@ -19,11 +19,11 @@ import java.net.InetSocketAddress;
  * batch.appended(len);
  * </pre>
  */
-final class GsoBatch {
+public final class GsoBatch {
     /** Largest UDP payload of one send: 65535 − IPv4 header − UDP header. */
     static final int MAX_BYTES = 65_507;
     /** Segments per GSO send; the kernel's UDP_MAX_SEGMENTS is at least this. */
-    static final int MAX_SEGMENTS = 64;
+    public static final int MAX_SEGMENTS = 64;
 
     private final ByteBufAllocator alloc;
     private int maxSegments;
@@ -34,7 +34,7 @@ final class GsoBatch {
     private boolean closed;
 
     /** @param gso whether the socket can send UDP GSO batches; false = one datagram per batch */
-    GsoBatch(ByteBufAllocator alloc, boolean gso) {
+    public GsoBatch(ByteBufAllocator alloc, boolean gso) {
         this.alloc = alloc;
         this.maxSegments = gso ? MAX_SEGMENTS : 1;
     }
@@ -103,7 +103,7 @@ final class GsoBatch {
     }
 
     /** Drops an unsent batch. */
-    void discard() {
+    public void discard() {
         if (buf != null) {
             buf.release();
         }

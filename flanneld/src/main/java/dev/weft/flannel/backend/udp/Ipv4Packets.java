@@ -5,10 +5,11 @@ import io.netty.buffer.ByteBuf;
 /**
  * The IPv4 header work of the data path, done in place on a buffer at an absolute offset:
  * validation, TTL decrement with an incremental checksum update (RFC 1624) and the ICMP
- * net-unreachable reply. No allocation except the reply buffer.
+ * net-unreachable reply. No allocation except the reply buffer. Shared with the userspace IPIP
+ * data path.
  */
-final class Ipv4Packets {
-    static final int MIN_HEADER = 20;
+public final class Ipv4Packets {
+    public static final int MIN_HEADER = 20;
     static final int PROTO_ICMP = 1;
     static final int ICMP_UNREACHABLE_TTL = 8;
 
@@ -19,7 +20,7 @@ final class Ipv4Packets {
      * Checks a packet of {@code len} bytes at {@code off}; returns null when it is a sane IPv4
      * packet, else why not. A total length shorter than {@code len} is fine (trailing bytes).
      */
-    static UdpMetrics.Drop validate(ByteBuf b, int off, int len) {
+    public static UdpMetrics.Drop validate(ByteBuf b, int off, int len) {
         if (len < MIN_HEADER) {
             return UdpMetrics.Drop.TOO_SHORT;
         }
@@ -38,15 +39,15 @@ final class Ipv4Packets {
         return null;
     }
 
-    static int totalLength(ByteBuf b, int off) {
+    public static int totalLength(ByteBuf b, int off) {
         return b.getUnsignedShort(off + 2);
     }
 
-    static int source(ByteBuf b, int off) {
+    public static int source(ByteBuf b, int off) {
         return b.getInt(off + 12);
     }
 
-    static int destination(ByteBuf b, int off) {
+    public static int destination(ByteBuf b, int off) {
         return b.getInt(off + 16);
     }
 
@@ -60,18 +61,25 @@ final class Ipv4Packets {
         if (ttl <= 1) {
             return false;
         }
-        int oldWord = b.getUnsignedShort(off + 8); // TTL << 8 | protocol
-        int newWord = oldWord - 0x100;
-        int sum = (~b.getUnsignedShort(off + 10) & 0xffff) + (~oldWord & 0xffff) + newWord;
-        sum = (sum & 0xffff) + (sum >>> 16);
-        sum = (sum & 0xffff) + (sum >>> 16);
-        b.setByte(off + 8, ttl - 1);
-        b.setShort(off + 10, ~sum & 0xffff);
+        setHeaderWord(b, off, 8, b.getUnsignedShort(off + 8) - 0x100); // TTL << 8 | protocol
         return true;
     }
 
+    /**
+     * Replaces the 16-bit word {@code at} bytes into the IPv4 header at {@code off} and patches the
+     * header checksum incrementally (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')).
+     */
+    public static void setHeaderWord(ByteBuf b, int off, int at, int newWord) {
+        int oldWord = b.getUnsignedShort(off + at);
+        int sum = (~b.getUnsignedShort(off + 10) & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+        sum = (sum & 0xffff) + (sum >>> 16);
+        sum = (sum & 0xffff) + (sum >>> 16);
+        b.setShort(off + at, newWord);
+        b.setShort(off + 10, ~sum & 0xffff);
+    }
+
     /** The Internet checksum of {@code len} bytes at {@code off}. */
-    static int checksum(ByteBuf b, int off, int len) {
+    public static int checksum(ByteBuf b, int off, int len) {
         long sum = 0;
         int i = 0;
         for (; i + 1 < len; i += 2) {

@@ -11,10 +11,11 @@ import java.util.TreeMap;
  * hash table per prefix length present (usually just one, the lease length), probed from the
  * longest length down, so a lookup costs a few array reads and never allocates. Lease changes
  * build a new table and swap it in. The receiving side asks it the reverse questions too: is a
- * sender a lease holder at all, and is an address in a subnet that sender holds.
+ * sender a lease holder at all, and is an address in a subnet that sender holds. The userspace
+ * IPIP data path uses it too, with port 0 and {@link #lookupAddress}.
  */
-final class RouteTable {
-    static final RouteTable EMPTY = new RouteTable(new TreeMap<>());
+public final class RouteTable {
+    public static final RouteTable EMPTY = new RouteTable(new TreeMap<>());
 
     private final int[] lengths;      // prefix lengths present, longest first
     private final int[][] keys;       // per length: network addresses
@@ -85,7 +86,7 @@ final class RouteTable {
     }
 
     /** A table of these routes (a later entry for the same subnet wins). */
-    static RouteTable of(Map<Cidr, InetSocketAddress> routes) {
+    public static RouteTable of(Map<Cidr, InetSocketAddress> routes) {
         TreeMap<Cidr, InetSocketAddress> t = new TreeMap<>();
         routes.forEach((c, a) -> {
             if (!c.isV4()) {
@@ -97,13 +98,19 @@ final class RouteTable {
     }
 
     /** The peer for {@code dst} (an IPv4 address as an int), or null. */
-    InetSocketAddress lookup(int dst) {
+    public InetSocketAddress lookup(int dst) {
         int i = indexOf(dst);
         return i < 0 ? null : peers[i];
     }
 
+    /** The IPv4 address (as an int) of the peer for {@code dst}, or 0 when none: no peer is 0.0.0.0. */
+    public int lookupAddress(int dst) {
+        int i = indexOf(dst);
+        return i < 0 ? 0 : peerIps[i];
+    }
+
     /** Whether {@code ip} is the address of a peer in the table (a lease's PublicIP). */
-    boolean isPeer(int ip) {
+    public boolean isPeer(int ip) {
         int[] k = senders;
         boolean[] used = senderUsed;
         int m = k.length - 1;
@@ -141,7 +148,7 @@ final class RouteTable {
         return -1;
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 

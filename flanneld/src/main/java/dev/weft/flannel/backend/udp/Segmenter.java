@@ -12,7 +12,7 @@ import java.util.function.Consumer;
  * their own total length, IP ID, checksums, sequence numbers and flags, exactly as the kernel's
  * own segmentation would have made them; a packet that still needs its L4 checksum gets it.
  */
-final class Segmenter {
+public final class Segmenter {
     private static final int PROTO_TCP = 6;
     private static final int PROTO_UDP = 17;
     private static final int TCP_FIN = 0x01;
@@ -36,19 +36,19 @@ final class Segmenter {
      * @param emit  takes a full batch (writes it to the channel)
      * @param mtu   the TUN MTU: the largest packet allowed on the wire
      */
-    Segmenter(GsoBatch batch, Consumer<DatagramPacket> emit, int mtu) {
+    public Segmenter(GsoBatch batch, Consumer<DatagramPacket> emit, int mtu) {
         this.batch = batch;
         this.emit = emit;
         this.mtu = mtu;
     }
 
     /** Wire packets the last {@link #forward} produced. */
-    int segments() {
+    public int segments() {
         return segments;
     }
 
     /** Emits the batch being filled, if any. */
-    void flush() {
+    public void flush() {
         if (!batch.isEmpty()) {
             emit.accept(batch.take());
         }
@@ -59,7 +59,7 @@ final class Segmenter {
      * {@code peer}; {@code hdr} is the offset of its virtio_net_hdr, or −1 when the TUN has none.
      * Returns null, or why the packet was dropped.
      */
-    UdpMetrics.Drop forward(ByteBuf b, int hdr, int off, int total, InetSocketAddress peer) {
+    public UdpMetrics.Drop forward(ByteBuf b, int hdr, int off, int total, InetSocketAddress peer) {
         segments = 0;
         if (hdr < 0) {
             return copy(b, off, total, peer);

@@ -18,7 +18,7 @@ import java.io.IOException;
  * <p>Payloads are not copied: the coalescer keeps the received buffers (retained) and gathers
  * them with writev(2) at {@link #flush}. One instance per event loop; not thread-safe.
  */
-final class TcpCoalescer implements AutoCloseable {
+public final class TcpCoalescer implements AutoCloseable {
     static final int MAX_SEGMENTS = 64;
     private static final int MAX_IP_TOTAL = 65_535;
     private static final int PROTO_TCP = 6;
@@ -40,7 +40,7 @@ final class TcpCoalescer implements AutoCloseable {
     private boolean closed;
     private boolean push;
 
-    TcpCoalescer(TunWriter tun, UdpMetrics metrics, ByteBufAllocator alloc) {
+    public TcpCoalescer(TunWriter tun, UdpMetrics metrics, ByteBufAllocator alloc) {
         this.tun = tun;
         this.metrics = metrics;
         this.head = alloc.directBuffer(VnetHdr.SIZE + 120);
@@ -51,7 +51,7 @@ final class TcpCoalescer implements AutoCloseable {
      * true when it was taken (retained; written by a later {@link #flush}), false when the caller
      * must write it alone — after calling {@link #flush}, to keep the order.
      */
-    boolean offer(ByteBuf b, int off, int total) {
+    public boolean offer(ByteBuf b, int off, int total) {
         int plen = coalescablePayload(b, off, total);
         if (plen <= 0) {
             return false;
@@ -142,7 +142,7 @@ final class TcpCoalescer implements AutoCloseable {
     }
 
     /** Writes what is pending: one packet as it came, several as one super-segment. */
-    void flush() {
+    public void flush() {
         if (count == 0) {
             return;
         }

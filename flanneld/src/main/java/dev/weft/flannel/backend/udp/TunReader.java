@@ -6,7 +6,6 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.FileDescriptor;
@@ -24,19 +23,15 @@ import org.slf4j.LoggerFactory;
  * own socket. The read buffer and the batch state are this loop's alone; only the route table is
  * shared (an immutable snapshot, swapped whole).
  */
-final class TunReader implements EpollIoHandle {
+final class TunReader extends TunBatchReader {
     private static final Logger LOG = LoggerFactory.getLogger(TunReader.class);
-    /** TUN reads between socket flushes while draining: bounds the queued bytes and the latency. */
-    private static final int FLUSH_EVERY = 16;
 
-    private final FileDescriptor fd;
     private final boolean vnetHdr;
     private final int tunAddr;
     private final Supplier<RouteTable> routes;
     private final UdpMetrics metrics;
     private final ByteBufAllocator alloc;
     private final EpollDatagramChannel channel;
-    private final ByteBuf buf;
     private final GsoBatch batch;
     private final Segmenter segmenter;
     /** Writes the ICMP errors of the sending side into the TUN. */
@@ -52,22 +47,16 @@ final class TunReader implements EpollIoHandle {
      */
     TunReader(FileDescriptor fd, boolean vnetHdr, int mtu, int tunAddr, Supplier<RouteTable> routes,
               UdpMetrics metrics, ByteBufAllocator alloc, EpollDatagramChannel channel, boolean gso) {
-        this.fd = fd;
+        super(fd, alloc.directBuffer(vnetHdr ? VnetHdr.SIZE + 65_535 : mtu + 1), metrics);
         this.vnetHdr = vnetHdr;
         this.tunAddr = tunAddr;
         this.routes = routes;
         this.metrics = metrics;
         this.alloc = alloc;
         this.channel = channel;
-        this.buf = alloc.directBuffer(vnetHdr ? VnetHdr.SIZE + 65_535 : mtu + 1);
         this.batch = new GsoBatch(alloc, gso);
         this.segmenter = new Segmenter(batch, this::emit, mtu);
         this.icmpWriter = new TunWriter(fd, vnetHdr, alloc);
-    }
-
-    @Override
-    public FileDescriptor fd() {
-        return fd;
     }
 
     @Override
@@ -88,34 +77,15 @@ final class TunReader implements EpollIoHandle {
     }
 
     /** Reads the queue until it is empty and sends what it held; on the loop thread only. */
-    void drain() {
-        int reads = 0;
-        for (;;) {
-            int n;
-            try {
-                n = fd.readAddress(buf.memoryAddress(), 0, buf.capacity());
-            } catch (IOException | RuntimeException e) {
-                metrics.drop(UdpMetrics.Drop.TUN_READ_ERROR);
-                LOG.debug("udp: TUN read failed: {}", e.toString());
-                break;
-            }
-            if (n <= 0) {
-                break;
-            }
-            fromTun(n);
-            if (++reads % FLUSH_EVERY == 0) {
-                segmenter.flush();
-                channel.flush();
-            }
-        }
-        if (reads > 0) {
-            segmenter.flush();
-            channel.flush();
-        }
+    /** Sends the batch being filled and flushes the socket. */
+    @Override
+    protected void flushSends() {
+        segmenter.flush();
+        channel.flush();
     }
 
-    /** Handles one read of {@code n} bytes (with its virtio_net_hdr when on). */
-    private void fromTun(int n) {
+    @Override
+    protected void fromTun(int n) {
         int off = vnetHdr ? VnetHdr.SIZE : 0;
         int len = n - off;
         if (len < 0) {
@@ -126,14 +96,7 @@ final class TunReader implements EpollIoHandle {
         if (bad == null) {
             bad = route(off, len);
         }
-        if (bad != null) {
-            metrics.tunRx(len);
-            metrics.tunRxDrop(bad);
-            return;
-        }
-        int segments = segmenter.segments();
-        metrics.tunRx(segments, len);
-        metrics.batch(UdpMetrics.Path.TUN_RX, segments);
+        metrics.tunRead(len, bad, bad == null ? segmenter.segments() : 0);
     }
 
     /** Looks up the peer, decrements the TTL and hands the packet to the segmenter; null when sent. */
@@ -178,11 +141,6 @@ final class TunReader implements EpollIoHandle {
         } finally {
             out.release();
         }
-    }
-
-    /** Netty's call when the registration ends: the TUN fd belongs to the backend, so nothing. */
-    @Override
-    public void close() {
     }
 
     /** Lets the buffers go; once the loop has stopped. */

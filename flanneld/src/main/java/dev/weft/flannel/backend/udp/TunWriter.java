@@ -11,13 +11,13 @@ import java.io.IOException;
  * packet gets an all-zero one, a coalesced TCP super-segment its GSO header. Pieces are gathered
  * with writev(2) straight from the receive buffers, so no packet is copied in user space.
  */
-final class TunWriter implements AutoCloseable {
+public final class TunWriter implements AutoCloseable {
     private final FileDescriptor fd;
     private final boolean vnetHdr;
     private final IovArray iov;
     private final ByteBuf zeroHdr;
 
-    TunWriter(FileDescriptor fd, boolean vnetHdr, ByteBufAllocator alloc) {
+    public TunWriter(FileDescriptor fd, boolean vnetHdr, ByteBufAllocator alloc) {
         this.fd = fd;
         this.vnetHdr = vnetHdr;
         this.iov = new IovArray(alloc.directBuffer(IovArray.IOV_SIZE * (TcpCoalescer.MAX_SEGMENTS + 2)));
@@ -29,7 +29,7 @@ final class TunWriter implements AutoCloseable {
     }
 
     /** Writes one plain packet. */
-    void write(ByteBuf b, int off, int len) throws IOException {
+    public void write(ByteBuf b, int off, int len) throws IOException {
         if (!vnetHdr) {
             fd.writeAddress(b.memoryAddress(), off, off + len);
             return;
@@ -38,6 +38,20 @@ final class TunWriter implements AutoCloseable {
         iov.add(zeroHdr, 0, VnetHdr.SIZE);
         iov.add(b, off, len);
         fd.writevAddresses(iov.memoryAddress(0), iov.count());
+    }
+
+    /**
+     * Writes one plain packet received from the wire and counts it (tun_tx), or counts the failed
+     * write as a drop of that packet.
+     */
+    public void writeCounted(ByteBuf b, int off, int len, UdpMetrics m) {
+        try {
+            write(b, off, len);
+            m.tunTx(len);
+            m.batch(UdpMetrics.Path.TUN_TX, 1);
+        } catch (IOException e) {
+            m.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);
+        }
     }
 
     /** Starts a gathered write; add pieces, then {@link #writeGathered}. */

@@ -148,7 +148,7 @@ public final class UdpBackend extends AbstractBackend {
      * finishes them): CSUM|TSO4|TSO6 plus USO4|USO6 where the kernel has them (6.2+). Returns the
      * names of what is on; "vnet_hdr" alone when the kernel takes none of it.
      */
-    private static String enableTunOffloads(TunDevice tun) {
+    public static String enableTunOffloads(TunDevice tun) {
         int base = TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6;
         try {
             tun.setOffload(base | TunDevice.TUN_F_USO4 | TunDevice.TUN_F_USO6);

@@ -12,7 +12,6 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -176,11 +175,9 @@ final class UdpDataPath implements AutoCloseable {
         watch(l, g);
     }
 
-    /** Registers an fd with a loop for input, edge-triggered: its handle reads until EAGAIN. */
-    private void watch(IoEventLoop l, EpollIoHandle h) {
-        IoRegistration reg = l.register(h).syncUninterruptibly().getNow();
-        registrations.add(reg);
-        l.submit(() -> reg.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET))).syncUninterruptibly();
+    /** Registers a reader with a loop for input, edge-triggered: it reads until EAGAIN. */
+    private void watch(IoEventLoop l, DrainingReader r) {
+        registrations.add(r.watch(l));
     }
 
     /** Swaps in a new lease table; packets read after this see it. */

@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Counters of the udp data path, readable from any thread. Each instance is written by one thread
+ * Counters of a userspace data path between a TUN and a socket: the udp backend's, and the bgp
+ * backend's userspace IPIP ({@code dev.weft.flannel.backend.ipip}), which names its wire legs and
+ * metrics after its own wire ({@link #UdpMetrics(String)}). Readable from any thread. Each instance is written by one thread
  * only (opaque stores, no read-modify-write atomics on the per-packet path). A data path with
  * several event loops gives each loop its own {@link #newShard() shard}: the readers here sum the
  * instance and its shards, so no counter's cache line bounces between the loops.
@@ -49,7 +51,11 @@ public final class UdpMetrics {
         /** A datagram whose inner source is outside the subnets its sender holds (forged). */
         SPOOFED_SOURCE,
         /** A datagram whose inner destination is outside this node's subnet (not for us to relay). */
-        FOREIGN_DESTINATION
+        FOREIGN_DESTINATION,
+        /** A packet whose outer IPv4 protocol is not the tunnel's (IPIP: 4). */
+        WRONG_PROTOCOL,
+        /** An IPIP packet marked CE around an inner packet that is not ECN-capable (RFC 6040 drops it). */
+        CE_NOT_ECT
     }
 
     private static final int TUN_RX_PACKETS = 0;
@@ -79,8 +85,10 @@ public final class UdpMetrics {
         /** write(2) to the TUN: one packet, or one coalesced TCP super-segment. */
         TUN_TX;
 
-        String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+        /** The leg's label, e.g. "udp_tx"; the wire legs are named after the wire in use. */
+        String label(String wire) {
+            String l = name().toLowerCase(java.util.Locale.ROOT);
+            return l.startsWith("udp_") ? wire + l.substring(3) : l;
         }
     }
 
@@ -93,10 +101,25 @@ public final class UdpMetrics {
     private volatile int loops;
     private volatile boolean steered;
     private final List<UdpMetrics> shards = new CopyOnWriteArrayList<>();
+    /** The wire's name in the metric names and the wire legs' labels: "udp", "ipip". */
+    private final String wire;
+
+    /** The udp backend's counters (weft_udp_*). */
+    public UdpMetrics() {
+        this("udp");
+    }
+
+    /** Counters named weft_{@code wire}_*, with wire legs {@code wire}_tx and {@code wire}_rx. */
+    public UdpMetrics(String wire) {
+        if (!wire.matches("[a-z][a-z0-9]*")) {
+            throw new IllegalArgumentException("wire name must be lower-case alphanumeric: " + wire);
+        }
+        this.wire = wire;
+    }
 
     /** A new set of counters for one more writing thread, summed into this one's readings. */
-    UdpMetrics newShard() {
-        UdpMetrics s = new UdpMetrics();
+    public UdpMetrics newShard() {
+        UdpMetrics s = new UdpMetrics(wire);
         shards.add(s);
         return s;
     }
@@ -118,37 +141,48 @@ public final class UdpMetrics {
         return v;
     }
 
-    void tunRx(int bytes) {
+    public void tunRx(int bytes) {
         add(TUN_RX_PACKETS, 1);
         add(TUN_RX_BYTES, bytes);
     }
 
-    void tunRx(int packets, long bytes) {
+    public void tunRx(int packets, long bytes) {
         add(TUN_RX_PACKETS, packets);
         add(TUN_RX_BYTES, bytes);
     }
 
-    void udpTx(int packets, long bytes) {
+    /** One TUN read of {@code len} bytes: dropped for {@code bad}, or forwarded as {@code segments} wire packets. */
+    public void tunRead(int len, Drop bad, int segments) {
+        if (bad != null) {
+            tunRx(len);
+            tunRxDrop(bad);
+        } else {
+            tunRx(segments, len);
+            batch(Path.TUN_RX, segments);
+        }
+    }
+
+    public void udpTx(int packets, long bytes) {
         add(UDP_TX_PACKETS, packets);
         add(UDP_TX_BYTES, bytes);
     }
 
-    void tunTx(int packets, long bytes) {
+    public void tunTx(int packets, long bytes) {
         add(TUN_TX_PACKETS, packets);
         add(TUN_TX_BYTES, bytes);
     }
 
-    void udpTx(int bytes) {
+    public void udpTx(int bytes) {
         add(UDP_TX_PACKETS, 1);
         add(UDP_TX_BYTES, bytes);
     }
 
-    void udpRx(int bytes) {
+    public void udpRx(int bytes) {
         add(UDP_RX_PACKETS, 1);
         add(UDP_RX_BYTES, bytes);
     }
 
-    void tunTx(int bytes) {
+    public void tunTx(int bytes) {
         add(TUN_TX_PACKETS, 1);
         add(TUN_TX_BYTES, bytes);
     }
@@ -170,12 +204,12 @@ public final class UdpMetrics {
         LONGS.setOpaque(c, SOCKET_OVERFLOW, total);
     }
 
-    void drop(Drop d) {
+    public void drop(Drop d) {
         add(DROPS + d.ordinal(), 1);
     }
 
     /** One syscall (or batch) on {@code p} moved {@code packets} wire packets. */
-    void batch(Path p, int packets) {
+    public void batch(Path p, int packets) {
         int base = BATCHES + p.ordinal() * PER_PATH;
         add(base, 1);
         add(base + 1, packets);
@@ -197,12 +231,12 @@ public final class UdpMetrics {
     }
 
     /** Records which offloads the data path runs with, e.g. "vnet_hdr tso4 tso6 udp_gso udp_gro". */
-    void offloads(String names) {
+    public void offloads(String names) {
         offloads = names;
     }
 
     /** Records the event loops of the data path and whether incoming datagrams are steered to one. */
-    void loops(int n, boolean steeredToReceiver) {
+    public void loops(int n, boolean steeredToReceiver) {
         loops = n;
         steered = steeredToReceiver;
     }
@@ -223,13 +257,13 @@ public final class UdpMetrics {
     }
 
     /** A received datagram was dropped (also counted by reason). */
-    void udpRxDrop(Drop d) {
+    public void udpRxDrop(Drop d) {
         add(UDP_RX_DROPPED, 1);
         drop(d);
     }
 
     /** A packet read from the TUN was not sent (also counted by reason). */
-    void tunRxDrop(Drop d) {
+    public void tunRxDrop(Drop d) {
         add(TUN_RX_DROPPED, 1);
         drop(d);
     }
@@ -327,69 +361,70 @@ public final class UdpMetrics {
     }
 
     /**
-     * The counters in the Prometheus text format: weft_udp_packets_total and weft_udp_bytes_total
-     * by path, weft_udp_drops_total by reason, weft_udp_rx_dropped_total,
+     * The counters in the Prometheus text format, named after the wire (weft_udp_* here,
+     * weft_ipip_* for IPIP): weft_udp_packets_total and weft_udp_bytes_total by path, weft_udp_drops_total by reason, weft_udp_rx_dropped_total,
      * weft_udp_icmp_unreachable_total, weft_udp_icmp_unreachable_suppressed_total,
      * weft_udp_socket_overflow_drops_total, weft_udp_batches_total and the weft_udp_batch_size
      * histogram by path, and weft_udp_offload{feature} = 1 for each offload in use.
      */
     public String prometheusText() {
         StringBuilder b = new StringBuilder(4096);
+        String n = "weft_" + wire + "_";
         long[][] pb = {
             {tunRxPackets(), tunRxBytes()}, {udpTxPackets(), udpTxBytes()},
             {udpRxPackets(), udpRxBytes()}, {tunTxPackets(), tunTxBytes()}};
-        b.append("# HELP weft_udp_packets_total IPv4 packets (as on the wire) per leg of the udp data path.\n")
-                .append("# TYPE weft_udp_packets_total counter\n");
+        b.append("# HELP " + n + "packets_total IPv4 packets (as on the wire) per leg of the " + wire + " data path.\n")
+                .append("# TYPE " + n + "packets_total counter\n");
         for (Path p : Path.values()) {
-            b.append("weft_udp_packets_total{path=\"").append(p.label()).append("\"} ").append(pb[p.ordinal()][0]).append('\n');
+            b.append(n + "packets_total{path=\"").append(p.label(wire)).append("\"} ").append(pb[p.ordinal()][0]).append('\n');
         }
-        b.append("# HELP weft_udp_bytes_total Bytes of those packets.\n# TYPE weft_udp_bytes_total counter\n");
+        b.append("# HELP " + n + "bytes_total Bytes of those packets.\n# TYPE " + n + "bytes_total counter\n");
         for (Path p : Path.values()) {
-            b.append("weft_udp_bytes_total{path=\"").append(p.label()).append("\"} ").append(pb[p.ordinal()][1]).append('\n');
+            b.append(n + "bytes_total{path=\"").append(p.label(wire)).append("\"} ").append(pb[p.ordinal()][1]).append('\n');
         }
-        b.append("# HELP weft_udp_drops_total Packets dropped, by reason.\n# TYPE weft_udp_drops_total counter\n");
+        b.append("# HELP " + n + "drops_total Packets dropped, by reason.\n# TYPE " + n + "drops_total counter\n");
         for (Drop d : Drop.values()) {
-            b.append("weft_udp_drops_total{reason=\"").append(d.name().toLowerCase(java.util.Locale.ROOT)).append("\"} ")
+            b.append(n + "drops_total{reason=\"").append(d.name().toLowerCase(java.util.Locale.ROOT)).append("\"} ")
                     .append(drops(d)).append('\n');
         }
-        b.append("# HELP weft_udp_rx_dropped_total Received datagrams that were not written to the TUN.\n")
-                .append("# TYPE weft_udp_rx_dropped_total counter\nweft_udp_rx_dropped_total ").append(udpRxDropped()).append('\n');
-        b.append("# HELP weft_udp_tx_dropped_total Packets read from the TUN that were not sent.\n")
-                .append("# TYPE weft_udp_tx_dropped_total counter\nweft_udp_tx_dropped_total ").append(tunRxDropped()).append('\n');
-        b.append("# HELP weft_udp_icmp_unreachable_total ICMP net-unreachable replies written to the TUN.\n")
-                .append("# TYPE weft_udp_icmp_unreachable_total counter\nweft_udp_icmp_unreachable_total ")
+        b.append("# HELP " + n + "rx_dropped_total Received datagrams that were not written to the TUN.\n")
+                .append("# TYPE " + n + "rx_dropped_total counter\n" + n + "rx_dropped_total ").append(udpRxDropped()).append('\n');
+        b.append("# HELP " + n + "tx_dropped_total Packets read from the TUN that were not sent.\n")
+                .append("# TYPE " + n + "tx_dropped_total counter\n" + n + "tx_dropped_total ").append(tunRxDropped()).append('\n');
+        b.append("# HELP " + n + "icmp_unreachable_total ICMP net-unreachable replies written to the TUN.\n")
+                .append("# TYPE " + n + "icmp_unreachable_total counter\n" + n + "icmp_unreachable_total ")
                 .append(icmpUnreachableSent()).append('\n');
-        b.append("# HELP weft_udp_icmp_unreachable_suppressed_total ICMP net-unreachable replies held back by the rate limit.\n")
-                .append("# TYPE weft_udp_icmp_unreachable_suppressed_total counter\nweft_udp_icmp_unreachable_suppressed_total ")
+        b.append("# HELP " + n + "icmp_unreachable_suppressed_total ICMP net-unreachable replies held back by the rate limit.\n")
+                .append("# TYPE " + n + "icmp_unreachable_suppressed_total counter\n" + n + "icmp_unreachable_suppressed_total ")
                 .append(icmpUnreachableSuppressed()).append('\n');
-        b.append("# HELP weft_udp_socket_overflow_drops_total Datagrams the kernel dropped, the socket receive buffer being full.\n")
-                .append("# TYPE weft_udp_socket_overflow_drops_total counter\nweft_udp_socket_overflow_drops_total ")
+        b.append("# HELP " + n + "socket_overflow_drops_total Datagrams the kernel dropped, the socket receive buffer being full.\n")
+                .append("# TYPE " + n + "socket_overflow_drops_total counter\n" + n + "socket_overflow_drops_total ")
                 .append(socketOverflowDrops()).append('\n');
-        b.append("# HELP weft_udp_batches_total Syscalls (batches) per leg.\n# TYPE weft_udp_batches_total counter\n");
+        b.append("# HELP " + n + "batches_total Syscalls (batches) per leg.\n# TYPE " + n + "batches_total counter\n");
         for (Path p : Path.values()) {
-            b.append("weft_udp_batches_total{path=\"").append(p.label()).append("\"} ").append(batches(p)).append('\n');
+            b.append(n + "batches_total{path=\"").append(p.label(wire)).append("\"} ").append(batches(p)).append('\n');
         }
-        b.append("# HELP weft_udp_batch_size Wire packets per batch.\n# TYPE weft_udp_batch_size histogram\n");
+        b.append("# HELP " + n + "batch_size Wire packets per batch.\n# TYPE " + n + "batch_size histogram\n");
         for (Path p : Path.values()) {
             int base = BATCHES + p.ordinal() * PER_PATH;
             long cum = 0;
             for (int i = 0; i <= BATCH_BUCKETS.length; i++) {
                 cum += get(base + 2 + i);
                 String le = i < BATCH_BUCKETS.length ? Integer.toString(BATCH_BUCKETS[i]) : "+Inf";
-                b.append("weft_udp_batch_size_bucket{path=\"").append(p.label()).append("\",le=\"").append(le).append("\"} ")
+                b.append(n + "batch_size_bucket{path=\"").append(p.label(wire)).append("\",le=\"").append(le).append("\"} ")
                         .append(cum).append('\n');
             }
-            b.append("weft_udp_batch_size_sum{path=\"").append(p.label()).append("\"} ").append(batchPackets(p)).append('\n');
-            b.append("weft_udp_batch_size_count{path=\"").append(p.label()).append("\"} ").append(batches(p)).append('\n');
+            b.append(n + "batch_size_sum{path=\"").append(p.label(wire)).append("\"} ").append(batchPackets(p)).append('\n');
+            b.append(n + "batch_size_count{path=\"").append(p.label(wire)).append("\"} ").append(batches(p)).append('\n');
         }
-        b.append("# HELP weft_udp_event_loops Event loops of the data path: 1 for both directions, 2 for one each.\n")
-                .append("# TYPE weft_udp_event_loops gauge\nweft_udp_event_loops ").append(loops).append('\n');
-        b.append("# HELP weft_udp_reuseport_steering 1 when every incoming datagram is steered to the receiving loop.\n")
-                .append("# TYPE weft_udp_reuseport_steering gauge\nweft_udp_reuseport_steering ").append(steered ? 1 : 0).append('\n');
-        b.append("# HELP weft_udp_offload Offloads the data path runs with (1 = in use).\n# TYPE weft_udp_offload gauge\n");
+        b.append("# HELP " + n + "event_loops Event loops of the data path: 1 for both directions, 2 for one each.\n")
+                .append("# TYPE " + n + "event_loops gauge\n" + n + "event_loops ").append(loops).append('\n');
+        b.append("# HELP " + n + "reuseport_steering 1 when every incoming datagram is steered to the receiving loop.\n")
+                .append("# TYPE " + n + "reuseport_steering gauge\n" + n + "reuseport_steering ").append(steered ? 1 : 0).append('\n');
+        b.append("# HELP " + n + "offload Offloads the data path runs with (1 = in use).\n# TYPE " + n + "offload gauge\n");
         for (String f : offloads.split(" ")) {
             if (!f.isEmpty()) {
-                b.append("weft_udp_offload{feature=\"").append(f).append("\"} 1\n");
+                b.append(n + "offload{feature=\"").append(f).append("\"} 1\n");
             }
         }
         return b.toString();

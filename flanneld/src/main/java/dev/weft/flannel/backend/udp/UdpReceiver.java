@@ -9,7 +9,6 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,14 +164,7 @@ final class UdpReceiver extends ChannelInboundHandlerAdapter implements GroReade
             }
             coalescer.flush(); // keep the order: what was gathered goes first
         }
-        try {
-            tunWriter.write(b, off, total);
-            m.tunTx(total);
-            m.batch(UdpMetrics.Path.TUN_TX, 1);
-        } catch (IOException e) {
-            m.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);
-            LOG.debug("udp: TUN write failed: {}", e.toString());
-        }
+        tunWriter.writeCounted(b, off, total, m);
     }
 
     /** Lets the buffers go; once the loop has stopped. */

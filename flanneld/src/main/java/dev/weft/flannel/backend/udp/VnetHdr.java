@@ -7,8 +7,8 @@ import io.netty.buffer.ByteBuf;
  * (10 bytes, fields in the host's order, little-endian here): it says whether the packet still
  * needs its L4 checksum and whether it is a GSO super-segment, and of what kind.
  */
-final class VnetHdr {
-    static final int SIZE = 10;
+public final class VnetHdr {
+    public static final int SIZE = 10;
     static final int F_NEEDS_CSUM = 1;
     static final int GSO_NONE = 0;
     static final int GSO_TCPV4 = 1;
