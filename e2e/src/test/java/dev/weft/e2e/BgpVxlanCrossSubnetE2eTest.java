@@ -3,7 +3,6 @@ package dev.weft.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.RouteInfo;
@@ -25,8 +24,6 @@ import org.junit.jupiter.api.Test;
  */
 @KernelTest
 class BgpVxlanCrossSubnetE2eTest {
-    static final String SUBNET_B = "192.168.20.0/24";
-
     /** Weft's (protocol 87) routes to pod subnets, as "dst via gw dev d [onlink]". */
     static Set<String> podRoutes(SimCluster.Node n) {
         Set<String> s = new TreeSet<>();
@@ -60,19 +57,10 @@ class BgpVxlanCrossSubnetE2eTest {
                 // -ip-masq: weftd masquerades only what leaves the Network, so the bridge plugin does not
                 // (flannel's CNI sets ipMasq = !FLANNEL_IPMASQ) and captures show the pods' own addresses.
                 .withExtraArgs(List.of("-bgp-status-socket", BgpBackendE2eTest.SOCKET_ARG, "-ip-masq"));
-        try (SimCluster c = SimCluster.start(o); Underlay b = Underlay.builder().subnet(SUBNET_B).build()) {
-            // The router: a node of subnet A that also gets an interface on subnet B, forwarding.
-            Underlay.Node rt = c.underlay().addNode("rt");
-            Underlay.Node rtB = b.addNode("rt");
-            Cmd.run("ip", "-n", rtB.netns(), "link", "set", "eth0", "netns", rt.netns(), "name", "eth1");
-            Cmd.run("ip", "-n", rt.netns(), "addr", "add", rtB.cidr(), "dev", "eth1");
-            Cmd.run("ip", "-n", rt.netns(), "link", "set", "eth1", "up");
-            Cmd.run("ip", "netns", "exec", rt.netns(), "sysctl", "-qw", "net.ipv4.ip_forward=1");
-            for (Underlay.Node h : List.of(c.node(0).host(), c.node(1).host(), c.underlay().node("etcd").orElseThrow())) {
-                Cmd.run("ip", "-n", h.netns(), "route", "add", SUBNET_B, "via", rt.address());
-            }
-            SimCluster.Node n3 = c.addNode("n3", b, h -> Cmd.run("ip", "-n", h.netns(), "route", "add",
-                    c.underlay().subnet(), "via", rtB.address()));
+        try (SimCluster c = SimCluster.start(o); Underlay b = Underlay.builder().subnet(TwoSubnets.SUBNET_B).build()) {
+            TwoSubnets two = TwoSubnets.join(c, b);
+            Underlay.Node rt = two.router;
+            SimCluster.Node n3 = two.addNode(c, b, "n3");
             c.awaitSubnetEnv(n3, Duration.ofSeconds(60));
             SimCluster.Node n1 = c.node(0);
             SimCluster.Node n2 = c.node(1);

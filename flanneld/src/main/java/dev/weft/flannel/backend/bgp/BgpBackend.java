@@ -160,8 +160,7 @@ public final class BgpBackend extends AbstractBackend {
         }
         IpipDataPlane.Factory f = settings.userspaceIpip();
         if (f == null) {
-            f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElseThrow(() -> new BackendException(
-                    "Encap IPIP: the kernel has no ipip driver and no userspace IPIP data path is installed"));
+            f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElse(UserspaceIpipPlane.FACTORY);
         }
         IpipDataPlane d = f.open(ctx, TUNNEL_DEVICE, mtu, tunnelAddr, ctx.extIface().ifaceAddr());
         LOG.info("bgp: IPIP data path: userspace ({}) on {} (the kernel has no ipip driver)", d.kind(), TUNNEL_DEVICE);
