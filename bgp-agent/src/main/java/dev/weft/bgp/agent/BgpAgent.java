@@ -13,6 +13,7 @@ import dev.weft.bgp.fsm.PeerStatus;
 import dev.weft.bgp.fsm.SessionListener;
 import dev.weft.bgp.fsm.Sessions;
 import dev.weft.bgp.fsm.SpeakerConfig;
+import dev.weft.bgp.rib.Path;
 import dev.weft.bgp.rib.PeerInfo;
 import dev.weft.bgp.rib.PeerKey;
 import dev.weft.bgp.rib.Rib;
@@ -342,7 +343,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
 
     @Override
     public CompletionStage<RoutePage> routes(Family family, Cidr after, int limit) {
-        return supply(() -> RibViews.page(rib.dump(family), after, limit, p -> 0L));
+        return supply(() -> RibViews.page(rib.dump(family), after, limit, Path::learnedAtMillis));
     }
 
     private <T> CompletableFuture<T> supply(java.util.function.Supplier<T> s) {

@@ -41,8 +41,8 @@ final class PeerCounters {
     }
 
     /**
-     * @param in the peer's Adj-RIB-In (null when it has none): received and accepted counts are the
-     *           routes it holds (rejected ones are not kept, so received = accepted here)
+     * @param in the peer's Adj-RIB-In (null when it has none): accepted counts the paths it holds,
+     *           received adds the prefixes whose latest announcement import refused
      * @param out the peer's Adj-RIB-Out (null while not Established): the prefixes advertised to it
      */
     PeerView view(String address, long remoteAs, long localAs, boolean rrClient, PeerStatus s, AdjRibIn in,
@@ -52,7 +52,8 @@ final class PeerCounters {
         Set<Family> families = n == null ? Set.of() : n.families();
         for (Family f : families) {
             long held = in == null ? 0 : in.routeCount(f);
-            prefixes.put(f, new PeerView.PrefixCounts(held, held, out == null ? 0 : out.advertisedCount(f)));
+            long received = in == null ? 0 : in.receivedCount(f);
+            prefixes.put(f, new PeerView.PrefixCounts(received, held, out == null ? 0 : out.advertisedCount(f)));
         }
         PeerView.MessageCounts msgIn = counts(s.received());
         PeerView.MessageCounts msgOut = counts(s.sent());

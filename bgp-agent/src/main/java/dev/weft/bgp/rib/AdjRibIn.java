@@ -15,7 +15,13 @@ import java.util.Set;
 public final class AdjRibIn {
     private PeerInfo peer;
     private SessionParams session; // null while down (routes may be stale)
-    private final Map<Family, Integer> routes = new EnumMap<>(Family.class);
+    /** Accepted paths per family (by ordinal): an int each, not a boxed count per route. */
+    private final int[] routes = new int[Family.values().length];
+    /**
+     * Prefixes (with path id) whose latest announcement import refused, per family: with the accepted
+     * ones they make the peer's "received" count. Usually empty, so it costs nothing per route.
+     */
+    private final Map<Family, Set<dev.weft.bgp.wire.Nlri>> refusedNow = new EnumMap<>(Family.class);
     private final Map<ImportPolicy.Rejection, Long> rejected = new EnumMap<>(ImportPolicy.Rejection.class);
     /** Families with stale routes from an earlier session (RFC 4724 §4.2). */
     final Set<Family> staleFamilies = EnumSet.noneOf(Family.class);
@@ -46,19 +52,42 @@ public final class AdjRibIn {
 
     void down() {
         session = null;
+        // a new session announces afresh; what it refuses is counted then
+        refusedNow.clear();
     }
 
     /** Accepted paths from this peer in a family (stale ones included). */
     public int routeCount(Family f) {
-        return routes.getOrDefault(f, 0);
+        return routes[f.ordinal()];
     }
 
     public int routeCount() {
         int n = 0;
-        for (int c : routes.values()) {
+        for (int c : routes) {
             n += c;
         }
         return n;
+    }
+
+    /**
+     * Prefixes the peer announces in a family, accepted or not: the accepted paths plus those whose
+     * latest announcement import refused (AS path loop, own originator id, bad next hop …).
+     */
+    public int receivedCount(Family f) {
+        Set<dev.weft.bgp.wire.Nlri> r = refusedNow.get(f);
+        return routes[f.ordinal()] + (r == null ? 0 : r.size());
+    }
+
+    /** The peer's latest word on {@code n}: refused by import, or accepted or withdrawn. */
+    void refused(Family f, dev.weft.bgp.wire.Nlri n, boolean refused) {
+        if (refused) {
+            refusedNow.computeIfAbsent(f, k -> new java.util.HashSet<>()).add(n);
+        } else if (!refusedNow.isEmpty()) {
+            Set<dev.weft.bgp.wire.Nlri> r = refusedNow.get(f);
+            if (r != null) {
+                r.remove(n);
+            }
+        }
     }
 
     /** Routes rejected by the import checks so far, per reason name. */
@@ -73,7 +102,7 @@ public final class AdjRibIn {
     }
 
     void count(Family f, int delta) {
-        routes.merge(f, delta, Integer::sum);
+        routes[f.ordinal()] += delta;
     }
 
     void reject(ImportPolicy.Rejection r, int n) {

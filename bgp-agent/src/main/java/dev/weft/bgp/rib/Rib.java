@@ -250,6 +250,9 @@ public final class Rib {
             in.reject(r, nlri.size());
             for (Nlri n : nlri) {
                 withdraw(in, n, changes); // treat-as-withdraw: an earlier path from this peer must go
+                if (in.session().families().contains(n.family())) {
+                    in.refused(n.family(), n, true);
+                }
             }
             return;
         }
@@ -258,9 +261,11 @@ public final class Rib {
         try {
             for (Nlri n : nlri) {
                 Family f = n.family();
-                if (in.session().families().contains(f)
-                        && tables.get(f).announce(new Path(n.prefix(), n.pathId(), peer, shared, false), changes) == null) {
-                    in.count(f, 1);
+                if (in.session().families().contains(f)) {
+                    in.refused(f, n, false);
+                    if (tables.get(f).announce(new Path(n.prefix(), n.pathId(), peer, shared, false), changes) == null) {
+                        in.count(f, 1);
+                    }
                 }
             }
         } finally {
@@ -270,8 +275,11 @@ public final class Rib {
 
     private void withdraw(AdjRibIn in, Nlri n, List<RouteChange> changes) {
         Family f = n.family();
-        if (in.session().families().contains(f)
-                && tables.get(f).withdraw(n.prefix(), in.peer().key(), n.pathId(), changes) != null) {
+        if (!in.session().families().contains(f)) {
+            return;
+        }
+        in.refused(f, n, false);
+        if (tables.get(f).withdraw(n.prefix(), in.peer().key(), n.pathId(), changes) != null) {
             in.count(f, -1);
         }
     }

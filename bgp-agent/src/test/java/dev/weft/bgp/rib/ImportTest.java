@@ -39,6 +39,30 @@ class ImportTest {
     }
 
     @Test
+    void receivedCountsWhatImportRefusedUntilThePeerWithdrawsOrReplacesIt() {
+        PeerInfo frr = ebgp("10.0.0.9", 65003);
+        rib.peerUp(frr, Fx.v4());
+        AdjRibIn in = rib.adjRibIn(frr.key());
+        rib.apply(frr.key(), announce(attrs(65003, Fx.AS), "10.0.0.9", P1)); // refused: our AS
+        rib.apply(frr.key(), announce(attrs(65003), "10.0.0.9", P2));
+        assertEquals(2, in.receivedCount(Family.IPV4_UNICAST));
+        assertEquals(1, in.routeCount(Family.IPV4_UNICAST));
+        // the same refusal again is still one prefix
+        rib.apply(frr.key(), announce(attrs(65003, Fx.AS), "10.0.0.9", P1));
+        assertEquals(2, in.receivedCount(Family.IPV4_UNICAST));
+        // a clean replacement moves P1 from refused to accepted
+        rib.apply(frr.key(), announce(attrs(65003), "10.0.0.9", P1));
+        assertEquals(2, in.receivedCount(Family.IPV4_UNICAST));
+        assertEquals(2, in.routeCount(Family.IPV4_UNICAST));
+        // refused again replaces the accepted path (treat-as-withdraw), then the peer's session ends
+        rib.apply(frr.key(), announce(attrs(65003, Fx.AS), "10.0.0.9", P1));
+        assertEquals(2, in.receivedCount(Family.IPV4_UNICAST));
+        assertEquals(1, in.routeCount(Family.IPV4_UNICAST));
+        rib.peerDown(frr.key(), false, java.time.Duration.ZERO);
+        assertEquals(0, in.receivedCount(Family.IPV4_UNICAST));
+    }
+
+    @Test
     void allowOwnAsAcceptsThatManyOccurrences() {
         Rib lenient = new Rib(RibConfig.of(Fx.AS, Fx.OUR_ID).withAllowOwnAs(1));
         PeerInfo frr = ebgp("10.0.0.9", 65003);
