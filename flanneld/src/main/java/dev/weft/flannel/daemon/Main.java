@@ -21,8 +21,9 @@ public final class Main {
     public static void main(String[] args) {
         WeftdOptions o = new WeftdOptions();
         CommandLine cl = new CommandLine(o).setCaseInsensitiveEnumValuesAllowed(true).setUnmatchedOptionsArePositionalParams(false);
+        CommandLine.ParseResult parsed = null;
         try {
-            cl.parseArgs(args);
+            parsed = cl.parseArgs(args);
         } catch (CommandLine.ParameterException e) {
             System.err.println("weftd: " + e.getMessage());
             cl.usage(System.err);
@@ -35,6 +36,11 @@ public final class Main {
         if (o.version) {
             System.out.println(VERSION);
             return;
+        }
+        java.util.Optional<String> kube = KubeFlags.refusal(parsed, o, System::getenv);
+        if (kube.isPresent()) {
+            System.err.println(kube.get());
+            System.exit(EXIT_FAILURE);
         }
         // SLF4J's simple logger: stderr, timestamps, -v 1+ is debug.
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");

@@ -40,6 +40,9 @@ final class Weftd {
     private volatile boolean leaseMoved;
     private final CountDownLatch stop = new CountDownLatch(1);
     private final LeasePipeline leasePipeline = new LeasePipeline(java.time.Clock.systemUTC());
+    /** $NOTIFY_SOCKET under a Type=notify unit: READY=1 once running, STOPPING=1 on the way out. */
+    private final java.util.Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
+    private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -47,7 +50,11 @@ final class Weftd {
 
     int run() {
         List<AutoCloseable> open = new ArrayList<>();
-        Thread hook = new Thread(stop::countDown, "weftd-shutdown");
+        // STOPPING=1 from the hook itself: once the hooks are done the JVM halts, main thread or not
+        Thread hook = new Thread(() -> {
+            notifyStopping();
+            stop.countDown();
+        }, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             validate();
@@ -68,7 +75,7 @@ final class Weftd {
 
             RtNetlink nl = RtNetlink.open();
             open.add(nl);
-            ExternalInterface ext = new InterfaceSelector(nl).select(o.ifaces(), o.ifaceRegexes(), o.publicIp, o.publicIpV6,
+            ExternalInterface ext = new InterfaceSelector(nl).select(o.ifaces(), o.ifaceRegexes(), o.ifaceCanReach, o.publicIp, o.publicIpV6,
                     cfg.enableIPv4(), cfg.enableIPv6());
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
 
@@ -82,6 +89,9 @@ final class Weftd {
             backend.start(lease);
 
             open.add(Traffic.start(o, cfg, lease));
+            if (o.ipBlackholeRoute) {
+                open.add(BlackholeRoutes.start(nl, lease, Duration.ofSeconds(o.iptablesResync)));
+            }
             writeSubnetEnv(cfg, lease, backend.mtu());
             ready = true;
 
@@ -98,6 +108,7 @@ final class Weftd {
             pump.start(watcher::view);
             leasePipeline.running(watcher, pump);
             LOG.info("weftd is running");
+            systemd.ifPresent(n -> n.send("READY=1\nSTATUS=lease " + lease.subnet() + ", backend " + cfg.backendType()));
             stop.await();
             if (leaseMoved) {
                 return Main.EXIT_LEASE_MOVED;
@@ -112,6 +123,7 @@ final class Weftd {
             return Main.EXIT_FAILURE;
         } finally {
             ready = false;
+            notifyStopping();
             for (int i = open.size() - 1; i >= 0; i--) {
                 try {
                     open.get(i).close();
@@ -127,15 +139,18 @@ final class Weftd {
         }
     }
 
+    private void notifyStopping() {
+        if (stopping.compareAndSet(false, true)) {
+            systemd.ifPresent(n -> n.send("STOPPING=1"));
+        }
+    }
+
     private String metricsText() {
         Backend b = backend;
         return (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
     }
 
     private void validate() {
-        if (o.kubeSubnetMgr) {
-            throw new IllegalArgumentException("-kube-subnet-mgr is not supported by weftd yet; use etcd (-etcd-endpoints) or -subnet-store file:PATH");
-        }
         if (o.renewMarginMinutes < 1 || o.renewMarginMinutes > 1439) {
             throw new IllegalArgumentException("-subnet-lease-renew-margin must be between 1 and 1439 minutes, got " + o.renewMarginMinutes);
         }
