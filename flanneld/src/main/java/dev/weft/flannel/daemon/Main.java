@@ -13,7 +13,8 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
     /** Not 3: that is the JVM's status after -XX:+ExitOnOutOfMemoryError. */
     public static final int EXIT_LEASE_MOVED = 4;
-    public static final String VERSION = "weftd 0.1.0 (flannel-compatible)";
+    /** "weftd 0.1.0 (commit 0123456789ab), flannel-compatible": the Maven version and git commit of the build. */
+    public static final String VERSION = dev.weft.build.BuildInfo.current().describe("weftd") + ", flannel-compatible";
 
     private Main() {
     }

@@ -147,8 +147,14 @@ final class Weftd {
 
     private String metricsText() {
         Backend b = backend;
-        return (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
+        return BUILD_INFO + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
     }
+
+    /** The info-style family Prometheus joins other series with: constant for the life of the process. */
+    static final String BUILD_INFO = "# HELP weft_build_info Weft's build: Maven project version and git commit.\n"
+            + "# TYPE weft_build_info gauge\n"
+            + "weft_build_info{version=\"" + dev.weft.build.BuildInfo.current().version() + "\",commit=\""
+            + dev.weft.build.BuildInfo.current().commit() + "\"} 1\n";
 
     private void validate() {
         if (o.renewMarginMinutes < 1 || o.renewMarginMinutes > 1439) {

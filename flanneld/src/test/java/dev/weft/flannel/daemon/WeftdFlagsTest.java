@@ -59,6 +59,21 @@ class WeftdFlagsTest {
         assertFalse(both.contains("\n"), "one line");
     }
 
+    /** -version: the build's Maven version and git commit, the same pair as the plugins, weftctl and weft_build_info. */
+    @Test
+    void versionIsTheBuild() throws IOException, InterruptedException {
+        dev.weft.build.BuildInfo b = dev.weft.build.BuildInfo.current();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "-version");
+        Process p = pb.start();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue());
+        assertEquals("weftd " + b.version() + " (commit " + b.commit() + "), flannel-compatible\n", out);
+        assertTrue(Weftd.BUILD_INFO.contains("\nweft_build_info{version=\"" + b.version() + "\",commit=\"" + b.commit() + "\"} 1\n"),
+                Weftd.BUILD_INFO);
+    }
+
     /** Main prints the one line and exits 1, before any logging or start-up. */
     @Test
     void mainExitsOneWithOneLine() throws IOException, InterruptedException {

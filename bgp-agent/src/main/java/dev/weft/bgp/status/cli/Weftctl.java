@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
  * weftctl: reads the agent's status endpoint and prints it for people (or passes the JSON through).
  * Exit codes: 0 shown, 1 the agent could not be reached or refused, 2 bad usage.
  */
-@Command(name = "weftctl", mixinStandardHelpOptions = true, version = "weftctl 0.1.0",
-        description = "Shows the state of the Weft BGP agent.", subcommands = Weftctl.Bgp.class)
+@Command(name = "weftctl", mixinStandardHelpOptions = true, versionProvider = Weftctl.BuildVersion.class,
+        description = "Shows the state of the Weft BGP agent.", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
 public final class Weftctl {
     /** Prefixes per request when weftctl pages through a table. */
     static final int PAGE = 10_000;
@@ -68,6 +68,32 @@ public final class Weftctl {
 
     StatusClient client() {
         return new StatusClient(StatusClient.Endpoint.parse(endpoint), TIMEOUT, MAX_BODY);
+    }
+
+    /** --version and `weftctl version`: the build, as weftd and the CNI plugins report it. */
+    static final class BuildVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {dev.weft.build.BuildInfo.current().describe("weftctl")};
+        }
+    }
+
+    @Command(name = "version", description = "The build: Maven version and git commit.", mixinStandardHelpOptions = true)
+    static final class Version implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            dev.weft.build.BuildInfo b = dev.weft.build.BuildInfo.current();
+            PrintWriter out = spec.commandLine().getOut();
+            if (top(spec).json) {
+                out.println(StatusJson.MAPPER.writeValueAsString(java.util.Map.of("version", b.version(), "commit", b.commit())));
+            } else {
+                out.println(b.describe("weftctl"));
+            }
+            return 0;
+        }
     }
 
     @Command(name = "bgp", description = "BGP peers and routes.", subcommands = {Peers.class, Routes.class},
