@@ -11,8 +11,6 @@ import dev.weft.flannel.subnet.LeaseWatcher;
 import dev.weft.flannel.subnet.PreviousSubnets;
 import dev.weft.flannel.subnet.SubnetManager;
 import dev.weft.flannel.subnet.SubnetManagerOptions;
-import dev.weft.flannel.subnet.SubnetStores;
-import dev.weft.flannel.subnet.etcd.EtcdOptions;
 import dev.weft.flannel.subnet.kv.KvStore;
 import dev.weft.netlink.RtNetlink;
 import java.io.IOException;
@@ -44,8 +42,11 @@ final class Weftd {
     private final java.util.Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
     private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
 
+    private final NodeStatus status;
+
     Weftd(WeftdOptions o) {
         this.o = o;
+        this.status = new NodeStatus(o, () -> ready && leasePipeline.healthy(), java.time.Clock.systemUTC());
     }
 
     int run() {
@@ -63,7 +64,15 @@ final class Weftd {
                 open.add(hs);
                 LOG.info("serving /healthz, /readyz and /metrics on {}:{}", o.healthzIp, hs.port());
             }
-            KvStore store = openStore();
+            if (!o.statusSocket.isEmpty()) {
+                try {
+                    open.add(HealthServer.unix(Path.of(o.statusSocket), () -> ready && leasePipeline.healthy(), this::metricsText, status::json));
+                    LOG.info("serving /status for weftctl on {}", o.statusSocket);
+                } catch (IOException e) {
+                    LOG.warn("no status socket (weftctl status will not reach this weftd): {}", e.getMessage());
+                }
+            }
+            KvStore store = o.store.open();
             open.add(store);
             SubnetManager sm = new SubnetManager(store, managerOptions());
             leasePipeline.validator(sm.validator());
@@ -78,6 +87,7 @@ final class Weftd {
             ExternalInterface ext = new InterfaceSelector(nl).select(o.ifaces(), o.ifaceRegexes(), o.ifaceCanReach, o.publicIp, o.publicIpV6,
                     cfg.enableIPv4(), cfg.enableIPv6());
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
+            status.configured(cfg, ext, nl);
 
             Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpSettings());
             open.add(backend);
@@ -107,6 +117,7 @@ final class Weftd {
             open.add(watcher);
             pump.start(watcher::view);
             leasePipeline.running(watcher, pump);
+            status.running(renewer, watcher);
             LOG.info("weftd is running");
             systemd.ifPresent(n -> n.send("READY=1\nSTATUS=lease " + lease.subnet() + ", backend " + cfg.backendType()));
             stop.await();
@@ -168,16 +179,6 @@ final class Weftd {
         }
     }
 
-    private KvStore openStore() {
-        EtcdOptions etcd = EtcdOptions.of(o.etcdEndpoints);
-        // a CA alone means server-only TLS; a certificate without its key (or the reverse) is refused there
-        etcd = etcd.withTls(o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile);
-        if (!o.etcdUsername.isEmpty()) {
-            etcd = etcd.withAuth(o.etcdUsername, o.etcdPassword);
-        }
-        return SubnetStores.open(o.subnetStore.isEmpty() ? "etcd" : o.subnetStore, etcd);
-    }
-
     /**
      * TTL from -subnet-lease-ttl; the renew margin is flannel's minutes, shrunk to a third of the TTL
      * when the TTL is shorter than that (tests and demos use leases of seconds).
@@ -192,7 +193,7 @@ final class Weftd {
         if (retry.compareTo(margin) >= 0) {
             retry = margin.dividedBy(3);
         }
-        return SubnetManagerOptions.defaults().withPrefix(o.etcdPrefix).withLeaseTtl(ttl, margin).withRenewRetryInterval(retry);
+        return SubnetManagerOptions.defaults().withPrefix(o.store.etcdPrefix).withLeaseTtl(ttl, margin).withRenewRetryInterval(retry);
     }
 
     /** From -net-config-path when given, else from etcd, retried every second as flanneld does. */

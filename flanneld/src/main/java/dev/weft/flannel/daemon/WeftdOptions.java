@@ -3,7 +3,9 @@ package dev.weft.flannel.daemon;
 import dev.weft.flannel.backend.udp.UdpSettings;
 import java.util.ArrayList;
 import java.util.List;
+import dev.weft.flannel.subnet.StoreFlags;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Option;
 
@@ -18,38 +20,9 @@ import picocli.CommandLine.Option;
                 + "underscores (-etcd-endpoints: FLANNELD_ETCD_ENDPOINTS); a flag on the command line wins. "
                 + "The defaults shown already include those variables."})
 public final class WeftdOptions {
-    @Option(names = {"-etcd-endpoints", "--etcd-endpoints"}, defaultValue = "${env:FLANNELD_ETCD_ENDPOINTS:-http://127.0.0.1:4001,http://127.0.0.1:2379}",
-            description = "comma-separated etcd endpoints")
-    String etcdEndpoints;
-
-    @Option(names = {"-etcd-prefix", "--etcd-prefix"}, defaultValue = "${env:FLANNELD_ETCD_PREFIX:-/coreos.com/network}",
-            description = "etcd prefix under which the network config and the subnet leases live")
-    String etcdPrefix;
-
-    @Option(names = {"-etcd-cafile", "--etcd-cafile"}, defaultValue = "${env:FLANNELD_ETCD_CAFILE:-}",
-            description = "CA certificate (PEM) that signs etcd's server certificate; alone it turns on server-only TLS")
-    String etcdCaFile;
-
-    @Option(names = {"-etcd-certfile", "--etcd-certfile"}, defaultValue = "${env:FLANNELD_ETCD_CERTFILE:-}",
-            description = "client certificate (PEM) for etcd; needs -etcd-keyfile")
-    String etcdCertFile;
-
-    @Option(names = {"-etcd-keyfile", "--etcd-keyfile"}, defaultValue = "${env:FLANNELD_ETCD_KEYFILE:-}",
-            description = "private key (PEM) of -etcd-certfile")
-    String etcdKeyFile;
-
-    @Option(names = {"-etcd-username", "--etcd-username"}, defaultValue = "${env:FLANNELD_ETCD_USERNAME:-}",
-            description = "user name for etcd authentication")
-    String etcdUsername;
-
-    @Option(names = {"-etcd-password", "--etcd-password"}, defaultValue = "${env:FLANNELD_ETCD_PASSWORD:-}",
-            showDefaultValue = Visibility.NEVER,
-            description = "password for etcd authentication (default: none; the value is never shown here)")
-    String etcdPassword;
-
-    @Option(names = {"-subnet-store", "--subnet-store"}, defaultValue = "${env:FLANNELD_SUBNET_STORE:-}",
-            description = "file:/path/subnets.json for a single node without etcd (Weft); empty: etcd")
-    String subnetStore;
+    /** -etcd-* and -subnet-store, shared with weftctl's lease commands. */
+    @Mixin
+    StoreFlags store = new StoreFlags();
 
     @Option(names = {"-iface", "--iface"}, showDefaultValue = Visibility.NEVER, description = "interface name or IP to use; repeatable, tried in order (FLANNELD_IFACE: a comma list). Default: the IPv4 default route's interface")
     List<String> iface = new ArrayList<>();
@@ -108,6 +81,10 @@ public final class WeftdOptions {
     @Option(names = {"-healthz-port", "--healthz-port"}, defaultValue = "${env:FLANNELD_HEALTHZ_PORT:-0}",
             description = "port of the /healthz, /readyz and /metrics server; 0 turns it off")
     int healthzPort;
+
+    @Option(names = {"-status-socket", "--status-socket"}, defaultValue = "${env:FLANNELD_STATUS_SOCKET:-/run/weft/weftd.sock}",
+            description = "Unix socket (root only) where weftctl status reads this node's state, beside /healthz, /readyz and /metrics; empty turns it off (Weft)")
+    String statusSocket;
 
     @Option(names = {"-udp-offload", "--udp-offload"}, defaultValue = "${env:FLANNELD_UDP_OFFLOAD:-true}", arity = "0..1", showDefaultValue = Visibility.ALWAYS,
             fallbackValue = "true", description = "udp backend: use TSO/GSO/GRO offloads where the kernel has them (Weft; false forces one packet per syscall)")

@@ -51,9 +51,11 @@ public final class Weftctl {
     /** Runs one command line; the exit code is returned, not taken. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Weftctl());
+        boolean node = mountNodeCommands(cl);
         cl.setOut(out).setErr(err);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (e instanceof IOException || e instanceof IllegalArgumentException) {
+            boolean nodeCommand = node && NODE_COMMANDS.contains(line.getCommandName());
+            if (e instanceof IOException || e instanceof IllegalArgumentException || nodeCommand) {
                 err.println("weftctl: " + e.getMessage());
                 err.flush();
                 return 1;
@@ -64,6 +66,43 @@ public final class Weftctl {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** weftd's commands, mounted from its jar (dev.weft.flannel.cli) when that is on the class path. */
+    static final List<String> NODE_COMMANDS = List.of("status", "leases");
+
+    /**
+     * Adds `status` and `leases` from weftd's jar, found by name: the launcher puts dist/bin/weftd
+     * beside weftctl's own jar on the class path, and neither module depends on the other. Without
+     * it both commands exist and say what is missing.
+     */
+    static boolean mountNodeCommands(CommandLine cl) {
+        try {
+            Class<?> c = Class.forName("dev.weft.flannel.cli.NodeCommands");
+            c.getMethod("quietLibraries").invoke(null);
+            for (Object command : (List<?>) c.getMethod("commands").invoke(null)) {
+                cl.addSubcommand(command);
+            }
+            return true;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            for (String name : NODE_COMMANDS) {
+                cl.addSubcommand(name, new Missing());
+            }
+            return false;
+        }
+    }
+
+    @Command(description = "Needs weftd's jar: run the weftctl installed beside weftd (dist/bin).")
+    static final class Missing implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getErr().println("weftctl: " + spec.name() + " needs weftd's jar on the class path "
+                    + "(dist/bin/weftd beside dist/bin/weftctl)");
+            return 1;
+        }
     }
 
     StatusClient client() {
