@@ -61,7 +61,7 @@ class SystemdReadyTest {
                         Main.class.getName(),
                         "-subnet-store", "file:" + dir.resolve("subnets.json"),
                         "-subnet-file", subnetEnv.toString(), "-state-dir", dir.resolve("state").toString(),
-                        "-iptables-forward-rules=false", "-iptables-resync", "1",
+                        "-iptables-forward-rules=false", "-iptables-resync", "1", "-status-socket", dir.resolve("weftd.sock").toString(),
                         "-iface-can-reach", "10.20.1.1", "-ip-blackhole-route"));
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(dir.resolve("weftd.log").toFile());

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  * Exit codes: 0 shown, 1 the agent could not be reached or refused, 2 bad usage.
  */
 @Command(name = "weftctl", mixinStandardHelpOptions = true, versionProvider = Weftctl.BuildVersion.class,
-        description = "Shows the state of the Weft BGP agent.", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
+        description = "Shows the state of Weft on this node: weftd (status, leases) and the BGP agent (bgp).", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
 public final class Weftctl {
     /** Prefixes per request when weftctl pages through a table. */
     static final int PAGE = 10_000;

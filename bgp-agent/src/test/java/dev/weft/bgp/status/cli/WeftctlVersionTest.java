@@ -16,6 +16,15 @@ class WeftctlVersionTest {
         return out.toString();
     }
 
+    /** Without weftd's jar on the class path (as here), the node commands say what is missing. */
+    @Test
+    void nodeCommandsNeedWeftdsJar() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertEquals(1, Weftctl.run(new String[] {"status"}, new PrintWriter(out), new PrintWriter(err)));
+        assertEquals("weftctl: status needs weftd's jar on the class path (dist/bin/weftd beside dist/bin/weftctl)\n", err.toString());
+    }
+
     @Test
     void versionIsTheBuild() {
         BuildInfo b = BuildInfo.current();
