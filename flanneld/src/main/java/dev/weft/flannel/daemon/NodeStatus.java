@@ -37,6 +37,7 @@ final class NodeStatus {
     private volatile RtNetlink nl;
     private volatile LeaseRenewer renewer;
     private volatile LeaseWatcher watcher;
+    private volatile LeaseEventPump pump;
 
     NodeStatus(WeftdOptions o, BooleanSupplier ready, Clock clock) {
         this.o = o;
@@ -50,9 +51,72 @@ final class NodeStatus {
         nl = n;
     }
 
-    void running(LeaseRenewer r, LeaseWatcher w) {
+    void running(LeaseRenewer r, LeaseWatcher w, LeaseEventPump p) {
         renewer = r;
         watcher = w;
+        pump = p;
+    }
+
+    /**
+     * The node's families in the Prometheus text format, for every backend: readiness, the own
+     * lease's expiry, renewals by result, remote leases seen and routes programmed, lease events by
+     * kind, and the lease watch's restarts and errors. Families whose source does not exist yet
+     * (before the lease is held) are left out rather than reported as 0.
+     */
+    String metricsText() {
+        StringBuilder b = new StringBuilder();
+        gauge(b, "weft_ready", "1 when weftd holds its lease, the backend is up, subnet.env is written and the lease pipeline is healthy.",
+                ready.getAsBoolean() ? 1 : 0);
+        LeaseRenewer r = renewer;
+        if (r != null) {
+            Lease own = r.current();
+            if (!own.isReservation()) {
+                gauge(b, "weft_lease_expiry_timestamp_seconds", "When the node's own subnet lease expires unless renewed (Unix time).",
+                        own.expirationEpochMillis() / 1000.0);
+            }
+            family(b, "weft_lease_renewals_total", "counter", "Renewals of the node's own lease, by result.");
+            b.append("weft_lease_renewals_total{result=\"success\"} ").append(r.renewals()).append('\n');
+            b.append("weft_lease_renewals_total{result=\"error\"} ").append(r.renewalFailures()).append('\n');
+            family(b, "weft_lease_reacquisitions_total", "counter", "Times the own lease was lost (expired, deleted, overwritten) and acquired again.");
+            b.append("weft_lease_reacquisitions_total ").append(r.reacquisitions()).append('\n');
+        }
+        LeaseWatcher w = watcher;
+        if (w != null) {
+            gauge(b, "weft_remote_leases", "Other nodes' leases weftd has seen and handed to the backend.", w.view().size());
+            family(b, "weft_store_watch_restarts_total", "counter", "Times the lease watch was re-established (reconnect, re-list).");
+            b.append("weft_store_watch_restarts_total ").append(w.watchRestarts()).append('\n');
+            family(b, "weft_store_watch_errors_total", "counter", "Store and handler failures the lease watch recovered from.");
+            b.append("weft_store_watch_errors_total ").append(w.watchErrors()).append('\n');
+        }
+        NetworkConfig c = cfg;
+        Integer programmed = c == null || r == null ? null : programmedRoutes(c);
+        if (programmed != null) {
+            gauge(b, "weft_remote_routes_programmed", "Routes to other nodes' subnets weftd installed, as the kernel has them (vxlan, host-gw).",
+                    programmed);
+        }
+        LeaseEventPump p = pump;
+        if (p != null) {
+            family(b, "weft_lease_events_total", "counter", "Lease events from the watch, by type.");
+            for (String kind : new String[] {"added", "removed", "snapshot"}) {
+                b.append("weft_lease_events_total{type=\"").append(kind).append("\"} ").append(p.events(kind)).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    private static void family(StringBuilder b, String name, String type, String help) {
+        b.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void gauge(StringBuilder b, String name, String help, double value) {
+        family(b, name, "gauge", help);
+        b.append(name).append(' ');
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+            b.append((long) value);
+        } else {
+            b.append(value);
+        }
+        b.append('\n');
     }
 
     String json() {

@@ -117,7 +117,7 @@ final class Weftd {
             open.add(watcher);
             pump.start(watcher::view);
             leasePipeline.running(watcher, pump);
-            status.running(renewer, watcher);
+            status.running(renewer, watcher, pump);
             LOG.info("weftd is running");
             systemd.ifPresent(n -> n.send("READY=1\nSTATUS=lease " + lease.subnet() + ", backend " + cfg.backendType()));
             stop.await();
@@ -158,7 +158,7 @@ final class Weftd {
 
     private String metricsText() {
         Backend b = backend;
-        return BUILD_INFO + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
+        return BUILD_INFO + status.metricsText() + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
     }
 
     /** The info-style family Prometheus joins other series with: constant for the life of the process. */

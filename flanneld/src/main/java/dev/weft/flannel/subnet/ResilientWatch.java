@@ -45,6 +45,9 @@ final class ResilientWatch implements AutoCloseable {
     private final Backoff backoff = new Backoff();
     private final Liveness liveness;
     private final AtomicInteger queued = new AtomicInteger();
+    /** Watches opened after the first (reconnects, re-lists), and failures of the store or the handler; for /metrics. */
+    private final java.util.concurrent.atomic.AtomicLong opened = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong errors = new java.util.concurrent.atomic.AtomicLong();
     private boolean failing;    // a callback threw; cleared by the next successful listing
     private long next;          // revision to resume from
     private int generation;     // callbacks of older watches are ignored
@@ -86,6 +89,7 @@ final class ResilientWatch implements AutoCloseable {
             rev = handler.resync();
         } catch (KvException e) {
             long d = backoff.nextMillis();
+            errors.incrementAndGet();
             LOG.warn("Listing {} failed ({}); retrying in {} ms", key, e.getMessage(), d);
             later(this::resync, d);
             return;
@@ -101,6 +105,7 @@ final class ResilientWatch implements AutoCloseable {
         }
         closeCurrent();
         int gen = ++generation;
+        opened.incrementAndGet();
         try {
             current = store.watch(key, prefix, next, new Listener(gen));
         } catch (RuntimeException e) {
@@ -175,6 +180,7 @@ final class ResilientWatch implements AutoCloseable {
         closeCurrent();
         generation++; // nothing more from that watch
         long d = backoff.nextMillis();
+        errors.incrementAndGet();
         LOG.warn("Watch of {} lost ({}); reconnecting from revision {} in {} ms", key, cause.getMessage(), next, d);
         later(this::open, d);
     }
@@ -216,6 +222,7 @@ final class ResilientWatch implements AutoCloseable {
             closeCurrent();
             generation++; // what that watch still sends is not applied on top of a lost event
             long d = backoff.nextMillis();
+            errors.incrementAndGet();
             LOG.error("Handling the watch of {} failed; re-listing in {} ms: {}", key, d, e.toString(), e);
             later(this::resync, d);
             return;
@@ -223,6 +230,16 @@ final class ResilientWatch implements AutoCloseable {
         if (!failing) {
             liveness.progressed();
         }
+    }
+
+    /** Times the watch was opened again after the first: reconnects after a loss, re-lists after compaction or a failure. */
+    long restarts() {
+        return Math.max(0, opened.get() - 1);
+    }
+
+    /** Listings that failed, watches lost, handler failures. */
+    long errors() {
+        return errors.get();
     }
 
     /** Stops watching. Safe from any thread. */
