@@ -38,7 +38,7 @@ class NodeCommandsTest {
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
     @Test
-    void statusAndLeasesOfATwoNodeVxlanCluster(@TempDir Path dir) throws Exception {
+    void statusLeasesAndMetricsOnVxlanThenHostGw(@TempDir Path dir) throws Exception {
         try (Underlay ul = Underlay.create()) {
             Underlay.Node a = ul.addNode("a");
             Underlay.Node b = ul.addNode("b");
