@@ -51,21 +51,10 @@ class NodeCommandsTest {
                     }
                     Path sock = dir.resolve("a/weftd.sock");
                     long t0 = System.nanoTime();
-                    JsonNode status = null;
                     // the socket is a file: weftctl status reaches it from any namespace, so it runs in this JVM
-                    while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(40)) {
-                        Cmd.Result r = inJvm("status", "-o", "json", "--status-socket", sock.toString());
-                        if (r.ok()) {
-                            status = JSON.readTree(r.stdout());
-                            if (status.path("peers").path("routesProgrammed").asInt() == 1) {
-                                break;
-                            }
-                        }
-                        Thread.sleep(200);
-                    }
+                    JsonNode status = awaitProgrammed(sock, dir, "a");
                     System.out.println("both weftd running and programmed after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-                    assertTrue(status != null && status.path("ready").asBoolean(), "weftd a never got ready: " + status + "\n"
-                            + log(dir, "a"));
+                    assertTrue(status.path("ready").asBoolean(), status.toString());
                     String subnetA = subnet(dir.resolve("a/subnet.env"));
                     String subnetB = subnet(dir.resolve("b/subnet.env"));
                     assertEquals(subnetA, status.path("lease").path("subnet").asText());
