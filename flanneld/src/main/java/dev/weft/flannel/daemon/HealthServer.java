@@ -119,6 +119,10 @@ final class HealthServer implements AutoCloseable {
         Path parent = socket.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & 0170000) != 0140000) { // S_IFMT, S_IFSOCK: never delete what is not a socket
+                throw new IOException(socket + " exists and is not a socket");
+            }
             try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                 throw new IOException("another process answers on " + socket + " (a second weftd?)");
             } catch (java.net.SocketException stale) {

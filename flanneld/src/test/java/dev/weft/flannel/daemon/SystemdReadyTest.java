@@ -128,6 +128,36 @@ class SystemdReadyTest {
         assertTrue(!SystemdNotify.of(dir.resolve("gone").toString()).orElseThrow().send("READY=1"));
     }
 
+    /** The status socket replaces a stale socket file, but never a file that is not a socket, nor a live socket. */
+    @Test
+    void statusSocketLeavesWhatIsNotItsOwn(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("not-a-socket");
+        Files.writeString(file, "keep me");
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> HealthServer.unix(file, () -> true, () -> "", () -> "{}"));
+        assertTrue(e.getMessage().contains("not a socket"), e.getMessage());
+        assertEquals("keep me", Files.readString(file));
+
+        Path sock = dir.resolve("weftd.sock");
+        try (HealthServer live = HealthServer.unix(sock, () -> true, () -> "", () -> "{\"ready\":true}")) {
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            java.io.IOException taken = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                    () -> HealthServer.unix(sock, () -> true, () -> "", () -> "{}"));
+            assertTrue(taken.getMessage().contains("another process answers"), taken.getMessage());
+        }
+        assertTrue(!Files.exists(sock), "removed on close");
+
+        // a weftd killed with SIGKILL leaves its socket file behind: the next one takes the path over
+        Path stale = dir.resolve("stale.sock");
+        try (var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.bind(java.net.UnixDomainSocketAddress.of(stale));
+        }
+        assertTrue(Files.exists(stale));
+        try (HealthServer next = HealthServer.unix(stale, () -> true, () -> "", () -> "{}")) {
+            assertTrue(Files.exists(stale));
+        }
+    }
+
     private static Optional<RouteInfo> blackhole(TestNetns ns, String subnet) {
         return KernelState.routes(ns.name(), 4).stream().filter(r -> r.type().equals("blackhole") && r.dst().equals(subnet)).findFirst();
     }
