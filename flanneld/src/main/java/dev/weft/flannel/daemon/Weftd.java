@@ -37,6 +37,8 @@ final class Weftd {
     /** Set when the own subnet moved: weftd then stops with {@link Main#EXIT_LEASE_MOVED}. */
     private volatile boolean leaseMoved;
     private final CountDownLatch stop = new CountDownLatch(1);
+    /** How long SIGTERM waits for the servers, watches and renewer to close (the kernel state stays either way). */
+    private static final long SHUTDOWN_WAIT_SECONDS = 10;
     private final LeasePipeline leasePipeline = new LeasePipeline(java.time.Clock.systemUTC());
     /** $NOTIFY_SOCKET under a Type=notify unit: READY=1 once running, STOPPING=1 on the way out. */
     private final java.util.Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
@@ -51,10 +53,17 @@ final class Weftd {
 
     int run() {
         List<AutoCloseable> open = new ArrayList<>();
-        // STOPPING=1 from the hook itself: once the hooks are done the JVM halts, main thread or not
+        // STOPPING=1 from the hook itself, and the hook waits (bounded) for the cleanup below: once the
+        // hooks are done the JVM halts, main thread or not, and the status socket file would stay behind
+        CountDownLatch cleanedUp = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             notifyStopping();
             stop.countDown();
+            try {
+                cleanedUp.await(SHUTDOWN_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -147,6 +156,7 @@ final class Weftd {
             } catch (IllegalStateException shuttingDown) {
                 // the JVM is already exiting through the hook
             }
+            cleanedUp.countDown();
         }
     }
 

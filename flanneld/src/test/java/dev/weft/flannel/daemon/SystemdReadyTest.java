@@ -105,6 +105,7 @@ class SystemdReadyTest {
                     // the JVM ends a SIGTERM'd process with 143 once its hooks are done; weftd.service lists it in SuccessExitStatus
                     assertTrue(weftd.exitValue() == 0 || weftd.exitValue() == 143, weftd.exitValue() + "\n" + log(dir));
                     assertNull(listener.receive(Duration.ofMillis(100)), "nothing after STOPPING=1");
+                    assertTrue(!Files.exists(dir.resolve("weftd.sock")), "SIGTERM closes the status socket and removes its file");
                 } finally {
                     weftd.destroyForcibly();
                     weftd.waitFor(10, TimeUnit.SECONDS);
