@@ -35,6 +35,8 @@ public final class WeftdProcess {
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().keySet().removeIf(k -> k.startsWith("FLANNELD_") || k.startsWith("CNI_"));
+        // no local status socket: the nodes share this host's /run, and a killed weftd would leave its file there
+        pb.environment().put("FLANNELD_STATUS_SOCKET", "");
         try {
             process = pb.start();
         } catch (IOException e) {

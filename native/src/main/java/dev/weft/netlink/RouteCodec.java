@@ -98,6 +98,13 @@ final class RouteCodec {
         w.u8(family).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0);
     }
 
+    /** The body of a single-route lookup (RTM_GETROUTE without NLM_F_DUMP) for one address. */
+    static void writeGetRequest(MessageWriter w, IpAddress ip) {
+        boolean v4 = ip.isV4();
+        w.u8(v4 ? AF_INET : AF_INET6).u8(v4 ? 32 : 128).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0);
+        w.attrIp(Rt.RTA_DST, ip);
+    }
+
     /**
      * A dump request the kernel filters itself when the socket has NETLINK_GET_STRICT_CHK (4.20+):
      * rtm_protocol and RTA_TABLE select the routes, so only those cross into user space. Without

@@ -4,6 +4,7 @@ import static dev.weft.libc.Linux.AF_BRIDGE;
 import static dev.weft.libc.Linux.AF_UNSPEC;
 
 import dev.weft.libc.Errno;
+import dev.weft.net.IpAddress;
 import dev.weft.net.MacAddress;
 import dev.weft.netns.NetNs;
 import java.util.ArrayList;
@@ -258,6 +259,24 @@ public final class RtNetlink implements AutoCloseable {
         return channel.filteredDump(Rt.RTM_GETROUTE, "list routes of protocol " + protocol,
                 w -> RouteCodec.writeFilteredDumpRequest(w, family, table, protocol),
                 (b, type, from, to) -> RouteCodec.decodeIf(b, type, from, to, table, protocol));
+    }
+
+    /**
+     * The route the kernel would use to reach {@code ip}, as {@code ip route get} answers it (policy
+     * rules and every table consulted): its output interface, gateway and preferred source.
+     * Empty when the kernel answers that the address is unreachable (ENETUNREACH, EHOSTUNREACH).
+     */
+    public synchronized Optional<Route> routeGet(IpAddress ip) {
+        try {
+            List<Route> r = channel.call(Rt.RTM_GETROUTE, 0, "get route to " + ip,
+                    w -> RouteCodec.writeGetRequest(w, ip), RouteCodec::decode);
+            return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0));
+        } catch (NetlinkException e) {
+            if (e.errno() == Errno.ENETUNREACH || e.errno() == Errno.EHOSTUNREACH) {
+                return Optional.empty();
+            }
+            throw e;
+        }
     }
 
     // ---------------------------------------------------------------------- neighbours and FDB

@@ -25,13 +25,18 @@ public final class PluginRunner {
     private PluginRunner() {
     }
 
+    /** "weft-bridge 0.1.0 (commit 0123456789ab)": the build, the same weftd and weftctl report. */
+    static String about(CniPlugin plugin) {
+        return dev.weft.build.BuildInfo.current().describe(plugin.name());
+    }
+
     /** Runs one invocation and returns the process exit code. */
     public static int run(CniPlugin plugin, Map<String, String> env, byte[] stdin, PrintStream out, PrintStream err) {
         String version = null;
         try {
             String command = env.get("CNI_COMMAND");
             if (command == null || command.isEmpty()) {
-                err.println("Weft CNI plugin " + plugin.name() + " — CNI spec versions " + CniVersion.SUPPORTED);
+                err.println("Weft CNI plugin " + about(plugin) + " — CNI spec versions " + CniVersion.SUPPORTED);
                 return 0;
             }
             Verb verb;
@@ -41,6 +46,8 @@ public final class PluginRunner {
                 throw new CniError(CniError.INVALID_ENV, "unknown CNI_COMMAND: " + command);
             }
             if (verb == Verb.VERSION) {
+                // stdout carries only the spec's two keys; the build goes to stderr, which is free-form
+                err.println(about(plugin));
                 out.println(Json.write(versionAnswer(stdin)));
                 return 0;
             }

@@ -12,7 +12,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -31,6 +33,12 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -79,26 +87,60 @@ final class HealthServer implements AutoCloseable {
     }
 
     HealthServer(String ip, int port, BooleanSupplier ready, Supplier<String> metrics, Duration deadline) throws IOException {
-        Routes routes = new Routes(ready, metrics);
+        this(new InetSocketAddress(ip, port), NioServerSocketChannel.class, new Routes(ready, metrics, null), deadline);
+    }
+
+    private HealthServer(SocketAddress address, Class<? extends ServerChannel> channel, Routes routes, Duration deadline)
+            throws IOException {
         group = new MultiThreadIoEventLoopGroup(THREADS, new DefaultThreadFactory("weftd-health", true), NioIoHandler.newFactory());
-        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(channel)
                 .option(ChannelOption.SO_BACKLOG, MAX_CONNECTIONS)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
+                .childHandler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(SocketChannel ch) {
+                    protected void initChannel(Channel ch) {
                         accept(ch, routes, deadline);
                     }
                 });
-        ChannelFuture bound = b.bind(new InetSocketAddress(ip, port)).awaitUninterruptibly();
+        ChannelFuture bound = b.bind(address).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly();
             Throwable cause = bound.cause();
-            throw new IOException("cannot serve health on " + ip + ":" + port + ": " + cause.getMessage(), cause);
+            throw new IOException("cannot serve on " + address + ": " + cause.getMessage(), cause);
         }
         listener = bound.channel();
     }
 
-    private void accept(SocketChannel ch, Routes routes, Duration deadline) {
+    /**
+     * The local status endpoint: the same paths plus /status (this node's lease, backend and peers
+     * as JSON, for weftctl) on a Unix socket that only root can connect to. /status is not served on
+     * the TCP port, which listens on every address by default.
+     */
+    static HealthServer unix(Path socket, BooleanSupplier ready, Supplier<String> metrics, Supplier<String> status) throws IOException {
+        Path parent = socket.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & 0170000) != 0140000) { // S_IFMT, S_IFSOCK: never delete what is not a socket
+                throw new IOException(socket + " exists and is not a socket");
+            }
+            try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                throw new IOException("another process answers on " + socket + " (a second weftd?)");
+            } catch (java.net.SocketException stale) {
+                Files.delete(socket); // left by a weftd that was killed
+            }
+        }
+        HealthServer s = new HealthServer(UnixDomainSocketAddress.of(socket), NioServerDomainSocketChannel.class,
+                new Routes(ready, metrics, status), CONNECTION_DEADLINE);
+        try {
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    private void accept(Channel ch, Routes routes, Duration deadline) {
         if (connections.incrementAndGet() > MAX_CONNECTIONS) {
             connections.decrementAndGet();
             ch.close();
@@ -117,14 +159,27 @@ final class HealthServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** The socket file of {@link #unix}; it is removed on close. */
+    private Path socketFile() {
+        return listener.localAddress() instanceof UnixDomainSocketAddress u ? u.getPath() : null;
+    }
+
     @Override
     public void close() {
+        Path file = socketFile();
         listener.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // the next start removes a stale file anyway
+            }
+        }
     }
 
     /** The three paths, rendered on the loop thread. */
-    private record Routes(BooleanSupplier ready, Supplier<String> metrics) {
+    private record Routes(BooleanSupplier ready, Supplier<String> metrics, Supplier<String> status) {
         FullHttpResponse answer(HttpRequest req) {
             String path = req.uri();
             int q = path.indexOf('?');
@@ -143,6 +198,8 @@ final class HealthServer implements AutoCloseable {
                         : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "weftd is not ready\n");
                 // Prometheus text exposition; the backend renders its own counters
                 case "/metrics" -> response(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
+                case "/status" -> status == null ? text(HttpResponseStatus.NOT_FOUND, "not found\n")
+                        : response(HttpResponseStatus.OK, "application/json", status.get());
                 default -> text(HttpResponseStatus.NOT_FOUND, "not found\n");
             };
         }
@@ -225,8 +282,8 @@ final class HealthServer implements AutoCloseable {
                 r.content().clear(); // Content-Length stays that of the GET answer
             }
             ctx.writeAndFlush(r).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess() && f.channel() instanceof SocketChannel sc) {
-                    sc.shutdownOutput();
+                if (f.isSuccess() && f.channel() instanceof DuplexChannel dc) {
+                    dc.shutdownOutput();
                 } else {
                     f.channel().close();
                 }

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * Picks the external interface as flanneld does: each -iface (a name or an address) in order, then
- * each -iface-regex (over addresses first, then names), else the interface holding -public-ip, else
+ * each -iface-regex (over addresses first, then names), then the interface of the route to
+ * -iface-can-reach (with that route's source address), else the interface holding -public-ip, else
  * the interface of the IPv4 default route.
  */
 final class InterfaceSelector {
@@ -25,7 +26,13 @@ final class InterfaceSelector {
     }
 
     ExternalInterface select(List<String> ifaces, List<String> regexes, String publicIp, String publicIpV6, boolean v4, boolean v6) {
+        return select(ifaces, regexes, "", publicIp, publicIpV6, v4, v6);
+    }
+
+    ExternalInterface select(List<String> ifaces, List<String> regexes, String canReach, String publicIp, String publicIpV6,
+                             boolean v4, boolean v6) {
         Link link = null;
+        IpAddress routeSrc = null;
         for (String spec : ifaces) {
             link = byNameOrAddress(spec).orElse(null);
             if (link != null) {
@@ -40,8 +47,16 @@ final class InterfaceSelector {
                 }
             }
         }
-        if (link == null && (!ifaces.isEmpty() || !regexes.isEmpty())) {
-            throw new IllegalStateException("no interface matches -iface " + ifaces + " / -iface-regex " + regexes);
+        if (link == null && !canReach.isEmpty()) {
+            Route r = nl.routeGet(IpAddress.parse(canReach)).filter(x -> x.oif() != 0).orElse(null);
+            if (r != null) {
+                link = nl.link(r.oif()).orElse(null);
+                routeSrc = r.src();
+            }
+        }
+        if (link == null && (!ifaces.isEmpty() || !regexes.isEmpty() || !canReach.isEmpty())) {
+            throw new IllegalStateException("no interface matches -iface " + ifaces + " / -iface-regex " + regexes
+                    + (canReach.isEmpty() ? "" : " / -iface-can-reach " + canReach + " (no route to it)"));
         }
         if (link == null && !publicIp.isEmpty()) {
             link = byAddress(IpAddress.parse(publicIp)).orElseThrow(() -> new IllegalStateException(
@@ -55,10 +70,13 @@ final class InterfaceSelector {
         if (chosen.mtu() == 0) {
             throw new IllegalStateException("interface " + chosen.name() + " has MTU 0");
         }
-        IpAddress addr4 = v4 ? firstGlobal(chosen, Linux.AF_INET).orElseThrow(() -> new IllegalStateException(
-                "interface " + chosen.name() + " has no IPv4 address")) : null;
-        IpAddress addr6 = v6 ? firstGlobal(chosen, Linux.AF_INET6).orElseThrow(() -> new IllegalStateException(
-                "interface " + chosen.name() + " has no global IPv6 address")) : null;
+        // -iface-can-reach: the source the kernel picks for that route, as flannel takes it
+        IpAddress src4 = routeSrc != null && routeSrc.isV4() ? routeSrc : null;
+        IpAddress src6 = routeSrc != null && !routeSrc.isV4() ? routeSrc : null;
+        IpAddress addr4 = !v4 ? null : src4 != null ? src4 : firstGlobal(chosen, Linux.AF_INET).orElseThrow(
+                () -> new IllegalStateException("interface " + chosen.name() + " has no IPv4 address"));
+        IpAddress addr6 = !v6 ? null : src6 != null ? src6 : firstGlobal(chosen, Linux.AF_INET6).orElseThrow(
+                () -> new IllegalStateException("interface " + chosen.name() + " has no global IPv6 address"));
         IpAddress ext4 = v4 ? (publicIp.isEmpty() ? addr4 : IpAddress.parse(publicIp)) : null;
         IpAddress ext6 = v6 ? (publicIpV6.isEmpty() ? addr6 : IpAddress.parse(publicIpV6)) : null;
         return new ExternalInterface(chosen.name(), chosen.index(), addr4, ext4, chosen.mtu(), addr6, ext6);

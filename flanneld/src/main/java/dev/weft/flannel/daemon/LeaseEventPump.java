@@ -41,6 +41,10 @@ final class LeaseEventPump implements AutoCloseable {
     private final Liveness liveness = new Liveness();
     private final LongAdder failures = new LongAdder();
     private final LongAdder overflows = new LongAdder();
+    /** Events heard from the watcher, by kind: added, removed, snapshot (for /metrics). */
+    private final LongAdder added = new LongAdder();
+    private final LongAdder removed = new LongAdder();
+    private final LongAdder snapshots = new LongAdder();
     private volatile Supplier<Collection<Lease>> view;
     private volatile Thread worker;
     private volatile boolean running = true;
@@ -51,6 +55,7 @@ final class LeaseEventPump implements AutoCloseable {
 
     /** The watcher's listener: never blocks the watch. Events queue until {@link #start}. */
     void accept(LeaseEvent e) {
+        (e instanceof LeaseEvent.Added ? added : e instanceof LeaseEvent.Removed ? removed : snapshots).increment();
         if (!queue.offer(e)) {
             overflows.increment();
             if (overflowed.compareAndSet(false, true)) {
@@ -72,6 +77,16 @@ final class LeaseEventPump implements AutoCloseable {
     /** False when the backend has been busy with, or failing at, lease events for longer than the bound. */
     boolean healthy(Instant now) {
         return liveness.healthy(now);
+    }
+
+    /** Events heard of one kind: "added", "removed" or "snapshot". */
+    long events(String kind) {
+        return switch (kind) {
+            case "added" -> added.sum();
+            case "removed" -> removed.sum();
+            case "snapshot" -> snapshots.sum();
+            default -> throw new IllegalArgumentException(kind);
+        };
     }
 
     /** Deliveries the backend threw on. */

@@ -11,8 +11,6 @@ import dev.weft.flannel.subnet.LeaseWatcher;
 import dev.weft.flannel.subnet.PreviousSubnets;
 import dev.weft.flannel.subnet.SubnetManager;
 import dev.weft.flannel.subnet.SubnetManagerOptions;
-import dev.weft.flannel.subnet.SubnetStores;
-import dev.weft.flannel.subnet.etcd.EtcdOptions;
 import dev.weft.flannel.subnet.kv.KvStore;
 import dev.weft.netlink.RtNetlink;
 import java.io.IOException;
@@ -39,15 +37,34 @@ final class Weftd {
     /** Set when the own subnet moved: weftd then stops with {@link Main#EXIT_LEASE_MOVED}. */
     private volatile boolean leaseMoved;
     private final CountDownLatch stop = new CountDownLatch(1);
+    /** How long SIGTERM waits for the servers, watches and renewer to close (the kernel state stays either way). */
+    private static final long SHUTDOWN_WAIT_SECONDS = 10;
     private final LeasePipeline leasePipeline = new LeasePipeline(java.time.Clock.systemUTC());
+    /** $NOTIFY_SOCKET under a Type=notify unit: READY=1 once running, STOPPING=1 on the way out. */
+    private final java.util.Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
+    private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private final NodeStatus status;
 
     Weftd(WeftdOptions o) {
         this.o = o;
+        this.status = new NodeStatus(o, () -> ready && leasePipeline.healthy(), java.time.Clock.systemUTC());
     }
 
     int run() {
         List<AutoCloseable> open = new ArrayList<>();
-        Thread hook = new Thread(stop::countDown, "weftd-shutdown");
+        // STOPPING=1 from the hook itself, and the hook waits (bounded) for the cleanup below: once the
+        // hooks are done the JVM halts, main thread or not, and the status socket file would stay behind
+        CountDownLatch cleanedUp = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            notifyStopping();
+            stop.countDown();
+            try {
+                cleanedUp.await(SHUTDOWN_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             validate();
@@ -56,7 +73,15 @@ final class Weftd {
                 open.add(hs);
                 LOG.info("serving /healthz, /readyz and /metrics on {}:{}", o.healthzIp, hs.port());
             }
-            KvStore store = openStore();
+            if (!o.statusSocket.isEmpty()) {
+                try {
+                    open.add(HealthServer.unix(Path.of(o.statusSocket), () -> ready && leasePipeline.healthy(), this::metricsText, status::json));
+                    LOG.info("serving /status for weftctl on {}", o.statusSocket);
+                } catch (IOException e) {
+                    LOG.warn("no status socket (weftctl status will not reach this weftd): {}", e.getMessage());
+                }
+            }
+            KvStore store = o.store.open();
             open.add(store);
             SubnetManager sm = new SubnetManager(store, managerOptions());
             leasePipeline.validator(sm.validator());
@@ -68,9 +93,10 @@ final class Weftd {
 
             RtNetlink nl = RtNetlink.open();
             open.add(nl);
-            ExternalInterface ext = new InterfaceSelector(nl).select(o.ifaces(), o.ifaceRegexes(), o.publicIp, o.publicIpV6,
+            ExternalInterface ext = new InterfaceSelector(nl).select(o.ifaces(), o.ifaceRegexes(), o.ifaceCanReach, o.publicIp, o.publicIpV6,
                     cfg.enableIPv4(), cfg.enableIPv6());
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
+            status.configured(cfg, ext, nl);
 
             Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpSettings(), o.bgpSettings());
             open.add(backend);
@@ -82,6 +108,9 @@ final class Weftd {
             backend.start(lease);
 
             open.add(Traffic.start(o, cfg, lease));
+            if (o.ipBlackholeRoute) {
+                open.add(BlackholeRoutes.start(nl, lease, Duration.ofSeconds(o.iptablesResync)));
+            }
             writeSubnetEnv(cfg, lease, backend.mtu());
             ready = true;
 
@@ -97,7 +126,9 @@ final class Weftd {
             open.add(watcher);
             pump.start(watcher::view);
             leasePipeline.running(watcher, pump);
+            status.running(renewer, watcher, pump);
             LOG.info("weftd is running");
+            systemd.ifPresent(n -> n.send("READY=1\nSTATUS=lease " + lease.subnet() + ", backend " + cfg.backendType()));
             stop.await();
             if (leaseMoved) {
                 return Main.EXIT_LEASE_MOVED;
@@ -112,6 +143,7 @@ final class Weftd {
             return Main.EXIT_FAILURE;
         } finally {
             ready = false;
+            notifyStopping();
             for (int i = open.size() - 1; i >= 0; i--) {
                 try {
                     open.get(i).close();
@@ -124,18 +156,28 @@ final class Weftd {
             } catch (IllegalStateException shuttingDown) {
                 // the JVM is already exiting through the hook
             }
+            cleanedUp.countDown();
+        }
+    }
+
+    private void notifyStopping() {
+        if (stopping.compareAndSet(false, true)) {
+            systemd.ifPresent(n -> n.send("STOPPING=1"));
         }
     }
 
     private String metricsText() {
         Backend b = backend;
-        return (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
+        return BUILD_INFO + status.metricsText() + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
     }
 
+    /** The info-style family Prometheus joins other series with: constant for the life of the process. */
+    static final String BUILD_INFO = "# HELP weft_build_info Weft's build: Maven project version and git commit.\n"
+            + "# TYPE weft_build_info gauge\n"
+            + "weft_build_info{version=\"" + dev.weft.build.BuildInfo.current().version() + "\",commit=\""
+            + dev.weft.build.BuildInfo.current().commit() + "\"} 1\n";
+
     private void validate() {
-        if (o.kubeSubnetMgr) {
-            throw new IllegalArgumentException("-kube-subnet-mgr is not supported by weftd yet; use etcd (-etcd-endpoints) or -subnet-store file:PATH");
-        }
         if (o.renewMarginMinutes < 1 || o.renewMarginMinutes > 1439) {
             throw new IllegalArgumentException("-subnet-lease-renew-margin must be between 1 and 1439 minutes, got " + o.renewMarginMinutes);
         }
@@ -145,16 +187,6 @@ final class Weftd {
         if (o.iptablesResync < 1) {
             throw new IllegalArgumentException("-iptables-resync must be at least 1 second");
         }
-    }
-
-    private KvStore openStore() {
-        EtcdOptions etcd = EtcdOptions.of(o.etcdEndpoints);
-        // a CA alone means server-only TLS; a certificate without its key (or the reverse) is refused there
-        etcd = etcd.withTls(o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile);
-        if (!o.etcdUsername.isEmpty()) {
-            etcd = etcd.withAuth(o.etcdUsername, o.etcdPassword);
-        }
-        return SubnetStores.open(o.subnetStore.isEmpty() ? "etcd" : o.subnetStore, etcd);
     }
 
     /**
@@ -171,7 +203,7 @@ final class Weftd {
         if (retry.compareTo(margin) >= 0) {
             retry = margin.dividedBy(3);
         }
-        return SubnetManagerOptions.defaults().withPrefix(o.etcdPrefix).withLeaseTtl(ttl, margin).withRenewRetryInterval(retry);
+        return SubnetManagerOptions.defaults().withPrefix(o.store.etcdPrefix).withLeaseTtl(ttl, margin).withRenewRetryInterval(retry);
     }
 
     /** From -net-config-path when given, else from etcd, retried every second as flanneld does. */

@@ -31,6 +31,7 @@ public final class LeaseRenewer implements AutoCloseable {
     private final ScheduledThreadPoolExecutor executor = SingleThread.named("lease-renewer");
     private final AtomicLong renewals = new AtomicLong();
     private final AtomicLong reacquisitions = new AtomicLong();
+    private final AtomicLong renewalFailures = new AtomicLong();
     private volatile Lease current;
     private volatile boolean closed;
     // Below: touched only on the executor.
@@ -54,6 +55,11 @@ public final class LeaseRenewer implements AutoCloseable {
     /** The lease as held now (changes on every renewal and re-acquisition). */
     public Lease current() {
         return current;
+    }
+
+    /** Renewals that failed with an error (and were retried); a lost lease counts as a re-acquisition instead. */
+    public long renewalFailures() {
+        return renewalFailures.get();
     }
 
     /** Successful renewals so far. */
@@ -94,6 +100,7 @@ public final class LeaseRenewer implements AutoCloseable {
             lost(e.getMessage());
         } catch (RuntimeException e) {
             Duration retry = manager.options().renewRetryInterval();
+            renewalFailures.incrementAndGet();
             LOG.error("Error renewing lease (trying again in {}): {}", retry, e.getMessage());
             pending = executor.schedule(this::renew, retry.toMillis(), TimeUnit.MILLISECONDS);
         }

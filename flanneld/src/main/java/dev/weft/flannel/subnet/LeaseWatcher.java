@@ -71,6 +71,16 @@ public final class LeaseWatcher implements AutoCloseable {
      * events, the listener) for longer than {@link Liveness#DEFAULT_BOUND} at {@code now}, or has
      * not recovered by then from a failure. Waiting out an etcd outage is not being stuck.
      */
+    /** Times the lease watch was re-established (see {@link ResilientWatch#restarts()}). */
+    public long watchRestarts() {
+        return watch.restarts();
+    }
+
+    /** Store and handler failures the lease watch recovered from. */
+    public long watchErrors() {
+        return watch.errors();
+    }
+
     public boolean healthy(Instant now) {
         return liveness.healthy(now);
     }

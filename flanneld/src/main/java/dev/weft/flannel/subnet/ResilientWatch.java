@@ -48,6 +48,9 @@ final class ResilientWatch implements AutoCloseable {
     private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
     private final Liveness liveness;
     private final AtomicInteger queued = new AtomicInteger();
+    /** Watches opened after the first (reconnects, re-lists), and failures of the store or the handler; for /metrics. */
+    private final java.util.concurrent.atomic.AtomicLong opened = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong errors = new java.util.concurrent.atomic.AtomicLong();
     private boolean failing;    // a callback threw; cleared by the next successful listing
     private long next;          // revision to resume from
     private int generation;     // callbacks of older watches are ignored
@@ -89,6 +92,7 @@ final class ResilientWatch implements AutoCloseable {
             rev = handler.resync();
         } catch (KvException e) {
             long d = backoff.nextMillis();
+            errors.incrementAndGet();
             LOG.warn("Listing {} failed ({}); retrying in {} ms", key, e.getMessage(), d);
             later(this::resync, d);
             return;
@@ -104,6 +108,7 @@ final class ResilientWatch implements AutoCloseable {
         }
         closeCurrent();
         int gen = ++generation;
+        opened.incrementAndGet();
         try {
             current = store.watch(key, prefix, next, new Listener(gen));
         } catch (RuntimeException e) {
@@ -178,6 +183,7 @@ final class ResilientWatch implements AutoCloseable {
         closeCurrent();
         generation++; // nothing more from that watch
         long d = backoff.nextMillis();
+        errors.incrementAndGet();
         LOG.warn("Watch of {} lost ({}); reconnecting from revision {} in {} ms", key, cause.getMessage(), next, d);
         later(this::open, d);
     }
@@ -219,6 +225,7 @@ final class ResilientWatch implements AutoCloseable {
             closeCurrent();
             generation++; // what that watch still sends is not applied on top of a lost event
             long d = backoff.nextMillis();
+            errors.incrementAndGet();
             LOG.error("Handling the watch of {} failed; re-listing in {} ms: {}", key, d, e.toString(), e);
             later(this::resync, d);
             return;
@@ -226,6 +233,16 @@ final class ResilientWatch implements AutoCloseable {
         if (!failing) {
             liveness.progressed();
         }
+    }
+
+    /** Times the watch was opened again after the first: reconnects after a loss, re-lists after compaction or a failure. */
+    long restarts() {
+        return Math.max(0, opened.get() - 1);
+    }
+
+    /** Listings that failed, watches lost, handler failures. */
+    long errors() {
+        return errors.get();
     }
 
     /** Stops watching. Safe from any thread. */

@@ -49,6 +49,22 @@ class InterfaceSelectorTest {
                         () -> s.select(List.of(), List.of(), "203.0.113.7", "", true, false));
                 assertTrue(none.getMessage().contains("-public-ip"), none.getMessage());
                 assertThrows(IllegalStateException.class, () -> s.select(List.of("wt-missing"), List.of(), "", "", true, false));
+
+                // -iface-can-reach: the interface and source `ip route get` names, after -iface and -iface-regex
+                ns.ip("addr", "add", "192.168.50.9/24", "dev", "wt-a");
+                ns.ip("route", "add", "10.20.0.0/16", "via", "192.168.50.1", "src", "192.168.50.9");
+                var got = dev.weft.testkit.KernelState.parse(ns.ip("-j", "route", "get", "10.20.3.4")).get(0);
+                ExternalInterface reach = s.select(List.of(), List.of(), "10.20.3.4", "", "", true, false);
+                assertEquals(got.get("dev").asText(), reach.name());
+                assertEquals("wt-a", reach.name(), "not the default route's wt-b");
+                assertEquals(IpAddress.parse(got.get("prefsrc").asText()), reach.ifaceAddr());
+                assertEquals(IpAddress.parse("192.168.50.9"), reach.ifaceAddr(), "the route's source, not the first address");
+                assertEquals("wt-b", s.select(List.of("wt-b"), List.of(), "10.20.3.4", "", "", true, false).name(), "-iface comes first");
+                assertEquals("wt-b", s.select(List.of(), List.of(), "8.8.8.8", "", "", true, false).name(), "via the default route");
+                ns.ip("route", "del", "default");
+                IllegalStateException unreachable = assertThrows(IllegalStateException.class,
+                        () -> s.select(List.of(), List.of(), "8.8.8.8", "", "", true, false));
+                assertTrue(unreachable.getMessage().contains("-iface-can-reach 8.8.8.8"), unreachable.getMessage());
             }
         }
     }

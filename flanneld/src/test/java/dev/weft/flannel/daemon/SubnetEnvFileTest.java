@@ -72,8 +72,8 @@ class SubnetEnvFileTest {
         new CommandLine(o).parseArgs("-etcd-endpoints=http://10.0.0.1:2379", "--etcd-prefix", "/x/network", "-iface", "eth0",
                 "-iface", "10.0.0.5", "-iface-regex", "^ens", "-ip-masq", "-subnet-file", "/tmp/s.env", "-subnet-lease-renew-margin", "30",
                 "-iptables-resync=7", "-iptables-forward-rules=false", "-healthz-port", "8081", "-v", "2", "-subnet-lease-ttl", "90s");
-        assertEquals("http://10.0.0.1:2379", o.etcdEndpoints);
-        assertEquals("/x/network", o.etcdPrefix);
+        assertEquals("http://10.0.0.1:2379", o.store.etcdEndpoints);
+        assertEquals("/x/network", o.store.etcdPrefix);
         assertEquals(java.util.List.of("eth0", "10.0.0.5"), o.ifaces());
         assertEquals(java.util.List.of("^ens"), o.ifaceRegexes());
         assertEquals(true, o.ipMasq);
@@ -86,7 +86,7 @@ class SubnetEnvFileTest {
         assertEquals(Duration.ofMinutes(90), GoDuration.parse("1h30m"));
         WeftdOptions d = new WeftdOptions();
         new CommandLine(d).parseArgs();
-        assertEquals("http://127.0.0.1:4001,http://127.0.0.1:2379", d.etcdEndpoints);
+        assertEquals("http://127.0.0.1:4001,http://127.0.0.1:2379", d.store.etcdEndpoints);
         assertEquals("/run/flannel/subnet.env", d.subnetFile);
         assertEquals(60, d.renewMarginMinutes);
         assertEquals(true, d.forwardRules);

@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
  * weftctl: reads the agent's status endpoint and prints it for people (or passes the JSON through).
  * Exit codes: 0 shown, 1 the agent could not be reached or refused, 2 bad usage.
  */
-@Command(name = "weftctl", mixinStandardHelpOptions = true, version = "weftctl 0.1.0",
-        description = "Shows the state of the Weft BGP agent.", subcommands = Weftctl.Bgp.class)
+@Command(name = "weftctl", mixinStandardHelpOptions = true, versionProvider = Weftctl.BuildVersion.class,
+        description = "Shows the state of Weft on this node: weftd (status, leases) and the BGP agent (bgp).", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
 public final class Weftctl {
     /** Prefixes per request when weftctl pages through a table. */
     static final int PAGE = 10_000;
@@ -51,9 +51,11 @@ public final class Weftctl {
     /** Runs one command line; the exit code is returned, not taken. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Weftctl());
+        boolean node = mountNodeCommands(cl);
         cl.setOut(out).setErr(err);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (e instanceof IOException || e instanceof IllegalArgumentException) {
+            boolean nodeCommand = node && NODE_COMMANDS.contains(line.getCommandName());
+            if (e instanceof IOException || e instanceof IllegalArgumentException || nodeCommand) {
                 err.println("weftctl: " + e.getMessage());
                 err.flush();
                 return 1;
@@ -66,8 +68,71 @@ public final class Weftctl {
         return code;
     }
 
+    /** weftd's commands, mounted from its jar (dev.weft.flannel.cli) when that is on the class path. */
+    static final List<String> NODE_COMMANDS = List.of("status", "leases");
+
+    /**
+     * Adds `status` and `leases` from weftd's jar, found by name: the launcher puts dist/bin/weftd
+     * beside weftctl's own jar on the class path, and neither module depends on the other. Without
+     * it both commands exist and say what is missing.
+     */
+    static boolean mountNodeCommands(CommandLine cl) {
+        try {
+            Class<?> c = Class.forName("dev.weft.flannel.cli.NodeCommands");
+            c.getMethod("quietLibraries").invoke(null);
+            for (Object command : (List<?>) c.getMethod("commands").invoke(null)) {
+                cl.addSubcommand(command);
+            }
+            return true;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            for (String name : NODE_COMMANDS) {
+                cl.addSubcommand(name, new Missing());
+            }
+            return false;
+        }
+    }
+
+    @Command(description = "Needs weftd's jar: run the weftctl installed beside weftd (dist/bin).")
+    static final class Missing implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getErr().println("weftctl: " + spec.name() + " needs weftd's jar on the class path "
+                    + "(dist/bin/weftd beside dist/bin/weftctl)");
+            return 1;
+        }
+    }
+
     StatusClient client() {
         return new StatusClient(StatusClient.Endpoint.parse(endpoint), TIMEOUT, MAX_BODY);
+    }
+
+    /** --version and `weftctl version`: the build, as weftd and the CNI plugins report it. */
+    static final class BuildVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {dev.weft.build.BuildInfo.current().describe("weftctl")};
+        }
+    }
+
+    @Command(name = "version", description = "The build: Maven version and git commit.", mixinStandardHelpOptions = true)
+    static final class Version implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            dev.weft.build.BuildInfo b = dev.weft.build.BuildInfo.current();
+            PrintWriter out = spec.commandLine().getOut();
+            if (top(spec).json) {
+                out.println(StatusJson.MAPPER.writeValueAsString(java.util.Map.of("version", b.version(), "commit", b.commit())));
+            } else {
+                out.println(b.describe("weftctl"));
+            }
+            return 0;
+        }
     }
 
     @Command(name = "bgp", description = "BGP peers and routes.", subcommands = {Peers.class, Routes.class},
