@@ -56,6 +56,12 @@ import java.util.concurrent.TimeUnit;
  * every {@link Rib} call, and the kernel FIB, wired together. weftd embeds it; {@link Main} runs it
  * alone.
  *
+ * <p>Longer than the house's usual class on purpose: it is the one place that owns the threads
+ * and the state they share (peers, originated prefixes, the initial sync), and every public call
+ * is a hop onto the RIB thread. The parts that are not wiring live apart: {@link FibRoutes},
+ * {@link OutboundPump}, {@link InitialSync}, {@link ConfigDiff}, {@link PeerCounters},
+ * {@link AdoptedRoutes}, {@link dev.weft.bgp.fib.FibPump}.
+ *
  * <ul>
  *   <li><b>Inbound</b>: session events arrive on the RIB thread ({@link SessionListener}); best-path
  *   changes become {@link FibChange}s (ECMP sets as multipath routes, IPv6 link-local next hops
@@ -106,6 +112,12 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     private final Map<PeerKey, PeerState> peers = new HashMap<>();
     private final Map<Cidr, Boolean> originated = new HashMap<>();
     private InitialSync initialSync;
+    /**
+     * A restarting speaker's own UPDATEs wait for the End-of-RIB of every start-time peer that has
+     * graceful restart and is not restarting itself (RFC 4724 §4.1; two nodes restarted together
+     * would otherwise wait for each other), or the selection deferral time.
+     */
+    private InitialSync updateDeferral;
     private volatile AgentConfig config;
     private volatile boolean closed;
 
@@ -167,6 +179,16 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 }
                 initialSync = new InitialSync(adopted, peers.keySet(), config.gracefulRestart().selectionDeferral(),
                         ribThread, this::initialSyncDone);
+                if (restarted) {
+                    pump.hold();
+                }
+                updateDeferral = new InitialSync(restarted, peers.keySet(), config.gracefulRestart().selectionDeferral(),
+                        ribThread, why -> {
+                            if (restarted) {
+                                LOG.info("bgp agent: restarted: sending our routes now ({})", why);
+                            }
+                            pump.release();
+                        });
                 return null;
             });
         } catch (RuntimeException e) {
@@ -437,66 +459,28 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         // The session's down event may come later or not at all (never Established): withdraw now.
         rib.peerDown(key, false, Duration.ZERO);
         initialSync.removed(key);
+        updateDeferral.removed(key);
     }
 
     private String reconfigureNow(AgentConfig next) {
         AgentConfig prev = config;
-        List<String> restartNeeded = new ArrayList<>();
-        if (!prev.routerId().equals(next.routerId()) || !prev.localAs().equals(next.localAs())) {
-            restartNeeded.add("routerId/localAs");
+        Map<PeerKey, AgentConfig.Peer> current = new HashMap<>();
+        peers.forEach((k, st) -> current.put(k, st.config));
+        ConfigDiff d = ConfigDiff.between(prev, current, originated.keySet(), next);
+        d.removed().forEach(this::removePeerNow);
+        for (AgentConfig.Peer p : d.changed()) {
+            removePeerNow(new PeerKey(p.ip()));
+            addPeerNow(p);
         }
-        if (!prev.listen().equals(next.listen())) {
-            restartNeeded.add("listen");
+        d.added().forEach(this::addPeerNow);
+        for (Cidr c : d.withdrawn()) {
+            originated.remove(c);
+            rib.withdrawOriginated(c);
         }
-        if (!prev.fib().equals(next.fib()) || !prev.gracefulRestart().equals(next.gracefulRestart())) {
-            restartNeeded.add("fib/gracefulRestart");
-        }
-        if (!prev.ribConfig().equals(next.ribConfig())) {
-            restartNeeded.add("ecmp/clusterId/localPref/nextHop");
-        }
-        int added = 0;
-        int removed = 0;
-        int changed = 0;
-        Map<PeerKey, AgentConfig.Peer> wanted = new HashMap<>();
-        for (AgentConfig.Peer p : next.peers()) {
-            wanted.put(new PeerKey(p.ip()), p);
-        }
-        for (PeerKey k : List.copyOf(peers.keySet())) {
-            AgentConfig.Peer w = wanted.get(k);
-            if (w == null) {
-                removePeerNow(k);
-                removed++;
-            } else if (!w.equals(peers.get(k).config)) {
-                removePeerNow(k);
-                addPeerNow(w);
-                changed++;
-            }
-        }
-        for (Map.Entry<PeerKey, AgentConfig.Peer> e : wanted.entrySet()) {
-            if (!peers.containsKey(e.getKey())) {
-                addPeerNow(e.getValue());
-                added++;
-            }
-        }
-        Map<Cidr, Boolean> want = new HashMap<>();
-        for (AgentConfig.Originate o : next.originate()) {
-            want.put(o.cidr(), o.blackhole());
-        }
-        for (Cidr c : List.copyOf(originated.keySet())) {
-            if (!want.containsKey(c)) {
-                originated.remove(c);
-                rib.withdrawOriginated(c);
-            }
-        }
-        want.forEach(this::originateNow);
+        d.originate().forEach(this::originateNow);
         config = new AgentConfig(prev.routerId(), prev.localAs(), prev.listen(), prev.gracefulRestart(), prev.ecmp(),
                 prev.clusterId(), prev.localPref(), next.originate(), prev.fib(), next.peers(), prev.status());
-        String summary = "peers: " + added + " added, " + removed + " removed, " + changed + " changed, "
-                + (next.peers().size() - added - changed) + " untouched; " + want.size() + " originated prefixes";
-        if (!restartNeeded.isEmpty()) {
-            summary += "; not applied until a restart: " + String.join(", ", restartNeeded);
-        }
-        return summary;
+        return d.summary();
     }
 
     /** Adopted routes no peer re-announced go now (see {@link InitialSync}). */
@@ -564,6 +548,9 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             rib.peerUp(new PeerInfo(key, n.peerAs(), config.localAs(),
                     n.peerRouterId(), st.config.rrClient()), params);
             initialSync.established(key, n.families());
+            // only a peer that can help (GR) and is not restarting itself owes us End-of-RIB first
+            boolean owes = n.gracefulRestart().map(gr -> !gr.restarting()).orElse(false);
+            updateDeferral.established(key, owes ? n.families() : Set.of());
         }
 
         @Override
@@ -574,7 +561,10 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 return;
             }
             rib.apply(key, u);
-            u.endOfRibFamily().ifPresent(f -> initialSync.endOfRib(key, f));
+            u.endOfRibFamily().ifPresent(f -> {
+                initialSync.endOfRib(key, f);
+                updateDeferral.endOfRib(key, f);
+            });
         }
 
         @Override

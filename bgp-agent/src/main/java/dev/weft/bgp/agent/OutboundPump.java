@@ -13,7 +13,9 @@ import java.util.concurrent.Executor;
 
 /**
  * Moves UPDATEs from the Adj-RIBs-Out into their sessions: drained until the session says it is
- * full, then again when it is writable, so a slow peer costs a cursor, not a queue. RIB thread only.
+ * full, then again when it is writable, so a slow peer costs a cursor, not a queue. While held (a
+ * restarting speaker deferring its selection, RFC 4724 §4.1) nothing is sent; {@link #release}
+ * sends everything that waited. RIB thread only.
  */
 final class OutboundPump {
     /** Bytes of UPDATEs taken from an Adj-RIB-Out per drain step (the session's water mark bounds the rest). */
@@ -23,6 +25,8 @@ final class OutboundPump {
     private final Sessions sessions;
     private final Executor ribThread;
     private final Set<PeerKey> queued = new HashSet<>();
+    private final Set<PeerKey> waiting = new HashSet<>();
+    private boolean held;
 
     OutboundPump(Rib rib, Sessions sessions, Executor ribThread) {
         this.rib = rib;
@@ -30,9 +34,30 @@ final class OutboundPump {
         this.ribThread = ribThread;
     }
 
+    /** Holds every UPDATE (End-of-RIB included) until {@link #release}. */
+    void hold() {
+        held = true;
+    }
+
+    /** Sends what waited while held, and from now on as it comes. */
+    void release() {
+        if (!held) {
+            return;
+        }
+        held = false;
+        for (PeerKey key : Set.copyOf(waiting)) {
+            drain(key);
+        }
+        waiting.clear();
+    }
+
     /** The RIB's outbound listener: {@code out} has something to send. */
     void pending(AdjRibOut out) {
         PeerKey key = out.peer().key();
+        if (held) {
+            waiting.add(key);
+            return;
+        }
         // Drained in a task of its own: the RIB is not to be called back from inside its listener.
         if (queued.add(key)) {
             ribThread.execute(() -> {
@@ -44,6 +69,10 @@ final class OutboundPump {
 
     /** Sends what the peer's Adj-RIB-Out holds until it is empty or the session is full. */
     void drain(PeerKey key) {
+        if (held) {
+            waiting.add(key);
+            return;
+        }
         AdjRibOut out = rib.outbound(key);
         PeerId id = new PeerId(key.address());
         while (out != null && out.hasPending()) {
