@@ -86,7 +86,7 @@ public final class BridgePlugin implements CniPlugin {
         Link br = BridgeDevice.ensure(host, cfg);
         Trace.mark("bridge ensured");
         String hostVethName = VethPair.create(host, pod, cfg, r.ifname());
-        undo.push(new DeleteHostVeth(host, hostVethName)); // the pod end goes with it
+        undo.push(new UndoStack.DeleteHostVeth(host, hostVethName)); // the pod end goes with it
         Trace.mark("veth created");
         Link hostVeth = attachToBridge(host, cfg, br, hostVethName);
         Link cont = podNl.requireLink(r.ifname());
@@ -124,7 +124,7 @@ public final class BridgePlugin implements CniPlugin {
         }
         Ipam ipam = new DelegatedIpam(cfg.ipamType());
         Result ipamResult = ipam.add(r);
-        undo.push(new ReleaseAddresses(ipam, r));
+        undo.push(new UndoStack.ReleaseAddresses(ipam, r));
         Trace.mark("ipam add");
         if (ipamResult.ips().isEmpty()) {
             throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
@@ -180,19 +180,7 @@ public final class BridgePlugin implements CniPlugin {
         return result;
     }
 
-    private record ReleaseAddresses(Ipam ipam, Request r) implements UndoStack.Undo {
-        @Override
-        public void run() {
-            ipam.del(r);
-        }
-    }
 
-    private record DeleteHostVeth(RtNetlink host, String name) implements UndoStack.Undo {
-        @Override
-        public void run() {
-            host.link(name).ifPresent(l -> host.delete(l.index()));
-        }
-    }
 
     private record TearDownSpoofCheck(MacSpoofCheck check) implements UndoStack.Undo {
         @Override

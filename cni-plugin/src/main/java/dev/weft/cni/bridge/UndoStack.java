@@ -1,5 +1,8 @@
 package dev.weft.cni.bridge;
 
+import dev.weft.cni.ipam.Ipam;
+import dev.weft.cni.skel.Request;
+import dev.weft.netlink.RtNetlink;
 import java.util.ArrayDeque;
 
 /**
@@ -11,6 +14,22 @@ public final class UndoStack {
     /** One undo. A class per kind rather than a lambda: no bootstrap on a plugin's start-up path. */
     public interface Undo {
         void run();
+    }
+
+    /** Gives back what IPAM reserved for the request. */
+    public record ReleaseAddresses(Ipam ipam, Request r) implements Undo {
+        @Override
+        public void run() {
+            ipam.del(r);
+        }
+    }
+
+    /** Deletes the host end of a veth by name, if it is there (the pod end goes with it). */
+    public record DeleteHostVeth(RtNetlink host, String name) implements Undo {
+        @Override
+        public void run() {
+            host.link(name).ifPresent(l -> host.delete(l.index()));
+        }
     }
 
     private final ArrayDeque<Undo> undos = new ArrayDeque<>();

@@ -64,7 +64,7 @@ public final class RoutedPlugin implements CniPlugin {
         Trace.mark("netns+sockets");
         Ipam ipam = new DelegatedIpam(cfg.ipamType());
         Result ipamResult = ipam.add(r);
-        undo.push(new ReleaseAddresses(ipam, r));
+        undo.push(new UndoStack.ReleaseAddresses(ipam, r));
         Trace.mark("ipam add");
         if (ipamResult.ips().isEmpty()) {
             throw new CniError(CniError.INTERNAL, "IPAM plugin returned missing IP config");
@@ -80,7 +80,7 @@ public final class RoutedPlugin implements CniPlugin {
         HostSide.refuseRoutedElsewhere(host, addresses, hostName);
         HostSide.removeStale(host, hostName);
         HostSide.createVeth(host, pod, hostName, r.ifname(), mtu);
-        undo.push(new DeleteHostVeth(host, hostName)); // the pod end, its addresses and routes go with it
+        undo.push(new UndoStack.DeleteHostVeth(host, hostName)); // the pod end, its addresses and routes go with it
         Trace.mark("veth created");
         Link hostVeth = host.requireLink(hostName);
         HostSide.configure(host, hostVeth.index(), hostName, v4, v6);
@@ -101,23 +101,6 @@ public final class RoutedPlugin implements CniPlugin {
                         Result.Iface.of(r.ifname(), String.valueOf(cont.mac()), r.netns())))
                 .withIps(ips).withRoutes(routes).withDns(ipamResult.dns());
         return cfg.dns().isEmpty() ? result : result.withDns(cfg.dns());
-    }
-
-    private record ReleaseAddresses(Ipam ipam, Request r) implements UndoStack.Undo {
-        @Override
-        public void run() {
-            ipam.del(r);
-        }
-    }
-
-    private record DeleteHostVeth(RtNetlink host, String name) implements UndoStack.Undo {
-        @Override
-        public void run() {
-            Optional<Link> l = host.link(name);
-            if (l.isPresent()) {
-                host.delete(l.get().index());
-            }
-        }
     }
 
     /**
