@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.weft.bgp.status.cli.Weftctl;
 import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.LinkInfo;
 import dev.weft.testkit.RouteInfo;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -29,14 +26,10 @@ import org.junit.jupiter.api.Test;
  */
 @KernelTest
 class BgpBackendE2eTest {
-    static final String SOCKET_ARG = SimCluster.NODE_DIR + "/bgp.sock";
+    static final String SOCKET_ARG = BgpSessions.SOCKET_ARG;
 
     static String peers(SimCluster.Node n) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Weftctl.run(new String[] {"--endpoint", "unix:" + n.dir().resolve("bgp.sock"), "bgp", "peers"},
-                new PrintWriter(out, true), new PrintWriter(err, true));
-        return rc == 0 ? out.toString() : "weftctl failed (" + rc + "): " + err;
+        return BgpSessions.table(n);
     }
 
     static boolean established(SimCluster.Node n, SimCluster.Node peer) {
