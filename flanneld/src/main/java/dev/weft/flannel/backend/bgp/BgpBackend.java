@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * weftd's {@code bgp} backend (Calico's BGP, IPIP, VXLAN and CrossSubnet modes on flannel leases).
  * The lease is {@code BackendType:"bgp"} with {@link BgpLeaseData}; the embedded {@link BgpAgent}
  * announces the own subnet (and keeps a local blackhole for it), peers with every other bgp lease
- * (lower address passive) and with the configured external peers, and installs what it learns in
+ * (lower address passive) or, with route reflectors, as {@link BgpPeers} says, and with the
+ * configured external peers, and installs what it learns in
  * the shapes {@link CalicoRouteShapes} gives, under protocol 88. Encap VXLAN drives the vxlan
  * backend's device from the leases instead. Graceful restart is on towards every peer: a restart
  * (kill -9 included) leaves the routes in the kernel, and the next run adopts and reconciles them.
