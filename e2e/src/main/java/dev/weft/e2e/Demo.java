@@ -10,9 +10,13 @@ import java.util.regex.Pattern;
 /**
  * The live demo: etcd and a 2-node cluster in wt- namespaces, weftd on each node, two pods per
  * node made through the CNI plugins, then ping across nodes and a 3 s iperf3, and a summary.
- * {@code --backend vxlan|host-gw} picks the backend; {@code --keep} leaves everything running.
+ * {@code --backend vxlan|host-gw|bgp|...} picks the backend; {@code --keep} leaves everything
+ * running. With {@code bgp} the summary shows each node's BGP sessions ({@code weftctl bgp peers});
+ * {@code bgp-crosssubnet} (Encap VXLAN, CrossSubnet) puts the last node on a second subnet behind a
+ * router namespace and shows each node's pod routes: plain via eth0 on the same L2, vxlan across.
  */
 public final class Demo {
+    private static final String SECOND_SUBNET = "192.168.20.0/24";
     private Demo() {
     }
 
@@ -26,7 +30,8 @@ public final class Demo {
                 case "--keep" -> keep = true;
                 case "--nodes" -> nodes = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
-                    System.out.println("usage: scripts/demo [--backend vxlan|vxlan-direct|host-gw|udp] [--nodes N] [--keep]");
+                    System.out.println("usage: scripts/demo [--backend vxlan|vxlan-direct|host-gw|udp|bgp|bgp-crosssubnet]"
+                            + " [--nodes N] [--keep]");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -37,13 +42,31 @@ public final class Demo {
             case "host-gw" -> "{\"Type\":\"host-gw\"}";
             case "vxlan-direct" -> "{\"Type\":\"vxlan\",\"DirectRouting\":true}";
             case "udp" -> "{\"Type\":\"udp\"}";
-            default -> throw new IllegalArgumentException("--backend must be vxlan, vxlan-direct, host-gw or udp");
+            case "bgp" -> "{\"Type\":\"bgp\"}";
+            case "bgp-crosssubnet" -> "{\"Type\":\"bgp\",\"Encap\":\"VXLAN\",\"CrossSubnet\":true}";
+            default -> throw new IllegalArgumentException("--backend must be vxlan, vxlan-direct, host-gw, udp, bgp or bgp-crosssubnet");
         };
+        boolean bgp = backend.startsWith("bgp");
+        boolean crossSubnet = backend.equals("bgp-crosssubnet");
+        if (crossSubnet && nodes < 2) {
+            throw new IllegalArgumentException("--backend bgp-crosssubnet needs --nodes 2 or more (the last one sits behind the router)");
+        }
         System.out.printf("== Weft demo: %d nodes, backend %s ==%n", nodes, backend);
         long t0 = System.nanoTime();
-        SimCluster c = SimCluster.start(SimCluster.Options.of(nodes, backendJson));
+        SimCluster.Options options = SimCluster.Options.of(crossSubnet ? nodes - 1 : nodes, backendJson);
+        if (bgp) {
+            options = options.withExtraArgs(List.of("-bgp-status-socket", BgpSessions.SOCKET_ARG, "-node-name", SimCluster.NODE_NAME));
+        }
+        SimCluster c = SimCluster.start(options);
+        SecondSubnet second = null;
         boolean ok = false;
         try {
+            if (crossSubnet) {
+                second = SecondSubnet.join(c, SECOND_SUBNET);
+                SimCluster.Node last = second.addNode(c, "n" + nodes);
+                c.awaitSubnetEnv(last, java.time.Duration.ofSeconds(60));
+                System.out.printf("n%d is on %s, behind the router namespace %s%n", nodes, SECOND_SUBNET, second.router().netns());
+            }
             System.out.printf("etcd at %s; weftd up on every node after %.1f s%n", c.endpointOnUnderlay(), (System.nanoTime() - t0) / 1e9);
             List<SimCluster.Pod> pods = new ArrayList<>();
             for (SimCluster.Node n : c.nodes()) {
@@ -60,6 +83,9 @@ public final class Demo {
             System.out.println("pods:");
             for (SimCluster.Pod p : pods) {
                 System.out.printf("  %-14s on %-4s ip %-15s (netns %s)%n", p.containerId(), p.node().name(), p.ip(), p.netns().name());
+            }
+            if (bgp) {
+                printBgp(c, crossSubnet);
             }
             System.out.println();
             System.out.println("cross-node ping (3 packets each):");
@@ -95,12 +121,52 @@ public final class Demo {
                 Thread.currentThread().join();
             }
         } finally {
+            if (second != null) {
+                for (SimCluster.Node n : c.nodes()) {
+                    n.weftd().kill(); // before the second subnet's links go
+                }
+                second.close();
+            }
             c.close();
             System.out.println("cleaned up: namespaces, processes and files removed");
         }
         if (!ok) {
             System.exit(1);
         }
+    }
+
+    /**
+     * Each node's BGP sessions, once every one is Established (the mesh forms within seconds of the
+     * leases), and with CrossSubnet each node's routes to the other pod subnets.
+     */
+    private static void printBgp(SimCluster c, boolean crossSubnet) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        int others = c.nodes().size() - 1;
+        while (System.nanoTime() < deadline && !c.nodes().stream().allMatch(n -> allEstablished(BgpSessions.table(n), others))) {
+            SimCluster.sleep(200);
+        }
+        System.out.println();
+        System.out.println("BGP sessions (weftctl bgp peers on each node):");
+        for (SimCluster.Node n : c.nodes()) {
+            System.out.println("  " + n.name() + ":");
+            for (String line : BgpSessions.table(n).split("\n")) {
+                System.out.println("    " + line);
+            }
+        }
+        if (crossSubnet) {
+            System.out.println("pod routes (plain via eth0 on the same L2, vxlan across the router):");
+            for (SimCluster.Node n : c.nodes()) {
+                for (String line : Cmd.run("ip", "-n", n.netns(), "-4", "route", "show", "proto", "87").stdout().split("\n")) {
+                    if (!line.isBlank()) {
+                        System.out.println("  " + n.name() + ": " + line);
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean allEstablished(String table, int peers) {
+        return table.lines().filter(l -> l.contains("Established")).count() >= peers;
     }
 
     private static String rtt(String ping) {

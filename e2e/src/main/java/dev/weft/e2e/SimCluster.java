@@ -24,6 +24,8 @@ public final class SimCluster implements AutoCloseable {
     public static final String PREFIX = "/coreos.com/network";
     /** Replaced by the node's directory in {@link Options#extraArgs}. */
     public static final String NODE_DIR = "{node-dir}";
+    /** In extra args: replaced by the node's name (n1, n2, ...). */
+    public static final String NODE_NAME = "{node-name}";
 
     /**
      * @param netConf  the network config JSON written to etcd
@@ -145,7 +147,7 @@ public final class SimCluster implements AutoCloseable {
                 "-iface", "eth0", "-subnet-file", dir.resolve("subnet.env").toString(), "-state-dir", dir.resolve("state").toString(),
                 "-subnet-lease-ttl", options.leaseTtl()));
         for (String a : options.extraArgs()) {
-            args.add(a.replace(NODE_DIR, dir.toString()));
+            args.add(a.replace(NODE_DIR, dir.toString()).replace(NODE_NAME, name));
         }
         WeftdProcess w = new WeftdProcess(h.netns(), launchers.weftd(), args, dir.resolve("weftd.log"));
         Node n = new Node(name, h, dir, w);

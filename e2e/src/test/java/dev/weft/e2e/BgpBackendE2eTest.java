@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.weft.bgp.status.cli.Weftctl;
 import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.LinkInfo;
 import dev.weft.testkit.RouteInfo;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -23,19 +20,16 @@ import org.junit.jupiter.api.Test;
  * weftd's bgp backend with Encap None on one L2 (issue 14): pods through the CNI chain reach each
  * other over {@code via <node> dev eth0 proto weft-bgp} routes, {@code weftctl bgp peers} shows the
  * mesh Established, a joining node gets its sessions within 5 s, a deleted lease takes its
- * sessions and routes away everywhere, a kill -9 of one weftd during pings loses at most 1 %, and
+ * sessions and routes away everywhere, a kill -9 of one weftd during pings loses at most 1 %, so
+ * does a kill -9 of both weftds at once (calico#1423), and
  * a bad net-conf makes weftd exit naming the field, changing nothing.
  */
 @KernelTest
 class BgpBackendE2eTest {
-    static final String SOCKET_ARG = SimCluster.NODE_DIR + "/bgp.sock";
+    static final String SOCKET_ARG = BgpSessions.SOCKET_ARG;
 
     static String peers(SimCluster.Node n) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Weftctl.run(new String[] {"--endpoint", "unix:" + n.dir().resolve("bgp.sock"), "bgp", "peers"},
-                new PrintWriter(out, true), new PrintWriter(err, true));
-        return rc == 0 ? out.toString() : "weftctl failed (" + rc + "): " + err;
+        return BgpSessions.table(n);
     }
 
     static boolean established(SimCluster.Node n, SimCluster.Node peer) {
@@ -162,6 +156,31 @@ class BgpBackendE2eTest {
                     "sessions back after the clean restart");
             String n1Log = n1.weftd().logFrom(mark);
             assertTrue(n1Log.contains("session down") && n1Log.contains("(graceful)"), n1Log);
+
+            // Both weftds killed -9 at once (calico#1423, calicoctl#900): neither drops the other's
+            // routes while both come back, so pings across keep flowing and every route is back after.
+            ping = CompletableFuture.supplyAsync(() -> a.netns().tryExec("ping", "-c", "300", "-i", "0.02", "-W", "1", b.ip()));
+            SimCluster.sleep(1000);
+            n1.weftd().kill();
+            n2.weftd().kill();
+            n1.weftd().start();
+            n2.weftd().start();
+            r = ping.join();
+            loss = lossPercent(r.stdout());
+            System.out.println("BgpBackendE2eTest: two weftds killed -9 at once during 300 pings: " + loss + " % loss");
+            assertTrue(loss <= 1, "loss " + loss + " %: " + r.stdout());
+            try {
+                ClusterAssertions.eventually(Duration.ofSeconds(20), () -> established(n1, n2) && established(n2, n1),
+                        "sessions back after both restarted");
+                for (SimCluster.Node n : c.nodes()) {
+                    ClusterAssertions.eventually(Duration.ofSeconds(10), () -> expectedDirect(c, n), () -> bgpRoutes(n),
+                            "bgp routes of " + n.name() + " after both restarted");
+                }
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\n" + peers(n1) + peers(n2) + "\n--- n1:\n" + n1.weftd().logTail(6000)
+                        + "\n--- n2:\n" + n2.weftd().logTail(6000), e);
+            }
+            assertTrue(b.netns().tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", a.ip()).ok(), "b -> a after both restarted");
 
             // Bad input: a node started with an invalid Encap exits naming the field and changes nothing.
             c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"bgp\",\"Encap\":\"GRE\"}}");

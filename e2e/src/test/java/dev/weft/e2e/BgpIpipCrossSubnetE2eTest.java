@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.testkit.KernelTest;
-import dev.weft.testkit.Underlay;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -40,9 +39,8 @@ class BgpIpipCrossSubnetE2eTest {
         SimCluster.Options o = SimCluster.Options.of(2, "{\"Type\":\"bgp\",\"Encap\":\"IPIP\",\"CrossSubnet\":true}")
                 // weftd masquerades only what leaves the Network, so captures show the pods' addresses
                 .withExtraArgs(List.of("-bgp-status-socket", BgpBackendE2eTest.SOCKET_ARG, "-ip-masq"));
-        try (SimCluster c = SimCluster.start(o); Underlay b = Underlay.builder().subnet(TwoSubnets.SUBNET_B).build()) {
-            TwoSubnets two = TwoSubnets.join(c, b);
-            SimCluster.Node n3 = two.addNode(c, b, "n3");
+        try (SimCluster c = SimCluster.start(o); SecondSubnet two = SecondSubnet.join(c, BgpVxlanCrossSubnetE2eTest.SUBNET_B)) {
+            SimCluster.Node n3 = two.addNode(c, "n3");
             c.awaitSubnetEnv(n3, Duration.ofSeconds(60));
             SimCluster.Node n1 = c.node(0);
             SimCluster.Node n2 = c.node(1);
@@ -67,7 +65,7 @@ class BgpIpipCrossSubnetE2eTest {
 
             // Across the router: protocol 4 between the node addresses, the pods' ICMP inside.
             cap = c.work().resolve("cross.pcap");
-            t = Tcpdump.start(two.router.netns(), "eth0", cap, "icmp or ip proto 4");
+            t = Tcpdump.start(two.router().netns(), "eth0", cap, "icmp or ip proto 4");
             assertTrue(a.netns().tryExec("ping", "-c", "5", "-i", "0.2", "-W", "2", d.ip()).ok(), "a -> d");
             assertTrue(d.netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", pb.ip()).ok(), "d -> b");
             List<Pcap.Frame> cross = Pcap.read(t.stop());

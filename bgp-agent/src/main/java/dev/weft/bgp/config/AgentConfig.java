@@ -96,6 +96,11 @@ public record AgentConfig(String routerId, Long localAs, Listen listen, Graceful
         return new AgentConfig(routerId, localAs, listen, gracefulRestart, ecmp, clusterId, localPref, originate, fib, p, status);
     }
 
+    /** Acts as a route reflector with this CLUSTER_ID (a dotted quad), or not at all with null. */
+    public AgentConfig withClusterId(String id) {
+        return new AgentConfig(routerId, localAs, listen, gracefulRestart, ecmp, id, localPref, originate, fib, peers, status);
+    }
+
     public AgentConfig withStatus(Status s) {
         return new AgentConfig(routerId, localAs, listen, gracefulRestart, ecmp, clusterId, localPref, originate, fib, peers, s);
     }

@@ -111,7 +111,8 @@ public final class WeftdOptions {
     String bgpStatusSocket;
 
     @Option(names = {"-node-name", "--node-name"}, defaultValue = "${env:NODE_NAME:-}",
-            description = "bgp backend: this node's name for Peers[].NodeSelector (default: the host name)")
+            description = "bgp backend: this node's name for Peers[].NodeSelector and RouteReflector.Nodes,"
+                    + " written to its lease (default: the host name)")
     String nodeName;
 
     /** The bgp backend's settings from the -bgp-* flags. */

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * weftd's {@code bgp} backend (Calico's BGP, IPIP, VXLAN and CrossSubnet modes on flannel leases).
  * The lease is {@code BackendType:"bgp"} with {@link BgpLeaseData}; the embedded {@link BgpAgent}
  * announces the own subnet (and keeps a local blackhole for it), peers with every other bgp lease
- * (lower address passive) and with the configured external peers, and installs what it learns in
+ * (lower address passive) or, with route reflectors, as {@link BgpPeers} says, and with the
+ * configured external peers, and installs what it learns in
  * the shapes {@link CalicoRouteShapes} gives, under protocol 88. Encap VXLAN drives the vxlan
  * backend's device from the leases instead. Graceful restart is on towards every peer: a restart
  * (kill -9 included) leaves the routes in the kernel, and the next run adopts and reconciles them.
@@ -65,9 +66,6 @@ public final class BgpBackend extends AbstractBackend {
         super(ctx, BackendTypes.BGP);
         this.options = BgpOptions.parse(ctx.network().backend());
         this.settings = settings;
-        if (options.routeReflector() != null) {
-            throw new BackendException("Backend.RouteReflector: route reflectors are not implemented by weftd yet");
-        }
         if (ctx.network().enableIPv6()) {
             throw new BackendException("bgp: IPv6 (EnableIPv6) is not supported by the bgp backend yet");
         }
@@ -87,7 +85,7 @@ public final class BgpBackend extends AbstractBackend {
         ExternalInterface ext = ctx.extIface();
         nl = ctx.openNetlink();
         try {
-            self = new BgpLeaseData(underlay(nl, ext), options.asNumber());
+            self = new BgpLeaseData(underlay(nl, ext), options.asNumber(), settings.nodeName());
             ObjectNode data = self.toJson();
             if (options.encap() == Encap.VXLAN) {
                 vxlan = VxlanDataPlane.create(ctx, nl, vxlanOptions);
@@ -138,6 +136,10 @@ public final class BgpBackend extends AbstractBackend {
                 .withGracefulRestart(options.gracefulRestartSeconds() > 0
                         ? AgentConfig.GracefulRestart.of(true, options.gracefulRestartSeconds(), 120)
                         : AgentConfig.GracefulRestart.of(false, 0, 120));
+        if (options.reflects(settings.nodeName())) {
+            c = c.withClusterId(options.routeReflector().clusterId().toString());
+            LOG.info("bgp: {} is a route reflector (cluster id {})", settings.nodeName(), options.routeReflector().clusterId());
+        }
         if (settings.statusSocket() != null) {
             try {
                 Files.createDirectories(settings.statusSocket().toAbsolutePath().getParent());
@@ -232,8 +234,8 @@ public final class BgpBackend extends AbstractBackend {
             if (p.equals(have)) {
                 continue;
             }
-            LOG.info("bgp: {} peer {} AS {}{}", have == null ? "adding" : "updating", p.address(), p.as(),
-                    p.passive() ? " (passive)" : "");
+            LOG.info("bgp: {} peer {} AS {}{}{}", have == null ? "adding" : "updating", p.address(), p.as(),
+                    p.passive() ? " (passive)" : "", p.rrClient() ? " (route reflector client)" : "");
             await(have == null ? agent.addPeer(p) : agent.updatePeer(p));
             peers.put(p.ip(), p);
         }

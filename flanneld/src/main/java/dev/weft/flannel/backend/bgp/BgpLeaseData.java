@@ -12,21 +12,35 @@ import dev.weft.net.IpAddress;
  * What a bgp lease's BackendData says about its node, Calico's {@code Node.spec.bgp} in flannel's
  * lease:
  *
- * <pre>{@code {"IPv4Address":"192.168.213.2/24","ASNumber":64512}}</pre>
+ * <pre>{@code {"IPv4Address":"192.168.213.2/24","ASNumber":64512,"NodeName":"node-a"}}</pre>
  *
  * {@code IPv4Address} is the node's BGP address with the prefix length of its underlay subnet
  * (never a /32: calico#3003), so a peer can tell whether it shares the node's L2 (CrossSubnet).
  * With Encap VXLAN the vxlan backend's {@code VNI} and {@code VtepMAC} are added, so the vxlan
- * machinery reads a bgp lease as it reads a vxlan one.
+ * machinery reads a bgp lease as it reads a vxlan one. {@code NodeName} tells the other nodes
+ * whether this one is a route reflector ({@code RouteReflector.Nodes}); it is optional, so a lease
+ * written before it existed still reads (as a node that is no reflector).
  *
- * @param address the node's BGP address and underlay prefix
- * @param as      the node's AS
+ * @param address  the node's BGP address and underlay prefix
+ * @param as       the node's AS
+ * @param nodeName the node's name, or null when the lease does not say
  */
-public record BgpLeaseData(Cidr address, long as) {
+public record BgpLeaseData(Cidr address, long as, String nodeName) {
     static final String ADDRESS = "IPv4Address";
     static final String AS = "ASNumber";
+    static final String NODE_NAME = "NodeName";
+    /** A DNS subdomain name, what Kubernetes allows for a node. */
+    static final int MAX_NODE_NAME = 253;
+
+    public BgpLeaseData(Cidr address, long as) {
+        this(address, as, null);
+    }
 
     public BgpLeaseData {
+        if (nodeName != null && (nodeName.isEmpty() || nodeName.length() > MAX_NODE_NAME)) {
+            throw new IllegalArgumentException("not a node name: \"" + (nodeName.length() > 60 ? nodeName.substring(0, 57)
+                    + "..." : nodeName) + "\"");
+        }
         if (!address.isV4()) {
             throw new IllegalArgumentException("the BGP address must be IPv4: " + address);
         }
@@ -43,6 +57,9 @@ public record BgpLeaseData(Cidr address, long as) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put(ADDRESS, address.toString());
         o.put(AS, as);
+        if (nodeName != null) {
+            o.put(NODE_NAME, nodeName);
+        }
         return o;
     }
 
@@ -75,6 +92,11 @@ public record BgpLeaseData(Cidr address, long as) {
         if (as == null || !as.isIntegralNumber() || !as.canConvertToLong() || as.longValue() < 1 || as.longValue() > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("BackendData." + AS + " is missing or not an AS number");
         }
-        return new BgpLeaseData(address, as.longValue());
+        JsonNode name = o.get(NODE_NAME);
+        if (name != null && (!name.isTextual() || name.textValue().isEmpty() || name.textValue().length() > MAX_NODE_NAME)) {
+            throw new IllegalArgumentException("BackendData." + NODE_NAME + " is not a node name (a string of 1.."
+                    + MAX_NODE_NAME + " characters)");
+        }
+        return new BgpLeaseData(address, as.longValue(), name == null ? null : name.textValue());
     }
 }

@@ -47,6 +47,19 @@ public record BgpOptions(long asNumber, boolean nodeMesh, Encap encap, boolean c
      * @param nodes     names of the nodes that reflect
      */
     public record RouteReflector(IpAddress clusterId, List<String> nodes) {
+        public RouteReflector {
+            nodes = List.copyOf(nodes);
+        }
+
+        /** Whether the node of this name reflects (a null name, from an old lease, never does). */
+        public boolean includes(String nodeName) {
+            return nodeName != null && nodes.contains(nodeName);
+        }
+    }
+
+    /** Whether the named node is a route reflector. */
+    public boolean reflects(String nodeName) {
+        return routeReflector != null && routeReflector.includes(nodeName);
     }
 
     public BgpOptions {

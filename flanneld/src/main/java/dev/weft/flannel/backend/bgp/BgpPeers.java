@@ -13,6 +13,11 @@ import org.slf4j.LoggerFactory;
  * The sessions a node wants, computed from the leases and the options. Pure. Mesh peers are the
  * other bgp leases (Calico's {@code Mesh_<ip>}); the lower address of a pair is passive, so a pair
  * has one TCP session. External peers are the {@code Peers} whose selector picks this node.
+ *
+ * <p>With a {@code RouteReflector}, the lease's {@code NodeName} decides each pair: two reflectors
+ * always peer (a full mesh among them, as ordinary iBGP peers sharing the cluster id); a reflector
+ * peers with every other node and marks it {@code rr client}; two non-reflectors peer only when
+ * {@code NodeMesh} is on (Calico leaves reflectors out of the mesh and mesh-peers the rest).
  */
 final class BgpPeers {
     private static final Logger LOG = LoggerFactory.getLogger(BgpPeers.class);
@@ -34,7 +39,8 @@ final class BgpPeers {
                 out.put(p.ip(), peer(self, p.ip(), p.asNumber(), false, p.password(), o));
             }
         }
-        if (!o.nodeMesh()) {
+        boolean selfReflects = o.reflects(nodeName);
+        if (!o.nodeMesh() && o.routeReflector() == null) {
             return out;
         }
         for (Lease l : leases) {
@@ -48,8 +54,14 @@ final class BgpPeers {
             if (other.ip().equals(self.ip()) || out.containsKey(other.ip())) {
                 continue; // an external peer's address wins: it was configured on purpose
             }
+            boolean otherReflects = o.reflects(other.nodeName());
+            if (!selfReflects && !otherReflects && !o.nodeMesh()) {
+                continue; // two clients: they learn each other through the reflectors
+            }
             boolean passive = self.ip().compareTo(other.ip()) < 0;
-            out.put(other.ip(), peer(self, other.ip(), other.as(), passive, "", o));
+            // RFC 4456 reflects only iBGP: an eBGP neighbour is an ordinary peer whatever its role.
+            boolean client = selfReflects && !otherReflects && other.as() == self.as();
+            out.put(other.ip(), peer(self, other.ip(), other.as(), passive, "", o).withRrClient(client));
         }
         return out;
     }

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 /**
  * This node's bgp settings that come from weftd's flags rather than the net-conf.
  *
- * @param nodeName     the node's name, for {@code Peers[].NodeSelector}
+ * @param nodeName     the node's name, for {@code Peers[].NodeSelector} and {@code RouteReflector.Nodes}
  * @param statusSocket where the agent serves {@code weftctl bgp} (null: not served)
  * @param userspaceIpip the userspace IPIP data path used when the kernel has no ipip driver, or
  *                     null to look one up through {@link java.util.ServiceLoader}

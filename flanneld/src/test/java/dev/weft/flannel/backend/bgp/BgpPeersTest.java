@@ -59,12 +59,55 @@ class BgpPeersTest {
         assertEquals(65001, p.get(IpAddress.parse("192.168.1.254")).as());
     }
 
+    static Lease named(String subnet, String address, long as, String name) {
+        return lease(subnet, address.substring(0, address.indexOf('/')), new BgpLeaseData(Cidr.parse(address), as, name).toJson());
+    }
+
+    @Test
+    void reflectorsPeerWithEveryoneAndClientsOnlyWithReflectors() throws Exception {
+        BgpOptions o = BgpOptions.parse(new ObjectMapper().readTree("""
+                {"NodeMesh": false, "RouteReflector": {"ClusterID": "244.0.0.1", "Nodes": ["rr1", "rr2"]}}"""));
+        List<Lease> leases = List.of(
+                named("10.244.1.0/24", "192.168.1.1/24", 64512, "rr1"),
+                named("10.244.3.0/24", "192.168.1.3/24", 64512, "rr2"),
+                named("10.244.4.0/24", "192.168.1.4/24", 64512, "c4"),
+                lease("10.244.5.0/24", "192.168.1.5/24", 64512), // an old lease without NodeName: a client
+                named("10.244.6.0/24", "192.168.1.6/24", 64999, "c6"));
+        // A client: only the reflectors, none of them a client of ours.
+        Map<IpAddress, AgentConfig.Peer> c = BgpPeers.wanted(SELF, "c2", o, leases);
+        assertEquals(List.of(IpAddress.parse("192.168.1.1"), IpAddress.parse("192.168.1.3")), List.copyOf(c.keySet()));
+        assertTrue(c.values().stream().noneMatch(AgentConfig.Peer::rrClient));
+        assertFalse(c.get(IpAddress.parse("192.168.1.1")).passive());
+        assertTrue(c.get(IpAddress.parse("192.168.1.3")).passive(), "the lower address waits, as in the mesh");
+        // A reflector: everyone; the other reflector is no client, nor is an eBGP neighbour.
+        Map<IpAddress, AgentConfig.Peer> r = BgpPeers.wanted(SELF, "rr2", o, leases);
+        assertEquals(5, r.size(), r.toString());
+        assertFalse(r.get(IpAddress.parse("192.168.1.1")).rrClient());
+        assertFalse(r.get(IpAddress.parse("192.168.1.3")).rrClient());
+        assertTrue(r.get(IpAddress.parse("192.168.1.4")).rrClient());
+        assertTrue(r.get(IpAddress.parse("192.168.1.5")).rrClient());
+        assertFalse(r.get(IpAddress.parse("192.168.1.6")).rrClient(), "RFC 4456 reflects iBGP only");
+        // With the mesh on as well, clients also mesh among themselves (Calico's RR nodes stay out of the mesh).
+        BgpOptions mesh = BgpOptions.parse(new ObjectMapper().readTree("""
+                {"RouteReflector": {"ClusterID": "244.0.0.1", "Nodes": ["rr1"]}}"""));
+        Map<IpAddress, AgentConfig.Peer> m = BgpPeers.wanted(SELF, "c2", mesh, leases);
+        assertEquals(5, m.size());
+        assertTrue(m.values().stream().noneMatch(AgentConfig.Peer::rrClient));
+    }
+
     @Test
     void leaseDataRoundTripsAndBadDataIsNamed() {
         Lease l = lease("10.244.1.0/24", "192.168.1.1/24", 65000);
         assertEquals(new BgpLeaseData(Cidr.parse("192.168.1.1/24"), 65000), BgpLeaseData.of(l));
         assertEquals("{\"IPv4Address\":\"192.168.1.1/24\",\"ASNumber\":65000}", l.attrs().backendData().toString());
+        Lease withName = named("10.244.1.0/24", "192.168.1.1/24", 65000, "node-a");
+        assertEquals("{\"IPv4Address\":\"192.168.1.1/24\",\"ASNumber\":65000,\"NodeName\":\"node-a\"}",
+                withName.attrs().backendData().toString());
+        assertEquals("node-a", BgpLeaseData.of(withName).nodeName());
         ObjectMapper m = new ObjectMapper();
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> BgpLeaseData.of(lease("10.244.1.0/24", "192.168.1.1",
+                m.createObjectNode().put("IPv4Address", "192.168.1.1/24").put("ASNumber", 1).put("NodeName", ""))))
+                .getMessage().contains("NodeName"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BgpLeaseData.of(lease("10.244.1.0/24", "192.168.1.1", null)))
                 .getMessage().contains("BackendData is missing"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BgpLeaseData.of(lease("10.244.1.0/24", "192.168.1.1",
