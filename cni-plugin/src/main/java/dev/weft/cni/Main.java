@@ -1,5 +1,6 @@
 package dev.weft.cni;
 
+import dev.weft.cni.blockipam.BlockIpamPlugin;
 import dev.weft.cni.bridge.BridgePlugin;
 import dev.weft.cni.flannel.FlannelPlugin;
 import dev.weft.cni.hostlocal.HostLocalPlugin;
@@ -26,7 +27,7 @@ import java.util.function.Function;
  * run, a fraction of a millisecond apiece, several milliseconds for the first one.
  */
 public final class Main {
-    private static final List<String> NAMES = List.of("weft-loopback", "weft-bridge", "weft-flannel", "weft-host-local");
+    private static final List<String> NAMES = List.of("weft-loopback", "weft-bridge", "weft-flannel", "weft-host-local", "weft-ipam");
 
     private Main() {
     }
@@ -38,6 +39,7 @@ public final class Main {
             case "weft-bridge" -> new BridgePlugin();
             case "weft-flannel" -> new FlannelPlugin();
             case "weft-host-local" -> new HostLocalPlugin();
+            case "weft-ipam" -> new BlockIpamPlugin();
             default -> null;
         };
     }

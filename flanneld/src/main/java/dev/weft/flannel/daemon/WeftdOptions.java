@@ -110,6 +110,14 @@ public final class WeftdOptions {
             description = "where weftd keeps what must survive restarts (the VTEP MAC)")
     String stateDir;
 
+    @Option(names = {"-cni-socket", "--cni-socket"}, defaultValue = "${env:WEFTD_CNI_SOCKET:-/run/weft/cni.sock}",
+            description = "with block IPAM (net-conf IPAM Type blocks): the root-only socket weft-ipam asks for addresses")
+    String cniSocket;
+
+    @Option(names = {"-node-name", "--node-name"}, defaultValue = "${env:NODE_NAME:-}",
+            description = "this node's name in block IPAM (default: the host name)")
+    String nodeName;
+
     @Option(names = {"-kube-subnet-mgr", "--kube-subnet-mgr"}, defaultValue = "${env:FLANNELD_KUBE_SUBNET_MGR:-false}", arity = "0..1",
             fallbackValue = "true", description = "not supported by weftd yet")
     boolean kubeSubnetMgr;
