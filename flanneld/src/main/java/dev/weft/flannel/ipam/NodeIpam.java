@@ -56,6 +56,12 @@ final class NodeIpam {
      */
     synchronized void start() throws IpamException, IOException {
         replay();
+        adopt();
+        refill();
+    }
+
+    /** Brings the journal's reserve in line with etcd (see {@link #start}). */
+    private void adopt() throws IpamException, IOException {
         Set<String> known = new TreeSet<>();
         for (OfflineJournal.Reserved r : journal.reserved) {
             known.add(r.handle());
@@ -71,7 +77,6 @@ final class NodeIpam {
             }
         }
         journal.save();
-        refill();
     }
 
     synchronized boolean online() {
@@ -286,6 +291,7 @@ final class NodeIpam {
             if (!online) {
                 allocator.reload();
                 replay();
+                adopt(); // a refill whose etcd request timed out may have been applied after all
                 online = true;
                 LOG.info("etcd is reachable again; the IPAM journal is replayed");
             }
@@ -307,15 +313,21 @@ final class NodeIpam {
             OfflineJournal.Entry e = journal.pending.get(0);
             if (e instanceof OfflineJournal.Assigned a) {
                 Attributes attrs = Attributes.of(a.containerId(), a.ifName(), a.namespace(), a.pod());
-                if (!allocator.transfer(a.reservation(), a.handle(), attrs)) {
-                    boolean holds = false;
-                    for (Allocation x : allocator.addressesOf(a.handle())) {
-                        holds |= x.hostCidr().equals(a.address());
+                allocator.transfer(a.reservation(), a.handle(), attrs);
+                boolean holds = false;
+                for (Allocation x : allocator.addressesOf(a.handle())) {
+                    if (x.hostCidr().equals(a.address())) {
+                        holds = true;
+                    } else if (Family.of(x.address()) == Family.of(a.address().address())) {
+                        // The pod uses the reserved address. Another one of its family is an allocation
+                        // that timed out as etcd went away but was applied after all (or an earlier ADD's).
+                        LOG.info("journal: {} also holds {}; releasing it, the pod uses {}", a.handle(), x.address(), a.address());
+                        allocator.releaseAddress(a.handle(), x);
                     }
-                    if (!holds) {
-                        LOG.error("journal: reservation {} for {} ({}) is gone from etcd; the pod's address is not recorded",
-                                a.reservation(), a.handle(), a.address());
-                    }
+                }
+                if (!holds) {
+                    LOG.error("journal: reservation {} for {} ({}) is gone from etcd; the pod's address is not recorded",
+                            a.reservation(), a.handle(), a.address());
                 }
             } else if (e instanceof OfflineJournal.Released r) {
                 allocator.release(r.handle());

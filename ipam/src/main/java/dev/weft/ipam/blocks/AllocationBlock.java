@@ -204,7 +204,16 @@ public final class AllocationBlock {
      * Calico). Returns this block itself if the handle holds nothing here.
      */
     public AllocationBlock release(String handle) {
-        List<Integer> ords = ordinalsOf(handle);
+        return releaseOrdinals(ordinalsOf(handle));
+    }
+
+    /** Releases the one address {@code a} if {@code handle} holds it; else returns this block itself. */
+    public AllocationBlock release(String handle, IpAddress a) {
+        int o = ordinalOf(a);
+        return o >= 0 && ordinalsOf(handle).contains(o) ? releaseOrdinals(List.of(o)) : this;
+    }
+
+    private AllocationBlock releaseOrdinals(List<Integer> ords) {
         if (ords.isEmpty()) {
             return this;
         }

@@ -525,17 +525,77 @@ public final class BlockAllocator {
 
     // ---------------------------------------------------------------- queries
 
-    /** The addresses {@code handle} holds, one per family at most, as etcd has them (CNI CHECK). */
+    /** Every address {@code handle} holds, as etcd has them, in block order (CNI CHECK, weftd's journal replay). */
     public synchronized List<Allocation> addressesOf(String handle) throws IpamException {
         IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
         List<Allocation> out = new ArrayList<>();
-        for (Family f : Family.values()) {
-            Allocation a = existingFor(handle, f);
-            if (a != null) {
-                out.add(a);
+        Optional<EtcdStore.Entry> he = store.get(keys.handle(handle));
+        if (he.isEmpty()) {
+            return out;
+        }
+        IpamHandle h;
+        try {
+            h = ValueCodec.decodeHandle(he.get().value());
+        } catch (CorruptValueException e) {
+            return out;
+        }
+        for (String b : h.blocks().keySet()) {
+            Cidr c = parseBlock(b);
+            Cached cur = c == null ? null : readAny(c);
+            if (cur == null) {
+                continue;
+            }
+            for (int o : cur.block().ordinalsOf(handle)) {
+                Long seq = cur.block().sequenceForAllocation().get(o);
+                out.add(new Allocation(cur.block().address(o), c, handle, seq == null ? 0 : seq, !node.equals(cur.block().host())));
             }
         }
         return out;
+    }
+
+    /**
+     * Releases one address of {@code handle}, keeping its others: the block and the handle's count
+     * change in one transaction (the handle record goes when its last address does). False if the
+     * handle does not hold {@code address}. weftd uses it for an allocation that an etcd timeout
+     * reported as failed but etcd applied after all.
+     */
+    public synchronized boolean releaseAddress(String handle, Allocation address) throws IpamException {
+        IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
+        String handleKey = keys.handle(handle);
+        Cidr c = address.block();
+        for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
+            Optional<EtcdStore.Entry> he = store.get(handleKey);
+            Cached cur = readAny(c);
+            if (he.isEmpty() || cur == null) {
+                return false;
+            }
+            AllocationBlock after = cur.block().release(handle, address.address());
+            if (after == cur.block()) {
+                return false;
+            }
+            IpamHandle h;
+            try {
+                h = ValueCodec.decodeHandle(he.get().value());
+            } catch (CorruptValueException e) {
+                throw new IpamException(IpamException.INTERNAL, "handle record " + handleKey + " is corrupt (" + e.getMessage() + ")");
+            }
+            Map<String, Integer> counts = new TreeMap<>(h.blocks());
+            counts.computeIfPresent(c.toString(), (k, n) -> n > 1 ? n - 1 : null);
+            Op handleOp = counts.isEmpty() ? EtcdStore.delete(handleKey)
+                    : EtcdStore.put(handleKey, ValueCodec.encodeHandle(new IpamHandle(counts, false)));
+            TxnResponse r = store.txn(
+                    List.of(EtcdStore.modRevisionIs(handleKey, he.get().modRevision()),
+                            EtcdStore.modRevisionIs(keys.block(c), cur.revision())),
+                    List.of(EtcdStore.put(keys.block(c), BlockCodec.encode(after)), handleOp),
+                    List.of(), "release " + address.address() + " of " + handle);
+            if (r.isSucceeded()) {
+                if (node.equals(after.host())) {
+                    own.put(c, new Cached(after, r.getHeader().getRevision()));
+                }
+                return true;
+            }
+        }
+        throw conflict("releasing " + address.address() + " of " + handle);
     }
 
     /** This node's confirmed blocks as cached, in address order. */
