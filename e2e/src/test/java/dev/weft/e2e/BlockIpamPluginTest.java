@@ -97,6 +97,36 @@ class BlockIpamPluginTest {
         }
     }
 
+    @Test
+    void aRealWeftdServesTheSocketWhenTheNetConfAsksForBlocks(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("n1-cni.sock");
+        String netConf = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"},"
+                + "\"IPAM\":{\"Type\":\"blocks\",\"BlockSize\":26}}";
+        String conf = "{\"cniVersion\":\"1.1.0\",\"name\":\"net1\",\"type\":\"weft-routed\","
+                + "\"ipam\":{\"type\":\"weft-ipam\",\"socket\":\"" + sock + "\"}}";
+        try (TestNetns pod = TestNetns.create();
+             SimCluster c = SimCluster.start(SimCluster.Options.of(1, "{}").withNetConf(netConf)
+                     .withExtraArgs(List.of("-cni-socket", sock.toString(), "-node-name", "n1")))) {
+            podNetns = pod.path().toString();
+            Launchers l = Launchers.create(dir.resolve("bin"));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!java.nio.file.Files.exists(sock) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            Cmd.Result add = cni(l, "ADD", "r1", conf);
+            assertEquals(0, add.exitCode(), add.stdout() + add.stderr() + c.nodes().get(0).weftd().logTail(2000));
+            Cidr a = Cidr.parse(JSON.readTree(add.stdout()).get("ips").get(0).get("address").asText());
+            assertTrue(Cidr.parse("10.244.0.0/16").contains(a.address()), a.toString());
+            JsonNode handle = JSON.readTree(c.etcd().get(SimCluster.PREFIX + "/ipam/v2/handle/net1.r1").orElseThrow());
+            assertTrue(Cidr.parse(handle.get("block").fieldNames().next()).contains(a.address()));
+
+            c.nodes().get(0).weftd().kill(); // the socket file stays behind, nobody listens
+            Cmd.Result dead = cni(l, "ADD", "r2", conf);
+            assertEquals(11, JSON.readTree(dead.stdout()).get("code").asInt(), dead.stdout());
+            assertTrue(JSON.readTree(dead.stdout()).get("msg").asText().startsWith("weftd is not running"), dead.stdout());
+        }
+    }
+
     private static Cmd.Result cni(Launchers l, String verb, String id, String conf) {
         Cmd.Call c = Cmd.of(l.plugin("weft-ipam").toString()).unsetEnvPrefix("CNI_").env("CNI_COMMAND", verb)
                 .env("CNI_PATH", l.cniBin().toString());
