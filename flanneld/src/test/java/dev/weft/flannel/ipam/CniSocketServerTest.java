@@ -91,6 +91,41 @@ class CniSocketServerTest {
     }
 
     @Test
+    void manyClientsAtOnceGetDistinctAddresses(@TempDir Path dir) throws Exception {
+        String p = IpamEtcd.prefix();
+        try (BlockIpam ipam = fx.start(p, IpamEtcd.pool("10.40.2.0/23"), "node-c", dir, 2)) {
+            int threads = 8;
+            int each = 25;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            List<java.util.concurrent.Future<List<Cidr>>> got = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int tt = t;
+                got.add(pool.submit(() -> {
+                    List<Cidr> mine = new java.util.ArrayList<>();
+                    IpamClient c = new IpamClient(ipam.socket());
+                    for (int i = 0; i < each; i++) {
+                        IpamResponse r = c.call(add("net.t" + tt + "-" + i));
+                        assertTrue(r.isOk(), r.toString());
+                        mine.add(r.ips().get(0));
+                    }
+                    return mine;
+                }));
+            }
+            Set<Cidr> all = new java.util.HashSet<>();
+            for (var f : got) {
+                all.addAll(f.get());
+            }
+            pool.shutdown();
+            assertEquals(threads * each, all.size(), "no address handed out twice");
+            TreeMap<String, String> held = fx.holders(p);
+            for (Cidr a : all) {
+                assertTrue(held.get(a.toString()).startsWith("net.t"), a + " is a pod's in etcd: " + held.get(a.toString()));
+            }
+            assertEquals(threads * each + 2, held.size(), "the pods and the reserve, nothing else");
+        }
+    }
+
+    @Test
     void badRequestsAreRefusedAndChangeNothing(@TempDir Path dir) throws Exception {
         String p = IpamEtcd.prefix();
         try (BlockIpam ipam = fx.start(p, IpamEtcd.pool("10.40.1.0/24"), "node-b", dir, 1)) {
