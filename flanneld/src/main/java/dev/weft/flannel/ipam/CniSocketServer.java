@@ -141,7 +141,14 @@ public final class CniSocketServer implements AutoCloseable {
                 } finally {
                     idle.cancel(false);
                 }
-                IpamFrame.write(out, handler.apply(req).encode());
+                IpamResponse resp;
+                try {
+                    resp = handler.apply(req);
+                } catch (RuntimeException e) {
+                    LOG.warn("CNI socket: {} failed", req, e);
+                    resp = IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e));
+                }
+                IpamFrame.write(out, resp.encode());
             }
         } catch (IOException e) {
             LOG.debug("CNI socket connection: {}", e.toString());

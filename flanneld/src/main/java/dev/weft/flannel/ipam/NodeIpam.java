@@ -284,21 +284,28 @@ final class NodeIpam {
 
     /**
      * Called periodically: while offline, tries etcd (reloading the node's blocks), replays the
-     * journal and goes online; while online, tops the reserve up.
+     * journal and goes online; while online, tops the reserve up. The probe runs outside this
+     * object's lock, so offline ADDs are not held up by a request to an etcd that is still gone.
      */
-    synchronized void tick() {
+    void tick() {
         try {
-            if (!online) {
-                allocator.reload();
-                replay();
-                adopt(); // a refill whose etcd request timed out may have been applied after all
-                online = true;
-                LOG.info("etcd is reachable again; the IPAM journal is replayed");
+            if (!online()) {
+                allocator.reload(); // throws while etcd is unreachable
             }
-            refill();
+            synchronized (this) {
+                if (!online) {
+                    replay();
+                    adopt(); // a refill whose etcd request timed out may have been applied after all
+                    online = true;
+                    LOG.info("etcd is reachable again; the IPAM journal is replayed");
+                }
+                refill();
+            }
         } catch (IpamException e) {
             if (unreachable(e)) {
-                goOffline(e);
+                synchronized (this) {
+                    goOffline(e);
+                }
             } else {
                 LOG.warn("block IPAM upkeep: {}", e.getMessage());
             }

@@ -62,7 +62,12 @@ class BlockIpamOutageTest {
             fx.etcd.kill();
             Map<String, Cidr> offline = new TreeMap<>();
             for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
                 IpamResponse r = c.call(add("off" + i));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                // The first one waits for the etcd request to time out (1 s here); later ones do not
+                // wait for etcd at all, nor for the background probe of it.
+                assertTrue(i == 0 ? ms < 3_000 : ms < 500, "offline ADD " + i + " took " + ms + " ms");
                 assertTrue(r.isOk(), r.toString());
                 offline.put("net.off" + i, r.ips().get(0));
                 assertTrue(reserve.containsKey(r.ips().get(0).toString()), r.ips() + " comes from the reserve " + reserve);
