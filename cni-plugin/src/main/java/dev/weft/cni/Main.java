@@ -1,5 +1,6 @@
 package dev.weft.cni;
 
+import dev.weft.cni.blockipam.BlockIpamPlugin;
 import dev.weft.cni.bridge.BridgePlugin;
 import dev.weft.cni.flannel.FlannelPlugin;
 import dev.weft.cni.hostlocal.HostLocalPlugin;
@@ -28,7 +29,7 @@ import java.util.function.Function;
  */
 public final class Main {
     private static final List<String> NAMES = List.of("weft-loopback", "weft-bridge", "weft-flannel", "weft-host-local",
-            "weft-routed");
+            "weft-routed", "weft-ipam");
 
     private Main() {
     }
@@ -41,6 +42,7 @@ public final class Main {
             case "weft-flannel" -> new FlannelPlugin();
             case "weft-host-local" -> new HostLocalPlugin();
             case "weft-routed" -> new RoutedPlugin();
+            case "weft-ipam" -> new BlockIpamPlugin();
             default -> null;
         };
     }

@@ -12,7 +12,8 @@ import java.util.List;
  * five CNI plugins (a CNI_PATH directory a node's "runtime" execs by name).
  */
 public final class Launchers {
-    public static final List<String> PLUGINS = List.of("weft-bridge", "weft-host-local", "weft-loopback", "weft-flannel", "weft-routed");
+    public static final List<String> PLUGINS = List.of("weft-bridge", "weft-host-local", "weft-loopback", "weft-flannel", "weft-routed",
+            "weft-ipam");
 
     private final Path dir;
 

@@ -4,6 +4,7 @@ import dev.weft.flannel.backend.Backend;
 import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.backend.udp.UdpSettings;
 import dev.weft.flannel.config.NetworkConfig;
+import dev.weft.flannel.ipam.BlockIpam;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
 import dev.weft.flannel.subnet.LeaseRenewer;
@@ -11,7 +12,11 @@ import dev.weft.flannel.subnet.LeaseWatcher;
 import dev.weft.flannel.subnet.PreviousSubnets;
 import dev.weft.flannel.subnet.SubnetManager;
 import dev.weft.flannel.subnet.SubnetManagerOptions;
+import dev.weft.flannel.subnet.etcd.EtcdKvStore;
+import dev.weft.flannel.subnet.kv.KvEntry;
 import dev.weft.flannel.subnet.kv.KvStore;
+import dev.weft.ipam.IpamException;
+import dev.weft.ipam.blocks.PoolConfig;
 import dev.weft.netlink.RtNetlink;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -112,6 +117,10 @@ final class Weftd {
                 open.add(BlackholeRoutes.start(nl, lease, Duration.ofSeconds(o.iptablesResync)));
             }
             writeSubnetEnv(cfg, lease, backend.mtu());
+            BlockIpam ipam = startBlockIpam(store);
+            if (ipam != null) {
+                open.add(ipam);
+            }
             ready = true;
 
             LeaseRenewer renewer = sm.keepLease(lease, changed -> onOwnLeaseChanged(lease, changed));
@@ -204,6 +213,25 @@ final class Weftd {
             retry = margin.dividedBy(3);
         }
         return SubnetManagerOptions.defaults().withPrefix(o.store.etcdPrefix).withLeaseTtl(ttl, margin).withRenewRetryInterval(retry);
+    }
+
+    /** Block IPAM on weftd's etcd client when the net-conf asks for it ({@code "IPAM": {"Type": "blocks"}}), else null. */
+    private BlockIpam startBlockIpam(KvStore store) throws IOException {
+        String raw = !o.netConfigPath.isEmpty() ? Files.readString(Path.of(o.netConfigPath))
+                : store.get(o.store.etcdPrefix + "/config").map(KvEntry::value).orElse("");
+        if (!BlockIpam.wanted(raw)) {
+            return null;
+        }
+        if (!(store instanceof EtcdKvStore etcd)) {
+            throw new IllegalArgumentException("block IPAM needs etcd; -subnet-store " + o.store.subnetStore + " has none");
+        }
+        String node = o.nodeName.isEmpty() ? java.net.InetAddress.getLocalHost().getHostName() : o.nodeName;
+        try {
+            return BlockIpam.start(etcd.client(), o.store.etcdPrefix + "/ipam/v2", PoolConfig.fromNetConf(raw), node,
+                    BlockIpam.Settings.defaults(Path.of(o.cniSocket), Path.of(o.stateDir, "ipam-journal")));
+        } catch (IpamException e) {
+            throw new IOException("block IPAM: " + e.getMessage(), e);
+        }
     }
 
     /** From -net-config-path when given, else from etcd, retried every second as flanneld does. */

@@ -129,6 +129,10 @@ public final class WeftdOptions {
             description = "where weftd keeps what must survive restarts (the VTEP MAC)")
     String stateDir;
 
+    @Option(names = {"-cni-socket", "--cni-socket"}, defaultValue = "${env:WEFTD_CNI_SOCKET:-/run/weft/cni.sock}",
+            description = "with block IPAM (net-conf IPAM Type blocks): the root-only socket weft-ipam asks for addresses")
+    String cniSocket;
+
     @Option(names = {"-kube-subnet-mgr", "--kube-subnet-mgr"}, defaultValue = "${env:FLANNELD_KUBE_SUBNET_MGR:-false}", arity = "0..1", showDefaultValue = Visibility.ALWAYS,
             fallbackValue = "true", description = "flannel's Kubernetes subnet manager: refused, this build leases from etcd")
     boolean kubeSubnetMgr;

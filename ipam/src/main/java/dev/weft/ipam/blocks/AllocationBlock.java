@@ -204,7 +204,16 @@ public final class AllocationBlock {
      * Calico). Returns this block itself if the handle holds nothing here.
      */
     public AllocationBlock release(String handle) {
-        List<Integer> ords = ordinalsOf(handle);
+        return releaseOrdinals(ordinalsOf(handle));
+    }
+
+    /** Releases the one address {@code a} if {@code handle} holds it; else returns this block itself. */
+    public AllocationBlock release(String handle, IpAddress a) {
+        int o = ordinalOf(a);
+        return o >= 0 && ordinalsOf(handle).contains(o) ? releaseOrdinals(List.of(o)) : this;
+    }
+
+    private AllocationBlock releaseOrdinals(List<Integer> ords) {
         if (ords.isEmpty()) {
             return this;
         }
@@ -218,6 +227,40 @@ public final class AllocationBlock {
         for (int i = 0; i < ords.size(); i++) {
             free[unallocated.length + i] = ords.get(i);
         }
+        return compacted(alloc, free, attributes, seqs);
+    }
+
+    /**
+     * Hands every address of {@code from} over to {@code to} with {@code secondary} attributes: the
+     * ordinals stay allocated (no trip through the free list). Returns this block itself if
+     * {@code from} holds nothing here.
+     */
+    public AllocationBlock reassign(String from, String to, Map<String, String> secondary) {
+        List<Integer> ords = ordinalsOf(from);
+        if (ords.isEmpty()) {
+            return this;
+        }
+        List<AllocationAttribute> attrs = new ArrayList<>(attributes);
+        int index = -1;
+        for (int i = 0; i < attrs.size(); i++) {
+            if (attrs.get(i).sameAs(to, secondary)) {
+                index = i;
+                break;
+            }
+        }
+        if (index < 0) {
+            attrs.add(new AllocationAttribute(to, secondary));
+            index = attrs.size() - 1;
+        }
+        int[] alloc = allocations.clone();
+        for (int o : ords) {
+            alloc[o] = index;
+        }
+        return compacted(alloc, unallocated.clone(), attrs, new TreeMap<>(sequenceForAllocation));
+    }
+
+    /** The next version of this block; attribute entries no address refers to are dropped. */
+    private AllocationBlock compacted(int[] alloc, int[] free, List<AllocationAttribute> attributes, Map<Integer, Long> seqs) {
         // Drop attribute entries that lost their last reference and renumber the rest.
         boolean[] used = new boolean[attributes.size()];
         for (int a : alloc) {

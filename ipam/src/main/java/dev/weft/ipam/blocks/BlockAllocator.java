@@ -426,6 +426,68 @@ public final class BlockAllocator {
         throw conflict("releasing " + handle);
     }
 
+    /**
+     * Hands every address of {@code from} over to the new handle {@code to} (weftd's offline
+     * reservations become the pods that used them): the blocks keep the ordinals allocated, the
+     * handle record moves, all in one transaction guarded by both handles and the blocks. False if
+     * {@code from} holds nothing (already handed over, or released). A {@code to} that exists keeps
+     * its addresses and gains these.
+     */
+    public synchronized boolean transfer(String from, String to, Attributes attrs) throws IpamException {
+        IpamKeys.checkName("handle", from, MAX_HANDLE_CHARS);
+        IpamKeys.checkName("handle", to, MAX_HANDLE_CHARS);
+        Map<String, String> secondary = attrs.forNode(node);
+        String fromKey = keys.handle(from);
+        String toKey = keys.handle(to);
+        for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
+            Optional<EtcdStore.Entry> he = store.get(fromKey);
+            if (he.isEmpty()) {
+                return false;
+            }
+            Optional<EtcdStore.Entry> te = store.get(toKey);
+            IpamHandle h;
+            Map<String, Integer> merged;
+            try {
+                h = ValueCodec.decodeHandle(he.get().value());
+                // The pod's handle may hold another family's address already (allocated before etcd went away).
+                merged = new TreeMap<>(te.isPresent() ? ValueCodec.decodeHandle(te.get().value()).blocks() : Map.of());
+            } catch (CorruptValueException e) {
+                throw new IpamException(IpamException.INTERNAL, "handle record " + fromKey + " or " + toKey + " is corrupt ("
+                        + e.getMessage() + ")");
+            }
+            h.blocks().forEach((b, n) -> merged.merge(b, n, Integer::sum));
+            List<Cmp> cmps = new ArrayList<>(List.of(EtcdStore.modRevisionIs(fromKey, he.get().modRevision()),
+                    te.isPresent() ? EtcdStore.modRevisionIs(toKey, te.get().modRevision()) : EtcdStore.absent(toKey)));
+            List<Op> ops = new ArrayList<>(List.of(EtcdStore.delete(fromKey),
+                    EtcdStore.put(toKey, ValueCodec.encodeHandle(new IpamHandle(merged, false)))));
+            Map<Cidr, AllocationBlock> written = new TreeMap<>();
+            for (String b : h.blocks().keySet()) {
+                Cidr c = parseBlock(b);
+                Cached cur = c == null ? null : readAny(c);
+                if (cur == null) {
+                    continue;
+                }
+                AllocationBlock after = cur.block().reassign(from, to, secondary);
+                if (after != cur.block()) {
+                    cmps.add(EtcdStore.modRevisionIs(keys.block(c), cur.revision()));
+                    ops.add(EtcdStore.put(keys.block(c), BlockCodec.encode(after)));
+                    written.put(c, after);
+                }
+            }
+            TxnResponse r = store.txn(cmps, ops, List.of(), "hand " + from + " over to " + to);
+            if (r.isSucceeded()) {
+                long rev = r.getHeader().getRevision();
+                written.forEach((c, b) -> {
+                    if (node.equals(b.host())) {
+                        own.put(c, new Cached(b, rev));
+                    }
+                });
+                return true;
+            }
+        }
+        throw conflict("handing " + from + " over to " + to);
+    }
+
     private static Cidr parseBlock(String s) {
         try {
             Cidr c = Cidr.parse(s);
@@ -462,6 +524,79 @@ public final class BlockAllocator {
     }
 
     // ---------------------------------------------------------------- queries
+
+    /** Every address {@code handle} holds, as etcd has them, in block order (CNI CHECK, weftd's journal replay). */
+    public synchronized List<Allocation> addressesOf(String handle) throws IpamException {
+        IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
+        List<Allocation> out = new ArrayList<>();
+        Optional<EtcdStore.Entry> he = store.get(keys.handle(handle));
+        if (he.isEmpty()) {
+            return out;
+        }
+        IpamHandle h;
+        try {
+            h = ValueCodec.decodeHandle(he.get().value());
+        } catch (CorruptValueException e) {
+            return out;
+        }
+        for (String b : h.blocks().keySet()) {
+            Cidr c = parseBlock(b);
+            Cached cur = c == null ? null : readAny(c);
+            if (cur == null) {
+                continue;
+            }
+            for (int o : cur.block().ordinalsOf(handle)) {
+                Long seq = cur.block().sequenceForAllocation().get(o);
+                out.add(new Allocation(cur.block().address(o), c, handle, seq == null ? 0 : seq, !node.equals(cur.block().host())));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Releases one address of {@code handle}, keeping its others: the block and the handle's count
+     * change in one transaction (the handle record goes when its last address does). False if the
+     * handle does not hold {@code address}. weftd uses it for an allocation that an etcd timeout
+     * reported as failed but etcd applied after all.
+     */
+    public synchronized boolean releaseAddress(String handle, Allocation address) throws IpamException {
+        IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
+        String handleKey = keys.handle(handle);
+        Cidr c = address.block();
+        for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
+            Optional<EtcdStore.Entry> he = store.get(handleKey);
+            Cached cur = readAny(c);
+            if (he.isEmpty() || cur == null) {
+                return false;
+            }
+            AllocationBlock after = cur.block().release(handle, address.address());
+            if (after == cur.block()) {
+                return false;
+            }
+            IpamHandle h;
+            try {
+                h = ValueCodec.decodeHandle(he.get().value());
+            } catch (CorruptValueException e) {
+                throw new IpamException(IpamException.INTERNAL, "handle record " + handleKey + " is corrupt (" + e.getMessage() + ")");
+            }
+            Map<String, Integer> counts = new TreeMap<>(h.blocks());
+            counts.computeIfPresent(c.toString(), (k, n) -> n > 1 ? n - 1 : null);
+            Op handleOp = counts.isEmpty() ? EtcdStore.delete(handleKey)
+                    : EtcdStore.put(handleKey, ValueCodec.encodeHandle(new IpamHandle(counts, false)));
+            TxnResponse r = store.txn(
+                    List.of(EtcdStore.modRevisionIs(handleKey, he.get().modRevision()),
+                            EtcdStore.modRevisionIs(keys.block(c), cur.revision())),
+                    List.of(EtcdStore.put(keys.block(c), BlockCodec.encode(after)), handleOp),
+                    List.of(), "release " + address.address() + " of " + handle);
+            if (r.isSucceeded()) {
+                if (node.equals(after.host())) {
+                    own.put(c, new Cached(after, r.getHeader().getRevision()));
+                }
+                return true;
+            }
+        }
+        throw conflict("releasing " + address.address() + " of " + handle);
+    }
 
     /** This node's confirmed blocks as cached, in address order. */
     public synchronized List<Cidr> affineBlocks() {

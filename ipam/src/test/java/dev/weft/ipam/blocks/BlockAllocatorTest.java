@@ -172,6 +172,37 @@ class BlockAllocatorTest {
     }
 
     @Test
+    void transferMovesAddressesWithoutFreeingThemAndReleaseAddressTakesOne() throws Exception {
+        String p = EtcdFixture.prefix();
+        BlockAllocator a = fx.open(p, pools(false, 20), "node-a");
+        Allocation r = a.allocate("weftd-reserve.node-a.0", Attributes.none(), Family.V4);
+        Allocation v6 = a.allocate("net.pod", pod("pod"), Family.V6);
+        AllocationBlock before = BlockCodec.decode(r.block(), fx.value(p + "/assignment/ipv4/block/" + r.block().toKeyForm()));
+
+        assertTrue(a.transfer("weftd-reserve.node-a.0", "net.pod", pod("pod")));
+        assertFalse(a.transfer("weftd-reserve.node-a.0", "net.pod", pod("pod")), "a second hand-over is a no-op");
+        AllocationBlock after = BlockCodec.decode(r.block(), fx.value(p + "/assignment/ipv4/block/" + r.block().toKeyForm()));
+        assertEquals(before.freeCount(), after.freeCount(), "the address never went through the free list");
+        assertEquals(List.of(before.ordinalOf(r.address())), after.ordinalsOf("net.pod"));
+        assertEquals(List.of(), after.ordinalsOf("weftd-reserve.node-a.0"));
+        assertEquals(1, after.attributes().size(), "the reservation's attribute entry is gone: " + after.attributes());
+        assertFalse(fx.etcd.get(p + "/handle/weftd-reserve.node-a.0").isPresent());
+        assertEquals("{\"block\":{\"" + r.block() + "\":1,\"" + v6.block() + "\":1},\"deleted\":false}",
+                fx.value(p + "/handle/net.pod"), "merged into the pod's existing handle");
+        assertEquals(List.of(r.address(), v6.address()), a.addressesOf("net.pod").stream().map(Allocation::address).toList());
+
+        Allocation extra = a.allocate("net.pod2", pod("pod2"), Family.V4);
+        assertTrue(a.releaseAddress("net.pod", a.addressesOf("net.pod").get(0)));
+        assertFalse(a.releaseAddress("net.pod", r), "already released");
+        assertEquals(List.of(v6.address()), a.addressesOf("net.pod").stream().map(Allocation::address).toList());
+        assertEquals("{\"block\":{\"" + v6.block() + "\":1},\"deleted\":false}", fx.value(p + "/handle/net.pod"));
+        assertEquals(List.of(extra.address()), a.addressesOf("net.pod2").stream().map(Allocation::address).toList());
+        assertTrue(a.releaseAddress("net.pod", a.addressesOf("net.pod").get(0)));
+        assertFalse(fx.etcd.get(p + "/handle/net.pod").isPresent(), "the last address takes the handle record with it");
+        assertEquals(List.of(), a.check());
+    }
+
+    @Test
     void twoNodesRacingForOneFreeBlock() throws Exception {
         String p = EtcdFixture.prefix();
         BlockAllocator a = fx.open(p, pools(false, 20), "node-a");

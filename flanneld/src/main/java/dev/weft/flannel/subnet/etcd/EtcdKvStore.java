@@ -260,6 +260,11 @@ public final class EtcdKvStore implements KvStore {
         return EtcdWatch.start(this, client.getWatchClient(), key, prefix, fromRevision, listener);
     }
 
+    /** The client itself, for weftd's other etcd users (block IPAM), which share its TLS and auth. */
+    public Client client() {
+        return client;
+    }
+
     @Override
     public String describe() {
         return description;

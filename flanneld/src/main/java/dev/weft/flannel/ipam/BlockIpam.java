@@ -1,0 +1,97 @@
+package dev.weft.flannel.ipam;
+
+import dev.weft.ipam.IpamException;
+import dev.weft.ipam.blocks.BlockAllocator;
+import dev.weft.ipam.blocks.Family;
+import dev.weft.ipam.blocks.PoolConfig;
+import io.etcd.jetcd.Client;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Block IPAM inside weftd: the allocator on weftd's etcd client, its reserve and journal, and the CNI socket. */
+public final class BlockIpam implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BlockIpam.class);
+
+    /**
+     * @param socket       the CNI socket ({@code /run/weft/cni.sock})
+     * @param journal      the offline journal ({@code /var/lib/weft/ipam-journal})
+     * @param reserve      addresses per family kept for etcd outages
+     * @param tickInterval how often the reserve is topped up and, while offline, etcd tried
+     */
+    public record Settings(Path socket, Path journal, int reserve, long tickInterval, BlockAllocator.Options etcd) {
+        public static final int DEFAULT_RESERVE = 8;
+
+        public static Settings defaults(Path socket, Path journal) {
+            return new Settings(socket, journal, DEFAULT_RESERVE, 1000, BlockAllocator.Options.defaults());
+        }
+    }
+
+    private final NodeIpam ipam;
+    private final CniSocketServer server;
+    private final ScheduledExecutorService upkeep;
+
+    private BlockIpam(NodeIpam ipam, CniSocketServer server, ScheduledExecutorService upkeep) {
+        this.ipam = ipam;
+        this.server = server;
+        this.upkeep = upkeep;
+    }
+
+    /** True when the net-conf asks for block IPAM ({@code "IPAM": {"Type": "blocks"}}). */
+    public static boolean wanted(String netConfJson) {
+        try {
+            PoolConfig.fromNetConf(netConfJson);
+            return true;
+        } catch (IpamException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Opens the allocator of {@code node} under {@code prefix}, settles the journal, fills the
+     * reserve and starts serving the socket.
+     */
+    public static BlockIpam start(Client etcd, String prefix, PoolConfig pools, String node, Settings s)
+            throws IpamException, IOException {
+        BlockAllocator allocator = BlockAllocator.open(etcd, prefix, pools, node, s.etcd());
+        List<Family> families = new ArrayList<>();
+        for (Family f : Family.values()) {
+            if (!pools.pools(f).isEmpty()) {
+                families.add(f);
+            }
+        }
+        NodeIpam ipam = new NodeIpam(allocator, families, OfflineJournal.load(s.journal()), s.reserve());
+        ipam.start();
+        CniSocketServer server = CniSocketServer.start(s.socket(), ipam::handle);
+        ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "weftd-ipam-upkeep");
+            t.setDaemon(true);
+            return t;
+        });
+        upkeep.scheduleWithFixedDelay(ipam::tick, s.tickInterval(), s.tickInterval(), TimeUnit.MILLISECONDS);
+        LOG.info("block IPAM for node {} under {}: blocks {}, {} address(es) per family in reserve", node, prefix,
+                allocator.affineBlocks(), s.reserve());
+        return new BlockIpam(ipam, server, upkeep);
+    }
+
+    NodeIpam ipam() {
+        return ipam;
+    }
+
+    public Path socket() {
+        return server.path();
+    }
+
+    @Override
+    public void close() throws IOException {
+        upkeep.shutdownNow();
+        server.close();
+    }
+}

@@ -1,0 +1,192 @@
+package dev.weft.flannel.ipam;
+
+import dev.weft.ipam.CniErrorCodes;
+import dev.weft.ipam.IpamException;
+import dev.weft.ipam.socket.IpamFrame;
+import dev.weft.ipam.socket.IpamRequest;
+import dev.weft.ipam.socket.IpamResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * weftd's CNI socket: accepts on a root-only Unix socket and serves each connection on a small
+ * pool (several CNI processes at once; the allocator serialises what touches etcd anyway). A
+ * connection gets {@link #IDLE_MS} to deliver each request, so a stuck client cannot hold a thread.
+ */
+public final class CniSocketServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CniSocketServer.class);
+    static final int THREADS = 4;
+    static final long IDLE_MS = 10_000;
+    /** st_mode's file type bits, and a socket's. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
+    private final Path path;
+    private final ServerSocketChannel server;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService timers;
+    private final Function<IpamRequest, IpamResponse> handler;
+    private final Thread acceptor;
+
+    private CniSocketServer(Path path, ServerSocketChannel server, Function<IpamRequest, IpamResponse> handler) {
+        this.path = path;
+        this.server = server;
+        this.handler = handler;
+        this.workers = Executors.newFixedThreadPool(THREADS, r -> daemon(r, "weftd-cni-socket"));
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weftd-cni-socket-timer"));
+        this.acceptor = daemon(this::acceptLoop, "weftd-cni-accept");
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /**
+     * Listens on {@code path}: its directory is created 0700 if missing, the socket is 0600. A
+     * socket file left by a dead weftd is replaced; one a live weftd answers on, or anything that
+     * is not a socket, is refused.
+     */
+    public static CniSocketServer start(Path path, Function<IpamRequest, IpamResponse> handler) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & S_IFMT) != S_IFSOCK) {
+                throw new IOException(path + " exists and is not a socket; refusing to replace it");
+            }
+            try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                probe.connect(UnixDomainSocketAddress.of(path));
+                throw new IOException("another weftd is serving " + path + "; refusing to take it over");
+            } catch (ConnectException dead) {
+                LOG.info("replacing the stale socket {} (nothing listens on it)", path);
+                Files.delete(path);
+            }
+        }
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(path), 64);
+            // The directory is root-only, so nobody else can connect in the moment before this.
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        CniSocketServer s = new CniSocketServer(path, ch, handler);
+        s.acceptor.start();
+        LOG.info("serving block IPAM to the CNI plugins on {}", path);
+        return s;
+    }
+
+    private void acceptLoop() {
+        while (server.isOpen()) {
+            try {
+                SocketChannel c = server.accept();
+                workers.execute(() -> serve(c));
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                if (server.isOpen()) {
+                    LOG.warn("CNI socket accept: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    /** Requests in turn until the client closes, or a request it cannot read ends the connection. */
+    private void serve(SocketChannel c) {
+        try (c) {
+            InputStream in = Channels.newInputStream(c);
+            OutputStream out = Channels.newOutputStream(c);
+            while (true) {
+                ScheduledFuture<?> idle = timers.schedule(() -> closeQuietly(c), IDLE_MS, TimeUnit.MILLISECONDS);
+                byte[] frame;
+                IpamRequest req;
+                try {
+                    frame = IpamFrame.read(in);
+                    if (frame == null) {
+                        return;
+                    }
+                    req = IpamRequest.parse(frame);
+                } catch (IpamFrame.BadFrameException e) {
+                    refuse(out, new IpamException(CniErrorCodes.DECODE_FAILURE, e.getMessage()));
+                    return;
+                } catch (IpamException e) {
+                    refuse(out, e);
+                    return;
+                } finally {
+                    idle.cancel(false);
+                }
+                IpamResponse resp;
+                try {
+                    resp = handler.apply(req);
+                } catch (RuntimeException e) {
+                    LOG.warn("CNI socket: {} failed", req, e);
+                    resp = IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e));
+                }
+                IpamFrame.write(out, resp.encode());
+            }
+        } catch (IOException e) {
+            LOG.debug("CNI socket connection: {}", e.toString());
+        } catch (RuntimeException e) {
+            LOG.warn("CNI socket request failed", e);
+        }
+    }
+
+    private static void refuse(OutputStream out, IpamException e) throws IOException {
+        LOG.warn("CNI socket: refused a request: {}", e.getMessage());
+        IpamFrame.write(out, IpamResponse.error(e).encode());
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        workers.shutdownNow();
+        timers.shutdownNow();
+        try {
+            Files.deleteIfExists(path);
+        } finally {
+            try {
+                acceptor.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

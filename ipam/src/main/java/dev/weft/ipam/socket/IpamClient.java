@@ -1,0 +1,63 @@
+package dev.weft.ipam.socket;
+
+import dev.weft.ipam.CniErrorCodes;
+import dev.weft.ipam.IpamException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** One request to weftd and its answer; the plugin's only way to an address. */
+public final class IpamClient {
+    /** weftd's default socket; the plugin config's {@code socket} may name another. */
+    public static final Path DEFAULT_SOCKET = Path.of("/run/weft/cni.sock");
+
+    private final Path socket;
+
+    public IpamClient(Path socket) {
+        this.socket = socket;
+    }
+
+    /**
+     * Sends {@code r} and returns weftd's answer. When weftd cannot be reached (no socket, nobody
+     * listening) this fails with code 11, so the runtime tries the ADD again later.
+     */
+    public IpamResponse call(IpamRequest r) throws IpamException {
+        if (!Files.exists(socket)) {
+            throw notRunning("there is no socket " + socket, null);
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            OutputStream out = Channels.newOutputStream(ch);
+            InputStream in = Channels.newInputStream(ch);
+            IpamFrame.write(out, r.encode());
+            byte[] answer = IpamFrame.read(in);
+            if (answer == null) {
+                throw notRunning("weftd closed " + socket + " without an answer", null);
+            }
+            return IpamResponse.parse(answer);
+        } catch (ConnectException | NoSuchFileException e) {
+            throw notRunning("nothing listens on " + socket, e);
+        } catch (IOException e) {
+            throw new IpamException(CniErrorCodes.TRY_AGAIN_LATER, "talking to weftd on " + socket + " failed: " + e.getMessage()
+                    + "; try again later", null, e);
+        }
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    private IpamException notRunning(String why, Throwable cause) {
+        return new IpamException(CniErrorCodes.TRY_AGAIN_LATER, "weftd is not running (" + why
+                + "); it serves block IPAM addresses, try again later", null, cause);
+    }
+}
