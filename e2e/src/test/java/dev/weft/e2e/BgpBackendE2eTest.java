@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 @KernelTest
 class BgpBackendE2eTest {
     static final String SOCKET_ARG = BgpSessions.SOCKET_ARG;
+    static final SimCluster.Options TWO_NODE_MESH = SimCluster.Options.of(2, "{\"Type\":\"bgp\",\"KeepaliveSeconds\":3}")
+            .withExtraArgs(List.of("-bgp-status-socket", SOCKET_ARG));
 
     static String peers(SimCluster.Node n) {
         return BgpSessions.table(n);
@@ -69,9 +71,7 @@ class BgpBackendE2eTest {
     @Test
     void encapNoneMeshRoutesPodsAndFollowsLeasesAndRestarts() {
         long t0 = System.nanoTime();
-        SimCluster.Options o = SimCluster.Options.of(2, "{\"Type\":\"bgp\",\"KeepaliveSeconds\":3}")
-                .withExtraArgs(List.of("-bgp-status-socket", SOCKET_ARG));
-        try (SimCluster c = SimCluster.start(o)) {
+        try (SimCluster c = SimCluster.start(TWO_NODE_MESH)) {
             SimCluster.Node n1 = c.node(0);
             SimCluster.Node n2 = c.node(1);
             for (SimCluster.Node n : c.nodes()) {
@@ -185,9 +185,7 @@ class BgpBackendE2eTest {
     @Test
     @Disabled("calico#1423: two weftds killed at once lost 9 % of 300 pings (one gap of 23); needs a fix in the restart path")
     void twoWeftdsKilledAtOnceKeepEachOthersRoutes() {
-        SimCluster.Options o = SimCluster.Options.of(2, "{\"Type\":\"bgp\",\"KeepaliveSeconds\":3}")
-                .withExtraArgs(List.of("-bgp-status-socket", SOCKET_ARG));
-        try (SimCluster c = SimCluster.start(o)) {
+        try (SimCluster c = SimCluster.start(TWO_NODE_MESH)) {
             SimCluster.Node n1 = c.node(0);
             SimCluster.Node n2 = c.node(1);
             for (SimCluster.Node n : c.nodes()) {
