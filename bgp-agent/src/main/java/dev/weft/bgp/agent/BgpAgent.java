@@ -133,7 +133,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         }
     }
 
-    private BgpAgent(AgentConfig config, Namespace ns, boolean ownsNamespace, FibShaper shaper) {
+    private BgpAgent(AgentConfig config, Namespace ns, boolean ownsNamespace, FibShaper shaper, boolean morePeersFollow) {
         this.config = config;
         this.shaper = shaper;
         this.ns = ns;
@@ -177,12 +177,13 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                 for (AgentConfig.Peer p : config.peers()) {
                     addPeerNow(p);
                 }
-                initialSync = new InitialSync(adopted, peers.keySet(), config.gracefulRestart().selectionDeferral(),
-                        ribThread, this::initialSyncDone);
+                initialSync = new InitialSync(adopted, peers.keySet(), !morePeersFollow,
+                        config.gracefulRestart().selectionDeferral(), ribThread, this::initialSyncDone);
                 if (restarted) {
                     pump.hold();
                 }
-                updateDeferral = new InitialSync(restarted, peers.keySet(), config.gracefulRestart().selectionDeferral(),
+                updateDeferral = new InitialSync(restarted, peers.keySet(), !morePeersFollow,
+                        config.gracefulRestart().selectionDeferral(),
                         ribThread, why -> {
                             if (restarted) {
                                 LOG.info("bgp agent: restarted: sending our routes now ({})", why);
@@ -219,9 +220,9 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     public static BgpAgent start(AgentConfig config) {
         String path = config.fib().namespace();
         if (path == null) {
-            return new BgpAgent(config, Namespace.host(), false, FibShaper.AS_LEARNED);
+            return new BgpAgent(config, Namespace.host(), false, FibShaper.AS_LEARNED, false);
         }
-        return new BgpAgent(config, Namespace.open(path), true, FibShaper.AS_LEARNED);
+        return new BgpAgent(config, Namespace.open(path), true, FibShaper.AS_LEARNED, false);
     }
 
     /** Starts in {@code ns} (sessions and FIB both), which the caller keeps open until {@link #close}. */
@@ -234,7 +235,26 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
      * out) and blackholes at its metric: how weftd's bgp backend installs Calico's route shapes.
      */
     public static BgpAgent start(AgentConfig config, Namespace ns, FibShaper shaper) {
-        return new BgpAgent(config, ns, false, java.util.Objects.requireNonNull(shaper, "shaper"));
+        return start(config, ns, shaper, false);
+    }
+
+    /**
+     * As {@link #start(AgentConfig, Namespace, FibShaper)}; with {@code morePeersFollow} the peers
+     * added until {@link #startPeersAdded()} count as start-time peers: a restart keeps its adopted
+     * routes (and, as restarting speaker, its UPDATEs) until they have sent End-of-RIB too, or the
+     * selection deferral time. weftd's mesh is such a set: it comes with the first lease snapshot,
+     * after the agent started; without this the adopted routes went at once (calico#1423 loss).
+     */
+    public static BgpAgent start(AgentConfig config, Namespace ns, FibShaper shaper, boolean morePeersFollow) {
+        return new BgpAgent(config, ns, false, java.util.Objects.requireNonNull(shaper, "shaper"), morePeersFollow);
+    }
+
+    /** The embedder has added every peer it knew at start (see {@link #start(AgentConfig, Namespace, FibShaper, boolean)}). */
+    public CompletableFuture<Void> startPeersAdded() {
+        return submit(() -> {
+            initialSync.seal();
+            updateDeferral.seal();
+        });
     }
 
     // ----------------------------------------------------------------------------- embedder API
@@ -447,7 +467,12 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
     }
 
     private void addPeerNow(AgentConfig.Peer p) {
-        peers.put(new PeerKey(p.ip()), new PeerState(p));
+        PeerKey key = new PeerKey(p.ip());
+        peers.put(key, new PeerState(p));
+        if (initialSync != null) {
+            initialSync.added(key);
+            updateDeferral.added(key);
+        }
         sessions.addPeer(peerConfig(p));
     }
 

@@ -25,13 +25,26 @@ final class InitialSync {
     private final Consumer<String> done;
     private ScheduledFuture<?> deferral;
     private boolean finished;
+    /** False while the embedder is still adding the peers it knew at start (weftd's mesh from leases). */
+    private boolean sealed;
 
     /**
      * @param done called once, on the RIB thread, with the reason
      */
     InitialSync(boolean adopted, Collection<PeerKey> peers, int deferralSeconds, ScheduledExecutorService ribThread,
                 Consumer<String> done) {
+        this(adopted, peers, true, deferralSeconds, ribThread, done);
+    }
+
+    /**
+     * @param sealed false when more start-time peers follow ({@link #added}) until {@link #seal}:
+     *               an embedder that learns its peers after starting (weftd's mesh comes with the
+     *               first lease snapshot) must not have its adopted routes swept for want of peers
+     */
+    InitialSync(boolean adopted, Collection<PeerKey> peers, boolean sealed, int deferralSeconds,
+                ScheduledExecutorService ribThread, Consumer<String> done) {
         this.done = done;
+        this.sealed = sealed;
         if (!adopted) {
             finish("no routes of a previous run");
             return;
@@ -66,6 +79,21 @@ final class InitialSync {
         }
     }
 
+    /** A peer added before {@link #seal}: a start-time peer too. */
+    void added(PeerKey peer) {
+        if (!finished && !sealed) {
+            awaiting.put(peer, null);
+        }
+    }
+
+    /** Every start-time peer has been added. */
+    void seal() {
+        if (!sealed) {
+            sealed = true;
+            check();
+        }
+    }
+
     /** A peer removed from the config owes nothing any more. */
     void removed(PeerKey peer) {
         if (awaiting.remove(peer) != null || awaiting.isEmpty()) {
@@ -74,7 +102,7 @@ final class InitialSync {
     }
 
     private void check() {
-        if (awaiting.isEmpty()) {
+        if (sealed && awaiting.isEmpty()) {
             finish("every peer sent End-of-RIB");
         }
     }

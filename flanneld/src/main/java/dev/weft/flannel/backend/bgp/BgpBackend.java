@@ -57,6 +57,7 @@ public final class BgpBackend extends AbstractBackend {
     private BgpLeaseData self;
     private VxlanDataPlane vxlan;
     private IpipDataPlane ipip;
+    private boolean startPeersSealed;
     private BgpAgent agent;
     private final Map<Cidr, Lease> leases = new LinkedHashMap<>();
     private final Map<IpAddress, AgentConfig.Peer> peers = new HashMap<>();
@@ -124,7 +125,8 @@ public final class BgpBackend extends AbstractBackend {
         CalicoRouteShapes shapes = new CalicoRouteShapes(ctx.network().network(), options.encap(), options.crossSubnet(),
                 self.address().network(), ctx.extIface().index(), TUNNEL_DEVICE);
         AgentConfig config = agentConfig();
-        agent = BgpAgent.start(config, ctx.namespace(), shapes);
+        // the mesh comes with the first lease snapshot: until then, peers added are start-time peers
+        agent = BgpAgent.start(config, ctx.namespace(), shapes, true);
         await(agent.originate(ownLease.subnet(), true));
         LOG.info("bgp: announcing {} as AS {} from {}; encap {}{}", ownLease.subnet(), options.asNumber(), self.address(),
                 options.encap(), options.crossSubnet() ? " (CrossSubnet)" : "");
@@ -214,6 +216,11 @@ public final class BgpBackend extends AbstractBackend {
             leases.put(l.subnet(), l);
         }
         syncPeers();
+        if (!startPeersSealed) {
+            // every node the first snapshot names is a peer the restart must hear End-of-RIB from
+            await(agent.startPeersAdded());
+            startPeersSealed = true;
+        }
         if (vxlan != null) {
             vxlan.resync(all);
         }
