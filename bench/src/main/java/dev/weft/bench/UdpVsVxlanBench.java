@@ -48,26 +48,32 @@ public final class UdpVsVxlanBench {
 
     private static Run once(String backend, int seconds, int warmup) {
         try (SimCluster c = SimCluster.start(SimCluster.Options.of(2, "{\"Type\":\"" + backend + "\"}"))) {
-            SimCluster.Pod a = c.addPod(c.node(0));
-            SimCluster.Pod b = c.addPod(c.node(1));
-            // warm the path before measuring, both backends alike: neighbour entries, and for udp
-            // the JIT (weftd reaches its compiled steady state a few seconds into its first bulk
-            // transfer; a daemon runs for days, so that steady state is what pods get)
-            Cmd.of("ip", "netns", "exec", a.netns().name(), "ping", "-c", "20", "-i", "0.01", "-W", "1", b.ip()).tryRun();
-            double warm = gbps(iperf(a, b, warmup));
-            long[] before = busyAndTotalTicks();
-            Cmd.Result r = iperf(a, b, seconds);
-            long[] after = busyAndTotalTicks();
-            double gbps = gbps(r);
-            // the whole machine's busy time (pods, weftd, softirq: everything the path costs), in
-            // percent of one core; iperf3's own figure would leave out weftd and the kernel's work
-            int cores = Runtime.getRuntime().availableProcessors();
-            double cpu = 100.0 * cores * (after[0] - before[0]) / Math.max(1, after[1] - before[1]);
-            // RTT once the path is warm: a daemon runs for days, so its JIT-compiled steady state is
-            // what pods see (measured cold, the udp path's first pings run in the interpreter)
-            double[] rtt = rtts(a, b);
-            return new Run(gbps, cpu, rtt[0], rtt[1], warm);
+            return measure(c.addPod(c.node(0)), c.addPod(c.node(1)), seconds, warmup);
         }
+    }
+
+    /**
+     * A warm-up run, then single-stream iperf3 from pod a to pod b with the whole machine's CPU
+     * over it, then ping RTTs; also for {@link BgpVsHostgwBench}.
+     */
+    static Run measure(SimCluster.Pod a, SimCluster.Pod b, int seconds, int warmup) {
+        // warm the path before measuring, both backends alike: neighbour entries, and for udp
+        // the JIT (weftd reaches its compiled steady state a few seconds into its first bulk
+        // transfer; a daemon runs for days, so that steady state is what pods get)
+        Cmd.of("ip", "netns", "exec", a.netns().name(), "ping", "-c", "20", "-i", "0.01", "-W", "1", b.ip()).tryRun();
+        double warm = gbps(iperf(a, b, warmup));
+        long[] before = busyAndTotalTicks();
+        Cmd.Result r = iperf(a, b, seconds);
+        long[] after = busyAndTotalTicks();
+        double gbps = gbps(r);
+        // the whole machine's busy time (pods, weftd, softirq: everything the path costs), in
+        // percent of one core; iperf3's own figure would leave out weftd and the kernel's work
+        int cores = Runtime.getRuntime().availableProcessors();
+        double cpu = 100.0 * cores * (after[0] - before[0]) / Math.max(1, after[1] - before[1]);
+        // RTT once the path is warm: a daemon runs for days, so its JIT-compiled steady state is
+        // what pods see (measured cold, the udp path's first pings run in the interpreter)
+        double[] rtt = rtts(a, b);
+        return new Run(gbps, cpu, rtt[0], rtt[1], warm);
     }
 
     /** One single-stream iperf3 TCP run of {@code seconds} from pod a to pod b, as JSON. */
@@ -135,13 +141,13 @@ public final class UdpVsVxlanBench {
         }
     }
 
-    static double median(double[] v) {
+    public static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    static int intArg(String[] a, String n, int d) {
+    public static int intArg(String[] a, String n, int d) {
         for (int i = 0; i + 1 < a.length; i++) {
             if (a[i].equals(n)) {
                 return Integer.parseInt(a[i + 1]);
