@@ -2,7 +2,6 @@ package dev.weft.ipam.blocks;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.net.Cidr;
@@ -119,19 +118,8 @@ final class BlockCodec {
                     + family.minBlockSize() + "–" + family.bits() + ")");
         }
         int n = 1 << (expected.address().bitLength() - expected.prefixLength());
-        if (value.length() > maxChars(n)) {
-            throw new CorruptValueException("value is " + value.length() + " characters, more than the "
-                    + maxChars(n) + " a /" + expected.prefixLength() + " block can need");
-        }
-        JsonNode root;
-        try {
-            root = JSON.readTree(value);
-        } catch (JsonProcessingException e) {
-            throw new CorruptValueException("not JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new CorruptValueException("not a JSON object");
-        }
+        // bounded by what a block of this size can need
+        JsonNode root = ValueCodec.parse(value, maxChars(n));
         Cidr cidr;
         try {
             cidr = Cidr.parse(text(root, "cidr"));

@@ -84,7 +84,8 @@ final class ValueCodec {
         return s.toString();
     }
 
-    private static JsonNode parse(String value, int max) throws CorruptValueException {
+    /** A JSON object of at most {@code max} characters (checked before parsing), or a corrupt value. */
+    static JsonNode parse(String value, int max) throws CorruptValueException {
         if (value.length() > max) {
             throw new CorruptValueException("value is " + value.length() + " characters, more than " + max);
         }
