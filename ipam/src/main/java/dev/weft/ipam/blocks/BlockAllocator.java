@@ -409,12 +409,7 @@ public final class BlockAllocator {
             }
             TxnResponse r = store.txn(cmps, ops, List.of(), "release " + handle);
             if (r.isSucceeded()) {
-                long rev = r.getHeader().getRevision();
-                written.forEach((c, b) -> {
-                    if (node.equals(b.host())) {
-                        own.put(c, new Cached(b, rev));
-                    }
-                });
+                cacheOwn(written, r.getHeader().getRevision());
                 return true;
             }
             for (Cidr c : written.keySet()) {
@@ -476,16 +471,20 @@ public final class BlockAllocator {
             }
             TxnResponse r = store.txn(cmps, ops, List.of(), "hand " + from + " over to " + to);
             if (r.isSucceeded()) {
-                long rev = r.getHeader().getRevision();
-                written.forEach((c, b) -> {
-                    if (node.equals(b.host())) {
-                        own.put(c, new Cached(b, rev));
-                    }
-                });
+                cacheOwn(written, r.getHeader().getRevision());
                 return true;
             }
         }
         throw conflict("handing " + from + " over to " + to);
+    }
+
+    /** After a transaction that wrote {@code written} at {@code rev}: the cache keeps this node's blocks as written. */
+    private void cacheOwn(Map<Cidr, AllocationBlock> written, long rev) {
+        written.forEach((c, b) -> {
+            if (node.equals(b.host())) {
+                own.put(c, new Cached(b, rev));
+            }
+        });
     }
 
     private static Cidr parseBlock(String s) {
