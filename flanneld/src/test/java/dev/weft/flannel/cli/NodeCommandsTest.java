@@ -256,7 +256,15 @@ class NodeCommandsTest {
         return keys;
     }
 
+    /**
+     * Node b writes subnet.env only after its lease is in etcd and its backend is up, so node a can
+     * have programmed b's route before b's file exists: wait for it rather than race.
+     */
     private static String subnet(Path subnetEnv) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(subnetEnv) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
         for (String l : Files.readAllLines(subnetEnv)) {
             if (l.startsWith("FLANNEL_SUBNET=")) {
                 return dev.weft.net.Cidr.parse(l.substring("FLANNEL_SUBNET=".length())).network().toString();
