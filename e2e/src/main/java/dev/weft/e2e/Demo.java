@@ -14,6 +14,9 @@ import java.util.regex.Pattern;
  * running. With {@code bgp} the summary shows each node's BGP sessions ({@code weftctl bgp peers});
  * {@code bgp-crosssubnet} (Encap VXLAN, CrossSubnet) puts the last node on a second subnet behind a
  * router namespace and shows each node's pod routes: plain via eth0 on the same L2, vxlan across.
+ * {@code bgp-ipip} (Encap IPIP) uses the same two subnets, encapsulates every node-to-node packet in
+ * IPIP and says which IPIP data path each weftd runs (the kernel's ipip device, or weftd's own
+ * userspace path where the kernel has no ipip driver).
  */
 public final class Demo {
     private static final String SECOND_SUBNET = "192.168.20.0/24";
@@ -30,7 +33,7 @@ public final class Demo {
                 case "--keep" -> keep = true;
                 case "--nodes" -> nodes = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
-                    System.out.println("usage: scripts/demo [--backend vxlan|vxlan-direct|host-gw|udp|bgp|bgp-crosssubnet]"
+                    System.out.println("usage: scripts/demo [--backend vxlan|vxlan-direct|host-gw|udp|bgp|bgp-ipip|bgp-crosssubnet]"
                             + " [--nodes N] [--keep]");
                     return;
                 }
@@ -43,17 +46,21 @@ public final class Demo {
             case "vxlan-direct" -> "{\"Type\":\"vxlan\",\"DirectRouting\":true}";
             case "udp" -> "{\"Type\":\"udp\"}";
             case "bgp" -> "{\"Type\":\"bgp\"}";
+            case "bgp-ipip" -> "{\"Type\":\"bgp\",\"Encap\":\"IPIP\"}";
             case "bgp-crosssubnet" -> "{\"Type\":\"bgp\",\"Encap\":\"VXLAN\",\"CrossSubnet\":true}";
-            default -> throw new IllegalArgumentException("--backend must be vxlan, vxlan-direct, host-gw, udp, bgp or bgp-crosssubnet");
+            default -> throw new IllegalArgumentException(
+                    "--backend must be vxlan, vxlan-direct, host-gw, udp, bgp, bgp-ipip or bgp-crosssubnet");
         };
         boolean bgp = backend.startsWith("bgp");
-        boolean crossSubnet = backend.equals("bgp-crosssubnet");
-        if (crossSubnet && nodes < 2) {
-            throw new IllegalArgumentException("--backend bgp-crosssubnet needs --nodes 2 or more (the last one sits behind the router)");
+        boolean ipip = backend.equals("bgp-ipip");
+        // both put the last node behind a router: IPIP is for crossing one, CrossSubnet is about it
+        boolean twoSubnets = backend.equals("bgp-crosssubnet") || ipip;
+        if (twoSubnets && nodes < 2) {
+            throw new IllegalArgumentException("--backend " + backend + " needs --nodes 2 or more (the last one sits behind the router)");
         }
         System.out.printf("== Weft demo: %d nodes, backend %s ==%n", nodes, backend);
         long t0 = System.nanoTime();
-        SimCluster.Options options = SimCluster.Options.of(crossSubnet ? nodes - 1 : nodes, backendJson);
+        SimCluster.Options options = SimCluster.Options.of(twoSubnets ? nodes - 1 : nodes, backendJson);
         if (bgp) {
             options = options.withExtraArgs(List.of("-bgp-status-socket", BgpSessions.SOCKET_ARG, "-node-name", SimCluster.NODE_NAME));
         }
@@ -61,7 +68,7 @@ public final class Demo {
         SecondSubnet second = null;
         boolean ok = false;
         try {
-            if (crossSubnet) {
+            if (twoSubnets) {
                 second = SecondSubnet.join(c, SECOND_SUBNET);
                 SimCluster.Node last = second.addNode(c, "n" + nodes);
                 c.awaitSubnetEnv(last, java.time.Duration.ofSeconds(60));
@@ -85,7 +92,7 @@ public final class Demo {
                 System.out.printf("  %-14s on %-4s ip %-15s (netns %s)%n", p.containerId(), p.node().name(), p.ip(), p.netns().name());
             }
             if (bgp) {
-                printBgp(c, crossSubnet);
+                printBgp(c, twoSubnets, ipip);
             }
             System.out.println();
             System.out.println("cross-node ping (3 packets each):");
@@ -139,7 +146,7 @@ public final class Demo {
      * Each node's BGP sessions, once every one is Established (the mesh forms within seconds of the
      * leases), and with CrossSubnet each node's routes to the other pod subnets.
      */
-    private static void printBgp(SimCluster c, boolean crossSubnet) {
+    private static void printBgp(SimCluster c, boolean twoSubnets, boolean ipip) {
         long deadline = System.nanoTime() + 20_000_000_000L;
         int others = c.nodes().size() - 1;
         while (System.nanoTime() < deadline && !c.nodes().stream().allMatch(n -> allEstablished(BgpSessions.table(n), others))) {
@@ -153,12 +160,24 @@ public final class Demo {
                 System.out.println("    " + line);
             }
         }
-        if (crossSubnet) {
-            System.out.println("pod routes (plain via eth0 on the same L2, vxlan across the router):");
+        if (ipip) {
+            System.out.println("IPIP data path on each node (from its weftd log):");
             for (SimCluster.Node n : c.nodes()) {
-                for (String line : Cmd.run("ip", "-n", n.netns(), "-4", "route", "show", "proto", "87").stdout().split("\n")) {
-                    if (!line.isBlank()) {
-                        System.out.println("  " + n.name() + ": " + line);
+                String said = n.weftd().logTail(20000).lines().filter(l -> l.contains("IPIP data path:"))
+                        .reduce((first, second) -> second).orElse("(not logged)");
+                System.out.println("  " + n.name() + ": " + said.substring(Math.max(0, said.indexOf("IPIP data path:"))));
+            }
+        }
+        if (twoSubnets) {
+            System.out.println(ipip ? "pod routes (IPIP to every other node, onlink):"
+                    : "pod routes (plain via eth0 on the same L2, vxlan across the router):");
+            for (SimCluster.Node n : c.nodes()) {
+                // 87: routes weftd programs itself, 88: routes its BGP speaker learned and installed
+                for (String proto : List.of("87", "88")) {
+                    for (String line : Cmd.run("ip", "-n", n.netns(), "-4", "route", "show", "proto", proto).stdout().split("\n")) {
+                        if (!line.isBlank() && !line.startsWith("blackhole")) {
+                            System.out.println("  " + n.name() + ": " + line);
+                        }
                     }
                 }
             }
