@@ -1,15 +1,14 @@
 package dev.weft.ipam.socket;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.json.JsonTree;
 import dev.weft.ipam.CniErrorCodes;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.blocks.Family;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -17,7 +16,6 @@ import java.util.Set;
 
 /** What the plugin asks weftd; {@link #parse} is the daemon's only way in. */
 public sealed interface IpamRequest {
-    ObjectMapper JSON = new ObjectMapper();
     /** Longest string field accepted (handles, names). */
     int MAX_FIELD_CHARS = 512;
 
@@ -49,7 +47,7 @@ public sealed interface IpamRequest {
     }
 
     default byte[] encode() {
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode o = JsonTree.object();
         if (this instanceof Allocate a) {
             o.put("op", "allocate").put("handle", a.handle()).put("containerID", a.containerId()).put("ifName", a.ifName());
             if (a.namespace() != null) {
@@ -77,14 +75,14 @@ public sealed interface IpamRequest {
         } else {
             o.put("op", "status");
         }
-        return o.toString().getBytes(StandardCharsets.UTF_8);
+        return JsonTree.bytes(o);
     }
 
     /** A request from a frame's payload (already bounded by {@link IpamFrame}); code 6 or 7 when it is not one. */
     static IpamRequest parse(byte[] payload) throws IpamException {
         JsonNode o;
         try {
-            o = JSON.readTree(payload);
+            o = JsonTree.read(payload);
         } catch (IOException e) {
             throw new IpamException(CniErrorCodes.DECODE_FAILURE, "the request is not valid JSON", e.getMessage());
         }

@@ -3,12 +3,12 @@ package dev.weft.ipam.socket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.json.JsonTree;
 import dev.weft.ipam.CniErrorCodes;
 import dev.weft.ipam.IpamException;
 import dev.weft.net.Cidr;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,7 +43,7 @@ public record IpamResponse(int code, String msg, String details, List<Cidr> ips,
     }
 
     public byte[] encode() {
-        ObjectNode o = IpamRequest.JSON.createObjectNode();
+        ObjectNode o = JsonTree.object();
         if (isOk()) {
             ArrayNode a = o.putArray("ips");
             for (Cidr c : ips) {
@@ -59,13 +59,13 @@ public record IpamResponse(int code, String msg, String details, List<Cidr> ips,
                 e.put("details", details);
             }
         }
-        return o.toString().getBytes(StandardCharsets.UTF_8);
+        return JsonTree.bytes(o);
     }
 
     /** The plugin's reading of weftd's answer (already bounded by {@link IpamFrame}). */
     public static IpamResponse parse(byte[] payload) throws IpamException {
         try {
-            JsonNode o = IpamRequest.JSON.readTree(payload);
+            JsonNode o = JsonTree.read(payload);
             JsonNode e = o == null ? null : o.get("error");
             if (e != null && e.isObject()) {
                 int code = e.path("code").asInt(CniErrorCodes.INTERNAL);
