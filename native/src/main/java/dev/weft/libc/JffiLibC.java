@@ -27,6 +27,7 @@ final class JffiLibC implements LibC {
         }
         socket = new Fn("socket", I, I, I, I);
         bind = new Fn("bind", I, I, P, I);
+        connect = new Fn("connect", I, I, P, I);
         getsockname = new Fn("getsockname", I, I, P, P);
         setsockopt = new Fn("setsockopt", I, I, I, I, P, I);
         getsockopt = new Fn("getsockopt", I, I, I, I, P, P);
@@ -73,6 +74,7 @@ final class JffiLibC implements LibC {
     // Bound once, up front: a symbol lookup and a call context each, well under a millisecond in all.
     private final Fn socket;
     private final Fn bind;
+    private final Fn connect;
     private final Fn getsockname;
     private final Fn setsockopt;
     private final Fn getsockopt;
@@ -179,6 +181,11 @@ final class JffiLibC implements LibC {
     @Override
     public int bind(int fd, long addr, int addrlen) {
         return i(bind, fd, addr, addrlen);
+    }
+
+    @Override
+    public int connect(int fd, long addr, int addrlen) {
+        return i(connect, fd, addr, addrlen);
     }
 
     @Override

@@ -15,6 +15,8 @@ public interface LibC {
 
     int bind(int fd, long addr, int addrlen);
 
+    int connect(int fd, long addr, int addrlen);
+
     int getsockname(int fd, long addr, long addrlen);
 
     int setsockopt(int fd, int level, int optname, long optval, int optlen);

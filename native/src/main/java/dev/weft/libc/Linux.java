@@ -6,11 +6,13 @@ public final class Linux {
     }
 
     public static final int AF_UNSPEC = 0;
+    public static final int AF_UNIX = 1;
     public static final int AF_INET = 2;
     public static final int AF_BRIDGE = 7;
     public static final int AF_INET6 = 10;
     public static final int AF_NETLINK = 16;
 
+    public static final int SOCK_STREAM = 1;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_RAW = 3;
     public static final int SOCK_CLOEXEC = 0x80000;
@@ -20,6 +22,8 @@ public final class Linux {
     public static final int SO_RCVBUF = 8;
     public static final int SO_SNDBUFFORCE = 32;
     public static final int SO_RCVBUFFORCE = 33;
+    public static final int SO_RCVTIMEO = 20;
+    public static final int SO_SNDTIMEO = 21;
 
     public static final int O_RDONLY = 0;
     public static final int O_WRONLY = 1;

@@ -84,6 +84,18 @@ public final class NativeMemory implements AutoCloseable {
         IO.getByteArray(at(offset, b.length), b, 0, b.length);
     }
 
+    /** {@code len} bytes of {@code b} from {@code off} to this memory at {@code offset}. */
+    public void put(int offset, byte[] b, int off, int len) {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+        IO.putByteArray(at(offset, len), b, off, len);
+    }
+
+    /** {@code len} bytes of this memory at {@code offset} into {@code b} from {@code off}. */
+    public void get(int offset, byte[] b, int off, int len) {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+        IO.getByteArray(at(offset, len), b, off, len);
+    }
+
     @Override
     public void close() {
         if (!freed) {

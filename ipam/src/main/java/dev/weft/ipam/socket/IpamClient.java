@@ -2,23 +2,25 @@ package dev.weft.ipam.socket;
 
 import dev.weft.ipam.CniErrorCodes;
 import dev.weft.ipam.IpamException;
+import dev.weft.ipc.UnixStream;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** One request to weftd and its answer; the plugin's only way to an address. */
 public final class IpamClient {
     /** weftd's default socket; the plugin config's {@code socket} may name another. */
     public static final Path DEFAULT_SOCKET = Path.of("/run/weft/cni.sock");
+
+    /**
+     * How long weftd may take to answer: it answers from its cache or after one etcd transaction
+     * (retried on conflicts), so a minute means it is stuck; then the ADD fails with code 11.
+     */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path socket;
 
@@ -34,12 +36,9 @@ public final class IpamClient {
         if (!Files.exists(socket)) {
             throw notRunning("there is no socket " + socket, null);
         }
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            OutputStream out = Channels.newOutputStream(ch);
-            InputStream in = Channels.newInputStream(ch);
-            IpamFrame.write(out, r.encode());
-            byte[] answer = IpamFrame.read(in);
+        try (UnixStream ch = UnixStream.connect(socket, ANSWER_TIMEOUT)) {
+            IpamFrame.write(ch.out(), r.encode());
+            byte[] answer = IpamFrame.read(ch.in());
             if (answer == null) {
                 throw notRunning("weftd closed " + socket + " without an answer", null);
             }
