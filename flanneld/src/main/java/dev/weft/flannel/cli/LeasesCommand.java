@@ -18,7 +18,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -34,8 +33,8 @@ public final class LeasesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-o", "--output"}, defaultValue = "table", converter = Output.Converter.class, description = "table or json")
-    Output output;
+    @Mixin
+    OutputFlag output = new OutputFlag();
 
     @Mixin
     StoreFlags store = new StoreFlags();
@@ -49,7 +48,7 @@ public final class LeasesCommand implements Callable<Integer> {
         leases.sort(Comparator.comparing(l -> l.subnet() == null ? "" : l.subnet().toString()));
         long now = System.currentTimeMillis();
         PrintWriter out = spec.commandLine().getOut();
-        if (output == Output.JSON) {
+        if (output.json()) {
             out.println(json(leases, now));
         } else {
             out.print(table(leases, now));

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,16 +29,15 @@ public final class StatusCommand implements Callable<Integer> {
             description = "weftd's local status socket (weftd's -status-socket)")
     Path socket;
 
-    @Option(names = {"-o", "--output"}, defaultValue = "table", converter = Output.Converter.class,
-            description = "table or json")
-    Output output;
+    @Mixin
+    OutputFlag output = new OutputFlag();
 
     @Override
     public Integer call() throws IOException {
         String body = LocalStatus.get(socket, "/status");
         JsonNode doc = JSON.readTree(body);
         PrintWriter out = spec.commandLine().getOut();
-        if (output == Output.JSON) {
+        if (output.json()) {
             out.println(body.strip());
         } else {
             out.print(table(doc));

@@ -13,7 +13,6 @@ import dev.weft.flannel.subnet.PreviousSubnets;
 import dev.weft.flannel.subnet.SubnetManager;
 import dev.weft.flannel.subnet.SubnetManagerOptions;
 import dev.weft.flannel.subnet.etcd.EtcdKvStore;
-import dev.weft.flannel.subnet.kv.KvEntry;
 import dev.weft.flannel.subnet.kv.KvStore;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.blocks.PoolConfig;
@@ -103,7 +102,7 @@ final class Weftd {
             LOG.info("external interface {} address {} public {}", ext.name(), ext.ifaceAddr(), ext.extAddr());
             status.configured(cfg, ext, nl);
 
-            Backend backend = Backends.create(cfg, ext, Path.of(o.stateDir), o.udpSettings(), o.bgpSettings());
+            Backend backend = Backends.create(cfg, ext, Path.of(o.node.stateDir), o.udpSettings(), o.bgpSettings());
             open.add(backend);
             this.backend = backend;
             LeaseAttrs attrs = backend.prepare();
@@ -217,18 +216,18 @@ final class Weftd {
 
     /** Block IPAM on weftd's etcd client when the net-conf asks for it ({@code "IPAM": {"Type": "blocks"}}), else null. */
     private BlockIpam startBlockIpam(KvStore store) throws IOException {
-        String raw = !o.netConfigPath.isEmpty() ? Files.readString(Path.of(o.netConfigPath))
-                : store.get(o.store.etcdPrefix + "/config").map(KvEntry::value).orElse("");
+        String raw = o.node.rawNetConf(store, o.store.etcdPrefix);
         if (!BlockIpam.wanted(raw)) {
             return null;
         }
         if (!(store instanceof EtcdKvStore etcd)) {
             throw new IllegalArgumentException("block IPAM needs etcd; -subnet-store " + o.store.subnetStore + " has none");
         }
-        String node = o.nodeName.isEmpty() ? java.net.InetAddress.getLocalHost().getHostName() : o.nodeName;
+        // the same name as the bgp backend's (InetAddress.getLocalHost() would fail on a host name that does not resolve)
+        String node = o.node.resolvedNodeName();
         try {
-            return BlockIpam.start(etcd.client(), o.store.etcdPrefix + "/ipam/v2", PoolConfig.fromNetConf(raw), node,
-                    BlockIpam.Settings.defaults(Path.of(o.cniSocket), Path.of(o.stateDir, "ipam-journal")));
+            return BlockIpam.start(etcd.client(), BlockIpam.prefixUnder(o.store.etcdPrefix), PoolConfig.fromNetConf(raw), node,
+                    BlockIpam.Settings.defaults(Path.of(o.cniSocket), o.node.ipamJournal()));
         } catch (IpamException e) {
             throw new IOException("block IPAM: " + e.getMessage(), e);
         }
@@ -236,8 +235,8 @@ final class Weftd {
 
     /** From -net-config-path when given, else from etcd, retried every second as flanneld does. */
     private NetworkConfig networkConfig(SubnetManager sm, CountDownLatch stop) throws IOException, InterruptedException {
-        if (!o.netConfigPath.isEmpty()) {
-            return NetworkConfig.parse(Files.readString(Path.of(o.netConfigPath)));
+        if (!o.node.netConfigPath.isEmpty()) {
+            return NetworkConfig.parse(Files.readString(Path.of(o.node.netConfigPath)));
         }
         while (true) {
             try {

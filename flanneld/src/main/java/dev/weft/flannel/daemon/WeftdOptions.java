@@ -110,24 +110,15 @@ public final class WeftdOptions {
             description = "bgp backend: the Unix socket weftctl bgp reads (empty: none)")
     String bgpStatusSocket;
 
-    @Option(names = {"-node-name", "--node-name"}, defaultValue = "${env:NODE_NAME:-}",
-            description = "bgp backend: this node's name for Peers[].NodeSelector and RouteReflector.Nodes,"
-                    + " written to its lease (default: the host name)")
-    String nodeName;
-
     /** The bgp backend's settings from the -bgp-* flags. */
     BgpSettings bgpSettings() {
-        return new BgpSettings(nodeName == null || nodeName.isEmpty() ? BgpSettings.hostName() : nodeName,
+        return new BgpSettings(node.resolvedNodeName(),
                 bgpStatusSocket == null || bgpStatusSocket.isEmpty() ? null : java.nio.file.Path.of(bgpStatusSocket), null);
     }
 
-    @Option(names = {"-net-config-path", "--net-config-path"}, defaultValue = "${env:FLANNELD_NET_CONFIG_PATH:-}",
-            description = "read the network config from this file instead of <prefix>/config in etcd")
-    String netConfigPath;
-
-    @Option(names = {"-state-dir", "--state-dir"}, defaultValue = "${env:FLANNELD_STATE_DIR:-/var/lib/weft}",
-            description = "where weftd keeps what must survive restarts (the VTEP MAC)")
-    String stateDir;
+    /** -node-name, -net-config-path and -state-dir, shared with weftctl ipam. */
+    @Mixin
+    NodeFlags node = new NodeFlags();
 
     @Option(names = {"-cni-socket", "--cni-socket"}, defaultValue = "${env:WEFTD_CNI_SOCKET:-/run/weft/cni.sock}",
             description = "with block IPAM (net-conf IPAM Type blocks): the root-only socket weft-ipam asks for addresses")

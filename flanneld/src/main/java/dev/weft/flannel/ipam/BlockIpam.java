@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +43,24 @@ public final class BlockIpam implements AutoCloseable {
         this.ipam = ipam;
         this.server = server;
         this.upkeep = upkeep;
+    }
+
+    /** Where block IPAM's keys live under weftd's {@code -etcd-prefix}: Calico's layout below {@code <prefix>/ipam/v2}. */
+    public static String prefixUnder(String etcdPrefix) {
+        return etcdPrefix + "/ipam/v2";
+    }
+
+    /**
+     * The pod handles the journal at {@code journal} holds for etcd: addresses handed out while etcd
+     * was away whose hand-over weftd has not replayed yet (empty when there is no journal).
+     */
+    public static Set<String> journaledPods(Path journal) throws IOException {
+        return OfflineJournal.load(journal).pendingPods();
+    }
+
+    /** Whether {@code handle} is weftd's own reservation ({@code weftd-reserve.<node>.<n>}), never a pod's. */
+    public static boolean isReservation(String handle) {
+        return handle.startsWith(NodeIpam.RESERVE_PREFIX);
     }
 
     /** True when the net-conf asks for block IPAM ({@code "IPAM": {"Type": "blocks"}}). */

@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * weftd's local record of block IPAM (see the package doc): the addresses held in reserve (each
@@ -136,6 +138,19 @@ final class OfflineJournal {
             }
         }
         return n;
+    }
+
+    /** Pod handles given a reserved address offline and not released since, in journal order. */
+    Set<String> pendingPods() {
+        Set<String> out = new LinkedHashSet<>();
+        for (Entry e : pending) {
+            if (e instanceof Assigned a) {
+                out.add(a.handle());
+            } else if (e instanceof Released r) {
+                out.remove(r.handle());
+            }
+        }
+        return out;
     }
 
     Path file() {

@@ -213,6 +213,11 @@ public final class AllocationBlock {
         return o >= 0 && ordinalsOf(handle).contains(o) ? releaseOrdinals(List.of(o)) : this;
     }
 
+    /** Releases the address at {@code ordinal} whoever holds it (an operator's release); this block itself if it is free. */
+    AllocationBlock releaseAt(int ordinal) {
+        return allocations[ordinal] == FREE ? this : releaseOrdinals(List.of(ordinal));
+    }
+
     private AllocationBlock releaseOrdinals(List<Integer> ords) {
         if (ords.isEmpty()) {
             return this;

@@ -578,10 +578,8 @@ public final class BlockAllocator {
             } catch (CorruptValueException e) {
                 throw new IpamException(IpamException.INTERNAL, "handle record " + handleKey + " is corrupt (" + e.getMessage() + ")");
             }
-            Map<String, Integer> counts = new TreeMap<>(h.blocks());
-            counts.computeIfPresent(c.toString(), (k, n) -> n > 1 ? n - 1 : null);
-            Op handleOp = counts.isEmpty() ? EtcdStore.delete(handleKey)
-                    : EtcdStore.put(handleKey, ValueCodec.encodeHandle(new IpamHandle(counts, false)));
+            IpamHandle left = h.minusOne(c.toString());
+            Op handleOp = left == null ? EtcdStore.delete(handleKey) : EtcdStore.put(handleKey, ValueCodec.encodeHandle(left));
             TxnResponse r = store.txn(
                     List.of(EtcdStore.modRevisionIs(handleKey, he.get().modRevision()),
                             EtcdStore.modRevisionIs(keys.block(c), cur.revision())),
@@ -623,7 +621,7 @@ public final class BlockAllocator {
 
     /** Problems in the whole IPAM tree (every node's), for {@code weftctl ipam check}. */
     public List<Problem> check() throws IpamException {
-        return new StoreCheck(store, keys, config).run();
+        return IpamTree.read(store, keys).problems(config);
     }
 
     /** Committed etcd write transactions made by this allocator. */

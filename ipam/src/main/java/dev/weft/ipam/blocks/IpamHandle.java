@@ -21,4 +21,11 @@ public record IpamHandle(Map<String, Integer> blocks, boolean deleted) {
         m.merge(block, 1, Integer::sum);
         return new IpamHandle(m, deleted);
     }
+
+    /** This handle with one address fewer in {@code block}; null when it then holds nothing (the record goes). */
+    IpamHandle minusOne(String block) {
+        TreeMap<String, Integer> m = new TreeMap<>(blocks);
+        m.computeIfPresent(block, (k, n) -> n > 1 ? n - 1 : null);
+        return m.isEmpty() ? null : new IpamHandle(m, false);
+    }
 }

@@ -26,6 +26,14 @@ public record Problem(Kind kind, String key, String detail) {
         CORRUPT_HANDLE,
         /** A handle record whose per-block counts disagree with the blocks. */
         HANDLE_MISMATCH,
+        /** An address allocated for a node that has no pod holding it ({@link NodePodCheck}). */
+        ORPHAN_ALLOCATION,
+        /** A pod of the node whose handle holds no address in etcd. */
+        POD_WITHOUT_ALLOCATION,
+        /** A pod of the node whose recorded address its handle does not hold. */
+        POD_ADDRESS_MISMATCH,
+        /** A local record of a pod that cannot be read (so the node's pods are not known for sure). */
+        UNREADABLE_POD_RECORD,
     }
 
     @Override

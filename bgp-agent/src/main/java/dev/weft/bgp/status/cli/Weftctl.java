@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  * Exit codes: 0 shown, 1 the agent could not be reached or refused, 2 bad usage.
  */
 @Command(name = "weftctl", mixinStandardHelpOptions = true, versionProvider = Weftctl.BuildVersion.class,
-        description = "Shows the state of Weft on this node: weftd (status, leases) and the BGP agent (bgp).", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
+        description = "Shows the state of Weft on this node: weftd (status, leases, ipam) and the BGP agent (bgp).", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
 public final class Weftctl {
     /** Prefixes per request when weftctl pages through a table. */
     static final int PAGE = 10_000;
@@ -54,7 +54,7 @@ public final class Weftctl {
         boolean node = mountNodeCommands(cl);
         cl.setOut(out).setErr(err);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            boolean nodeCommand = node && NODE_COMMANDS.contains(line.getCommandName());
+            boolean nodeCommand = node && NODE_COMMANDS.contains(topLevelName(line));
             if (e instanceof IOException || e instanceof IllegalArgumentException || nodeCommand) {
                 err.println("weftctl: " + e.getMessage());
                 err.flush();
@@ -69,10 +69,19 @@ public final class Weftctl {
     }
 
     /** weftd's commands, mounted from its jar (dev.weft.flannel.cli) when that is on the class path. */
-    static final List<String> NODE_COMMANDS = List.of("status", "leases");
+    static final List<String> NODE_COMMANDS = List.of("status", "leases", "ipam");
+
+    /** The name of the command right below weftctl that {@code line} is, or is under ({@code ipam} for {@code ipam show}). */
+    static String topLevelName(CommandLine line) {
+        CommandLine l = line;
+        while (l.getParent() != null && l.getParent().getParent() != null) {
+            l = l.getParent();
+        }
+        return l.getCommandName();
+    }
 
     /**
-     * Adds `status` and `leases` from weftd's jar, found by name: the launcher puts dist/bin/weftd
+     * Adds `status`, `leases` and `ipam` from weftd's jar, found by name: the launcher puts dist/bin/weftd
      * beside weftctl's own jar on the class path, and neither module depends on the other. Without
      * it both commands exist and say what is missing.
      */
