@@ -54,12 +54,20 @@ public record WeftMetrics(Map<String, Double> samples, String text) {
         return get("weft_udp_drops_total{reason=\"" + reason + "\"}");
     }
 
+    /** weft_udp_dropped_total{direction="rx"}: received datagrams not written to the TUN. */
     public long rxDropped() {
-        return get("weft_udp_rx_dropped_total");
+        return get("weft_udp_dropped_total{direction=\"rx\"}");
     }
 
     public long icmpUnreachable() {
         return get("weft_udp_icmp_unreachable_total");
+    }
+
+    /** The offloads weftd reports in use (weft_udp_offload{feature} 1), in the order printed. */
+    public List<String> offloadsInUse() {
+        String prefix = "weft_udp_offload{feature=\"";
+        return samples.entrySet().stream().filter(e -> e.getKey().startsWith(prefix) && e.getValue() == 1.0)
+                .map(e -> e.getKey().substring(prefix.length(), e.getKey().length() - 2)).toList();
     }
 
     /** The sample keys that start with {@code prefix}, e.g. every weft_udp_offload line. */

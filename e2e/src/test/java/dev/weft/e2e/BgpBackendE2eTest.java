@@ -8,6 +8,7 @@ import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.LinkInfo;
+import dev.weft.testkit.PromExposition;
 import dev.weft.testkit.RouteInfo;
 import java.time.Duration;
 import java.util.List;
@@ -26,8 +27,9 @@ import org.junit.jupiter.api.Test;
 @KernelTest
 class BgpBackendE2eTest {
     static final String SOCKET_ARG = BgpSessions.SOCKET_ARG;
+    static final int METRICS_PORT = 18086;
     static final SimCluster.Options TWO_NODE_MESH = SimCluster.Options.of(2, "{\"Type\":\"bgp\",\"KeepaliveSeconds\":3}")
-            .withExtraArgs(List.of("-bgp-status-socket", SOCKET_ARG));
+            .withExtraArgs(List.of("-bgp-status-socket", SOCKET_ARG, "-healthz-ip", "127.0.0.1", "-healthz-port", String.valueOf(METRICS_PORT)));
 
     static String peers(SimCluster.Node n) {
         return BgpSessions.table(n);
@@ -90,6 +92,12 @@ class BgpBackendE2eTest {
             assertTrue(b.netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", a.ip()).ok(), "b -> a");
             System.out.println("BgpBackendE2eTest: 2-node mesh up and pods talking after "
                     + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            // /metrics through Prometheus' parser: every backend's families, and the speaker's
+            PromExposition m = PromExposition.parse(WeftMetrics.scrape(n1, METRICS_PORT).text());
+            m.assertNodeFamilies();
+            assertEquals(1.0, m.sum("weft_bgp_peer_state", "weft_bgp_peer_state") / 6, "one peer, established (6)");
+            assertTrue(m.sum("weft_netlink_requests", "weft_netlink_requests_total", "op", "newroute", "result", "ok") >= 1,
+                    "the peer's route and the blackhole went in through rtnetlink");
 
             // A node joins: every node has a session with it within 5 s of its subnet.env.
             long n1Mark = n1.weftd().logSize();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.PromExposition;
 import dev.weft.testkit.Underlay;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,6 +26,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -467,7 +469,7 @@ class UdpBackendE2eTest {
         assertEquals(total, rx, "weft_udp_packets_total{path=\"udp_rx\"} counts every datagram");
         assertTrue(expectForward >= sent.get(Kind.VALID), "the valid ones are forwardable: " + expectForward);
         assertEquals(expectForward, tunTx, "written to the TUN: exactly the datagrams the spec lets through");
-        assertEquals(total - expectForward, dropped, "weft_udp_rx_dropped_total: all the others");
+        assertEquals(total - expectForward, dropped, "weft_udp_dropped_total{direction=\"rx\"}: all the others");
         // The reasons count drops both ways: what the forwarded ones caused on the way back out
         // (e.g. the kernel forwards a TTL 2 packet to flannel0 as TTL 1, and weftd must drop it)
         // is every packet read from the TUN and not sent.
@@ -681,7 +683,7 @@ class UdpBackendE2eTest {
         assertTransferIntact(on, "offloads on");
         assertEquals(expected, on.receivedSha256(), "offloads on: received bytes differ from the seeded stream");
         for (SimCluster.Node n : List.of(n1, n2)) {
-            List<String> inUse = WeftMetrics.scrape(n, METRICS_PORT).keysStartingWith("weft_udp_offload");
+            List<String> inUse = WeftMetrics.scrape(n, METRICS_PORT).offloadsInUse();
             assertFalse(inUse.isEmpty(), "no offloads reported in use by default on " + n.name());
             System.out.println("UdpBackendE2eTest offloads on " + n.name() + ": " + inUse);
         }
@@ -706,7 +708,8 @@ class UdpBackendE2eTest {
             for (SimCluster.Node n : off.nodes()) {
                 WeftMetrics m = atRest(n, x -> true);
                 System.out.println("UdpBackendE2eTest offloads off, 64 MB: " + batchSummary(empty, m, n.name()));
-                assertEquals(List.of(), m.keysStartingWith("weft_udp_offload"), "offloads reported in use with -udp-offload=false on " + n.name());
+                assertEquals(List.of(), m.offloadsInUse(), "offloads reported in use with -udp-offload=false on " + n.name());
+                assertTrue(m.keysStartingWith("weft_udp_offload{").size() >= 8, "the offloads not in use show as 0:\n" + m.text());
                 assertEquals(m.packets("udp_rx"), m.packets("tun_tx") + m.rxDropped(), "accounting on " + n.name());
                 // Off, one packet per TUN read, per send and per TUN write.
                 for (String path : List.of("tun_rx", "udp_tx", "tun_tx")) {
@@ -718,8 +721,8 @@ class UdpBackendE2eTest {
 
     /** Batches on a leg between two scrapes that moved more than one packet (histogram count less the le="1" bucket). */
     private static long multiPacketBatches(WeftMetrics before, WeftMetrics after, String path) {
-        String count = "weft_udp_batch_size_count{path=\"" + path + "\"}";
-        String single = "weft_udp_batch_size_bucket{path=\"" + path + "\",le=\"1\"}";
+        String count = "weft_udp_batch_size_packets_count{path=\"" + path + "\"}";
+        String single = "weft_udp_batch_size_packets_bucket{path=\"" + path + "\",le=\"1\"}";
         return (after.get(count) - before.samples().getOrDefault(count, 0.0).longValue())
                 - (after.get(single) - before.samples().getOrDefault(single, 0.0).longValue());
     }
@@ -727,13 +730,39 @@ class UdpBackendE2eTest {
     private static String batchSummary(WeftMetrics before, WeftMetrics after, String node) {
         StringBuilder sb = new StringBuilder(node + " packets/batch");
         for (String path : List.of("tun_rx", "udp_tx", "udp_rx", "tun_tx")) {
-            String sum = "weft_udp_batch_size_sum{path=\"" + path + "\"}";
-            String count = "weft_udp_batch_size_count{path=\"" + path + "\"}";
+            String sum = "weft_udp_batch_size_packets_sum{path=\"" + path + "\"}";
+            String count = "weft_udp_batch_size_packets_count{path=\"" + path + "\"}";
             long p = after.get(sum) - before.samples().getOrDefault(sum, 0.0).longValue();
             long c = after.get(count) - before.samples().getOrDefault(count, 0.0).longValue();
             sb.append(String.format(java.util.Locale.ROOT, " %s=%.1f", path, c == 0 ? 0.0 : (double) p / c));
         }
         return sb.toString();
+    }
+
+    // ------------------------------------------------------------------ 7. /metrics as Prometheus reads it
+
+    /**
+     * The udp weftd's /metrics through Prometheus' own parser: the families of every backend, and
+     * the udp ones with their units and labels (one dropped family by direction, the batch-size
+     * histogram in packets, every offload listed with 1 or 0).
+     */
+    @Test
+    void metricsParseWithPrometheusParser() {
+        PromExposition m = PromExposition.parse(atRest(n1, x -> true).text());
+        m.assertNodeFamilies();
+        assertEquals(Set.of("rx", "tx"), m.labels("weft_udp_dropped", "counter", "direction"));
+        m.only("weft_udp_batch_size_packets", "histogram");
+        assertTrue(m.sum("weft_udp_batch_size_packets", "weft_udp_batch_size_packets_count", "path", "udp_rx") > 0,
+                "the pods' pings came in batches");
+        Set<String> features = m.labels("weft_udp_offload", "gauge", "feature");
+        assertTrue(features.containsAll(Set.of("vnet_hdr", "tso4", "udp_gso", "udp_gro", "tcp_coalesce")), features.toString());
+        for (com.fasterxml.jackson.databind.JsonNode sample : m.families().path("weft_udp_offload").path("samples")) {
+            double v = sample.get(2).asDouble();
+            assertTrue(v == 0 || v == 1, "an offload is in use or not: " + sample);
+        }
+        assertTrue(m.sum("weft_udp_offload", "weft_udp_offload") >= 1, "offloads on by default");
+        assertTrue(m.sum("weft_netlink_requests", "weft_netlink_requests_total", "op", "newroute", "result", "ok") >= 1,
+                "the network's route to flannel0");
     }
 
     // ------------------------------------------------------------------ helpers

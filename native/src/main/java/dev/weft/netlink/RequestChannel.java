@@ -21,14 +21,14 @@ final class RequestChannel implements AutoCloseable {
         T parse(ByteBuffer buf, int type, int payloadStart, int payloadEnd);
     }
 
-    /** A queued request: its sequence number and a description for error messages. */
     /**
-     * A request awaiting its ACK. Its description is only spelled out when the kernel refuses it:
-     * a batch of 100,000 routes would otherwise format 100,000 addresses that nobody reads.
+     * A request awaiting its ACK: its sequence number, message type (for {@link NetlinkRequests})
+     * and description. The description is only spelled out when the kernel refuses it: a batch of
+     * 100,000 routes would otherwise format 100,000 addresses that nobody reads.
      */
-    record Pending(int seq, String verb, Object subject) {
-        Pending(int seq, String description) {
-            this(seq, description, null);
+    record Pending(int seq, int type, String verb, Object subject) {
+        Pending(int seq, int type, String description) {
+            this(seq, type, description, null);
         }
 
         String description() {
@@ -64,7 +64,7 @@ final class RequestChannel implements AutoCloseable {
         writer.end();
         List<T> replies = new ArrayList<>(1);
         List<BatchFailure> failures = new ArrayList<>(1);
-        sendAndAwait(List.of(new Pending(s, description)), replies, parser, failures);
+        sendAndAwait(List.of(new Pending(s, type, description)), replies, parser, failures);
         if (!failures.isEmpty()) {
             throw failures.get(0).error();
         }
@@ -101,12 +101,14 @@ final class RequestChannel implements AutoCloseable {
                         }
                         if (mtype == Rt.NLMSG_DONE) {
                             int err = len >= 20 ? rx.getInt(p + 16) : 0;
+                            NetlinkRequests.count(type, Math.min(err, 0));
                             if (err < 0) {
                                 throw new NetlinkException(description, err, null);
                             }
                             done = true;
                         } else if (mtype == Rt.NLMSG_ERROR) {
                             int err = rx.getInt(p + 16);
+                            NetlinkRequests.count(type, Math.min(err, 0));
                             if (err < 0) {
                                 throw new NetlinkException(description, err, extAck(p, len, mflags));
                             }
@@ -180,6 +182,7 @@ final class RequestChannel implements AutoCloseable {
                     if (mtype == Rt.NLMSG_ERROR) {
                         outstanding--;
                         int err = rx.getInt(p + 16);
+                        NetlinkRequests.count(pending.get(idx).type(), Math.min(err, 0));
                         if (err < 0) {
                             Pending req = pending.get(idx);
                             failures.add(new BatchFailure(idx, req.description(),

@@ -402,7 +402,7 @@ public final class RtNetlink implements AutoCloseable {
                     w.begin(op.type(), op.flags() | Rt.NLM_F_REQUEST | Rt.NLM_F_ACK, s);
                     op.body().accept(w);
                     w.end();
-                    window.add(new RequestChannel.Pending(s, op.verb(), op.subject()));
+                    window.add(new RequestChannel.Pending(s, op.type(), op.verb(), op.subject()));
                     if (channel.windowFull(window.size()) || i == ops.size() - 1) {
                         List<BatchFailure> part = new ArrayList<>();
                         channel.sendAndAwait(window, new ArrayList<>(), null, part);

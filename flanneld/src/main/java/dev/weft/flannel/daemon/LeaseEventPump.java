@@ -3,6 +3,7 @@ package dev.weft.flannel.daemon;
 import dev.weft.flannel.backend.Backend;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseEvent;
+import dev.weft.flannel.metrics.Histogram;
 import dev.weft.flannel.subnet.Liveness;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,6 +46,8 @@ final class LeaseEventPump implements AutoCloseable {
     private final LongAdder added = new LongAdder();
     private final LongAdder removed = new LongAdder();
     private final LongAdder snapshots = new LongAdder();
+    /** How long the backend took to program each delivery (an event, a coalesced burst, a resync). */
+    private final Histogram applySeconds = new Histogram(Histogram.APPLY_BOUNDS);
     private volatile Supplier<Collection<Lease>> view;
     private volatile Thread worker;
     private volatile boolean running = true;
@@ -94,6 +97,11 @@ final class LeaseEventPump implements AutoCloseable {
         return failures.sum();
     }
 
+    /** Time the backend took per successful delivery (weft_dataplane_apply_seconds). */
+    Histogram applySeconds() {
+        return applySeconds;
+    }
+
     /** Events dropped because the queue was full (each led to a full resync). */
     long overflows() {
         return overflows.sum();
@@ -115,6 +123,7 @@ final class LeaseEventPump implements AutoCloseable {
                     continue;
                 }
                 liveness.working();
+                long t0 = System.nanoTime();
                 try {
                     if (whole) {
                         queue.clear(); // all in the view already
@@ -123,6 +132,7 @@ final class LeaseEventPump implements AutoCloseable {
                     } else {
                         deliver(burst);
                     }
+                    applySeconds.observeNanos(System.nanoTime() - t0);
                     liveness.progressed();
                     retryMs = 0;
                 } catch (RuntimeException e) {

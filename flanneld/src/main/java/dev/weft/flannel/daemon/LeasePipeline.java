@@ -2,6 +2,7 @@ package dev.weft.flannel.daemon;
 
 import dev.weft.flannel.lease.LeaseValidator;
 import dev.weft.flannel.lease.LeaseValidator.Reason;
+import dev.weft.flannel.metrics.Exposition;
 import dev.weft.flannel.subnet.LeaseWatcher;
 import java.time.Clock;
 import java.util.Locale;
@@ -37,30 +38,27 @@ final class LeasePipeline {
         return (w == null || w.healthy(now)) && (p == null || p.healthy(now));
     }
 
-    /** Prometheus text: rejected leases by reason, the pump's failures and overflows, and health. */
+    /**
+     * Prometheus text: rejected leases by reason, the pump's failures and overflows, the time the
+     * backend takes to apply lease events to the kernel, and health.
+     */
     String metricsText() {
-        StringBuilder b = new StringBuilder();
+        Exposition e = new Exposition();
         LeaseValidator v = validator;
         if (v != null) {
-            b.append("# HELP weft_lease_rejected_total Lease versions (key and revision) ignored, by reason.\n")
-                    .append("# TYPE weft_lease_rejected_total counter\n");
+            e.family("weft_lease_rejected_total", "counter", "Lease versions (key and revision) ignored, by reason.");
             for (Reason r : Reason.values()) {
-                b.append("weft_lease_rejected_total{reason=\"").append(r.name().toLowerCase(Locale.ROOT)).append("\"} ")
-                        .append(v.rejections(r)).append('\n');
+                e.sample("weft_lease_rejected_total", v.rejections(r), "reason", r.name().toLowerCase(Locale.ROOT));
             }
         }
         LeaseEventPump p = pump;
         if (p != null) {
-            b.append("# HELP weft_lease_event_failures_total Deliveries of lease events the backend failed on.\n")
-                    .append("# TYPE weft_lease_event_failures_total counter\nweft_lease_event_failures_total ")
-                    .append(p.failures()).append('\n');
-            b.append("# HELP weft_lease_event_overflows_total Lease events dropped on a full queue (each forces a resync).\n")
-                    .append("# TYPE weft_lease_event_overflows_total counter\nweft_lease_event_overflows_total ")
-                    .append(p.overflows()).append('\n');
-            b.append("# HELP weft_lease_pipeline_healthy 1 unless the lease watcher or the backend is stuck.\n")
-                    .append("# TYPE weft_lease_pipeline_healthy gauge\nweft_lease_pipeline_healthy ")
-                    .append(healthy() ? 1 : 0).append('\n');
+            e.counter("weft_lease_event_failures_total", "Deliveries of lease events the backend failed on.", p.failures());
+            e.counter("weft_lease_event_overflows_total", "Lease events dropped on a full queue (each forces a resync).", p.overflows());
+            p.applySeconds().write(e, "weft_dataplane_apply_seconds",
+                    "Time the backend took to program the kernel for a delivery of lease events (one event, a coalesced burst, or a resync of the whole set).");
+            e.gauge("weft_lease_pipeline_healthy", "1 unless the lease watcher or the backend is stuck.", healthy() ? 1 : 0);
         }
-        return b.toString();
+        return e.toString();
     }
 }

@@ -7,6 +7,8 @@ import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.backend.RouteTag;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.metrics.Exposition;
+import dev.weft.flannel.rules.RulesKeeper;
 import dev.weft.flannel.subnet.LeaseRenewer;
 import dev.weft.flannel.subnet.LeaseWatcher;
 import dev.weft.libc.Linux;
@@ -38,6 +40,7 @@ final class NodeStatus {
     private volatile LeaseRenewer renewer;
     private volatile LeaseWatcher watcher;
     private volatile LeaseEventPump pump;
+    private volatile RulesKeeper rules;
 
     NodeStatus(WeftdOptions o, BooleanSupplier ready, Clock clock) {
         this.o = o;
@@ -51,6 +54,11 @@ final class NodeStatus {
         nl = n;
     }
 
+    /** The masquerade/forward rules being kept (only when weftd was asked for some). */
+    void rules(RulesKeeper k) {
+        rules = k;
+    }
+
     void running(LeaseRenewer r, LeaseWatcher w, LeaseEventPump p) {
         renewer = r;
         watcher = w;
@@ -60,63 +68,55 @@ final class NodeStatus {
     /**
      * The node's families in the Prometheus text format, for every backend: readiness, the own
      * lease's expiry, renewals by result, remote leases seen and routes programmed, lease events by
-     * kind, and the lease watch's restarts and errors. Families whose source does not exist yet
-     * (before the lease is held) are left out rather than reported as 0.
+     * kind, the lease watch's restarts and errors, and the rule resyncs. Families whose source does
+     * not exist yet (before the lease is held; rules when none were asked for) are left out rather
+     * than reported as 0.
      */
     String metricsText() {
-        StringBuilder b = new StringBuilder();
-        gauge(b, "weft_ready", "1 when weftd holds its lease, the backend is up, subnet.env is written and the lease pipeline is healthy.",
+        Exposition e = new Exposition();
+        e.gauge("weft_ready", "1 when weftd holds its lease, the backend is up, subnet.env is written and the lease pipeline is healthy.",
                 ready.getAsBoolean() ? 1 : 0);
         LeaseRenewer r = renewer;
         if (r != null) {
             Lease own = r.current();
             if (!own.isReservation()) {
-                gauge(b, "weft_lease_expiry_timestamp_seconds", "When the node's own subnet lease expires unless renewed (Unix time).",
+                e.gauge("weft_lease_expiry_timestamp_seconds", "When the node's own subnet lease expires unless renewed (Unix time).",
                         own.expirationEpochMillis() / 1000.0);
             }
-            family(b, "weft_lease_renewals_total", "counter", "Renewals of the node's own lease, by result.");
-            b.append("weft_lease_renewals_total{result=\"success\"} ").append(r.renewals()).append('\n');
-            b.append("weft_lease_renewals_total{result=\"error\"} ").append(r.renewalFailures()).append('\n');
-            family(b, "weft_lease_reacquisitions_total", "counter", "Times the own lease was lost (expired, deleted, overwritten) and acquired again.");
-            b.append("weft_lease_reacquisitions_total ").append(r.reacquisitions()).append('\n');
+            e.family("weft_lease_renewals_total", "counter", "Renewals of the node's own lease, by result.")
+                    .sample("weft_lease_renewals_total", r.renewals(), "result", "success")
+                    .sample("weft_lease_renewals_total", r.renewalFailures(), "result", "error");
+            e.counter("weft_lease_reacquisitions_total", "Times the own lease was lost (expired, deleted, overwritten) and acquired again.",
+                    r.reacquisitions());
         }
         LeaseWatcher w = watcher;
         if (w != null) {
-            gauge(b, "weft_remote_leases", "Other nodes' leases weftd has seen and handed to the backend.", w.view().size());
-            family(b, "weft_store_watch_restarts_total", "counter", "Times the lease watch was re-established (reconnect, re-list).");
-            b.append("weft_store_watch_restarts_total ").append(w.watchRestarts()).append('\n');
-            family(b, "weft_store_watch_errors_total", "counter", "Store and handler failures the lease watch recovered from.");
-            b.append("weft_store_watch_errors_total ").append(w.watchErrors()).append('\n');
+            e.gauge("weft_remote_leases", "Other nodes' leases weftd has seen and handed to the backend.", w.view().size());
+            e.counter("weft_store_watch_restarts_total", "Times the lease watch was re-established (reconnect, re-list).", w.watchRestarts());
+            e.counter("weft_store_watch_errors_total", "Store and handler failures the lease watch recovered from.", w.watchErrors());
         }
         NetworkConfig c = cfg;
         Integer programmed = c == null || r == null ? null : programmedRoutes(c);
         if (programmed != null) {
-            gauge(b, "weft_remote_routes_programmed", "Routes to other nodes' subnets weftd installed, as the kernel has them (vxlan, host-gw).",
+            e.gauge("weft_remote_routes_programmed", "Routes to other nodes' subnets weftd installed, as the kernel has them (vxlan, host-gw).",
                     programmed);
         }
         LeaseEventPump p = pump;
         if (p != null) {
-            family(b, "weft_lease_events_total", "counter", "Lease events from the watch, by type.");
+            e.family("weft_lease_events_total", "counter", "Lease events from the watch, by type.");
             for (String kind : new String[] {"added", "removed", "snapshot"}) {
-                b.append("weft_lease_events_total{type=\"").append(kind).append("\"} ").append(p.events(kind)).append('\n');
+                e.sample("weft_lease_events_total", p.events(kind), "type", kind);
             }
         }
-        return b.toString();
-    }
-
-    private static void family(StringBuilder b, String name, String type, String help) {
-        b.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(' ').append(type).append('\n');
-    }
-
-    private static void gauge(StringBuilder b, String name, String help, double value) {
-        family(b, name, "gauge", help);
-        b.append(name).append(' ');
-        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
-            b.append((long) value);
-        } else {
-            b.append(value);
+        RulesKeeper k = rules;
+        if (k != null) {
+            e.family("weft_rule_resyncs_total", "counter",
+                    "Periodic checks of the masquerade and forward rules (-iptables-resync), by result: in_place, repaired (reinstalled), failed.");
+            for (RulesKeeper.Resync result : RulesKeeper.Resync.values()) {
+                e.sample("weft_rule_resyncs_total", k.resyncs(result), "result", result.label());
+            }
         }
-        b.append('\n');
+        return e.toString();
     }
 
     String json() {

@@ -20,7 +20,11 @@ final class Traffic {
     private Traffic() {
     }
 
-    static AutoCloseable start(WeftdOptions o, NetworkConfig cfg, Lease lease) {
+    /**
+     * Clears the other mode's rules and starts keeping ours; null when neither -ip-masq nor
+     * -iptables-forward-rules asks for any (nothing to keep).
+     */
+    static RulesKeeper start(WeftdOptions o, NetworkConfig cfg, Lease lease) {
         CommandRunner runner = CommandRunner.local();
         TrafficRules.Mode mode = TrafficRules.Mode.of(cfg.enableNFTables());
         try {
@@ -29,7 +33,7 @@ final class Traffic {
             LOG.debug("nothing to clean for {}: {}", mode.other(), e.getMessage());
         }
         if (!o.ipMasq && !o.forwardRules) {
-            return () -> { };
+            return null;
         }
         RuleSet.Builder b = RuleSet.builder().ipMasq(o.ipMasq).randomFully(!o.fullyRandomDisable).forwardRules(o.forwardRules);
         if (cfg.enableIPv4()) {

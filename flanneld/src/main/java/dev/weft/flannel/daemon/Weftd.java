@@ -7,6 +7,9 @@ import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.ipam.BlockIpam;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.flannel.metrics.Exposition;
+import dev.weft.flannel.metrics.NetlinkMetrics;
+import dev.weft.flannel.metrics.ProcessMetrics;
 import dev.weft.flannel.subnet.LeaseRenewer;
 import dev.weft.flannel.subnet.LeaseWatcher;
 import dev.weft.flannel.subnet.PreviousSubnets;
@@ -49,6 +52,7 @@ final class Weftd {
     private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final NodeStatus status;
+    private final ProcessMetrics processMetrics = new ProcessMetrics();
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -111,7 +115,11 @@ final class Weftd {
             LOG.info("acquired lease {} (expires {})", lease.key(), lease.isReservation() ? "never" : java.time.Instant.ofEpochMilli(lease.expirationEpochMillis()));
             backend.start(lease);
 
-            open.add(Traffic.start(o, cfg, lease));
+            dev.weft.flannel.rules.RulesKeeper rules = Traffic.start(o, cfg, lease);
+            if (rules != null) {
+                open.add(rules);
+                status.rules(rules);
+            }
             if (o.ipBlackholeRoute) {
                 open.add(BlackholeRoutes.start(nl, lease, Duration.ofSeconds(o.iptablesResync)));
             }
@@ -174,9 +182,16 @@ final class Weftd {
         }
     }
 
+    /**
+     * Everything /metrics shows: build, node, backend, lease pipeline, netlink requests, then the
+     * process and JVM families.
+     */
     private String metricsText() {
         Backend b = backend;
-        return BUILD_INFO + status.metricsText() + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText();
+        Exposition tail = new Exposition();
+        NetlinkMetrics.write(tail);
+        processMetrics.write(tail);
+        return BUILD_INFO + status.metricsText() + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText() + tail;
     }
 
     /** The info-style family Prometheus joins other series with: constant for the life of the process. */

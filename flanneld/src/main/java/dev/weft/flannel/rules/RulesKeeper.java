@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +34,30 @@ public final class RulesKeeper implements AutoCloseable {
     private final RuleSet set;
     private final ScheduledExecutorService timer;
     private final AtomicLong installs = new AtomicLong();
+    private final LongAdder[] resyncs = new LongAdder[Resync.values().length];
     private volatile boolean inPlace;
+
+    /** What a periodic check found and did (weft_rule_resyncs_total{result}). */
+    public enum Resync {
+        /** Every rule was there. */
+        IN_PLACE,
+        /** Something was missing (or the check failed) and the whole set was installed again. */
+        REPAIRED,
+        /** Reinstalling failed; the next period tries again. */
+        FAILED;
+
+        /** The label value, e.g. "in_place". */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     private RulesKeeper(TrafficRules rules, RuleSet set) {
         this.rules = rules;
         this.set = set;
+        for (int i = 0; i < resyncs.length; i++) {
+            resyncs[i] = new LongAdder();
+        }
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "weft-rules-keeper");
             t.setDaemon(true);
@@ -88,6 +108,11 @@ public final class RulesKeeper implements AutoCloseable {
         return installs.get();
     }
 
+    /** Periodic checks (the install at start not included) that ended with {@code result}. */
+    public long resyncs(Resync result) {
+        return resyncs[result.ordinal()].sum();
+    }
+
     public RuleSet ruleSet() {
         return set;
     }
@@ -109,23 +134,27 @@ public final class RulesKeeper implements AutoCloseable {
         try {
             if (rules.isComplete(set)) {
                 inPlace = true;
+                resyncs[Resync.IN_PLACE.ordinal()].increment();
                 return;
             }
             log.info("some masquerade or forward rules are missing; deleting and recreating them");
         } catch (RuntimeException e) {
             log.error("failed to check the rules: {}", e.getMessage());
         }
-        install();
+        resyncs[(install() ? Resync.REPAIRED : Resync.FAILED).ordinal()].increment();
     }
 
-    private void install() {
+    /** Installs the whole set; false when that failed (logged). */
+    private boolean install() {
         installs.incrementAndGet();
         try {
             rules.install(set);
             inPlace = true;
+            return true;
         } catch (RuntimeException e) {
             inPlace = false;
             log.error("failed to install the masquerade and forward rules: {}", e.getMessage());
+            return false;
         }
     }
 

@@ -10,6 +10,7 @@ import dev.weft.testkit.Cmd;
 import dev.weft.testkit.EtcdServer;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.PromExposition;
 import dev.weft.testkit.Underlay;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * subnet.env and the kernel's routes, leases (run as a process in node a, where etcd is reachable)
  * against etcd and both subnet.env files, taking etcd from FLANNELD_ETCD_ENDPOINTS as it would from
  * /etc/default/weftd. /metrics is scraped under vxlan and then host-gw (a second network under
- * another etcd prefix) and parsed by the Prometheus project's own text-format parser.
+ * another etcd prefix) and parsed by the Prometheus project's own text-format parser; masquerading
+ * is on so that the rule resyncs show.
  */
 @KernelTest
 class NodeCommandsTest {
@@ -136,77 +138,52 @@ class NodeCommandsTest {
         throw new AssertionError("weftd " + node + " never programmed its peer: " + status + "\n" + log(dir, node));
     }
 
-    /** Scrapes node a's /metrics and checks the node families with Prometheus' parser. */
+    /**
+     * Scrapes node a's /metrics and checks the node families with Prometheus' parser: those of
+     * every backend ({@link PromExposition#assertNodeFamilies}), then the lease and rule ones
+     * against the status and the kernel.
+     */
     private static void checkMetrics(Underlay.Node a, JsonNode status) throws Exception {
-        Cmd.Result scrape = a.exec("curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + METRICS_PORT + "/metrics");
-        JsonNode m = parse(scrape.stdout());
+        PromExposition m = scrape(a);
+        m.assertNodeFamilies();
         dev.weft.build.BuildInfo build = dev.weft.build.BuildInfo.current();
-        JsonNode info = only(m, "weft_build_info", "gauge");
+        JsonNode info = m.only("weft_build_info", "gauge");
         assertEquals(build.version(), info.get(1).path("version").asText());
         assertEquals(build.commit(), info.get(1).path("commit").asText());
-        assertEquals(1.0, info.get(2).asDouble());
-        assertEquals(1.0, only(m, "weft_ready", "gauge").get(2).asDouble());
-        double expiry = only(m, "weft_lease_expiry_timestamp_seconds", "gauge").get(2).asDouble();
+        double expiry = m.only("weft_lease_expiry_timestamp_seconds", "gauge").get(2).asDouble();
         double expected = java.time.Instant.parse(status.path("lease").path("expires").asText()).toEpochMilli() / 1000.0;
         assertTrue(Math.abs(expiry - expected) < 60, expiry + " vs " + expected); // a renewal may fall in between
-        assertEquals(1.0, only(m, "weft_remote_leases", "gauge").get(2).asDouble());
+        assertEquals(1.0, m.only("weft_remote_leases", "gauge").get(2).asDouble());
         dev.weft.net.Cidr network = dev.weft.net.Cidr.parse(status.path("network").asText());
         long kernel = KernelState.routes(a.netns(), 4).stream().filter(r -> r.protocol().equals("87")
                 && network.contains(dev.weft.net.Cidr.parse(r.dst()))).count();
-        assertEquals((double) kernel, only(m, "weft_remote_routes_programmed", "gauge").get(2).asDouble());
-        assertEquals(Set.of("success", "error"), labels(m, "weft_lease_renewals", "counter", "result"));
-        assertEquals(Set.of("added", "removed", "snapshot"), labels(m, "weft_lease_events", "counter", "type"));
-        double events = 0;
-        for (JsonNode s : m.path("weft_lease_events").path("samples")) {
-            events += s.get(2).asDouble();
+        assertEquals((double) kernel, m.only("weft_remote_routes_programmed", "gauge").get(2).asDouble());
+        assertEquals(Set.of("success", "error"), m.labels("weft_lease_renewals", "counter", "result"));
+        assertEquals(Set.of("added", "removed", "snapshot"), m.labels("weft_lease_events", "counter", "type"));
+        assertTrue(m.sum("weft_lease_events", "weft_lease_events_total") >= 1,
+                "the watch delivered at least its snapshot: " + m.families().path("weft_lease_events"));
+        m.only("weft_store_watch_restarts", "counter");
+        m.only("weft_store_watch_errors", "counter");
+        assertTrue(m.sum("weft_netlink_requests", "weft_netlink_requests_total", "op", "newroute", "result", "ok") >= 1,
+                "the peer's route was programmed through rtnetlink");
+        // -ip-masq with a 1 s -iptables-resync: the keeper's checks find the rules in place
+        long t0 = System.nanoTime();
+        while (m.sum("weft_rule_resyncs", "weft_rule_resyncs_total", "result", "in_place") < 1
+                && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+            Thread.sleep(200);
+            m = scrape(a);
         }
-        assertTrue(events >= 1, "the watch delivered at least its snapshot: " + m.path("weft_lease_events"));
-        only(m, "weft_store_watch_restarts", "counter");
-        only(m, "weft_store_watch_errors", "counter");
-        assertTrue(labels(m, "weft_lease_rejected", "counter", "reason").size() > 1, "rejections by reason");
+        assertEquals(Set.of("in_place", "repaired", "failed"), m.labels("weft_rule_resyncs", "counter", "result"));
+        assertTrue(m.sum("weft_rule_resyncs", "weft_rule_resyncs_total", "result", "in_place") >= 1, m.text());
+        assertEquals(0.0, m.sum("weft_rule_resyncs", "weft_rule_resyncs_total", "result", "failed"));
+    }
+
+    private static PromExposition scrape(Underlay.Node a) {
+        Cmd.Result scrape = a.exec("curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + METRICS_PORT + "/metrics");
+        return PromExposition.parse(scrape.stdout());
     }
 
     static final int METRICS_PORT = 9467;
-
-    /** The exposition, parsed by prometheus_client (python3-prometheus-client, under Debian's python3). */
-    private static JsonNode parse(String exposition) throws Exception {
-        Path script = Files.createTempFile("wt-parse", ".py");
-        try (var in = NodeCommandsTest.class.getResourceAsStream("parse_metrics.py")) {
-            Files.write(script, in.readAllBytes());
-        }
-        Path input = Files.createTempFile("wt-metrics", ".txt");
-        Files.writeString(input, exposition);
-        try {
-            Process p = new ProcessBuilder("/usr/bin/python3", script.toString()).redirectInput(input.toFile()).start();
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            assertEquals(0, p.exitValue(), "Prometheus' parser refused the exposition: " + err + "\n" + exposition);
-            return JSON.readTree(out);
-        } finally {
-            Files.deleteIfExists(script);
-            Files.deleteIfExists(input);
-        }
-    }
-
-    /** The single sample [name, labels, value] of a family of that type. */
-    private static JsonNode only(JsonNode m, String family, String type) {
-        JsonNode f = m.path(family);
-        assertEquals(type, f.path("type").asText(), family + ": " + f + " among " + m.size() + " families");
-        assertTrue(f.path("help").asText().length() > 10, family + " has HELP");
-        JsonNode samples = f.path("samples");
-        assertTrue(samples.size() >= 1, family + ": " + f);
-        return samples.get(0);
-    }
-
-    private static Set<String> labels(JsonNode m, String family, String type, String label) {
-        only(m, family, type);
-        Set<String> values = new TreeSet<>();
-        for (JsonNode s : m.path(family).path("samples")) {
-            values.add(s.get(1).path(label).asText());
-        }
-        return values;
-    }
 
     private static void stop(List<Process> weftds) throws InterruptedException {
         for (Process p : weftds) {
@@ -223,7 +200,7 @@ class NodeCommandsTest {
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "-etcd-endpoints", etcd, "-iface", "eth0", "-subnet-file", dir.resolve("subnet.env").toString(),
                 "-state-dir", dir.resolve("state").toString(), "-status-socket", dir.resolve("weftd.sock").toString(),
-                "-iptables-forward-rules=false", "-subnet-lease-ttl", "10m", "-etcd-prefix", prefix,
+                "-iptables-forward-rules=false", "-ip-masq=true", "-iptables-resync", "1", "-subnet-lease-ttl", "10m", "-etcd-prefix", prefix,
                 "-healthz-ip", "127.0.0.1", "-healthz-port", Integer.toString(METRICS_PORT)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("weftd.log").toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("FLANNELD_"));

@@ -132,6 +132,9 @@ class LeaseEventPumpTest {
             LeaseEvent.Snapshot s = (LeaseEvent.Snapshot) backend.handled.get(0);
             assertEquals(view, s.leases(), "the lost event comes back as part of the whole set");
             assertEquals(200, get(hs.port(), "/readyz").statusCode());
+            // only the delivery that went through is timed; the failed ones are counted above
+            until(() -> pump.applySeconds().count() == 1, "the successful delivery timed");
+            assertTrue(get(hs.port(), "/metrics").body().contains("weft_dataplane_apply_seconds_count 1\n"), "apply histogram");
         }
     }
 

@@ -50,6 +50,13 @@ class RulesKeeperTest {
                     "-j", "WEFT-FWD");
             Fw.await(REPAIR, "the FORWARD jump is back", () -> iptablesAsExpected(ns));
             assertTrue(keeper.installs() >= 4, "each repair reinstalled the set: " + keeper.installs());
+            // the last repair's count lands just after its install: wait for it rather than race
+            Fw.await(REPAIR, "every reinstall after the start counted as a repairing resync",
+                    () -> keeper.resyncs(RulesKeeper.Resync.REPAIRED) == keeper.installs() - 1);
+            assertTrue(keeper.resyncs(RulesKeeper.Resync.REPAIRED) >= 3, "each repair is a resync that repaired");
+            assertEquals(0, keeper.resyncs(RulesKeeper.Resync.FAILED));
+            long inPlace = keeper.resyncs(RulesKeeper.Resync.IN_PLACE);
+            Fw.await(REPAIR, "a check that finds everything in place", () -> keeper.resyncs(RulesKeeper.Resync.IN_PLACE) > inPlace);
         }
     }
 

@@ -273,18 +273,36 @@ public final class BgpBackend extends AbstractBackend {
         return ctx.extIface().mtu() - options.encap().overhead();
     }
 
+    /**
+     * The embedded speaker's families (weft_bgp_*, as weft-bgp's own /metrics has them: sessions,
+     * prefixes, messages, RIB and FIB sizes), then the IPIP data path's when there is one. The
+     * speaker answers on its own thread; a scrape that finds it busy for longer than
+     * {@link #CALL_TIMEOUT} gets the rest without the speaker's families.
+     */
     @Override
     public String metricsText() {
         IpipDataPlane d;
+        BgpAgent a;
         synchronized (this) {
             d = ipip;
+            a = agent;
         }
-        if (d == null) {
-            return "";
+        StringBuilder b = new StringBuilder();
+        if (a != null) {
+            try {
+                var speaker = a.speaker().toCompletableFuture();
+                var peers = a.peers().toCompletableFuture();
+                b.append(dev.weft.bgp.status.BgpMetrics.render(await(speaker), await(peers), System.currentTimeMillis()));
+            } catch (BackendException e) {
+                LOG.debug("bgp: no speaker metrics for this scrape: {}", e.getMessage());
+            }
         }
-        return "# HELP weft_bgp_ipip_dataplane Which IPIP data path runs (kernel or userspace).\n"
-                + "# TYPE weft_bgp_ipip_dataplane gauge\n"
-                + "weft_bgp_ipip_dataplane{kind=\"" + d.kind() + "\"} 1\n" + d.metricsText();
+        if (d != null) {
+            b.append("# HELP weft_bgp_ipip_dataplane Which IPIP data path runs (kernel or userspace).\n"
+                    + "# TYPE weft_bgp_ipip_dataplane gauge\n"
+                    + "weft_bgp_ipip_dataplane{kind=\"" + d.kind() + "\"} 1\n" + d.metricsText());
+        }
+        return b.toString();
     }
 
     @Override

@@ -92,6 +92,12 @@ public final class UdpMetrics {
         }
     }
 
+    /** The TUN's offloads (UdpBackend.enableTunOffloads) and the receive-side TCP coalescing any wire has. */
+    private static final List<String> TUN_OFFLOADS = List.of("vnet_hdr", "csum", "tso4", "tso6", "uso4", "uso6", "tcp_coalesce");
+    /** Those and the UDP socket's segmentation and receive offloads (UdpDataPath.start). */
+    private static final List<String> UDP_OFFLOADS = List.of("vnet_hdr", "csum", "tso4", "tso6", "uso4", "uso6", "udp_gso", "udp_gro",
+            "tcp_coalesce");
+
     /** Upper bounds of the batch-size histogram buckets (packets per batch), then +Inf. */
     static final int[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64};
     private static final int PER_PATH = 2 + BATCH_BUCKETS.length + 1; // batches, packets, buckets.., +Inf
@@ -251,6 +257,11 @@ public final class UdpMetrics {
         return steered;
     }
 
+    /** Every offload this wire's data path may use, whether it does or not: the TUN's, then the socket's. */
+    List<String> knownOffloads() {
+        return "udp".equals(wire) ? UDP_OFFLOADS : TUN_OFFLOADS;
+    }
+
     /** The offloads in use, space separated; empty when none. */
     public String offloads() {
         return offloads;
@@ -362,10 +373,11 @@ public final class UdpMetrics {
 
     /**
      * The counters in the Prometheus text format, named after the wire (weft_udp_* here,
-     * weft_ipip_* for IPIP): weft_udp_packets_total and weft_udp_bytes_total by path, weft_udp_drops_total by reason, weft_udp_rx_dropped_total,
-     * weft_udp_icmp_unreachable_total, weft_udp_icmp_unreachable_suppressed_total,
-     * weft_udp_socket_overflow_drops_total, weft_udp_batches_total and the weft_udp_batch_size
-     * histogram by path, and weft_udp_offload{feature} = 1 for each offload in use.
+     * weft_ipip_* for IPIP): weft_udp_packets_total and weft_udp_bytes_total by path, weft_udp_drops_total by reason,
+     * weft_udp_dropped_total by direction (rx, tx), weft_udp_icmp_unreachable_total,
+     * weft_udp_icmp_unreachable_suppressed_total, weft_udp_socket_overflow_drops_total,
+     * weft_udp_batches_total and the weft_udp_batch_size_packets histogram by path, and
+     * weft_udp_offload{feature}: 1 for each offload in use, 0 for each the data path could use but does not.
      */
     public String prometheusText() {
         StringBuilder b = new StringBuilder(4096);
@@ -387,10 +399,10 @@ public final class UdpMetrics {
             b.append(n + "drops_total{reason=\"").append(d.name().toLowerCase(java.util.Locale.ROOT)).append("\"} ")
                     .append(drops(d)).append('\n');
         }
-        b.append("# HELP " + n + "rx_dropped_total Received datagrams that were not written to the TUN.\n")
-                .append("# TYPE " + n + "rx_dropped_total counter\n" + n + "rx_dropped_total ").append(udpRxDropped()).append('\n');
-        b.append("# HELP " + n + "tx_dropped_total Packets read from the TUN that were not sent.\n")
-                .append("# TYPE " + n + "tx_dropped_total counter\n" + n + "tx_dropped_total ").append(tunRxDropped()).append('\n');
+        b.append("# HELP " + n + "dropped_total Packets of the data path that went no further: rx, received on the wire and not written "
+                + "to the TUN; tx, read from the TUN and not sent.\n# TYPE " + n + "dropped_total counter\n")
+                .append(n + "dropped_total{direction=\"rx\"} ").append(udpRxDropped()).append('\n')
+                .append(n + "dropped_total{direction=\"tx\"} ").append(tunRxDropped()).append('\n');
         b.append("# HELP " + n + "icmp_unreachable_total ICMP net-unreachable replies written to the TUN.\n")
                 .append("# TYPE " + n + "icmp_unreachable_total counter\n" + n + "icmp_unreachable_total ")
                 .append(icmpUnreachableSent()).append('\n');
@@ -404,26 +416,32 @@ public final class UdpMetrics {
         for (Path p : Path.values()) {
             b.append(n + "batches_total{path=\"").append(p.label(wire)).append("\"} ").append(batches(p)).append('\n');
         }
-        b.append("# HELP " + n + "batch_size Wire packets per batch.\n# TYPE " + n + "batch_size histogram\n");
+        b.append("# HELP " + n + "batch_size_packets Wire packets per batch.\n# TYPE " + n + "batch_size_packets histogram\n");
         for (Path p : Path.values()) {
             int base = BATCHES + p.ordinal() * PER_PATH;
             long cum = 0;
             for (int i = 0; i <= BATCH_BUCKETS.length; i++) {
                 cum += get(base + 2 + i);
                 String le = i < BATCH_BUCKETS.length ? Integer.toString(BATCH_BUCKETS[i]) : "+Inf";
-                b.append(n + "batch_size_bucket{path=\"").append(p.label(wire)).append("\",le=\"").append(le).append("\"} ")
+                b.append(n + "batch_size_packets_bucket{path=\"").append(p.label(wire)).append("\",le=\"").append(le).append("\"} ")
                         .append(cum).append('\n');
             }
-            b.append(n + "batch_size_sum{path=\"").append(p.label(wire)).append("\"} ").append(batchPackets(p)).append('\n');
-            b.append(n + "batch_size_count{path=\"").append(p.label(wire)).append("\"} ").append(batches(p)).append('\n');
+            b.append(n + "batch_size_packets_sum{path=\"").append(p.label(wire)).append("\"} ").append(batchPackets(p)).append('\n');
+            b.append(n + "batch_size_packets_count{path=\"").append(p.label(wire)).append("\"} ").append(batches(p)).append('\n');
         }
         b.append("# HELP " + n + "event_loops Event loops of the data path: 1 for both directions, 2 for one each.\n")
                 .append("# TYPE " + n + "event_loops gauge\n" + n + "event_loops ").append(loops).append('\n');
         b.append("# HELP " + n + "reuseport_steering 1 when every incoming datagram is steered to the receiving loop.\n")
                 .append("# TYPE " + n + "reuseport_steering gauge\n" + n + "reuseport_steering ").append(steered ? 1 : 0).append('\n');
-        b.append("# HELP " + n + "offload Offloads the data path runs with (1 = in use).\n# TYPE " + n + "offload gauge\n");
-        for (String f : offloads.split(" ")) {
-            if (!f.isEmpty()) {
+        b.append("# HELP " + n + "offload Offloads the data path can run with: 1 in use, 0 not (off, or the kernel lacks it).\n")
+                .append("# TYPE " + n + "offload gauge\n");
+        List<String> inUse = java.util.Arrays.stream(offloads.split(" ")).filter(f -> !f.isEmpty()).toList();
+        List<String> known = knownOffloads();
+        for (String f : known) {
+            b.append(n + "offload{feature=\"").append(f).append("\"} ").append(inUse.contains(f) ? 1 : 0).append('\n');
+        }
+        for (String f : inUse) {
+            if (!known.contains(f)) {
                 b.append(n + "offload{feature=\"").append(f).append("\"} 1\n");
             }
         }
