@@ -87,6 +87,11 @@ import java.util.concurrent.TimeUnit;
  *     AgentStatus s = agent.status();
  * }
  * }</pre>
+ *
+ * <p>Longer than the house's ~450 lines on purpose: it is the one owner of the agent's event loop,
+ * RIB and FIB threads and peer table. Each public operation only hops onto the loop, and its
+ * {@code ...Now} half changes that shared state; split up, the same fields would be handed to
+ * several classes. The layers themselves (wire, fsm, rib, fib, status) live in their packages.
  */
 public final class BgpAgent implements AutoCloseable, StatusSource {
     private static final Logger LOG = LoggerFactory.getLogger(BgpAgent.class);

@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * <p>Calls on one allocator are serialised (Calico serialises a node's IPAM calls with a host-wide
  * lock): a node's threads would otherwise only conflict on their own blocks, each conflict a round
  * trip. Nodes are separate allocators and coordinate through etcd alone.
+ *
+ * <p>Longer than the house's ~450 lines on purpose: each operation here (allocate, release,
+ * transfer, releaseAddress) is one compare-and-swap transaction over the same cache of the node's
+ * blocks, under the same lock, and they share its conflict handling. The codecs, the two-phase
+ * claim, the keys, the store reads and the checks already live in classes of their own.
  */
 public final class BlockAllocator {
     private static final Logger LOG = LoggerFactory.getLogger(BlockAllocator.class);
