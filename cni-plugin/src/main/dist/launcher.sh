@@ -5,7 +5,12 @@
 # the installer writes beside this file (<name>.jsa) when there is one; -Xlog:disable keeps the
 # JVM from ever printing on stdout, which is the CNI protocol.
 self="$0"
+case "$self" in */*) dir="${self%/*}" ;; *) dir=. ;; esac
+# The Java runtime, first found of: WEFT_JAVA (an explicit override); the runtime the installer put
+# beside the plugins (.weft/runtime, a symlink it swaps atomically to a complete runtime-<id>, so
+# hosts without Java work and the class-data archives below match the JVM); JAVA_HOME; PATH.
 java="${WEFT_JAVA:-}"
+if [ -z "$java" ] && [ -x "$dir/.weft/runtime/bin/java" ]; then java="$dir/.weft/runtime/bin/java"; fi
 if [ -z "$java" ] && [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java="$JAVA_HOME/bin/java"; fi
 # No $(...) anywhere: each one forks a subshell (~3 ms); exec below searches PATH itself.
 if [ -z "$java" ]; then if command -v java >/dev/null 2>&1; then java=java; else java=/usr/bin/java; fi; fi
@@ -13,12 +18,11 @@ if [ -z "$java" ]; then if command -v java >/dev/null 2>&1; then java=java; else
 case "$java" in
   */*) if [ ! -x "$java" ]; then
          case "$java" in *[\"\\]*) java="WEFT_JAVA" ;; esac
-         printf '{"cniVersion":"1.0.0","code":999,"msg":"no Java runtime: %s is not executable (set WEFT_JAVA or JAVA_HOME)"}\n' "$java"
+         printf '{"cniVersion":"1.0.0","code":999,"msg":"no Java runtime: %s is not executable (run the installer, or set WEFT_JAVA or JAVA_HOME)"}\n' "$java"
          exit 1
        fi ;;
 esac
 lib=""
-case "$self" in */*) dir="${self%/*}" ;; *) dir=. ;; esac
 # jffi's native stub, extracted once by the installer: saves writing it to /tmp on every start.
 if [ -f "$dir/.weft-jffi/libjffi-1.2.so" ]; then lib="-Djffi.boot.library.path=$dir/.weft-jffi"; fi
 cds=""

@@ -23,9 +23,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * plugin exec'd as a process with env + stdin, timed from start to exit. Every suite (bridge and
  * weft-bridge, ptp and weft-routed) runs inside the same throwaway "node" namespace with its own
  * bridge or subnet and IPAM directory, taking turns iteration by iteration so machine noise hits
- * all alike. The calico-like pair, weft-routed with weft-ipam, gets its addresses from weftd's
- * block IPAM server ({@link BlockIpam}, the code weftd runs, here in this process) on a real
- * etcd, through its CNI socket: what a pod ADD costs on a calico-mode node.
+ * all alike. Weft's plugins are installed twice: with the bundled runtime (what the installer puts
+ * in .weft/runtime) and without it, on the host's Java; weft-bridge runs from both, each with the
+ * class-data archives its own JVM wrote. The calico-like pair, weft-routed with weft-ipam, gets its
+ * addresses from weftd's block IPAM server ({@link BlockIpam}, the code weftd runs, here in this
+ * process) on a real etcd, through its CNI socket: what a pod ADD costs on a calico-mode node.
  */
 public final class CniLatencyBench {
     private CniLatencyBench() {
@@ -41,12 +43,21 @@ public final class CniLatencyBench {
         String node = "wt-bn-" + tag;
         Path work = Files.createTempDirectory("wt-cni-bench");
         Path bin = work.resolve("bin");
+        Path binSystem = work.resolve("bin-system");
         run(List.of(dist.resolve("install").toString(), "--dest", bin.toString()), null, null);
+        run(List.of(dist.resolve("install").toString(), "--dest", binSystem.toString(), "--no-runtime"), null, null);
+        Path bundledJava = bin.resolve(".weft/runtime/bin/java");
+        if (!Files.isExecutable(bundledJava) || Files.exists(binSystem.resolve(".weft/runtime"))) {
+            throw new IllegalStateException("expected the bundled runtime in " + bin + " only (build dist/runtime with mvn package)");
+        }
+        String bundled = bundledJava.toRealPath().getParent().getParent().getFileName().toString();
         String cniPath = bin + ":/usr/lib/cni";
         Suite ref = new Suite("reference bridge+host-local", Path.of("/usr/lib/cni/bridge"), config("bridge", "host-local", "wt-bref0",
                 "10.213.20.0/24", work.resolve("ipam-ref")));
         Suite weft = new Suite("weft-bridge+weft-host-local", bin.resolve("weft-bridge"), config("weft-bridge", "weft-host-local", "wt-bweft0",
                 "10.213.21.0/24", work.resolve("ipam-weft")));
+        Suite weftSystem = new Suite("  the same on the host's Java", binSystem.resolve("weft-bridge"), config("weft-bridge", "weft-host-local",
+                "wt-bsys0", "10.213.24.0/24", work.resolve("ipam-system")));
         // The routed pair (issue 15): no bridge, a host route per pod; with host-local, and with the
         // block IPAM behind weftd's socket, against which the issue's goal is measured.
         Suite ptp = new Suite("reference ptp+host-local", Path.of("/usr/lib/cni/ptp"), routedConfig("ptp", "host-local",
@@ -56,7 +67,7 @@ public final class CniLatencyBench {
         Path sock = work.resolve("run/cni.sock");
         Suite blocks = new Suite("weft-routed+weft-ipam", bin.resolve("weft-routed"), "{\"cniVersion\":\"1.0.0\",\"name\":\"wtbench\","
                 + "\"type\":\"weft-routed\",\"mtu\":1450,\"ipam\":{\"type\":\"weft-ipam\",\"socket\":\"" + sock + "\"}}");
-        List<Suite> suites = List.of(ref, weft, ptp, routed, blocks);
+        List<Suite> suites = List.of(ref, weft, weftSystem, ptp, routed, blocks);
         claim(node);
         NetNs.create(node).close();
         EtcdServer etcd = null;
@@ -72,7 +83,7 @@ public final class CniLatencyBench {
             etcd = EtcdServer.launch();
             etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
             // weftd's defaults: /26 blocks, 8 addresses kept in reserve, a 1 s upkeep tick
-            ipam = BlockIpam.start(etcdClient, "/weft/ipam/v2", new PoolConfig(List.of(new Pool(Cidr.parse("10.213.24.0/22"), 26)),
+            ipam = BlockIpam.start(etcdClient, "/weft/ipam/v2", new PoolConfig(List.of(new Pool(Cidr.parse("10.213.28.0/22"), 26)),
                     false, 20), "wt-bench-node", BlockIpam.Settings.defaults(sock, work.resolve("ipam-journal")));
             for (int warm = 0; warm < 3; warm++) {
                 for (Suite s : suites) {
@@ -103,6 +114,8 @@ public final class CniLatencyBench {
             Files.deleteIfExists(CLAIMS);
         }
         System.out.printf("cni-latency: %d iterations each, fresh pod netns per iteration, interleaved (ms)%n", iterations);
+        System.out.printf("  Weft's plugins on the bundled runtime (%s) unless said; host's Java: %s%n",
+                bundled, hostJava());
         for (Suite s : suites) {
             System.out.printf("  %-32s ADD p50 %7.1f  p99 %7.1f   DEL p50 %7.1f  p99 %7.1f%n", s.label(), pct(adds.get(s), 50),
                     pct(adds.get(s), 99), pct(dels.get(s), 50), pct(dels.get(s), 99));
@@ -110,9 +123,28 @@ public final class CniLatencyBench {
         ratios("weft-bridge/bridge", adds.get(weft), dels.get(weft), adds.get(ref), dels.get(ref));
         ratios("weft-routed/ptp", adds.get(routed), dels.get(routed), adds.get(ptp), dels.get(ptp));
         ratios("weft-routed+weft-ipam/ptp+host-local", adds.get(blocks), dels.get(blocks), adds.get(ptp), dels.get(ptp));
+        ratios("bundled/host runtime (weft-bridge)", adds.get(weft), dels.get(weft), adds.get(weftSystem), dels.get(weftSystem));
         System.out.printf("  goal (bridge): weft ADD p50 <= 150 ms -> %s%n", pct(adds.get(weft), 50) <= 150 ? "met" : "NOT met");
         System.out.printf("  goal (routed, issue 15): weft-routed+weft-ipam ADD p50 <= 3x ptp+host-local -> %s%n",
                 pct(adds.get(blocks), 50) <= 3 * pct(adds.get(ptp), 50) ? "met" : "NOT met");
+        System.out.printf("  goal (runtime, issue 16): bundled ADD and DEL p50 <= the host's Java -> %s%n",
+                pct(adds.get(weft), 50) <= pct(adds.get(weftSystem), 50) && pct(dels.get(weft), 50) <= pct(dels.get(weftSystem), 50)
+                        ? "met" : "NOT met");
+    }
+
+    /** The Java the launcher falls back to without a bundled runtime: JAVA_HOME's, else the first on PATH. */
+    private static String hostJava() throws IOException {
+        String home = System.getenv("JAVA_HOME");
+        if (home != null && Files.isExecutable(Path.of(home, "bin", "java"))) {
+            return Path.of(home, "bin", "java").toRealPath().toString();
+        }
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            Path j = Path.of(d.isEmpty() ? "." : d, "java");
+            if (Files.isExecutable(j)) {
+                return j.toRealPath().toString();
+            }
+        }
+        return "none found";
     }
 
     private static void ratios(String label, List<Double> add, List<Double> del, List<Double> refAdd, List<Double> refDel) {
