@@ -110,7 +110,8 @@ public final class ConvergenceBench {
 
     static double lastTxnMs;
 
-    private static void txn(EtcdServer etcd, String script) {
+    /** Runs one {@code etcdctl txn} script (success ops, a blank line, failure ops) and fails unless it succeeded. */
+    static void txn(EtcdServer etcd, String script) {
         Cmd.Result r = Cmd.of("ip", "netns", "exec", etcd.netns(), "etcdctl", "--endpoints", etcd.endpoint(), "txn")
                 .env("ETCDCTL_API", "3").input(script).timeout(java.time.Duration.ofSeconds(60)).run();
         if (!r.stdout().startsWith("SUCCESS")) {
@@ -118,7 +119,8 @@ public final class ConvergenceBench {
         }
     }
 
-    private static long count(RtNetlink nl, int vx) {
+    /** The vxlan device's peer entries: routes via a gateway, permanent neighbours, FDB entries with a dst. */
+    static long count(RtNetlink nl, int vx) {
         long routes = nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN).stream().filter(r -> r.oif() == vx && r.gateway() != null).count();
         long neigh = nl.neighbours(Linux.AF_INET, vx).stream().filter(x -> (x.state() & Rt.NUD_PERMANENT) != 0).count();
         long fdb = nl.fdb(vx).stream().filter(f -> f.dst() != null).count();

@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Simulated clusters whose nodes run dist/bin/weftd, the launcher a node really runs, so that a
@@ -50,17 +52,23 @@ public final class ProductionWeftd {
      * path), read from /proc so the report shows what ran; fails when the pid is not a JVM.
      */
     public static String jvmFlags(long pid) {
+        List<String> cmd = javaCommand(pid);
+        return String.join(" ", cmd.subList(1, cmd.size()));
+    }
+
+    /** The java executable of a running JVM and its flags up to the class path (see {@link #jvmFlags}). */
+    public static List<String> javaCommand(long pid) {
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
             String[] argv = new String(raw, 0, Math.min(raw.length, 1 << 16), StandardCharsets.UTF_8).split("\0");
             if (argv.length == 0 || !argv[0].endsWith("java")) {
                 throw new IllegalStateException("pid " + pid + " is not a JVM: " + String.join(" ", argv));
             }
-            StringBuilder flags = new StringBuilder();
+            List<String> cmd = new ArrayList<>(List.of(argv[0]));
             for (int i = 1; i < argv.length && !argv[i].equals("-cp"); i++) {
-                flags.append(flags.isEmpty() ? "" : " ").append(argv[i]);
+                cmd.add(argv[i]);
             }
-            return flags.toString();
+            return cmd;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

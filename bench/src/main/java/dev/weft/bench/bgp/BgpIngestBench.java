@@ -1,5 +1,6 @@
 package dev.weft.bench.bgp;
 
+import dev.weft.bench.ProcSample;
 import dev.weft.libc.Linux;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;

@@ -1,5 +1,6 @@
 package dev.weft.bench.bgp;
 
+import dev.weft.bench.ProcSample;
 import dev.weft.bench.ProductionWeftd;
 import dev.weft.bench.UdpVsVxlanBench;
 import dev.weft.e2e.SimCluster;

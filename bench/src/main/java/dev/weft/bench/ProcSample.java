@@ -1,4 +1,4 @@
-package dev.weft.bench.bgp;
+package dev.weft.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,30 +6,32 @@ import java.nio.file.Path;
 
 /**
  * CPU time and memory of one process from /proc: {@code utime+stime} (fields 14 and 15 of
- * {@code stat}, in clock ticks of 1/100 s on Linux) and {@code VmRSS}/{@code VmHWM} of
- * {@code status} in kB.
+ * {@code stat}, in clock ticks of 1/100 s on Linux), {@code cutime+cstime} (16 and 17: its
+ * children's, once it has waited for them, e.g. the iptables runs a daemon starts),
+ * {@code VmRSS}/{@code VmHWM} of {@code status} in kB and its {@code Threads}.
  */
-record ProcSample(long cpuTicks, long rssKb, long hwmKb) {
-    static final double TICKS_PER_SECOND = 100.0;
+public record ProcSample(long cpuTicks, long childTicks, long rssKb, long hwmKb, long threads) {
+    public static final double TICKS_PER_SECOND = 100.0;
     private static final int MAX = 1 << 16;
 
-    static ProcSample of(long pid) {
+    public static ProcSample of(long pid) {
         try {
             String stat = read(Path.of("/proc/" + pid + "/stat"));
             // the command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'
             int close = stat.lastIndexOf(')');
-            String[] f = stat.substring(close + 2).split(" ", 15);
+            String[] f = stat.substring(close + 2).split(" ", 16);
             long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);   // fields 14, 15
+            long children = Long.parseLong(f[13]) + Long.parseLong(f[14]); // fields 16, 17
             String status = read(Path.of("/proc/" + pid + "/status"));
-            return new ProcSample(ticks, kb(status, "VmRSS:"), kb(status, "VmHWM:"));
+            return new ProcSample(ticks, children, kb(status, "VmRSS:"), kb(status, "VmHWM:"), field(status, "Threads:"));
         } catch (IOException e) {
             throw new IllegalStateException("cannot read /proc/" + pid + ": " + e.getMessage(), e);
         }
     }
 
     /** One thread name's CPU ticks, user and system apart (a netlink-bound thread is mostly system). */
-    record Ticks(long user, long system) {
-        long total() {
+    public record Ticks(long user, long system) {
+        public long total() {
             return user + system;
         }
 
@@ -47,7 +49,7 @@ record ProcSample(long cpuTicks, long rssKb, long hwmKb) {
      * CPU ticks per thread name (threads of one name summed, e.g. the JIT's "C2 CompilerThre"),
      * largest first: where a target's CPU time went.
      */
-    static java.util.Map<String, Ticks> threadTicks(long pid) {
+    public static java.util.Map<String, Ticks> threadTicks(long pid) {
         java.util.Map<String, Ticks> byName = new java.util.HashMap<>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
@@ -76,12 +78,20 @@ record ProcSample(long cpuTicks, long rssKb, long hwmKb) {
     }
 
     private static long kb(String status, String key) {
+        String v = value(status, key);
+        return Long.parseLong(v.substring(0, v.indexOf(' ')));
+    }
+
+    private static long field(String status, String key) {
+        return Long.parseLong(value(status, key));
+    }
+
+    private static String value(String status, String key) {
         int i = status.indexOf(key);
         if (i < 0) {
             throw new IllegalStateException("no " + key + " in /proc/<pid>/status");
         }
         int end = status.indexOf('\n', i);
-        String v = status.substring(i + key.length(), end < 0 ? status.length() : end).strip();
-        return Long.parseLong(v.substring(0, v.indexOf(' ')));
+        return status.substring(i + key.length(), end < 0 ? status.length() : end).strip();
     }
 }
