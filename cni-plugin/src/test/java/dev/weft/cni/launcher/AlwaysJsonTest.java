@@ -148,6 +148,9 @@ class AlwaysJsonTest {
     @Test
     void unloadableNativeStubIsAJsonError() throws Exception {
         Path plugin = installPlugin("weft-loopback");
+        // The tmpfs over /tmp below would hide the plugin itself in a checkout under /tmp.
+        assertTrue(!plugin.toAbsolutePath().normalize().startsWith("/tmp"), "this test mounts a noexec tmpfs over /tmp: run the"
+                + " suite from a checkout outside /tmp (the plugin is at " + plugin + ")");
         // The installer's pre-extracted stub, damaged; and /tmp mounted noexec (a private mount, only
         // for this process) so that jffi's fallback, extracting the stub from its jar, cannot load either.
         Path stub = layout.resolve(".weft-jffi/libjffi-1.2.so");
