@@ -126,7 +126,10 @@ public final class AgentNode implements AutoCloseable {
     private void startProcess() {
         Path launcher = testLauncher(dir);
         // rt_protos.d goes to the test's directory, not the host's /etc
-        process = Cmd.of(launcher.toString(), "--config", configFile.toString(), "--rt-protos-dir", dir.toString()).netns(node.netns()).start(dir.resolve("weft-bgp.log"));
+        // env --default-signal=HUP: a suite started under nohup passes SIGHUP down as ignored, and a
+        // JVM started with SIGHUP ignored never installs the agent's reload handler
+        process = Cmd.of("env", "--default-signal=HUP", launcher.toString(), "--config", configFile.toString(), "--rt-protos-dir",
+                dir.toString()).netns(node.netns()).start(dir.resolve("weft-bgp.log"));
         await(() -> process.isAlive() && node.tryExec("ss", "-Htln", "sport = :" + config.listen().port()).stdout().contains("LISTEN")
                 ? Boolean.TRUE : processGone(), "weft-bgp listening in " + node.netns());
     }
