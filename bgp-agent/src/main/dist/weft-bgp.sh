@@ -19,5 +19,9 @@ if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java
 # (0.3 s of pauses) during one full table; untouched heap is not resident, so idle RSS is unchanged.
 # -XX:MaxTenuringThreshold=1: routes live as long as their session, so copying them between the
 # survivor spaces up to 15 times only costs pauses (GC CPU 0.45 -> 0.3 s per 100,000 routes).
-exec "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xms96m -Xmx256m -Xmn24m -XX:MaxTenuringThreshold=1 -XX:TieredStopAtLevel=1} -cp "$self" dev.weft.bgp.agent.Main "$@"
+# env --default-signal=HUP,TERM: a parent that ignores SIGHUP (nohup, some supervisors) passes that
+# on, and a JVM started with a signal ignored silently declines to handle it, so SIGHUP would never
+# reload the config. env resets both to their default and execs java: same PID, no extra process.
+# (SIGINT stays as inherited: a shell ignores it for its background jobs on purpose.)
+exec env --default-signal=HUP,TERM "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xms96m -Xmx256m -Xmn24m -XX:MaxTenuringThreshold=1 -XX:TieredStopAtLevel=1} -cp "$self" dev.weft.bgp.agent.Main "$@"
 exit 127

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -100,9 +101,10 @@ public final class Main {
                 Thread.currentThread().interrupt();
             }
         }, "weft-bgp-shutdown"));
-        Signal.handle(new Signal("HUP"), s -> events.add(RELOAD));
+        handle("HUP", s -> events.add(RELOAD), log);
         // Handled here rather than by the JVM's shutdown, so a stop by signal exits with 0 (not 143).
-        Signal.handle(new Signal("TERM"), s -> events.add(STOP));
+        handle("TERM", s -> events.add(STOP), log);
+        // An ignored SIGINT is a shell's background job, ignored on purpose: no warning for it.
         Signal.handle(new Signal("INT"), s -> events.add(STOP));
         BgpAgent agent;
         try {
@@ -128,6 +130,19 @@ public final class Main {
             stopped.countDown();
         }
         return 0;
+    }
+
+    /**
+     * A JVM started with a signal ignored (nohup ignores SIGHUP) keeps it ignored and installs no
+     * handler, without an error: the old handler it returns is then SIG_IGN. The launcher resets
+     * SIGHUP and SIGTERM before java starts; this says so loudly when something else started us.
+     */
+    private static void handle(String name, SignalHandler handler, Logger log) {
+        if (Signal.handle(new Signal(name), handler) == SignalHandler.SIG_IGN) {
+            log.warn("weft-bgp: SIG{} was ignored by the process that started us, so it stays ignored{};"
+                    + " start through dist/bin/weft-bgp, or with `env --default-signal={}`",
+                    name, name.equals("HUP") ? " and a SIGHUP will not reload the config" : "", name);
+        }
     }
 
     /** SIGHUP: a file that does not parse leaves everything as it was. */

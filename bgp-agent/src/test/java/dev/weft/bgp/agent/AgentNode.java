@@ -126,9 +126,9 @@ public final class AgentNode implements AutoCloseable {
     private void startProcess() {
         Path launcher = testLauncher(dir);
         // rt_protos.d goes to the test's directory, not the host's /etc
-        // env --default-signal=HUP: a suite started under nohup passes SIGHUP down as ignored, and a
-        // JVM started with SIGHUP ignored never installs the agent's reload handler
-        process = Cmd.of("env", "--default-signal=HUP", launcher.toString(), "--config", configFile.toString(), "--rt-protos-dir",
+        // Started with SIGHUP and SIGTERM ignored, as nohup or a careless supervisor would: the
+        // launcher must reset them, or reload (RuntimePeersTest) and stop (LauncherTest) fail.
+        process = Cmd.of("env", "--ignore-signal=HUP,TERM", launcher.toString(), "--config", configFile.toString(), "--rt-protos-dir",
                 dir.toString()).netns(node.netns()).start(dir.resolve("weft-bgp.log"));
         await(() -> process.isAlive() && node.tryExec("ss", "-Htln", "sport = :" + config.listen().port()).stdout().contains("LISTEN")
                 ? Boolean.TRUE : processGone(), "weft-bgp listening in " + node.netns());
