@@ -169,7 +169,7 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             SpeakerConfig speaker = SpeakerConfig.of(config.routerIdAddress(), config.localAs())
                     .withListen(config.listen().ip(), config.listen().port())
                     .withRestartState(restarted, restarted ? preserved : Set.of());
-            s = Sessions.start(speaker, ns, new Listener(), ribThread);
+            s = Sessions.open(speaker, ns, new Listener(), ribThread); // listens once the peers are in
             this.sessions = s;
             this.pump = new OutboundPump(rib, s, ribThread);
             rib.addOutboundListener(pump::pending);
@@ -197,6 +197,8 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
                         });
                 return null;
             });
+            // Only now: a configured peer connecting earlier would have been refused as a stranger.
+            s.listen();
         } catch (RuntimeException e) {
             if (st != null) {
                 st.close();

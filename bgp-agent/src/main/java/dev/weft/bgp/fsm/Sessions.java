@@ -71,7 +71,8 @@ public final class Sessions implements AutoCloseable {
     private final EventLoopGroup group;
     private final Map<PeerId, PeerEndpoint> peers = new ConcurrentHashMap<>();
     private final Set<IpAddress> refusedLogged = ConcurrentHashMap.newKeySet();
-    private final Channel server;
+    /** Null until {@link #listen}. */
+    private volatile Channel server;
 
     private Sessions(SpeakerConfig config, Namespace namespace, SessionListener listener, Executor listenerExecutor,
                      int ioThreads, int maxBacklog, int peerPort) {
@@ -83,12 +84,6 @@ public final class Sessions implements AutoCloseable {
         this.peerPort = peerPort;
         this.group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("bgp-io", true),
                 EpollIoHandler.newFactory());
-        try {
-            this.server = bind();
-        } catch (RuntimeException e) {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            throw e;
-        }
     }
 
     /**
@@ -98,19 +93,48 @@ public final class Sessions implements AutoCloseable {
      */
     public static Sessions start(SpeakerConfig config, Namespace namespace, SessionListener listener,
                                  Executor listenerExecutor) {
+        Sessions s = open(config, namespace, listener, listenerExecutor);
+        s.listen();
+        return s;
+    }
+
+    /**
+     * Not listening yet: add the configured peers first, then {@link #listen}. Listening before
+     * them would refuse (reset) a peer that connects in between, as a stranger.
+     */
+    public static Sessions open(SpeakerConfig config, Namespace namespace, SessionListener listener,
+                                Executor listenerExecutor) {
         return new Sessions(config, namespace, listener, listenerExecutor, 1, DEFAULT_MAX_BACKLOG, config.port());
     }
 
     /** For tests: the backlog that pauses reading, and the port peers listen on when it is not ours. */
     static Sessions start(SpeakerConfig config, Namespace namespace, SessionListener listener, Executor listenerExecutor,
                           int maxBacklog, int peerPort) {
-        return new Sessions(config, namespace, listener, listenerExecutor, 1, maxBacklog, peerPort);
+        Sessions s = new Sessions(config, namespace, listener, listenerExecutor, 1, maxBacklog, peerPort);
+        s.listen();
+        return s;
+    }
+
+    /** Binds the BGP port; on failure (port taken, address missing) the I/O threads go too. */
+    public synchronized void listen() {
+        if (server != null) {
+            throw new IllegalStateException("already listening on " + server.localAddress());
+        }
+        try {
+            server = bind();
+            updateListener();
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
     }
 
     private Channel bind() {
         ServerBootstrap b = new ServerBootstrap().group(group, group)
                 .channelFactory(() -> namespace.run(EpollServerSocketChannel::new))
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // the peers' keys before listen(2): a signed SYN that came first would be dropped
+                .option(EpollChannelOption.TCP_MD5SIG, md5Keys())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<EpollSocketChannel>() {
                     @Override
@@ -206,7 +230,11 @@ public final class Sessions implements AutoCloseable {
     }
 
     public InetSocketAddress listenAddress() {
-        return (InetSocketAddress) server.localAddress();
+        Channel ch = server;
+        if (ch == null) {
+            throw new IllegalStateException("not listening yet");
+        }
+        return (InetSocketAddress) ch.localAddress();
     }
 
     /**
@@ -217,24 +245,35 @@ public final class Sessions implements AutoCloseable {
      * keep that window for their GTSM peers.
      */
     private void updateListener() {
-        Map<InetAddress, byte[]> keys = new HashMap<>();
+        Channel server = this.server;
+        if (server == null) {
+            return; // listen() applies them
+        }
         int maxHops = 0;
         boolean allGtsm = !peers.isEmpty();
         for (PeerEndpoint e : peers.values()) {
             PeerConfig c = e.config();
-            if (!c.password().isEmpty()) {
-                keys.put(c.address().toInetAddress(), c.password().getBytes(StandardCharsets.US_ASCII));
-            }
             allGtsm &= c.ttlSecurity() > 0;
             maxHops = Math.max(maxHops, c.ttlSecurity());
         }
-        server.config().setOption(EpollChannelOption.TCP_MD5SIG, keys);
+        server.config().setOption(EpollChannelOption.TCP_MD5SIG, md5Keys());
         int minTtl = allGtsm ? Gtsm.MAX_TTL + 1 - maxHops : 0;
         int fd = ((EpollServerSocketChannel) server).fd().intValue();
         Gtsm.requireMinTtl(fd, false, minTtl);
         if (config.listen().isV6()) {
             Gtsm.requireMinTtl(fd, true, minTtl);
         }
+    }
+
+    private Map<InetAddress, byte[]> md5Keys() {
+        Map<InetAddress, byte[]> keys = new HashMap<>();
+        for (PeerEndpoint e : peers.values()) {
+            PeerConfig c = e.config();
+            if (!c.password().isEmpty()) {
+                keys.put(c.address().toInetAddress(), c.password().getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        return keys;
     }
 
     /** Cease/2 "administrative shutdown" to every peer, then the sockets and threads go. */
@@ -253,7 +292,9 @@ public final class Sessions implements AutoCloseable {
             e.fire(new FsmEvent.Stop(forRestart ? null : Notification.of(Notification.CEASE, 2)));
         }
         peers.clear();
-        server.close().syncUninterruptibly();
+        if (server != null) {
+            server.close().syncUninterruptibly();
+        }
         // The quiet period lets the NOTIFICATIONs queued above reach the wire.
         group.shutdownGracefully(200, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
     }

@@ -10,11 +10,23 @@ import dev.weft.testkit.bgp.BirdPeer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import dev.weft.netns.Namespace;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 
 import static dev.weft.bgp.agent.AgentNode.CONVERGE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -60,6 +72,8 @@ class RuntimePeersTest {
                         "BIRD to log Cease/3 (peer de-configured)");
 
                 if (via == Via.SIGHUP) {
+                    // started with SIGHUP ignored (AgentNode), yet it reloaded: the launcher reset it
+                    assertFalse(agent.log().contains("SIGHUP was ignored"), agent.log());
                     // a file that does not parse is refused and changes nothing
                     agent.reloadRaw("peers: [oops");
                     AgentNode.await(() -> agent.log().contains("reload refused") ? Boolean.TRUE : null, "the refusal in the log");
@@ -70,6 +84,56 @@ class RuntimePeersTest {
                 agent.awaitRoute(4, "10.244.11.0/26");
             }
         }
+    }
+
+    /**
+     * A configured peer connecting the moment the port opens gets our OPEN, not a reset: the agent
+     * listens only once its initial peers are in (before, such a peer was refused as a stranger).
+     */
+    @Test
+    void aPeerConnectingAsSoonAsTheAgentListensIsNotRefused() throws Exception {
+        try (BgpLan lan = BgpLan.create()) {
+            Underlay.Node a = lan.addSpeaker("agent");
+            Underlay.Node b = lan.addSpeaker("b");
+            AgentConfig config = AgentNode.config(a, AS).withPeers(List.of(AgentNode.peer(b.address(), AS).withPassive(true)));
+            CompletableFuture<byte[]> firstBytes = new CompletableFuture<>();
+            Thread peer = new Thread(() -> {
+                try (Namespace ns = Namespace.open(b.path().toString())) {
+                    firstBytes.complete(ns.run(() -> firstConnection(a.address(), AgentNode.CONVERGE)));
+                } catch (Throwable t) {
+                    firstBytes.completeExceptionally(t);
+                }
+            }, "eager-peer");
+            peer.start(); // already knocking, in a tight loop, while the agent starts
+            try (AgentNode agent = AgentNode.inProcess(a, config)) {
+                byte[] got = firstBytes.get(CONVERGE.toSeconds(), TimeUnit.SECONDS);
+                assertEquals(19, got.length, "the agent closed the first connection before its OPEN (refused)");
+                for (int i = 0; i < 16; i++) {
+                    assertEquals((byte) 0xff, got[i], "BGP marker");
+                }
+                assertEquals(1, got[18], "message type OPEN");
+            } finally {
+                peer.join(CONVERGE.toMillis());
+            }
+        }
+    }
+
+    /** Connects to port 179 until it is open, then returns the first 19 bytes (fewer: closed early). */
+    private static byte[] firstConnection(String address, Duration within) throws IOException {
+        long deadline = System.nanoTime() + within.toNanos();
+        InetSocketAddress to = new InetSocketAddress(InetAddress.getByName(address), 179);
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket()) {
+                try {
+                    s.connect(to, 1000);
+                } catch (ConnectException refusedByTheKernel) {
+                    continue; // nothing listening yet
+                }
+                s.setSoTimeout((int) within.toMillis());
+                return s.getInputStream().readNBytes(19);
+            }
+        }
+        throw new AssertionError("port 179 of " + address + " never opened");
     }
 
     static BirdConfig bird(Underlay.Node self, Underlay.Node agent, String prefix) {
