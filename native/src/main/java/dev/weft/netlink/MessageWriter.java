@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 final class MessageWriter {
     private ByteBuffer buf;
     private int messageStart = -1;
+    private int lastStart = -1;
 
     MessageWriter(int initialCapacity) {
         buf = NetlinkSocket.allocate(initialCapacity);
@@ -22,6 +23,7 @@ final class MessageWriter {
     void reset() {
         buf.clear();
         messageStart = -1;
+        lastStart = -1;
     }
 
     /** Bytes written so far (all complete messages). */
@@ -51,7 +53,16 @@ final class MessageWriter {
     void end() {
         align();
         buf.putInt(messageStart, buf.position() - messageStart);
+        lastStart = messageStart;
         messageStart = -1;
+    }
+
+    /** Sets {@code flags} in the header of the last complete message (e.g. NLM_F_ACK on a batch's last). */
+    void addFlagsToLast(int flags) {
+        if (lastStart < 0) {
+            throw new IllegalStateException("no complete message");
+        }
+        buf.putShort(lastStart + 6, (short) (buf.getShort(lastStart + 6) | flags));
     }
 
     MessageWriter u8(int v) {

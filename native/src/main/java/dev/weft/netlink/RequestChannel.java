@@ -158,6 +158,9 @@ final class RequestChannel implements AutoCloseable {
     /**
      * Sends every message currently in the writer (each already numbered, described by
      * {@code pending}) and collects failures; the writer must hold at most {@link #WINDOW} messages.
+     * The last message must ask for an ACK; the others may not: the kernel answers a failure
+     * whether asked or not, and handles the messages in order, so the last one's answer comes
+     * after every other. A request with no answer by then succeeded.
      */
     <T> void sendAndAwait(List<Pending> pending, List<T> replies, Parser<T> parser, List<BatchFailure> failures) {
         ByteBuffer out = writer.flip();
@@ -165,8 +168,8 @@ final class RequestChannel implements AutoCloseable {
         writer.reset();
         int first = pending.get(0).seq();
         int last = pending.get(pending.size() - 1).seq();
-        int outstanding = pending.size();
-        while (outstanding > 0) {
+        java.util.BitSet answered = new java.util.BitSet(pending.size());
+        while (!answered.get(pending.size() - 1)) {
             socket.receive(rx, rxAddress, false);
             int p = 0;
             while (p + 16 <= rx.limit()) {
@@ -180,7 +183,7 @@ final class RequestChannel implements AutoCloseable {
                 if (mseq - first >= 0 && last - mseq >= 0) {
                     int idx = mseq - first;
                     if (mtype == Rt.NLMSG_ERROR) {
-                        outstanding--;
+                        answered.set(idx);
                         int err = rx.getInt(p + 16);
                         NetlinkRequests.count(pending.get(idx).type(), Math.min(err, 0));
                         if (err < 0) {
@@ -197,6 +200,9 @@ final class RequestChannel implements AutoCloseable {
                 }
                 p += (len + 3) & ~3;
             }
+        }
+        for (int i = answered.nextClearBit(0); i < pending.size(); i = answered.nextClearBit(i + 1)) {
+            NetlinkRequests.count(pending.get(i).type(), 0);
         }
     }
 
