@@ -528,11 +528,14 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         }
     }
 
+    /** The RIB thread's: see {@link FibRoutes.LastHop}. */
+    private final FibRoutes.LastHop lastHop = new FibRoutes.LastHop();
+
     private void bestPathsChanged(List<RouteChange> changes) {
         if (fib == null) {
             return;
         }
-        fibPump.submit(FibRoutes.all(changes, originated, this::ifindexOf, shaper));
+        fibPump.submit(FibRoutes.all(changes, originated, this::ifindexOf, shaper, lastHop));
     }
 
     private int ifindexOf(PeerKey key) {

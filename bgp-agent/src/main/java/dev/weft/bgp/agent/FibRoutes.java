@@ -28,6 +28,29 @@ final class FibRoutes {
      */
     static FibChange toFib(RouteChange c, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf,
                            FibShaper shaper) {
+        return toFib(c, originated, ifindexOf, shaper, new LastHop());
+    }
+
+    /**
+     * The hop list of the previous single-path change, reused while the next one shapes to an
+     * equal hop: a full table from one peer has one next hop, and its 100,000 desired routes then
+     * share one list instead of holding a list and a hop each until the table goes.
+     */
+    static final class LastHop {
+        NextHop hop;
+        List<NextHop> list;
+
+        List<NextHop> of(NextHop h) {
+            if (!h.equals(hop)) {
+                hop = h;
+                list = List.of(h);
+            }
+            return list;
+        }
+    }
+
+    private static FibChange toFib(RouteChange c, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf,
+                                   FibShaper shaper, LastHop last) {
         Cidr prefix = c.prefix();
         if (c.removed()) {
             return new FibChange.Remove(prefix);
@@ -40,7 +63,7 @@ final class FibRoutes {
         if (selected.size() == 1) {
             // the usual case (no ECMP), without the dedup set: a full table makes 100,000 of these
             NextHop h = hop(selected.get(0), ifindexOf, prefix, shaper);
-            return h == null ? new FibChange.Remove(prefix) : new FibChange.Install(prefix, List.of(h));
+            return h == null ? new FibChange.Remove(prefix) : new FibChange.Install(prefix, last.of(h));
         }
         Set<NextHop> hops = new LinkedHashSet<>();
         for (Path p : selected) {
@@ -68,11 +91,12 @@ final class FibRoutes {
         return shaper.shape(prefix, NextHop.via(gw));
     }
 
+    /** {@code last}: kept by the caller across calls (one thread), so lists are shared table-wide. */
     static List<FibChange> all(List<RouteChange> changes, Map<Cidr, Boolean> originated, ToIntFunction<PeerKey> ifindexOf,
-                               FibShaper shaper) {
+                               FibShaper shaper, LastHop last) {
         List<FibChange> out = new ArrayList<>(changes.size());
         for (RouteChange c : changes) {
-            out.add(toFib(c, originated, ifindexOf, shaper));
+            out.add(toFib(c, originated, ifindexOf, shaper, last));
         }
         return out;
     }

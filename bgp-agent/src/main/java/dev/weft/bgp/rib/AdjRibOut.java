@@ -126,17 +126,18 @@ public final class AdjRibOut {
 
     public List<Update> drain(int maxBytes) {
         UpdatePacker packer = new UpdatePacker(session.maxMessage(), maxBytes, session.addPathSend());
-        Map<ExportKey, Attrs> cache = new HashMap<>();
+        ExportCache cache = new ExportCache();
         for (Map.Entry<Family, ChangeJournal.Cursor> e : cursors.entrySet()) {
             Family f = e.getKey();
             LocRib rib = tables.get(f);
-            if (!rib.journal().drain(e.getValue(), prefix -> drainOne(f, rib, prefix, packer, cache))) {
+            if (!rib.journal().drain(e.getValue(), (prefix, d) -> drainOne(f, rib, prefix, d, packer, cache))) {
                 return packer.finish();
             }
             Dump dump = dumps.get(f);
             if (dump != null) {
                 while (dump.next < dump.prefixes.length) {
-                    if (!drainOne(f, rib, dump.prefixes[dump.next], packer, cache)) {
+                    Cidr prefix = dump.prefixes[dump.next];
+                    if (!drainOne(f, rib, prefix, rib.dest(prefix), packer, cache)) {
                         return packer.finish();
                     }
                     dump.prefixes[dump.next++] = null;
@@ -154,8 +155,7 @@ public final class AdjRibOut {
     }
 
     /** False when the budget is spent and the prefix stays pending. */
-    private boolean drainOne(Family f, LocRib rib, Cidr prefix, UpdatePacker packer, Map<ExportKey, Attrs> cache) {
-        Dest d = rib == null ? null : rib.dest(prefix);
+    private boolean drainOne(Family f, LocRib rib, Cidr prefix, Dest d, UpdatePacker packer, ExportCache cache) {
         Path best = d == null ? null : d.best();
         Attrs out = best == null ? null : exported(f, best, packer, cache);
         if (out != null) {
@@ -177,14 +177,52 @@ public final class AdjRibOut {
         return true;
     }
 
-    private Attrs exported(Family f, Path best, UpdatePacker packer, Map<ExportKey, Attrs> cache) {
-        Attrs a = cache.computeIfAbsent(new ExportKey(f, best.attrs(), best.source()), k -> {
+    private Attrs exported(Family f, Path best, UpdatePacker packer, ExportCache cache) {
+        Attrs a = cache.get(f, best);
+        if (a == null) {
             Attrs x = export.export(best, peer, session);
-            return x != null && packer.sendable(f, x) ? x : NOT_EXPORTED;
-        });
+            a = x != null && packer.sendable(f, x) ? x : NOT_EXPORTED;
+            cache.put(f, best, a);
+        }
         return a == NOT_EXPORTED ? null : a;
     }
 
     /** What the exported attributes depend on besides the target peer. */
     private record ExportKey(Family family, Attrs attrs, PeerInfo source) {}
+
+    /**
+     * Export results of one drain, with the last one kept aside: a full table from one peer is
+     * 100,000 prefixes with one attribute set, and every other peer's drain asks for each of them,
+     * which the map alone answered with a key object and two hashes each (bench/bgp-ingest, 10 peers).
+     */
+    private static final class ExportCache {
+        private final Map<ExportKey, Attrs> map = new HashMap<>();
+        private Family lastFamily;
+        private Attrs lastAttrs;
+        private PeerInfo lastSource;
+        private Attrs last;
+
+        Attrs get(Family f, Path best) {
+            if (f == lastFamily && best.attrs() == lastAttrs && best.source() == lastSource) {
+                return last;
+            }
+            Attrs a = map.get(new ExportKey(f, best.attrs(), best.source()));
+            if (a != null) {
+                remember(f, best, a);
+            }
+            return a;
+        }
+
+        void put(Family f, Path best, Attrs a) {
+            map.put(new ExportKey(f, best.attrs(), best.source()), a);
+            remember(f, best, a);
+        }
+
+        private void remember(Family f, Path best, Attrs a) {
+            lastFamily = f;
+            lastAttrs = best.attrs();
+            lastSource = best.source();
+            last = a;
+        }
+    }
 }

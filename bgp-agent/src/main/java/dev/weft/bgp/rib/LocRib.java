@@ -18,7 +18,7 @@ final class LocRib {
     private final boolean multipath;
     private final AttrsInterner interner;
     private final Map<Cidr, Dest> table = new HashMap<>();
-    private final ChangeJournal journal = new ChangeJournal(table::get);
+    private final ChangeJournal journal = new ChangeJournal();
 
     LocRib(Family family, boolean multipath, AttrsInterner interner) {
         this.family = family;
