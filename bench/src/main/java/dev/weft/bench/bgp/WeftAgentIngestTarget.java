@@ -178,6 +178,10 @@ final class WeftAgentIngestTarget implements IngestTarget {
     @Override
     public void close() {
         if (process != null) {
+            if (System.getenv("WEFT_BGP_BENCH_SIGTERM") != null) {
+                // for a profile: a JFR recording with dumponexit=true is written only on a clean exit
+                process.stop(java.time.Duration.ofSeconds(20));
+            }
             // SIGKILL, as for BIRD: the namespace takes the routes with it afterwards
             process.kill();
         }
