@@ -25,11 +25,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * deploy/weft-flannel.yaml's pod, run as kubelet would run it but without Kubernetes, on two
- * simulated nodes (wt- namespaces on one underlay, etcd a third host there): the manifest is parsed
- * and only its etcd_endpoints is set, as its header tells an operator to; {@link SimKubelet} gives
- * each node its own root directory for the hostPaths and runs the init containers, then weftd, from
- * the image scripts/image built of this build, with the manifest's command, args, env, mounts and
- * privileges, in the node's network namespace. Then the pod is ready by the manifest's own probes,
+ * simulated nodes (wt- namespaces on one underlay, etcd a third host there): the manifest is parsed,
+ * its etcd_endpoints set and its net-conf.json put into etcd, as its header tells an operator to;
+ * {@link SimKubelet} gives each node its own root directory for the hostPaths and runs the init
+ * containers, then weftd, from the image scripts/image built of this build, with the manifest's
+ * command, args, env, mounts and privileges, in the node's network namespace. Then the pod is ready by the manifest's own probes,
  * the plugins the init container installed make a pod on each node from the conflist it
  * installed, and the pods ping each other across the nodes, cross-checked with {@code ip -j}.
  */
@@ -53,7 +53,11 @@ class DaemonSetPodTest {
         List<Runnable> podCleanups = new ArrayList<>();
         try (Underlay ul = Underlay.builder().subnet("192.168.213.0/24").build();
              EtcdServer etcd = EtcdServer.builder().on(ul.addNode("etcd")).launch()) {
-            manifest.setConfigMapValue(configMapWith(manifest, "etcd_endpoints"), "etcd_endpoints", etcd.endpoint());
+            // What the manifest's header tells an operator to do: etcd's address, and the network
+            // config put into etcd where weftd (as flanneld in etcd mode) reads it.
+            String cfg = configMapWith(manifest, "etcd_endpoints");
+            manifest.setConfigMapValue(cfg, "etcd_endpoints", etcd.endpoint());
+            etcd.put(manifest.data("ConfigMap", cfg).get("etcd_prefix") + "/config", manifest.data("ConfigMap", cfg).get("net-conf.json"));
             List<Underlay.Node> hosts = List.of(ul.addNode("n1"), ul.addNode("n2"));
             for (Underlay.Node h : hosts) {
                 // A real node has a default route; weftd without -iface (like flanneld) takes its interface.
@@ -95,7 +99,7 @@ class DaemonSetPodTest {
             }
             String leases = etcd.etcdctl("get", "/", "--prefix");
             for (Underlay.Node h : hosts) {
-                assertTrue(leases.contains("\"NodeName\":\"" + h.label() + "\""), "a lease names " + h.label() + " (NODE_NAME from spec.nodeName):\n" + leases);
+                assertTrue(leases.contains("\"PublicIP\":\"" + h.address() + "\""), "a lease of " + h.label() + "'s address (weftd on its network):\n" + leases);
             }
 
             // A pod on each node, from the installed conflist and plugins.
