@@ -83,6 +83,6 @@ public final class NodeCodec {
         if (said != null && !(said.isTextual() && said.textValue().equals(name))) {
             throw new Rejected(Reason.NAME_MISMATCH, "BackendData.NodeName is not the key's node name " + name);
         }
-        return new NodeRecord(name, attrs, e.createRevision(), e.modRevision(), e.expirationEpochMillis());
+        return new NodeRecord(name, attrs, e.seniority(), e.modRevision(), e.expirationEpochMillis());
     }
 }

@@ -11,12 +11,12 @@ import java.util.Objects;
  *
  * @param name                  the node's name
  * @param attrs                 PublicIP, BackendType and BackendData (bgp: address, AS, node name)
- * @param createRevision        etcd revision of the key's creation (the older registration wins a
+ * @param seniority             etcd revision of the key's creation, else of its last write (the older registration wins a
  *                              PublicIP both claim)
  * @param modRevision           etcd revision of the last write
  * @param expirationEpochMillis when the registration expires unless renewed
  */
-public record NodeRecord(String name, LeaseAttrs attrs, long createRevision, long modRevision, long expirationEpochMillis) {
+public record NodeRecord(String name, LeaseAttrs attrs, long seniority, long modRevision, long expirationEpochMillis) {
     public NodeRecord {
         NodeKeys.checkName(name);
         Objects.requireNonNull(attrs, "attrs");

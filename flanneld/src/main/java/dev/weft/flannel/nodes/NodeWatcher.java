@@ -117,7 +117,7 @@ public final class NodeWatcher implements AutoCloseable {
             }
             NodeRecord other = byIp.get(n.attrs().publicIp());
             if (other != null) {
-                NodeRecord loser = other.createRevision() <= n.createRevision() ? n : other;
+                NodeRecord loser = other.seniority() <= n.seniority() ? n : other;
                 NodeRecord winner = loser == n ? other : n;
                 byIp.put(winner.attrs().publicIp(), winner);
                 reject(raw.get(dir + loser.name()), NodeCodec.Reason.DUPLICATE_PUBLIC_IP, "PublicIP "
@@ -133,7 +133,7 @@ public final class NodeWatcher implements AutoCloseable {
             }
         }
         Map<String, NodeRecord> before = used;
-        used = Map.copyOf(now);
+        used = java.util.Collections.unmodifiableMap(now); // by name, for logs and weftctl
         if (delivered && sameContent(before, now)) {
             return;
         }
