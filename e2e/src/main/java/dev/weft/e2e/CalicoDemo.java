@@ -53,6 +53,10 @@ final class CalicoDemo {
                 System.out.printf("  bridges:  %d%n", bridges);
             }
             System.out.println();
+            System.out.println("registered nodes (weftctl nodes, on " + c.node(0).name() + "):");
+            Cmd.Result table = NodeTable.run(c, c.node(0));
+            (table.ok() ? table.stdout() : "weftctl nodes failed: " + table.stderr()).lines().forEach(l -> System.out.println("  " + l));
+            System.out.println();
             System.out.println("BGP sessions (weftctl bgp peers):");
             for (SimCluster.Node n : c.nodes()) {
                 System.out.println("  " + n.name() + ":");

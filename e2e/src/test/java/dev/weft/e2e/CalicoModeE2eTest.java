@@ -50,6 +50,13 @@ class CalicoModeE2eTest {
             List<SimCluster.Node> borrowers = c.nodes().stream().filter(n -> ipam.blocksOf(n.name()).isEmpty()).toList();
             assertEquals(1, borrowers.size(), "two /26 blocks for three nodes: one node borrows " + ipam);
             SimCluster.Node borrower = borrowers.get(0);
+            Cmd.Result table = NodeTable.run(c, c.node(0));
+            assertEquals(0, table.exitCode(), table.toString());
+            for (SimCluster.Node n : c.nodes()) {
+                String blocks = ipam.blocksOf(n.name()).isEmpty() ? "-" : String.join(",", ipam.blocksOf(n.name()));
+                assertTrue(table.stdout().lines().anyMatch(l -> l.startsWith(n.name() + " ") && l.contains(" " + n.address() + " ")
+                        && l.contains(" " + blocks + " ")), "weftctl nodes lists " + n.name() + " with " + blocks + ":\n" + table.stdout());
+            }
             for (SimCluster.Pod p : pods) {
                 assertEquals(p.node() == borrower, ipam.borrowedBy(p.node().name()).contains(p.ip()), p + " in " + ipam);
             }
