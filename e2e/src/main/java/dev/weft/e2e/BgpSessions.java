@@ -20,4 +20,13 @@ public final class BgpSessions {
                 new PrintWriter(out, true), new PrintWriter(err, true));
         return rc == 0 ? out.toString() : "weftctl failed (" + rc + "): " + err;
     }
+
+    /** {@code weftctl bgp peers <address>}: one session in detail (state, up/down, flaps, prefixes). */
+    public static String details(SimCluster.Node n, String peer) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Weftctl.run(new String[] {"--endpoint", "unix:" + n.dir().resolve("bgp.sock"), "bgp", "peers", peer},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        return rc == 0 ? out.toString() : "weftctl failed (" + rc + "): " + err;
+    }
 }

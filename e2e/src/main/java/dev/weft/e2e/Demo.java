@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * router namespace and shows each node's pod routes: plain via eth0 on the same L2, vxlan across.
  * {@code bgp-ipip} (Encap IPIP) uses the same two subnets, encapsulates every node-to-node packet in
  * IPIP and says which IPIP data path each weftd runs (the kernel's ipip device, or weftd's own
- * userspace path where the kernel has no ipip driver).
+ * userspace path where the kernel has no ipip driver). {@code --mode calico} runs {@link CalicoDemo}
+ * instead: the bgp backend on block IPAM with weft-routed + weft-ipam pods.
  */
 public final class Demo {
     private static final String SECOND_SUBNET = "192.168.20.0/24";
@@ -27,18 +28,28 @@ public final class Demo {
         String backend = "vxlan";
         boolean keep = false;
         int nodes = 2;
+        String mode = "flannel";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--backend" -> backend = args[++i];
                 case "--keep" -> keep = true;
                 case "--nodes" -> nodes = Integer.parseInt(args[++i]);
+                case "--mode" -> mode = args[++i];
                 case "-h", "--help" -> {
                     System.out.println("usage: scripts/demo [--backend vxlan|vxlan-direct|host-gw|udp|bgp|bgp-ipip|bgp-crosssubnet]"
-                            + " [--nodes N] [--keep]");
+                            + " [--nodes N] [--keep]\n       scripts/demo --mode calico [--nodes N] [--keep]");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
+        }
+        if (mode.equals("calico")) {
+            if (!CalicoDemo.run(nodes, keep)) {
+                System.exit(1);
+            }
+            return;
+        } else if (!mode.equals("flannel")) {
+            throw new IllegalArgumentException("--mode must be flannel (the default: subnet leases, the flannel CNI) or calico");
         }
         String backendJson = switch (backend) {
             case "vxlan" -> "{\"Type\":\"vxlan\"}";

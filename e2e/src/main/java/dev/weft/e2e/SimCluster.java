@@ -26,6 +26,8 @@ public final class SimCluster implements AutoCloseable {
     public static final String NODE_DIR = "{node-dir}";
     /** In extra args: replaced by the node's name (n1, n2, ...). */
     public static final String NODE_NAME = "{node-name}";
+    /** weftd's CNI socket in a node's directory, with {@link Options#calico}. */
+    public static final String CNI_SOCKET = "cni.sock";
 
     /**
      * @param netConf  the network config JSON written to etcd
@@ -36,6 +38,17 @@ public final class SimCluster implements AutoCloseable {
     public record Options(int nodes, String netConf, String leaseTtl, List<String> extraArgs, List<String> etcdArgs) {
         public static Options of(int nodes, String backendJson) {
             return new Options(nodes, "{\"Network\":\"10.244.0.0/16\",\"Backend\":" + backendJson + "}", "24h", List.of(), List.of());
+        }
+
+        /**
+         * The calico-like stack: the bgp backend on block IPAM ({@code ipamJson} is the net-conf's
+         * {@code "IPAM"} object) in {@code network}, each weftd serving its CNI socket and BGP status
+         * in the node's directory; pods come from {@link #addRoutedPod} (weft-routed + weft-ipam).
+         */
+        public static Options calico(int nodes, String network, String backendJson, String ipamJson) {
+            return new Options(nodes, "{\"Network\":\"" + network + "\",\"Backend\":" + backendJson + ",\"IPAM\":" + ipamJson + "}",
+                    "24h", List.of("-node-name", NODE_NAME, "-cni-socket", NODE_DIR + "/" + CNI_SOCKET,
+                    "-bgp-status-socket", NODE_DIR + "/bgp.sock"), List.of());
         }
 
         public Options withLeaseTtl(String ttl) {
@@ -81,6 +94,8 @@ public final class SimCluster implements AutoCloseable {
     private final EtcdServer etcd;
     private final List<Node> nodes = new ArrayList<>();
     private final List<Pod> pods = new ArrayList<>();
+    /** Pods made by weft-routed + weft-ipam (the others by the flannel chain), by container id. */
+    private final java.util.Set<String> routedPods = new java.util.HashSet<>();
     private int podSeq;
 
     private SimCluster(Options options, Path work, Launchers launchers, Underlay underlay, EtcdServer etcd) {
@@ -210,13 +225,46 @@ public final class SimCluster implements AutoCloseable {
                 + "\"ipam\":{\"dataDir\":\"" + n.dir().resolve("cni-networks") + "\"}}";
     }
 
+    /** weft-routed with weft-ipam asking the node's weftd (Calico's data plane and IPAM). */
+    private String routedConfig(Node n) {
+        return "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"weft-routed\",\"subnetFile\":\"" + n.subnetEnv()
+                + "\",\"ipam\":{\"type\":\"weft-ipam\",\"socket\":\"" + n.dir().resolve(CNI_SOCKET) + "\"}}";
+    }
+
     /** Creates a pod on a node through the CNI chain, exactly as a runtime would. */
     public Pod addPod(Node n) {
+        return addPod(n, false);
+    }
+
+    /** Creates a pod through weft-routed + weft-ipam (a cluster of {@link Options#calico}). */
+    public Pod addRoutedPod(Node n) {
+        return addPod(n, true);
+    }
+
+    /**
+     * The default route a real node has, towards an underlay address nobody holds: the kernel's proxy
+     * ARP answers a routed pod's ARP for its gateway 169.254.1.1 only when the host has a route to it
+     * (Calico relies on the node's default route the same way).
+     */
+    private void ensureDefaultRoute(Node n) {
+        if (Cmd.run("ip", "-n", n.netns(), "-4", "route", "show", "default").stdout().isBlank()) {
+            String net = underlay.subnet();
+            String gw = net.substring(0, net.lastIndexOf('.') + 1) + "254";
+            Cmd.run("ip", "-n", n.netns(), "route", "add", "default", "via", gw, "dev", "eth0");
+        }
+    }
+
+    private Pod addPod(Node n, boolean routed) {
         TestNetns ns = TestNetns.create("pod");
         String id = "pod-" + n.name() + "-" + (++podSeq);
+        if (routed) {
+            routedPods.add(id);
+            ensureDefaultRoute(n);
+        }
         Cmd.Result r = cni(n, "ADD", id, ns);
         if (!r.ok()) {
             ns.close();
+            routedPods.remove(id);
             throw new IllegalStateException("CNI ADD on " + n.name() + " failed: " + r.stdout() + " " + r.stderr());
         }
         String ip = parseIp(r.stdout());
@@ -228,6 +276,7 @@ public final class SimCluster implements AutoCloseable {
     public void removePod(Pod p) {
         Cmd.Result r = cni(p.node(), "DEL", p.containerId(), p.netns());
         pods.remove(p);
+        routedPods.remove(p.containerId());
         p.netns().close();
         if (!r.ok()) {
             throw new IllegalStateException("CNI DEL failed: " + r.stdout() + " " + r.stderr());
@@ -235,11 +284,12 @@ public final class SimCluster implements AutoCloseable {
     }
 
     private Cmd.Result cni(Node n, String verb, String id, TestNetns ns) {
-        return Cmd.of("ip", "netns", "exec", n.netns(), launchers.plugin("weft-flannel").toString())
+        boolean routed = routedPods.contains(id);
+        return Cmd.of("ip", "netns", "exec", n.netns(), launchers.plugin(routed ? "weft-routed" : "weft-flannel").toString())
                 .unsetEnvPrefix("CNI_")
                 .env("CNI_COMMAND", verb).env("CNI_CONTAINERID", id).env("CNI_NETNS", ns.path().toString())
                 .env("CNI_IFNAME", "eth0").env("CNI_PATH", launchers.cniBin().toString())
-                .input(podConfig(n, verb)).timeout(Duration.ofSeconds(60)).tryRun();
+                .input(routed ? routedConfig(n) : podConfig(n, verb)).timeout(Duration.ofSeconds(60)).tryRun();
     }
 
     private static String parseIp(String json) {

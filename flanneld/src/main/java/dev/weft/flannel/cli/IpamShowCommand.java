@@ -1,7 +1,6 @@
 package dev.weft.flannel.cli;
 
 import dev.weft.ipam.blocks.PoolConfig;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,13 +27,7 @@ public final class IpamShowCommand implements Callable<Integer> {
             PoolConfig pools = source.pools(o);
             usage = new IpamUsage(o.tree(), pools);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        if (output.json()) {
-            out.println(usage.json());
-        } else {
-            out.print(usage.table());
-        }
-        out.flush();
+        output.print(spec, () -> usage.json(), () -> usage.table());
         return 0;
     }
 }

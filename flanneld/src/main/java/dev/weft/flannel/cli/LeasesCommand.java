@@ -9,7 +9,6 @@ import dev.weft.flannel.subnet.StoreFlags;
 import dev.weft.flannel.subnet.SubnetManager;
 import dev.weft.flannel.subnet.SubnetManagerOptions;
 import dev.weft.flannel.subnet.kv.KvStore;
-import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -47,13 +46,7 @@ public final class LeasesCommand implements Callable<Integer> {
         }
         leases.sort(Comparator.comparing(l -> l.subnet() == null ? "" : l.subnet().toString()));
         long now = System.currentTimeMillis();
-        PrintWriter out = spec.commandLine().getOut();
-        if (output.json()) {
-            out.println(json(leases, now));
-        } else {
-            out.print(table(leases, now));
-        }
-        out.flush();
+        output.print(spec, () -> json(leases, now), () -> table(leases, now));
         return 0;
     }
 

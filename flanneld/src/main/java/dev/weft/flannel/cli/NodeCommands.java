@@ -17,7 +17,7 @@ public final class NodeCommands {
 
     /** Fresh command objects, to add as subcommands. */
     public static List<Object> commands() {
-        return List.of(new StatusCommand(), new LeasesCommand(), new IpamCommand());
+        return List.of(new StatusCommand(), new LeasesCommand(), new NodesCommand(), new IpamCommand());
     }
 
     public static void main(String[] args) {

@@ -10,4 +10,16 @@ final class OutputFlag {
     boolean json() {
         return output == Output.JSON;
     }
+
+    /** Prints the JSON document or the table, as -o asks, on the command's standard output. */
+    void print(picocli.CommandLine.Model.CommandSpec spec, java.util.function.Supplier<String> jsonDoc,
+               java.util.function.Supplier<String> table) {
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        if (json()) {
+            out.println(jsonDoc.get());
+        } else {
+            out.print(table.get());
+        }
+        out.flush();
+    }
 }

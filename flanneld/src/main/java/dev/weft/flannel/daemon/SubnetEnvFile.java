@@ -34,6 +34,23 @@ final class SubnetEnvFile {
         return s.toString();
     }
 
+    /**
+     * subnet.env of a node on block IPAM, which holds no subnet: the network, the MTU and -ip-masq
+     * (what weft-routed reads); no FLANNEL_SUBNET, so the flannel CNI, which needs one, says so.
+     */
+    static String renderForBlocks(NetworkConfig cfg, int mtu, boolean ipMasq) {
+        StringBuilder s = new StringBuilder();
+        if (cfg.enableIPv4()) {
+            s.append("FLANNEL_NETWORK=").append(cfg.network()).append('\n');
+        }
+        if (cfg.enableIPv6()) {
+            s.append("FLANNEL_IPV6_NETWORK=").append(cfg.ipv6().network()).append('\n');
+        }
+        s.append("FLANNEL_MTU=").append(mtu).append('\n');
+        s.append("FLANNEL_IPMASQ=").append(ipMasq).append('\n');
+        return s.toString();
+    }
+
     /** The lease's network address + 1 with the subnet's prefix: 10.244.1.0/24 → 10.244.1.1/24. */
     static String firstHost(Cidr subnet) {
         return Cidr.of(subnet.networkAddress().next(), subnet.prefixLength()).toString();

@@ -1,6 +1,10 @@
 package dev.weft.flannel.daemon;
 
 import dev.weft.flannel.backend.Backend;
+import dev.weft.flannel.backend.BlockAnnouncer;
+import dev.weft.flannel.nodes.NodeRecord;
+import dev.weft.flannel.nodes.NodeRegistration;
+import dev.weft.flannel.nodes.NodeWatcher;
 import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.backend.udp.UdpSettings;
 import dev.weft.flannel.config.NetworkConfig;
@@ -53,6 +57,9 @@ final class Weftd {
 
     private final NodeStatus status;
     private final ProcessMetrics processMetrics = new ProcessMetrics();
+    /** Block IPAM only: this node's registration and the watch of the others'. */
+    private volatile NodeRegistration registration;
+    private volatile NodeWatcher nodeWatcher;
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -110,6 +117,9 @@ final class Weftd {
             open.add(backend);
             this.backend = backend;
             LeaseAttrs attrs = backend.prepare();
+            if (backend instanceof BlockAnnouncer announcer && BlockIpam.wanted(o.node.rawNetConf(store, o.store.etcdPrefix))) {
+                return runOnBlocks(open, store, cfg, backend, announcer, attrs);
+            }
             PreviousSubnets prev = PreviousSubnets.read(Path.of(o.subnetFile));
             Lease lease = sm.acquireLease(attrs, prev.subnet(), prev.subnetV6());
             LOG.info("acquired lease {} (expires {})", lease.key(), lease.isReservation() ? "never" : java.time.Instant.ofEpochMilli(lease.expirationEpochMillis()));
@@ -176,6 +186,55 @@ final class Weftd {
         }
     }
 
+    /**
+     * A node on block IPAM whose backend announces blocks (bgp): it leases no subnet. It registers
+     * under {@code <prefix>/nodes/<name>}, opens the allocator (whose reserve claims the first
+     * block), starts the backend on its registration, announces what the allocator says and follows
+     * the other nodes' registrations. Backends that route subnets (vxlan, host-gw) still take a
+     * subnet lease beside block IPAM.
+     */
+    private int runOnBlocks(List<AutoCloseable> open, KvStore store, NetworkConfig cfg, Backend backend, BlockAnnouncer announcer,
+                            LeaseAttrs attrs) throws IOException, InterruptedException {
+        announcer.useBlocks();
+        String node = o.node.resolvedNodeName();
+        SubnetManagerOptions mo = managerOptions();
+        NodeRegistration registration = NodeRegistration.register(store, o.store.etcdPrefix, node, attrs, mo.leaseTtl(),
+                mo.renewMargin(), mo.renewRetryInterval());
+        open.add(registration);
+        this.registration = registration;
+        BlockIpam ipam = startBlockIpam(store);
+        open.add(ipam);
+        Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
+        backend.start(self);
+        BlockAnnouncements announcements = new BlockAnnouncements(announcer);
+        open.add(announcements);
+        ipam.onAnnouncementChange(announcements);
+
+        // masquerade and forward rules: with no subnet of its own, the node's pods are anywhere in Network
+        dev.weft.flannel.rules.RulesKeeper rules = Traffic.start(o, cfg, new Lease(cfg.network(), null, attrs, 0, 0));
+        if (rules != null) {
+            open.add(rules);
+            status.rules(rules);
+        }
+        SubnetEnvFile.write(Path.of(o.subnetFile), SubnetEnvFile.renderForBlocks(cfg, backend.mtu(), o.ipMasq));
+        LOG.info("wrote {}", o.subnetFile);
+        ready = true;
+
+        LeaseEventPump pump = new LeaseEventPump(backend);
+        open.add(pump);
+        NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept);
+        open.add(watcher);
+        this.nodeWatcher = watcher;
+        pump.start(watcher::view);
+        leasePipeline.running(null, pump);
+        status.running(null, null, pump);
+        LOG.info("weftd is running (block IPAM, node {})", node);
+        systemd.ifPresent(n -> n.send("READY=1\nSTATUS=node " + node + " on block IPAM, backend " + cfg.backendType()));
+        stop.await();
+        LOG.info("stopping; the data path stays in place");
+        return 0;
+    }
+
     private void notifyStopping() {
         if (stopping.compareAndSet(false, true)) {
             systemd.ifPresent(n -> n.send("STOPPING=1"));
@@ -189,6 +248,14 @@ final class Weftd {
     private String metricsText() {
         Backend b = backend;
         Exposition tail = new Exposition();
+        NodeRegistration r = registration;
+        if (r != null) {
+            r.metrics(tail);
+        }
+        NodeWatcher w = nodeWatcher;
+        if (w != null) {
+            w.metrics(tail);
+        }
         NetlinkMetrics.write(tail);
         processMetrics.write(tail);
         return BUILD_INFO + status.metricsText() + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText() + tail;

@@ -104,6 +104,15 @@ public final class BlockIpam implements AutoCloseable {
         return ipam;
     }
 
+    /**
+     * Tells {@code listener} what the node announces (its confirmed blocks, its borrowed addresses)
+     * now and after every change; it is called under the allocator's lock and must only hand the
+     * value on.
+     */
+    public void onAnnouncementChange(java.util.function.Consumer<dev.weft.ipam.blocks.Announcement> listener) {
+        ipam.allocator().onAnnouncementChange(listener);
+    }
+
     public Path socket() {
         return server.path();
     }

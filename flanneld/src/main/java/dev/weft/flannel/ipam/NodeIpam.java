@@ -79,6 +79,10 @@ final class NodeIpam {
         journal.save();
     }
 
+    BlockAllocator allocator() {
+        return allocator;
+    }
+
     synchronized boolean online() {
         return online;
     }

@@ -197,7 +197,7 @@ public final class LeaseValidator {
      * Unicast a peer can send to: not unspecified, loopback, multicast, link-local or broadcast
      * (Go's IsGlobalUnicast), and for IPv4 also not 0.0.0.0/8 or the reserved 240.0.0.0/4.
      */
-    static boolean usableUnicast(IpAddress a) {
+    public static boolean usableUnicast(IpAddress a) {
         if (!a.isGlobalUnicast()) {
             return false;
         }

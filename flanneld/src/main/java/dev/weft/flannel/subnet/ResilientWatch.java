@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
  * watch responses wait for the executor; past that the watch is dropped and resumed from the last
  * revision handled, so a slow handler neither blocks the store's thread nor grows a queue.
  */
-final class ResilientWatch implements AutoCloseable {
+public final class ResilientWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResilientWatch.class);
 
     /** What the owner does with the watched keys. Both run on the executor. */
-    interface Handler {
+    public interface Handler {
         /** Lists the current state and returns the revision it is current to. */
         long resync();
 
@@ -61,7 +61,7 @@ final class ResilientWatch implements AutoCloseable {
         this(store, key, prefix, executor, handler, new Liveness());
     }
 
-    ResilientWatch(KvStore store, String key, boolean prefix, ScheduledExecutorService executor, Handler handler,
+    public ResilientWatch(KvStore store, String key, boolean prefix, ScheduledExecutorService executor, Handler handler,
                    Liveness liveness) {
         this.liveness = liveness;
         this.store = store;
@@ -72,7 +72,7 @@ final class ResilientWatch implements AutoCloseable {
     }
 
     /** Starts watching after {@code revision} (known state), or with a listing first when it is 0. */
-    void start(long revision) {
+    public void start(long revision) {
         run(() -> {
             if (revision > 0) {
                 next = revision + 1;
@@ -236,12 +236,12 @@ final class ResilientWatch implements AutoCloseable {
     }
 
     /** Times the watch was opened again after the first: reconnects after a loss, re-lists after compaction or a failure. */
-    long restarts() {
+    public long restarts() {
         return Math.max(0, opened.get() - 1);
     }
 
     /** Listings that failed, watches lost, handler failures. */
-    long errors() {
+    public long errors() {
         return errors.get();
     }
 

@@ -4,11 +4,11 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /** The one-thread executors the renewer and watcher run on. */
-final class SingleThread {
+public final class SingleThread {
     private SingleThread() {
     }
 
-    static ScheduledThreadPoolExecutor named(String name) {
+    public static ScheduledThreadPoolExecutor named(String name) {
         ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
@@ -20,7 +20,7 @@ final class SingleThread {
         return e;
     }
 
-    static void stop(ScheduledThreadPoolExecutor e) {
+    public static void stop(ScheduledThreadPoolExecutor e) {
         e.shutdown();
         try {
             if (!e.awaitTermination(2, TimeUnit.SECONDS)) {

@@ -188,10 +188,14 @@ public final class AllocationBlock {
 
     /** Ordinals allocated to {@code handle}, ascending. */
     public List<Integer> ordinalsOf(String handle) {
+        return ordinalsWhere(attr -> handle.equals(attr.handleId()));
+    }
+
+    private List<Integer> ordinalsWhere(java.util.function.Predicate<AllocationAttribute> p) {
         List<Integer> out = new ArrayList<>();
         for (int o = 0; o < allocations.length; o++) {
             int a = allocations[o];
-            if (a != FREE && handle.equals(attributes.get(a).handleId())) {
+            if (a != FREE && p.test(attributes.get(a))) {
                 out.add(o);
             }
         }
@@ -287,6 +291,11 @@ public final class AllocationBlock {
             }
         }
         return new AllocationBlock(cidr, affinity, alloc, free, attrs, sequenceNumber + 1, seqs, deleted);
+    }
+
+    /** Ordinals allocated with attributes that name {@code node} (its borrowed addresses, in another node's block). */
+    public List<Integer> ordinalsOfNode(String node) {
+        return ordinalsWhere(attr -> node.equals(attr.node()));
     }
 
     /** Handles with an address here whose attributes name {@code node}. */

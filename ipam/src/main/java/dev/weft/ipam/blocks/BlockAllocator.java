@@ -68,6 +68,11 @@ public final class BlockAllocator {
     private final BlockClaim claims;
     /** This node's confirmed blocks, by CIDR. Guarded by {@code this}. */
     private final TreeMap<Cidr, Cached> own = new TreeMap<>();
+    /** Addresses this node holds in other nodes' blocks, as host prefixes. Guarded by {@code this}. */
+    private final java.util.TreeSet<Cidr> borrowed = new java.util.TreeSet<>();
+    /** Told of every change of {@link #announcement()}; null when nobody listens. Guarded by {@code this}. */
+    private java.util.function.Consumer<Announcement> announcements;
+    private Announcement announced = Announcement.NONE;
 
     private BlockAllocator(KV kv, String prefix, PoolConfig config, String node, Options options) {
         this.store = new EtcdStore(kv, options.requestTimeout());
@@ -120,8 +125,42 @@ public final class BlockAllocator {
         throw conflict("writing the IPAM config");
     }
 
-    /** Reads this node's confirmed affinities and their blocks again (drops anything cached). */
+    /**
+     * Reads this node's confirmed affinities and their blocks again (drops anything cached), and
+     * finds the addresses it borrowed in other nodes' blocks (one listing of every block).
+     */
     public synchronized void reload() throws IpamException {
+        try {
+            reloadOwn();
+            reloadBorrowed();
+        } finally {
+            announceIfChanged();
+        }
+    }
+
+    private void reloadBorrowed() throws IpamException {
+        borrowed.clear();
+        for (Family f : Family.values()) {
+            for (EtcdStore.Entry e : store.list(keys.blocks(f), false)) {
+                Cidr c = IpamKeys.cidrOf(e.key());
+                if (c == null || own.containsKey(c)) {
+                    continue;
+                }
+                try {
+                    AllocationBlock b = BlockCodec.decode(c, e.value());
+                    if (!node.equals(b.host())) {
+                        for (int o : b.ordinalsOfNode(node)) {
+                            borrowed.add(Cidr.ofHost(b.address(o)));
+                        }
+                    }
+                } catch (CorruptValueException ex) {
+                    // check() reports it
+                }
+            }
+        }
+    }
+
+    private void reloadOwn() throws IpamException {
         own.clear();
         for (EtcdStore.Entry e : store.list(keys.affinities(node), false)) {
             Cidr c = IpamKeys.cidrOf(e.key());
@@ -177,6 +216,18 @@ public final class BlockAllocator {
      * (or only other nodes' with StrictAffinity), 11 when etcd is unreachable or conflicts persist.
      */
     public synchronized Allocation allocate(String handle, Attributes attrs, Family family) throws IpamException {
+        try {
+            Allocation a = allocateOnce(handle, attrs, family);
+            if (a.borrowed()) {
+                borrowed.add(a.hostCidr());
+            }
+            return a;
+        } finally {
+            announceIfChanged(); // a block claimed on the way counts even when the allocation failed
+        }
+    }
+
+    private Allocation allocateOnce(String handle, Attributes attrs, Family family) throws IpamException {
         IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
         Map<String, String> secondary = attrs.forNode(node);
         HandleState hs = HandleState.NEW;
@@ -400,6 +451,7 @@ public final class BlockAllocator {
             List<Cmp> cmps = new ArrayList<>(List.of(EtcdStore.modRevisionIs(handleKey, he.get().modRevision())));
             List<Op> ops = new ArrayList<>(List.of(EtcdStore.delete(handleKey)));
             Map<Cidr, AllocationBlock> written = new TreeMap<>();
+            List<Cidr> unborrowed = new ArrayList<>();
             for (Cidr c : named) {
                 Cached cur = own.containsKey(c) && attempt == 0 ? own.get(c) : readAny(c);
                 if (cur == null) {
@@ -407,6 +459,11 @@ public final class BlockAllocator {
                 }
                 AllocationBlock after = cur.block().release(handle);
                 if (after != cur.block()) {
+                    if (!node.equals(cur.block().host())) {
+                        for (int o : cur.block().ordinalsOf(handle)) {
+                            unborrowed.add(Cidr.ofHost(cur.block().address(o)));
+                        }
+                    }
                     cmps.add(EtcdStore.modRevisionIs(keys.block(c), cur.revision()));
                     ops.add(EtcdStore.put(keys.block(c), BlockCodec.encode(after)));
                     written.put(c, after);
@@ -415,6 +472,8 @@ public final class BlockAllocator {
             TxnResponse r = store.txn(cmps, ops, List.of(), "release " + handle);
             if (r.isSucceeded()) {
                 cacheOwn(written, r.getHeader().getRevision());
+                unborrowed.forEach(borrowed::remove);
+                announceIfChanged();
                 return true;
             }
             for (Cidr c : written.keySet()) {
@@ -593,6 +652,9 @@ public final class BlockAllocator {
             if (r.isSucceeded()) {
                 if (node.equals(after.host())) {
                     own.put(c, new Cached(after, r.getHeader().getRevision()));
+                } else {
+                    borrowed.remove(address.hostCidr());
+                    announceIfChanged();
                 }
                 return true;
             }
@@ -603,6 +665,35 @@ public final class BlockAllocator {
     /** This node's confirmed blocks as cached, in address order. */
     public synchronized List<Cidr> affineBlocks() {
         return List.copyOf(own.keySet());
+    }
+
+    /** What this node announces now: its confirmed blocks and its borrowed addresses. */
+    public synchronized Announcement announcement() {
+        return new Announcement(List.copyOf(own.keySet()), List.copyOf(borrowed));
+    }
+
+    /**
+     * Calls {@code listener} with the current {@link #announcement()} now and after every change
+     * (a block claimed or lost, an address borrowed or released). It runs under the allocator's
+     * lock, so it must only hand the value on (the bgp backend announces on a thread of its own).
+     */
+    public synchronized void onAnnouncementChange(java.util.function.Consumer<Announcement> listener) {
+        announcements = listener;
+        announced = announcement();
+        if (listener != null) {
+            listener.accept(announced);
+        }
+    }
+
+    private void announceIfChanged() {
+        if (announcements == null) {
+            return;
+        }
+        Announcement now = announcement();
+        if (!now.equals(announced)) {
+            announced = now;
+            announcements.accept(now);
+        }
     }
 
     /** Every handle holding an address for this node, in its own or borrowed blocks (for CNI GC). */

@@ -7,6 +7,8 @@ import dev.weft.bgp.fib.KernelFib;
 import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
+import dev.weft.flannel.backend.BlockAnnouncer;
+import dev.weft.ipam.blocks.Announcement;
 import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.backend.RouteTag;
 import dev.weft.flannel.backend.vxlan.VxlanDataPlane;
@@ -45,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * backend's device from the leases instead. Graceful restart is on towards every peer: a restart
  * (kill -9 included) leaves the routes in the kernel, and the next run adopts and reconciles them.
  */
-public final class BgpBackend extends AbstractBackend {
+public final class BgpBackend extends AbstractBackend implements BlockAnnouncer {
     private static final Logger LOG = LoggerFactory.getLogger(BgpBackend.class);
     static final String TUNNEL_DEVICE = "tunl0";
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
@@ -61,6 +63,11 @@ public final class BgpBackend extends AbstractBackend {
     private BgpAgent agent;
     private final Map<Cidr, Lease> leases = new LinkedHashMap<>();
     private final Map<IpAddress, AgentConfig.Peer> peers = new HashMap<>();
+    /** Block IPAM: the node announces its blocks and borrowed addresses, not a subnet. */
+    private boolean blocks;
+    /** Block IPAM: what was last asked for, and what the agent originates now (prefix → with a blackhole). */
+    private Announcement wantedAnnouncement = Announcement.NONE;
+    private final Map<Cidr, Boolean> originated = new LinkedHashMap<>();
 
     /** @throws BackendException for bad options or a node that cannot run it */
     public BgpBackend(BackendContext ctx, BgpSettings settings) {
@@ -127,9 +134,69 @@ public final class BgpBackend extends AbstractBackend {
         AgentConfig config = agentConfig();
         // the mesh comes with the first lease snapshot: until then, peers added are start-time peers
         agent = BgpAgent.start(config, ctx.namespace(), shapes, true);
+        if (blocks) {
+            LOG.info("bgp: block IPAM: announcing this node's blocks and borrowed addresses as AS {} from {}; encap {}",
+                    options.asNumber(), self.address(), options.encap());
+            syncAnnouncement();
+            return;
+        }
         await(agent.originate(ownLease.subnet(), true));
         LOG.info("bgp: announcing {} as AS {} from {}; encap {}{}", ownLease.subnet(), options.asNumber(), self.address(),
                 options.encap(), options.crossSubnet() ? " (CrossSubnet)" : "");
+    }
+
+    @Override
+    public synchronized void useBlocks() {
+        if (options.encap() != Encap.NONE) {
+            throw new BackendException("bgp: Encap " + options.encap() + " with block IPAM needs a tunnel address from the pool,"
+                    + " which weftd does not allocate yet; use \"Encap\": \"None\" (or leave out the IPAM block)");
+        }
+        blocks = true;
+    }
+
+    /**
+     * Originates each new block (with a local blackhole, so addresses of the block no pod holds are
+     * dropped here rather than sent back along a default route) and each borrowed address (without
+     * one: the pod's own /32 route is the host's), and withdraws what is gone. Sessions stay as they are.
+     */
+    @Override
+    public synchronized void announce(Announcement a) {
+        if (!blocks) {
+            throw new IllegalStateException("bgp: announce() without useBlocks()");
+        }
+        wantedAnnouncement = a;
+        if (agent != null && !isClosed()) {
+            syncAnnouncement();
+        }
+    }
+
+    private void syncAnnouncement() {
+        Map<Cidr, Boolean> want = new LinkedHashMap<>();
+        for (Cidr b : wantedAnnouncement.blocks()) {
+            if (b.isV4()) {
+                want.put(b, true);
+            }
+        }
+        for (Cidr h : wantedAnnouncement.borrowed()) {
+            if (h.isV4()) {
+                want.putIfAbsent(h, false);
+            }
+        }
+        for (Cidr c : List.copyOf(originated.keySet())) {
+            if (!originated.get(c).equals(want.get(c))) {
+                await(agent.withdraw(c));
+                originated.remove(c);
+                LOG.info("bgp: withdrew {}", c);
+            }
+        }
+        for (Map.Entry<Cidr, Boolean> w : want.entrySet()) {
+            if (!originated.containsKey(w.getKey())) {
+                await(agent.originate(w.getKey(), w.getValue()));
+                originated.put(w.getKey(), w.getValue());
+                LOG.info("bgp: announcing {} ({})", w.getKey(), w.getValue() ? "a block of this node, blackhole kept locally"
+                        : "an address this node borrowed");
+            }
+        }
     }
 
     private AgentConfig agentConfig() {

@@ -1,0 +1,22 @@
+package dev.weft.flannel.backend;
+
+import dev.weft.ipam.blocks.Announcement;
+
+/**
+ * A backend that carries routes to pods itself (bgp), for a node on block IPAM: it holds no subnet
+ * lease, so instead of announcing a subnet it announces the node's blocks and borrowed addresses
+ * ({@code shared/specs/bgp.md} §2.3), following every change without touching its sessions.
+ */
+public interface BlockAnnouncer {
+    /**
+     * Tells the backend, before {@link Backend#start}, that the node is on block IPAM: the lease
+     * {@code start} is given is the node's registration as a peer lease (its address as a /32),
+     * not a pod subnet, and is not announced.
+     *
+     * @throws BackendException when the backend cannot run on blocks with its options
+     */
+    void useBlocks();
+
+    /** What the node announces from now on (the complete set; what it announced before and is not in it is withdrawn). */
+    void announce(Announcement a);
+}
