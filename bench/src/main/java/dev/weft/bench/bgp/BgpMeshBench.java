@@ -52,10 +52,18 @@ public final class BgpMeshBench {
         int reserveMb = UdpVsVxlanBench.intArg(args, "--reserve-mb", 3072);
         List<String> backends = backends(UdpVsVxlanBench.stringArg(args, "--backends", "host-gw,bgp"));
         List<List<Result>> all = List.of(new ArrayList<>(), new ArrayList<>());
+        boolean raiseNeighbourLimits = !UdpVsVxlanBench.stringArg(args, "--neighbour-limits", "raise").equals("keep");
         System.out.printf("bgp-mesh: %d nodes, MemAvailable at start %d MB%n", nodes, memAvailableMb());
         for (int r = 1; r <= rounds; r++) {
             for (int b = 0; b < backends.size(); b++) {
-                Result x = once(backends.get(b), nodes, settle, reserveMb);
+                long fulls = NeighbourLimits.tableFulls();
+                Result x;
+                // each node's neighbours: every other node (its BGP peers, or its routes' gateways) and etcd
+                try (NeighbourLimits l = raiseNeighbourLimits ? NeighbourLimits.atLeast(nodes * (nodes + 2)) : null) {
+                    x = once(backends.get(b), nodes, settle, reserveMb);
+                } finally {
+                    System.out.printf("    (neighbour entries refused for a full table during the run: %d)%n", NeighbourLimits.tableFulls() - fulls);
+                }
                 all.get(b).add(x);
                 System.out.printf("  round %d %-7s last weftd started -> its lease %7.0f ms, -> all %d routes on all %d nodes %7.0f ms;"
                                 + " RSS per weftd median %d MB (min %d, max %d), after %d s %d MB (max %d); CPU per weftd until then median %.1f s%n",
