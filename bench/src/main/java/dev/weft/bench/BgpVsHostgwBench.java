@@ -37,13 +37,15 @@ public final class BgpVsHostgwBench {
             new Mode("bgp-ipip", "{\"Type\":\"bgp\",\"Encap\":\"IPIP\",\"CrossSubnet\":false}", "vxlan", 0.8),
             new Mode("vxlan", "{\"Type\":\"vxlan\"}", null, 0));
 
+    /** {@code [--rounds R] [--seconds S] [--warmup W] [--modes all|none|ipip]} */
     public static void main(String[] args) {
         int rounds = UdpVsVxlanBench.intArg(args, "--rounds", 3);
         int seconds = UdpVsVxlanBench.intArg(args, "--seconds", 10);
         int warmup = UdpVsVxlanBench.intArg(args, "--warmup", 5);
+        List<Mode> modes = modes(UdpVsVxlanBench.stringArg(args, "--modes", "all"));
         Map<String, List<UdpVsVxlanBench.Run>> runs = new LinkedHashMap<>();
         for (int r = 1; r <= rounds; r++) {
-            for (Mode m : MODES) {
+            for (Mode m : modes) {
                 UdpVsVxlanBench.Run run = once(m, r, seconds, warmup);
                 runs.computeIfAbsent(m.label(), k -> new ArrayList<>()).add(run);
             }
@@ -51,7 +53,7 @@ public final class BgpVsHostgwBench {
         System.out.printf("bgp-vs-hostgw: single TCP stream pod -> pod on one L2, %d s after a %d s warm-up, %d rounds each (medians)%n",
                 seconds, warmup, rounds);
         Map<String, Double> gbps = new LinkedHashMap<>();
-        for (Mode m : MODES) {
+        for (Mode m : modes) {
             List<UdpVsVxlanBench.Run> l = runs.get(m.label());
             double g = UdpVsVxlanBench.median(l.stream().mapToDouble(UdpVsVxlanBench.Run::gbps).toArray());
             gbps.put(m.label(), g);
@@ -60,13 +62,23 @@ public final class BgpVsHostgwBench {
                     UdpVsVxlanBench.median(l.stream().mapToDouble(UdpVsVxlanBench.Run::rttP50).toArray()),
                     UdpVsVxlanBench.median(l.stream().mapToDouble(UdpVsVxlanBench.Run::rttP99).toArray()));
         }
-        for (Mode m : MODES) {
-            if (m.against() != null) {
+        for (Mode m : modes) {
+            if (m.against() != null && gbps.containsKey(m.against())) {
                 double ratio = gbps.get(m.label()) / gbps.get(m.against());
                 System.out.printf("  ratio %s/%s %.2f (goal >= %.2f: %s)%n", m.label(), m.against(), ratio, m.goal(),
                         ratio >= m.goal() ? "met" : "NOT met");
             }
         }
+    }
+
+    /** {@code all}, {@code ipip} (bgp-ipip and vxlan) or {@code none} (bgp-none and host-gw). */
+    private static List<Mode> modes(String which) {
+        return switch (which) {
+            case "all" -> MODES;
+            case "none" -> MODES.subList(0, 2);
+            case "ipip" -> MODES.subList(2, 4);
+            default -> throw new IllegalArgumentException("--modes is all, none or ipip, not " + which);
+        };
     }
 
     private static double cpuPerGbps(UdpVsVxlanBench.Run r) {

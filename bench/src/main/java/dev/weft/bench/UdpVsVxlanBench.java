@@ -148,9 +148,15 @@ public final class UdpVsVxlanBench {
     }
 
     public static int intArg(String[] a, String n, int d) {
+        String v = stringArg(a, n, null);
+        return v == null ? d : Integer.parseInt(v);
+    }
+
+    /** The value after {@code n}, or {@code d}. */
+    public static String stringArg(String[] a, String n, String d) {
         for (int i = 0; i + 1 < a.length; i++) {
             if (a[i].equals(n)) {
-                return Integer.parseInt(a[i + 1]);
+                return a[i + 1];
             }
         }
         return d;

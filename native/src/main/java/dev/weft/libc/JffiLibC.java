@@ -35,6 +35,7 @@ final class JffiLibC implements LibC {
         recvfrom = new Fn("recvfrom", L, I, P, L, I, P, P);
         recvmsg = new Fn("recvmsg", L, I, P, I);
         sendmmsg = new Fn("sendmmsg", I, I, P, I, I);
+        recvmmsg = new Fn("recvmmsg", I, I, P, I, I, P);
         read = new Fn("read", L, I, P, L);
         write = new Fn("write", L, I, P, L);
         close = new Fn("close", I, I);
@@ -82,6 +83,7 @@ final class JffiLibC implements LibC {
     private final Fn recvfrom;
     private final Fn recvmsg;
     private final Fn sendmmsg;
+    private final Fn recvmmsg;
     private final Fn read;
     private final Fn write;
     private final Fn close;
@@ -221,6 +223,11 @@ final class JffiLibC implements LibC {
     @Override
     public int sendmmsg(int fd, long msgvec, int vlen, int flags) {
         return i(sendmmsg, fd, msgvec, vlen, flags);
+    }
+
+    @Override
+    public int recvmmsg(int fd, long msgvec, int vlen, int flags) {
+        return i(recvmmsg, fd, msgvec, vlen, flags, 0L); // no timeout: a non-blocking fd returns at once
     }
 
     @Override

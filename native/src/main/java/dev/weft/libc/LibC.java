@@ -33,6 +33,12 @@ public interface LibC {
     /** sendmmsg(2); {@code msgvec} is the address of {@code vlen} struct mmsghdr. Returns how many went. */
     int sendmmsg(int fd, long msgvec, int vlen, int flags);
 
+    /**
+     * recvmmsg(2) without a timeout; {@code msgvec} is the address of {@code vlen} struct mmsghdr,
+     * each msg_len set to the bytes read. Returns how many were read, or −1 with errno.
+     */
+    int recvmmsg(int fd, long msgvec, int vlen, int flags);
+
     long read(int fd, long buf, long count);
 
     long write(int fd, long buf, long count);

@@ -50,12 +50,20 @@ public final class BgpMeshBench {
         int settle = UdpVsVxlanBench.intArg(args, "--settle", 10);
         // 50 JVMs on a shared machine: stop before the machine runs short rather than after
         int reserveMb = UdpVsVxlanBench.intArg(args, "--reserve-mb", 3072);
-        List<String> backends = List.of("host-gw", "bgp");
+        List<String> backends = backends(UdpVsVxlanBench.stringArg(args, "--backends", "host-gw,bgp"));
         List<List<Result>> all = List.of(new ArrayList<>(), new ArrayList<>());
+        boolean raiseNeighbourLimits = !UdpVsVxlanBench.stringArg(args, "--neighbour-limits", "raise").equals("keep");
         System.out.printf("bgp-mesh: %d nodes, MemAvailable at start %d MB%n", nodes, memAvailableMb());
         for (int r = 1; r <= rounds; r++) {
             for (int b = 0; b < backends.size(); b++) {
-                Result x = once(backends.get(b), nodes, settle, reserveMb);
+                long fulls = NeighbourLimits.tableFulls();
+                Result x;
+                // each node's neighbours: every other node (its BGP peers, or its routes' gateways) and etcd
+                try (NeighbourLimits l = raiseNeighbourLimits ? NeighbourLimits.atLeast(nodes * (nodes + 2)) : null) {
+                    x = once(backends.get(b), nodes, settle, reserveMb);
+                } finally {
+                    System.out.printf("    (neighbour entries refused for a full table during the run: %d)%n", NeighbourLimits.tableFulls() - fulls);
+                }
                 all.get(b).add(x);
                 System.out.printf("  round %d %-7s last weftd started -> its lease %7.0f ms, -> all %d routes on all %d nodes %7.0f ms;"
                                 + " RSS per weftd median %d MB (min %d, max %d), after %d s %d MB (max %d); CPU per weftd until then median %.1f s%n",
@@ -76,11 +84,24 @@ public final class BgpMeshBench {
                     (long) BgpIngestBench.median(l.stream().mapToDouble(x -> median(x.settledRssKb())).toArray()) / 1024, nodes,
                     (long) BgpIngestBench.median(l.stream().mapToDouble(x -> sum(x.settledRssKb())).toArray()) / 1024);
         }
+        if (backends.size() < 2) {
+            return;
+        }
         double bc = BgpIngestBench.median(all.get(1).stream().mapToDouble(Result::convergeMs).toArray());
         double hc = BgpIngestBench.median(all.get(0).stream().mapToDouble(Result::convergeMs).toArray());
         System.out.printf("  ratio bgp/host-gw: convergence %.2fx, settled RSS per weftd %.2fx%n", bc / hc,
                 BgpIngestBench.median(all.get(1).stream().mapToDouble(x -> median(x.settledRssKb())).toArray())
                         / BgpIngestBench.median(all.get(0).stream().mapToDouble(x -> median(x.settledRssKb())).toArray()));
+    }
+
+    /** {@code host-gw,bgp} (the default and the comparison), or one of them alone (while looking into one). */
+    private static List<String> backends(String v) {
+        return switch (v) {
+            case "host-gw,bgp" -> List.of("host-gw", "bgp");
+            case "bgp" -> List.of("bgp");
+            case "host-gw" -> List.of("host-gw");
+            default -> throw new IllegalArgumentException("--backends is host-gw,bgp, bgp or host-gw, not " + v);
+        };
     }
 
     private static Result once(String backend, int n, int settle, int reserveMb) throws Exception {
@@ -130,7 +151,8 @@ public final class BgpMeshBench {
                 if (remaining > 0) {
                     if (System.nanoTime() > deadline) {
                         throw new IllegalStateException(backend + ": " + remaining + " of " + n + " nodes still lack routes "
-                                + CONVERGE_TIMEOUT + " after the last start; e.g. " + lacking(all, open, expected, done));
+                                + CONVERGE_TIMEOUT + " after the last start; e.g. " + lacking(all, open, expected, done)
+                                + "\n--- etcd:\n" + c.etcd().logTail(3000));
                     }
                     Thread.sleep(20);
                 }

@@ -144,10 +144,39 @@ final class RawIpipSocket implements AutoCloseable {
         return sent;
     }
 
-    /** Reads one packet into {@code cap} bytes at {@code address}: its length, or −errno. */
-    long read(long address, int cap) {
-        long n = libc.read(fd, address, cap);
+    /**
+     * A recvmmsg vector for {@link #readBatch}: {@code slots} packets, packet {@code i} into the
+     * {@code slotSize} bytes at {@code base + i * slotSize}. No sender address, no control data:
+     * the outer header, read with the packet, says where it came from.
+     */
+    static NativeMemory receiveVector(long base, int slots, int slotSize) {
+        NativeMemory v = NativeMemory.allocate(slots * (MMSGHDR + IOVS / 2));
+        long iovs = v.address() + (long) slots * MMSGHDR;
+        for (int i = 0; i < slots; i++) {
+            int m = i * MMSGHDR;
+            v.putLong(m + 16, iovs + i * (IOVS / 2));   // msg_iov
+            v.putLong(m + 24, 1L);                      // msg_iovlen
+            int iov = slots * MMSGHDR + i * (IOVS / 2);
+            v.putLong(iov, base + (long) i * slotSize); // iov_base
+            v.putLong(iov + 8, slotSize);               // iov_len
+        }
+        return v;
+    }
+
+    /** Reads up to {@code slots} packets into {@code vector} with one recvmmsg: how many, or −errno. */
+    int readBatch(NativeMemory vector, int slots) {
+        int n = libc.recvmmsg(fd, vector.address(), slots, 0);
         return n < 0 ? -LibC.errno() : n;
+    }
+
+    /** The length of packet {@code i} of the last {@link #readBatch} on {@code vector} (msg_len). */
+    static int length(NativeMemory vector, int i) {
+        return vector.getInt(i * MMSGHDR + 56);
+    }
+
+    /** Whether packet {@code i} of the last {@link #readBatch} was cut to its slot (MSG_TRUNC). */
+    static boolean truncated(NativeMemory vector, int i) {
+        return (vector.getInt(i * MMSGHDR + 48) & Linux.MSG_TRUNC) != 0;
     }
 
     @Override

@@ -129,7 +129,7 @@ public final class UserspaceIpip implements AutoCloseable {
         IoEventLoop rxLoop = (IoEventLoop) group.next();
         FileDescriptor tunFd = new FileDescriptor(tun.fd());
         sender = new TunToIpip(tunFd, socket, underlay.toV4Int(), mtu, this::peers, metrics.newShard(), alloc);
-        receiver = new IpipToTun(socket, rxLoop, tunFd, this::peers, metrics.newShard(), alloc);
+        receiver = new IpipToTun(socket, rxLoop, tunFd, mtu, this::peers, metrics.newShard(), alloc);
         registrations.add(receiver.watch(rxLoop));
         registrations.add(sender.watch(txLoop));
         metrics.loops(2, false);

@@ -141,19 +141,61 @@ public final class TcpCoalescer implements AutoCloseable {
         head.writeBytes(b, off, hdrs);
     }
 
-    /** Writes what is pending: one packet as it came, several as one super-segment. */
+    /**
+     * Writes a TCP packet of {@code total} bytes at {@code off} that arrived already longer than the
+     * TUN's {@code mtu}, as one super-segment of segments that fit the MTU; what is pending goes
+     * first. Such a packet is the kernel's own GRO at work on the underlay (a NIC, or a veth with GRO
+     * on, joins a flow's IPIP packets, inner TCP included, before the raw socket reads them): its
+     * IPv4 lengths are the joined ones and its TCP checksum is left partial (the pseudo-header sum),
+     * after GRO has checked every segment's. A TUN write of it without a GSO header would be dropped
+     * as larger than the pod's MTU. The segment size is the largest the MTU allows with its headers:
+     * GRO does not say the sender's, and the pod's TCP takes it as a hint only.
+     *
+     * <p>Returns null, or why it was dropped: not TCP, IP options or a fragment (GRO joins none of
+     * those: {@link UdpMetrics.Drop#OVERSIZE}), a TCP checksum neither partial nor right.
+     */
+    public UdpMetrics.Drop writeOversize(ByteBuf b, int off, int total, int mtu) {
+        flush();
+        if (b.getUnsignedByte(off) != 0x45 || b.getUnsignedByte(off + 9) != PROTO_TCP
+                || (b.getUnsignedShort(off + 6) & 0x3fff) != 0 || total < 40) {
+            return UdpMetrics.Drop.OVERSIZE;
+        }
+        int tcp = off + 20;
+        int thl = (b.getUnsignedByte(tcp + 12) >>> 4) * 4;
+        int plen = total - 20 - thl;
+        int segment = mtu - 20 - thl;
+        if (thl < 20 || plen <= segment || segment <= 0) {
+            return UdpMetrics.Drop.OVERSIZE;
+        }
+        long pseudo = Checksum.pseudoV4(b, off, PROTO_TCP, thl + plen);
+        if (b.getUnsignedShort(tcp + 16) != Checksum.finish(pseudo)
+                && Checksum.finish(Checksum.add(b, tcp, thl + plen, pseudo)) != 0xffff) {
+            return UdpMetrics.Drop.BAD_CHECKSUM;
+        }
+        start(b, off, thl, segment);
+        bufs[0] = b.retain();
+        offs[0] = tcp + thl;
+        lens[0] = plen;
+        count = 1;
+        payload = plen;
+        flush();
+        return null;
+    }
+
+    /** Writes what is pending: one packet as it came, several (or one too long) as one super-segment. */
     public void flush() {
         if (count == 0) {
             return;
         }
+        int segments = count == 1 ? (payload + mss - 1) / mss : count;
         try {
-            if (count == 1) {
+            if (segments == 1) {
                 tun.write(bufs[0], offs[0] - hdrs, hdrs + lens[0]);
             } else {
                 writeSuperSegment();
             }
-            metrics.tunTx(count, hdrs * count + payload);
-            metrics.batch(UdpMetrics.Path.TUN_TX, count);
+            metrics.tunTx(segments, (long) hdrs * segments + payload);
+            metrics.batch(UdpMetrics.Path.TUN_TX, segments);
         } catch (IOException | RuntimeException e) {
             for (int i = 0; i < count; i++) {
                 metrics.udpRxDrop(UdpMetrics.Drop.TUN_WRITE_ERROR);

@@ -55,7 +55,9 @@ public final class UdpMetrics {
         /** A packet whose outer IPv4 protocol is not the tunnel's (IPIP: 4). */
         WRONG_PROTOCOL,
         /** An IPIP packet marked CE around an inner packet that is not ECN-capable (RFC 6040 drops it). */
-        CE_NOT_ECT
+        CE_NOT_ECT,
+        /** A TCP packet from the wire, joined by the kernel's GRO, whose checksum is neither partial nor right. */
+        BAD_CHECKSUM
     }
 
     private static final int TUN_RX_PACKETS = 0;

@@ -141,4 +141,47 @@ class TcpCoalescerTest {
         assertEquals(3, metrics.batches(UdpMetrics.Path.TUN_TX));
         assertEquals(4, metrics.tunTxPackets());
     }
+
+    /** A packet as the kernel's GRO leaves it: joined lengths, TCP checksum partial (the pseudo-header sum). */
+    private ByteBuf groJoined(byte[] data) {
+        ByteBuf f = SegmenterTest.tcpFrame(data, VnetHdr.GSO_NONE, 0, 0x18);
+        int total = f.readableBytes() - VnetHdr.SIZE;
+        ByteBuf p = Unpooled.directBuffer(total).writeBytes(f, VnetHdr.SIZE, total);
+        f.release();
+        held.add(p);
+        return p;
+    }
+
+    @Test
+    void aPacketJoinedByTheKernelsGroGoesToTheTunAsOneSuperSegment() throws Exception {
+        byte[] data = SegmenterTest.random(30_000, 3);
+        assertTrue(offer(segment(7, new byte[1420], 0x10)), "a run pending before it");
+        assertEquals(null, gro.writeOversize(groJoined(data), 0, 52 + data.length, 1480));
+        ByteBuf w = Unpooled.wrappedBuffer(written());
+        int at = VnetHdr.SIZE + 1472; // the pending run went first, plain
+        assertEquals(VnetHdr.F_NEEDS_CSUM, VnetHdr.flags(w, at));
+        assertEquals(VnetHdr.GSO_TCPV4, VnetHdr.gsoType(w, at));
+        assertEquals(1480 - 52, VnetHdr.gsoSize(w, at), "segments as large as the TUN MTU allows");
+        int ip = at + VnetHdr.SIZE;
+        assertEquals(52 + data.length, w.getUnsignedShort(ip + 2));
+        assertEquals(0, Checksum.of(w, ip, 20), "IP header checksum");
+        assertEquals(Checksum.finish(Checksum.pseudoV4(w, ip, 6, 32 + data.length)), w.getUnsignedShort(ip + 36));
+        byte[] payload = new byte[data.length];
+        w.getBytes(ip + 52, payload);
+        assertArrayEquals(data, payload);
+        assertEquals(1 + (data.length + 1427) / 1428, metrics.tunTxPackets(), "counted as the segments it carries");
+
+        // a complete, right checksum is taken too; a wrong one, or a joined non-TCP packet, is not
+        ByteBuf full = groJoined(data);
+        full.setShort(36, 0);
+        full.setShort(36, ~Checksum.finish(Checksum.add(full, 20, 32 + data.length, Checksum.pseudoV4(full, 0, 6, 32 + data.length))) & 0xffff);
+        assertEquals(null, gro.writeOversize(full, 0, 52 + data.length, 1480));
+        ByteBuf bad = groJoined(data);
+        bad.setShort(36, bad.getUnsignedShort(36) ^ 0x100);
+        assertEquals(UdpMetrics.Drop.BAD_CHECKSUM, gro.writeOversize(bad, 0, 52 + data.length, 1480));
+        ByteBuf udp = groJoined(data);
+        udp.setByte(9, 17);
+        assertEquals(UdpMetrics.Drop.OVERSIZE, gro.writeOversize(udp, 0, 52 + data.length, 1480));
+        assertEquals(3 * (VnetHdr.SIZE + 52) + 1420 + 2 * data.length, written().length, "nothing written for the last two");
+    }
 }
