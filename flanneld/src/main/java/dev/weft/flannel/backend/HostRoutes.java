@@ -3,6 +3,7 @@ package dev.weft.flannel.backend;
 import dev.weft.bgp.fib.KernelFib;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.net.Cidr;
+import dev.weft.net.MacAddress;
 import dev.weft.netlink.Address;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
@@ -18,6 +19,9 @@ import java.util.function.IntPredicate;
  * names both sides, so the operator can choose another Network or remove the route.
  */
 public final class HostRoutes {
+    /** The host side of a routed pod's veth (weft-routed's, Calico's). */
+    private static final MacAddress POD_VETH_MAC = MacAddress.parse("ee:ee:ee:ee:ee:ee");
+
     private HostRoutes() {
     }
 
@@ -38,7 +42,8 @@ public final class HostRoutes {
                     }
                 }
                 Route r = firstForeign(nl.routes(f.af(), Rt.RT_TABLE_MAIN), network, subnetLen,
-                        oif -> nl.link(oif).map(l -> isFlannelDevice(l.name())).orElse(false));
+                        oif -> nl.link(oif).map(l -> isFlannelDevice(l.name())).orElse(false),
+                        oif -> nl.link(oif).map(l -> POD_VETH_MAC.equals(l.mac())).orElse(false));
                 if (r != null) {
                     throw new BackendException("Network " + network + " overlaps the route " + describe(nl, r)
                             + " that Weft did not make (protocol " + r.protocol() + ", not " + RouteTag.PROTOCOL
@@ -54,8 +59,12 @@ public final class HostRoutes {
      * backend device's own address, also those of an earlier lease of this node. So are flannel's
      * own vxlan routes on a flannel vxlan device: the vxlan backend takes them over. Routes of
      * Weft's BGP agent (protocol 88) are Weft's too: the bgp backend's FIB adopts them on a restart.
+     * So are routed pods' host routes (a /32 or /128, scope link, on a host veth with weft-routed's
+     * and Calico's MAC ee:ee:ee:ee:ee:ee): with block IPAM the node's own pods have addresses from the
+     * Network, and weftd restarting on a node with pods must not refuse them.
      */
-    static Route firstForeign(List<Route> routes, Cidr network, int subnetLen, IntPredicate flannelDevice) {
+    static Route firstForeign(List<Route> routes, Cidr network, int subnetLen, IntPredicate flannelDevice,
+                              IntPredicate podVeth) {
         for (Route r : routes) {
             if (!RouteTag.isMainUnicast(r) || r.protocol() == RouteTag.PROTOCOL || r.protocol() == KernelFib.BGP_PROTOCOL
                     || !network.contains(r.dst())) {
@@ -65,6 +74,9 @@ public final class HostRoutes {
                 continue;
             }
             if (r.protocol() == Rt.RTPROT_KERNEL && r.dst().prefixLength() >= subnetLen) {
+                continue;
+            }
+            if (r.scope() == Rt.RT_SCOPE_LINK && r.dst().prefixLength() == r.dst().address().bitLength() && podVeth.test(r.oif())) {
                 continue;
             }
             return r;

@@ -1,5 +1,8 @@
 package dev.weft.flannel.ipam;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.blocks.BlockAllocator;
 import dev.weft.ipam.blocks.Family;
@@ -20,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 /** Block IPAM inside weftd: the allocator on weftd's etcd client, its reserve and journal, and the CNI socket. */
 public final class BlockIpam implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BlockIpam.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * @param socket       the CNI socket ({@code /run/weft/cni.sock})
@@ -63,13 +67,21 @@ public final class BlockIpam implements AutoCloseable {
         return handle.startsWith(NodeIpam.RESERVE_PREFIX);
     }
 
-    /** True when the net-conf asks for block IPAM ({@code "IPAM": {"Type": "blocks"}}). */
+    /**
+     * True when the net-conf has an {@code "IPAM"} object, the only way to ask for block IPAM
+     * ({@code "IPAM": {"Type": "blocks"}}). A mistake inside it (an overlapping pool, a block size out
+     * of range, another Type) is then {@link PoolConfig#fromNetConf}'s clear error when weftd starts,
+     * never a quiet start without block IPAM.
+     */
     public static boolean wanted(String netConfJson) {
+        if (netConfJson.length() > PoolConfig.MAX_NET_CONF_CHARS) {
+            return true; // refused by fromNetConf with its length error
+        }
         try {
-            PoolConfig.fromNetConf(netConfJson);
-            return true;
-        } catch (IpamException e) {
-            return false;
+            JsonNode root = JSON.readTree(netConfJson);
+            return root != null && root.hasNonNull("IPAM");
+        } catch (JsonProcessingException e) {
+            return false; // not JSON: the network config's own parser says so
         }
     }
 

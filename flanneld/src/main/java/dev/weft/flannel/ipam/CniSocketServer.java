@@ -31,12 +31,13 @@ import java.util.function.Function;
 
 /**
  * weftd's CNI socket: accepts on a root-only Unix socket and serves each connection on a small
- * pool (several CNI processes at once; the allocator serialises what touches etcd anyway). A
+ * pool (several CNI processes at once: the allocator writes the requests that meet there as one etcd
+ * transaction, so more threads mean bigger batches, not more contention). A
  * connection gets {@link #IDLE_MS} to deliver each request, so a stuck client cannot hold a thread.
  */
 public final class CniSocketServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CniSocketServer.class);
-    static final int THREADS = 4;
+    static final int THREADS = 8;
     static final long IDLE_MS = 10_000;
     /** st_mode's file type bits, and a socket's. */
     private static final int S_IFMT = 0170000;

@@ -23,7 +23,9 @@ import java.util.TreeSet;
 /**
  * The node's block IPAM as the CNI socket serves it: the allocator while etcd answers, the
  * reserve and the {@link OfflineJournal} while it does not (design in the package doc).
- * Calls are serialised, as the allocator's are.
+ * Online ADD, DEL and CHECK go to the allocator without this object's lock, so concurrent ones reach
+ * it together and it can write them as one etcd transaction; the lock guards the online flag, the
+ * reserve and the journal.
  */
 final class NodeIpam {
     private static final Logger LOG = LoggerFactory.getLogger(NodeIpam.class);
@@ -118,12 +120,12 @@ final class NodeIpam {
 
     // ---------------------------------------------------------------- verbs
 
-    synchronized List<Cidr> allocate(IpamRequest.Allocate a) throws IpamException {
+    List<Cidr> allocate(IpamRequest.Allocate a) throws IpamException {
         checkPodHandle(a.handle());
         Attributes attrs = Attributes.of(a.containerId(), a.ifName(), a.namespace(), a.pod());
         List<Cidr> out = new ArrayList<>();
         List<Family> left = new ArrayList<>(a.families().isEmpty() ? families : a.families());
-        if (online) {
+        if (online()) {
             try {
                 for (Iterator<Family> it = left.iterator(); it.hasNext(); ) {
                     out.add(allocator.allocate(a.handle(), attrs, it.next()).hostCidr());
@@ -134,10 +136,12 @@ final class NodeIpam {
                 if (!unreachable(e)) {
                     throw e;
                 }
-                goOffline(e);
+                wentOffline(e);
             }
         }
-        out.addAll(fromReserve(a, left));
+        synchronized (this) {
+            out.addAll(fromReserve(a, left));
+        }
         return out;
     }
 
@@ -201,9 +205,9 @@ final class NodeIpam {
         return found;
     }
 
-    synchronized void release(String handle) throws IpamException {
+    void release(String handle) throws IpamException {
         checkPodHandle(handle);
-        if (online) {
+        if (online()) {
             try {
                 allocator.release(handle);
                 return;
@@ -211,9 +215,13 @@ final class NodeIpam {
                 if (!unreachable(e)) {
                     throw e;
                 }
-                goOffline(e);
+                wentOffline(e);
             }
         }
+        journalRelease(handle);
+    }
+
+    private synchronized void journalRelease(String handle) throws IpamException {
         journal.pending.add(new OfflineJournal.Released(handle));
         try {
             journal.save();
@@ -225,27 +233,32 @@ final class NodeIpam {
         LOG.info("etcd unreachable: release of {} journaled", handle);
     }
 
-    synchronized List<Cidr> check(String handle) throws IpamException {
+    List<Cidr> check(String handle) throws IpamException {
         checkPodHandle(handle);
-        List<Cidr> out = new ArrayList<>();
-        if (!online) {
-            for (Family f : Family.values()) {
-                Cidr c = offlineAddressOf(handle, f);
-                if (c != null) {
-                    out.add(c);
-                }
-            }
-            if (out.isEmpty()) {
-                throw new IpamException(CniErrorCodes.TRY_AGAIN_LATER, "etcd is unreachable (" + offlineReason
-                        + "); cannot check " + handle + " now");
-            }
-            return out;
+        if (!online()) {
+            return checkOffline(handle);
         }
+        List<Cidr> out = new ArrayList<>();
         for (Allocation a : allocator.addressesOf(handle)) {
             out.add(a.hostCidr());
         }
         if (out.isEmpty()) {
             throw new IpamException(CniErrorCodes.INTERNAL, "handle " + handle + " holds no address in etcd");
+        }
+        return out;
+    }
+
+    private synchronized List<Cidr> checkOffline(String handle) throws IpamException {
+        List<Cidr> out = new ArrayList<>();
+        for (Family f : Family.values()) {
+            Cidr c = offlineAddressOf(handle, f);
+            if (c != null) {
+                out.add(c);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IpamException(CniErrorCodes.TRY_AGAIN_LATER, "etcd is unreachable (" + offlineReason
+                    + "); cannot check " + handle + " now");
         }
         return out;
     }
@@ -371,6 +384,10 @@ final class NodeIpam {
                 journal.save();
             }
         }
+    }
+
+    private synchronized void wentOffline(IpamException e) {
+        goOffline(e);
     }
 
     private void goOffline(IpamException e) {

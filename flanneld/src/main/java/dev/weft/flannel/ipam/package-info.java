@@ -6,8 +6,8 @@
  * <h2>The socket</h2>
  * {@code /run/weft/cni.sock} ({@code -cni-socket}), mode 0600 in a directory created 0700. A socket
  * file left by a dead weftd is replaced; one a live weftd still answers on is refused, so two
- * daemons never serve one node. Four worker threads serve connections; each request must arrive
- * within ten seconds. A request that is too long (64 KiB), not JSON, or names an unknown op gets
+ * daemons never serve one node. Eight worker threads serve connections (concurrent requests are
+ * written to etcd together); each request must arrive within ten seconds. A request that is too long (64 KiB), not JSON, or names an unknown op gets
  * an error response and the connection is closed, before anything reaches the allocator.
  *
  * <h2>etcd outages: the reserve and the journal</h2>

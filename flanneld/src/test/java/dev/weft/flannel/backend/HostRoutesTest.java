@@ -76,4 +76,20 @@ class HostRoutesTest {
             assertEquals("kernel", bridge.protocol());
         }
     }
+
+    /** With block IPAM the node's routed pods have /32s from the Network: weftd restarting there must start. */
+    @org.junit.jupiter.api.Test
+    void routedPodsHostRoutesAreNoCollisionAnOrdinaryHostRouteIs(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            n.sh("ip", "link", "add", "wt-pod0", "address", "ee:ee:ee:ee:ee:ee", "type", "veth", "peer", "name", "wt-pod0p");
+            n.sh("ip", "link", "set", "wt-pod0", "up");
+            n.sh("ip", "link", "set", "wt-pod0p", "up");
+            n.sh("ip", "route", "add", "10.244.3.5/32", "dev", "wt-pod0", "scope", "link"); // as weft-routed makes it
+            n.backend(conf("10.244.0.0/16", "host-gw")).prepare();
+
+            n.sh("ip", "route", "add", "10.244.3.6/32", "dev", "wt-pod0p", "scope", "link"); // not a routed pod's veth
+            BackendException e = assertThrows(BackendException.class, () -> n.backend(conf("10.244.0.0/16", "host-gw")).prepare());
+            assertTrue(e.getMessage().startsWith("Network 10.244.0.0/16 overlaps the route 10.244.3.6/32"), e.getMessage());
+        }
+    }
 }

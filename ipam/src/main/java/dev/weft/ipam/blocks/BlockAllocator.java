@@ -34,7 +34,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Calls on one allocator are serialised (Calico serialises a node's IPAM calls with a host-wide
  * lock): a node's threads would otherwise only conflict on their own blocks, each conflict a round
- * trip. Nodes are separate allocators and coordinate through etcd alone.
+ * trip. Serialised, but not one transaction each: allocations and releases that arrive while a
+ * transaction is in flight are written together as the next one ({@link CommitQueue},
+ * {@link BatchWrite}), with the same guards, so a busy node pays one etcd commit per batch, and a
+ * release of a handle written here needs no read first ({@link KnownHandles}). Nodes are separate
+ * allocators and coordinate through etcd alone.
  *
  * <p>Longer than the house's ~450 lines on purpose: each operation here (allocate, release,
  * transfer, releaseAddress) is one compare-and-swap transaction over the same cache of the node's
@@ -73,6 +77,10 @@ public final class BlockAllocator {
     /** Told of every change of {@link #announcement()}; null when nobody listens. Guarded by {@code this}. */
     private java.util.function.Consumer<Announcement> announcements;
     private Announcement announced = Announcement.NONE;
+    /** Handle records written here, with their revisions. Guarded by {@code this}. */
+    private final KnownHandles known = new KnownHandles();
+    private final BatchWrite batch;
+    private final CommitQueue<BatchWrite.Request> queue;
 
     private BlockAllocator(KV kv, String prefix, PoolConfig config, String node, Options options) {
         this.store = new EtcdStore(kv, options.requestTimeout());
@@ -81,6 +89,30 @@ public final class BlockAllocator {
         this.node = IpamKeys.checkName("node name", node, IpamKeys.MAX_NAME_CHARS);
         this.options = options;
         this.claims = new BlockClaim(store, keys, config, node, options.maxRetries());
+        this.batch = new BatchWrite(store, keys, own, known);
+        this.queue = new CommitQueue<>(BatchWrite.MAX_BATCH, this::writeBatch);
+    }
+
+    private synchronized List<Object> writeBatch(List<BatchWrite.Request> requests) {
+        return batch.write(requests);
+    }
+
+    /** A request through the batch: its outcome, or null when it must take the single-request way. */
+    private Object batched(BatchWrite.Request r) throws IpamException {
+        Object o = queue.submit(r);
+        if (o == BatchWrite.ALONE) {
+            return null;
+        }
+        if (o instanceof IpamException e) {
+            throw new IpamException(e.code(), e.getMessage(), e.details(), e); // thrown in every caller of the batch
+        }
+        if (o instanceof RuntimeException e) {
+            throw e;
+        }
+        if (o instanceof Error e) {
+            throw e;
+        }
+        return o;
     }
 
     /** Opens the allocator of {@code node} on the caller's etcd client (which keeps its TLS and auth). */
@@ -162,6 +194,7 @@ public final class BlockAllocator {
 
     private void reloadOwn() throws IpamException {
         own.clear();
+        known.clear();
         for (EtcdStore.Entry e : store.list(keys.affinities(node), false)) {
             Cidr c = IpamKeys.cidrOf(e.key());
             if (c == null || config.poolOf(c) == null) {
@@ -215,9 +248,21 @@ public final class BlockAllocator {
      * gets the same address back (a repeated ADD). Fails with code 999 when no address is left
      * (or only other nodes' with StrictAffinity), 11 when etcd is unreachable or conflicts persist.
      */
-    public synchronized Allocation allocate(String handle, Attributes attrs, Family family) throws IpamException {
+    public Allocation allocate(String handle, Attributes attrs, Family family) throws IpamException {
+        IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
+        Map<String, String> secondary = attrs.forNode(node);
+        Object b = batched(new BatchWrite.Assign(handle, secondary, family));
+        return b != null ? (Allocation) b : allocateAnnounced(handle, secondary, family);
+    }
+
+    /**
+     * The single-request way, which alone claims blocks and borrows (the batch serves only room in
+     * the own blocks), so it alone can change what the node announces.
+     */
+    private synchronized Allocation allocateAnnounced(String handle, Map<String, String> secondary, Family family)
+            throws IpamException {
         try {
-            Allocation a = allocateOnce(handle, attrs, family);
+            Allocation a = allocateAlone(handle, secondary, family);
             if (a.borrowed()) {
                 borrowed.add(a.hostCidr());
             }
@@ -227,9 +272,9 @@ public final class BlockAllocator {
         }
     }
 
-    private Allocation allocateOnce(String handle, Attributes attrs, Family family) throws IpamException {
-        IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
-        Map<String, String> secondary = attrs.forNode(node);
+    /** The single-request way: claims a block or borrows when the own blocks are full, and retries on conflicts. */
+    private synchronized Allocation allocateAlone(String handle, Map<String, String> secondary, Family family)
+            throws IpamException {
         HandleState hs = HandleState.NEW;
         for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
             Cached from = ownWithSpace(family);
@@ -306,6 +351,7 @@ public final class BlockAllocator {
             if (!borrowed) {
                 own.put(c, new Cached(a.block(), rev));
             }
+            known.wrote(handle, newHandle, rev);
             return new Outcome(new Allocation(a.block().address(a.ordinal()), c, handle, a.sequence(), borrowed), null);
         }
         // Lost a race: the Else branch carries the current block and handle.
@@ -421,8 +467,13 @@ public final class BlockAllocator {
      * False if the handle holds nothing (a repeated DEL). A corrupt block named by the handle is left
      * as it is (and its addresses with it).
      */
-    public synchronized boolean release(String handle) throws IpamException {
+    public boolean release(String handle) throws IpamException {
         IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
+        return batched(new BatchWrite.Release(handle)) != null || releaseAlone(handle);
+    }
+
+    private synchronized boolean releaseAlone(String handle) throws IpamException {
+        known.forget(handle);
         String handleKey = keys.handle(handle);
         for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
             Optional<EtcdStore.Entry> he = store.get(handleKey);
@@ -498,6 +549,8 @@ public final class BlockAllocator {
         Map<String, String> secondary = attrs.forNode(node);
         String fromKey = keys.handle(from);
         String toKey = keys.handle(to);
+        known.forget(from);
+        known.forget(to);
         for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
             Optional<EtcdStore.Entry> he = store.get(fromKey);
             if (he.isEmpty()) {
@@ -626,6 +679,7 @@ public final class BlockAllocator {
         IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
         String handleKey = keys.handle(handle);
         Cidr c = address.block();
+        known.forget(handle);
         for (int attempt = 0; attempt < options.maxRetries(); attempt++) {
             Optional<EtcdStore.Entry> he = store.get(handleKey);
             Cached cur = readAny(c);
