@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 /**
  * deploy/weft-flannel.yaml's pod, run as kubelet would run it but without Kubernetes, on two
  * simulated nodes (wt- namespaces on one underlay, etcd a third host there): the manifest is parsed,
- * its etcd_endpoints set and its net-conf.json put into etcd, as its header tells an operator to;
+ * its etcd_endpoints set, as its header tells an operator to (net-conf.json reaches weftd as a file);
  * {@link SimKubelet} gives each node its own root directory for the hostPaths and runs the init
  * containers, then weftd, from the image scripts/image built of this build, with the manifest's
  * command, args, env, mounts and privileges, in the node's network namespace. Then the pod is ready by the manifest's own probes,
@@ -53,11 +53,10 @@ class DaemonSetPodTest {
         List<Runnable> podCleanups = new ArrayList<>();
         try (Underlay ul = Underlay.builder().subnet("192.168.213.0/24").build();
              EtcdServer etcd = EtcdServer.builder().on(ul.addNode("etcd")).launch()) {
-            // What the manifest's header tells an operator to do: etcd's address, and the network
-            // config put into etcd where weftd (as flanneld in etcd mode) reads it.
+            // What the manifest's header tells an operator to do: set etcd's address. The network
+            // config comes from the ConfigMap's file alone: nothing is put into etcd by hand.
             String cfg = configMapWith(manifest, "etcd_endpoints");
             manifest.setConfigMapValue(cfg, "etcd_endpoints", etcd.endpoint());
-            etcd.put(manifest.data("ConfigMap", cfg).get("etcd_prefix") + "/config", manifest.data("ConfigMap", cfg).get("net-conf.json"));
             List<Underlay.Node> hosts = List.of(ul.addNode("n1"), ul.addNode("n2"));
             for (Underlay.Node h : hosts) {
                 // A real node has a default route; weftd without -iface (like flanneld) takes its interface.
@@ -98,6 +97,9 @@ class DaemonSetPodTest {
                 assertEquals(200, kubelets.get(i).probe(container.path("livenessProbe")), "liveness");
             }
             String leases = etcd.etcdctl("get", "/", "--prefix");
+            String prefix = manifest.data("ConfigMap", cfg).get("etcd_prefix");
+            assertTrue(etcd.get(prefix + "/config").isEmpty(), "leased by the ConfigMap's net-conf.json, no config key in etcd");
+            assertTrue(leases.contains("\"PublicIP\""), "some lease written:\n" + leases);
             for (Underlay.Node h : hosts) {
                 assertTrue(leases.contains("\"PublicIP\":\"" + h.address() + "\""), "a lease of " + h.label() + "'s address (weftd on its network):\n" + leases);
             }

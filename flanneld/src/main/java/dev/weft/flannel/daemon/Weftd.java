@@ -318,7 +318,9 @@ final class Weftd {
     /** From -net-config-path when given, else from etcd, retried every second as flanneld does. */
     private NetworkConfig networkConfig(SubnetManager sm, CountDownLatch stop) throws IOException, InterruptedException {
         if (!o.node.netConfigPath.isEmpty()) {
-            return NetworkConfig.parse(Files.readString(Path.of(o.node.netConfigPath)));
+            NetworkConfig fromFile = NetworkConfig.parse(Files.readString(Path.of(o.node.netConfigPath)));
+            sm.useConfig(fromFile); // the leases follow the file too, not <prefix>/config
+            return fromFile;
         }
         while (true) {
             try {

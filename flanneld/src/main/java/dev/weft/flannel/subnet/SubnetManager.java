@@ -40,6 +40,8 @@ public final class SubnetManager {
     private final SubnetManagerOptions options;
     private final LeaseValidator validator = new LeaseValidator();
     private volatile NetworkConfig config;
+    /** Set by {@link #useConfig}: the node's own net-conf file, in place of {@code <prefix>/config}. */
+    private volatile NetworkConfig fixed;
 
     public SubnetManager(KvStore store) {
         this(store, SubnetManagerOptions.defaults());
@@ -56,6 +58,10 @@ public final class SubnetManager {
      * @throws ConfigException when missing or invalid
      */
     public NetworkConfig getNetworkConfig() {
+        NetworkConfig f = fixed;
+        if (f != null) {
+            return f;
+        }
         Optional<KvEntry> e = store.get(options.configKey());
         if (e.isEmpty()) {
             throw new ConfigException(null, "flannel config not found in etcd store (" + store.describe() + ", key "
@@ -64,6 +70,16 @@ public final class SubnetManager {
         NetworkConfig c = NetworkConfig.parse(e.get().value());
         config = c;
         return c;
+    }
+
+    /**
+     * Leases from {@code c} (weftd's -net-config-path, a DaemonSet's ConfigMap) instead of reading
+     * {@code <prefix>/config}: every node of such a cluster mounts the same file, as flannel's
+     * nodes do in its Kubernetes mode, and the operator need not copy it into etcd by hand.
+     */
+    public void useConfig(NetworkConfig c) {
+        fixed = Objects.requireNonNull(c, "config");
+        config = c;
     }
 
     /** The config read last, reading it now if it never was. */

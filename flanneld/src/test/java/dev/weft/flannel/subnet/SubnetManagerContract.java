@@ -527,4 +527,19 @@ abstract class SubnetManagerContract {
         log.awaitAdded(missed.subnet(), WAIT);
         assertEquals(1, log.all().stream().filter(e -> e instanceof LeaseEvent.Snapshot).count(), "resumed, not re-listed");
     }
+
+    /** A node's own net-conf file (weftd -net-config-path) decides its lease: none in the store, or another one there. */
+    @Test
+    void aConfigGivenByFileReplacesTheStoresForLeasing() {
+        SubnetManager sm = manager();
+        sm.useConfig(dev.weft.flannel.config.NetworkConfig.parse("{\"Network\":\"10.6.0.0/16\",\"SubnetLen\":25}"));
+        Lease l = sm.acquireLease(Nodes.node(91), null);
+        assertTrue(dev.weft.net.Cidr.parse("10.6.0.0/16").contains(l.subnet()) && l.subnet().prefixLength() == 25,
+                "leased from the file's Network and SubnetLen, with no config in the store: " + l.subnet());
+        assertTrue(rawGet(prefix + "/config").isEmpty(), "nothing written to the store's config key");
+
+        config(CONFIG); // the store says 10.5.0.0/16: the file still wins for this node
+        Lease again = sm.acquireLease(Nodes.node(92), null);
+        assertTrue(dev.weft.net.Cidr.parse("10.6.0.0/16").contains(again.subnet()), "still the file's network: " + again.subnet());
+    }
 }
