@@ -14,5 +14,8 @@ if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java
 # weftd's live data is a few MB (bench/footprint, 100 remote leases: RSS 160-171 -> 118-127 MB).
 # -XX:-UsePerfData: no hsperfdata file and no sampler waking every 50 ms (jcmd still attaches; put
 # -XX:+UsePerfData in WEFTD_JAVA_OPTS for jstat).
-exec "$java" -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData ${WEFTD_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m} -cp "$self" dev.weft.flannel.daemon.Main "$@"
+# A JVM started with SIGTERM ignored (a parent or supervisor that ignores it) never handles it and
+# could then only be stopped by kill -9, skipping the clean shutdown: env resets it to its default
+# and execs java (same PID, no extra process).
+exec env --default-signal=TERM "$java" -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData ${WEFTD_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m} -cp "$self" dev.weft.flannel.daemon.Main "$@"
 exit 127

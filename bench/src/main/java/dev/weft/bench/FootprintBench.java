@@ -64,7 +64,7 @@ public final class FootprintBench {
         int leases = UdpVsVxlanBench.intArg(args, "--leases", 100);
         int settle = UdpVsVxlanBench.intArg(args, "--settle", 30);
         int idle = UdpVsVxlanBench.intArg(args, "--idle", 60);
-        List<String> backends = List.of(stringArg(args, "--backends", "vxlan,host-gw,udp").split(","));
+        List<String> backends = List.of(UdpVsVxlanBench.stringArg(args, "--backends", "vxlan,host-gw,udp").split(","));
         if (leases < 1 || leases > MAX_LEASES || settle < 0 || idle < 1) {
             throw new IllegalArgumentException("--leases 1.." + MAX_LEASES + ", --settle >= 0, --idle >= 1");
         }
@@ -318,14 +318,5 @@ public final class FootprintBench {
         String cpuVerdict = weftd ? (f.idleCpuPercent() < CPU_GOAL_PERCENT ? "met" : "NOT met") : "-";
         System.out.printf("  %-10s %7d  %7d   %10.2f             %7d   %-15s %s%n", f.what(), rss, f.end().hwmKb() / 1024,
                 f.idleCpuPercent(), f.end().threads(), rssVerdict, cpuVerdict);
-    }
-
-    private static String stringArg(String[] a, String name, String def) {
-        for (int i = 0; i + 1 < a.length; i++) {
-            if (a[i].equals(name)) {
-                return a[i + 1];
-            }
-        }
-        return def;
     }
 }

@@ -47,6 +47,23 @@ public final class ProductionWeftd {
         }
     }
 
+    /** {@link #emptyCluster} with {@code nodes} nodes n1, n2 … added, each with its subnet.env written. */
+    public static SimCluster cluster(SimCluster.Options o, int nodes) {
+        SimCluster c = emptyCluster(o);
+        try {
+            for (int i = 1; i <= nodes; i++) {
+                c.addNode("n" + i);
+            }
+            for (SimCluster.Node n : c.nodes()) {
+                c.awaitSubnetEnv(n, java.time.Duration.ofSeconds(60));
+            }
+            return c;
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
     /**
      * The JVM flags a running weftd was started with (its java command line up to the class
      * path), read from /proc so the report shows what ran; fails when the pid is not a JVM.

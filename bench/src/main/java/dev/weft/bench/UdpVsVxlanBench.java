@@ -24,11 +24,16 @@ public final class UdpVsVxlanBench {
         int rounds = intArg(args, "--rounds", 3);
         int seconds = intArg(args, "--seconds", 10);
         int warmup = intArg(args, "--warmup", 5);
+        String launcher = stringArg(args, "--launcher", "production");
+        if (!List.of("production", "kit").contains(launcher)) {
+            throw new IllegalArgumentException("--launcher production|kit, got " + launcher);
+        }
+        boolean production = launcher.equals("production");
         List<Run> udp = new ArrayList<>();
         List<Run> vxlan = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             for (String backend : List.of("udp", "vxlan")) {
-                Run run = once(backend, seconds, warmup);
+                Run run = once(backend, seconds, warmup, production);
                 (backend.equals("udp") ? udp : vxlan).add(run);
                 System.out.printf("  round %d %-5s %6.2f Gbit/s  cpu %5.1f %%  rtt p50 %.3f ms p99 %.3f ms  (warm-up %ds: %.2f Gbit/s)%n",
                         r + 1, backend, run.gbps(), run.cpuPercent(), run.rttP50(), run.rttP99(), warmup, run.warmupGbps());
@@ -38,7 +43,8 @@ public final class UdpVsVxlanBench {
         double v = median(vxlan.stream().mapToDouble(Run::gbps).toArray());
         double uc = median(udp.stream().mapToDouble(x -> x.cpuPercent() / Math.max(x.gbps(), 1e-9)).toArray());
         double vc = median(vxlan.stream().mapToDouble(x -> x.cpuPercent() / Math.max(x.gbps(), 1e-9)).toArray());
-        System.out.printf("udp-vs-vxlan: single TCP stream, %d s after a %d s warm-up, %d rounds each (medians)%n", seconds, warmup, rounds);
+        System.out.printf("udp-vs-vxlan: single TCP stream, %d s after a %d s warm-up, %d rounds each (medians); weftd by %s%n",
+                seconds, warmup, rounds, production ? "dist/bin/weftd (production's launcher and JVM flags)" : "the e2e kit's launcher");
         System.out.printf("  udp    %6.2f Gbit/s  %6.1f %%CPU (machine) per Gbit/s  rtt p50 %.3f ms p99 %.3f ms%n", u, uc,
                 median(udp.stream().mapToDouble(Run::rttP50).toArray()), median(udp.stream().mapToDouble(Run::rttP99).toArray()));
         System.out.printf("  vxlan  %6.2f Gbit/s  %6.1f %%CPU (machine) per Gbit/s  rtt p50 %.3f ms p99 %.3f ms%n", v, vc,
@@ -46,8 +52,18 @@ public final class UdpVsVxlanBench {
         System.out.printf("  ratio udp/vxlan %.2f (goal >= 0.8)%n", u / v);
     }
 
-    private static Run once(String backend, int seconds, int warmup) {
-        try (SimCluster c = SimCluster.start(SimCluster.Options.of(2, "{\"Type\":\"" + backend + "\"}"))) {
+    /**
+     * One fresh 2-node cluster; with {@code production} its nodes run dist/bin/weftd as a node
+     * does (its small young generation and serial GC included), else the e2e kit's launcher.
+     */
+    private static Run once(String backend, int seconds, int warmup, boolean production) {
+        SimCluster.Options o = SimCluster.Options.of(2, "{\"Type\":\"" + backend + "\"}");
+        if (!production) {
+            try (SimCluster c = SimCluster.start(o)) {
+                return measure(c.addPod(c.node(0)), c.addPod(c.node(1)), seconds, warmup);
+            }
+        }
+        try (SimCluster c = ProductionWeftd.cluster(o, 2)) {
             return measure(c.addPod(c.node(0)), c.addPod(c.node(1)), seconds, warmup);
         }
     }
@@ -145,6 +161,15 @@ public final class UdpVsVxlanBench {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    public static String stringArg(String[] a, String name, String def) {
+        for (int i = 0; i + 1 < a.length; i++) {
+            if (a[i].equals(name)) {
+                return a[i + 1];
+            }
+        }
+        return def;
     }
 
     public static int intArg(String[] a, String n, int d) {

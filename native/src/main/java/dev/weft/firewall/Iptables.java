@@ -20,6 +20,7 @@ public final class Iptables {
     private final IpFamily family;
     private Boolean restoreWaits;
     private Boolean randomFully;
+    private Boolean nfTables;
 
     public Iptables(CommandRunner runner, IpFamily family) {
         this.runner = runner;
@@ -99,6 +100,18 @@ public final class Iptables {
                     : atLeast(runner.run(List.of(family.iptables(), "--version"), null), 1, 6, 2);
         }
         return randomFully;
+    }
+
+    /**
+     * True when this family's iptables is the nf_tables flavour: {@code --version} says
+     * {@code (nf_tables)} (iptables-legacy says {@code (legacy)}, before 1.8 nothing); asked once.
+     */
+    public synchronized boolean inNfTables() {
+        if (nfTables == null) {
+            CommandRunner.Result v = runner.run(List.of(family.iptables(), "--version"), null);
+            nfTables = v.ok() && v.stdout().contains("(nf_tables)");
+        }
+        return nfTables;
     }
 
     /** True when the {@code vA.B.C} in a {@code --version} output is at least {@code a.b.c}. */

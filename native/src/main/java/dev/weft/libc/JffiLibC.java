@@ -47,6 +47,7 @@ final class JffiLibC implements LibC {
         flock = new Fn("flock", I, I, I);
         setns = new Fn("setns", I, I, I);
         unshare = new Fn("unshare", I, I);
+        eventfd = new Fn("eventfd", I, I, I);
         mount = new Fn("mount", I, P, P, P, L, P);
         umount2 = new Fn("umount2", I, P, I);
         gettid = new Fn("gettid", I);
@@ -95,6 +96,7 @@ final class JffiLibC implements LibC {
     private final Fn flock;
     private final Fn setns;
     private final Fn unshare;
+    private final Fn eventfd;
     private final Fn mount;
     private final Fn umount2;
     private final Fn gettid;
@@ -288,6 +290,11 @@ final class JffiLibC implements LibC {
     @Override
     public int unshare(int flags) {
         return i(unshare, flags);
+    }
+
+    @Override
+    public int eventfd(int initval, int flags) {
+        return i(eventfd, initval, flags);
     }
 
     @Override

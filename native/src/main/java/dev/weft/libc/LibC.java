@@ -63,6 +63,9 @@ public interface LibC {
 
     int unshare(int flags);
 
+    /** eventfd(2): a counter file descriptor one thread can write to wake another's poll(2). */
+    int eventfd(int initval, int flags);
+
     int mount(String source, String target, String fstype, long flags, long data);
 
     int umount2(String target, int flags);

@@ -34,6 +34,9 @@ public final class Linux {
     public static final int O_DIRECTORY = 0200000;
     public static final int O_NOFOLLOW = 0400000;
     public static final int O_CLOEXEC = 02000000;
+    /** eventfd(2) flags: the same bits as O_CLOEXEC and O_NONBLOCK. */
+    public static final int EFD_CLOEXEC = O_CLOEXEC;
+    public static final int EFD_NONBLOCK = O_NONBLOCK;
 
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;

@@ -3,6 +3,7 @@ package dev.weft.netlink;
 import dev.weft.libc.Errno;
 import dev.weft.libc.ErrnoException;
 import dev.weft.libc.LibC;
+import dev.weft.libc.Linux;
 import dev.weft.libc.NativeMemory;
 import dev.weft.netns.NetNs;
 import java.nio.ByteBuffer;
@@ -13,7 +14,9 @@ import java.util.Optional;
 /**
  * A subscription to rtnetlink multicast groups ({@link Rt#RTNLGRP_LINK},
  * {@link Rt#RTNLGRP_IPV4_ROUTE} …) in one namespace. Watchers call {@link #next(Duration)} in
- * a loop on their own thread; {@link #close()} from another thread ends the wait.
+ * a loop on their own thread; {@link #wakeUp()} or {@link #close()} from another thread ends the
+ * wait at once (an eventfd polled beside the socket), so a watcher can wait for as long as its next
+ * deadline instead of waking every fraction of a second just to notice that it should stop.
  */
 public final class RtEvents implements AutoCloseable {
     private static final short POLLIN = 0x1;
@@ -21,7 +24,13 @@ public final class RtEvents implements AutoCloseable {
     private final NetlinkSocket socket;
     private final ByteBuffer rx = NetlinkSocket.allocate(256 * 1024);
     private final long rxAddress = NetlinkSocket.pointerTo(rx);
-    private final NativeMemory pollfd = NativeMemory.allocate(8);
+    /** Two struct pollfd: the socket, then the wake-up eventfd. */
+    private final NativeMemory pollfd = NativeMemory.allocate(16);
+    private final NativeMemory counter = NativeMemory.allocate(8);
+    private final NativeMemory one = NativeMemory.allocate(8);
+    private final int wakeFd;
+    /** Set once: after close the fd numbers may belong to someone else, so nothing may touch them. */
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final ArrayDeque<RtEvent> queued = new ArrayDeque<>();
     /** rtm_protocol whose RTM_NEWROUTE events are dropped unread; 0 for none. */
     private int ignoredAddsProtocol;
@@ -29,6 +38,8 @@ public final class RtEvents implements AutoCloseable {
 
     private RtEvents(NetlinkSocket socket) {
         this.socket = socket;
+        this.wakeFd = ErrnoException.check(LibC.get().eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK), "eventfd");
+        one.putLong(0, 1L);
     }
 
     /** Subscribes in the calling thread's namespace. */
@@ -73,7 +84,11 @@ public final class RtEvents implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (queued.isEmpty()) {
             long left = deadline - System.nanoTime();
-            if (left <= 0 || !waitReadable((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)))) {
+            int ready = left <= 0 ? 0 : waitReadable((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+            if (ready == WOKEN) {
+                return Optional.empty();
+            }
+            if (ready == 0) {
                 if (queued.isEmpty() && System.nanoTime() - deadline >= 0) {
                     return Optional.empty();
                 }
@@ -94,19 +109,41 @@ public final class RtEvents implements AutoCloseable {
         return Optional.of(queued.poll());
     }
 
-    private boolean waitReadable(int millis) {
+    /**
+     * Ends a {@link #next} that is waiting (or the next one to wait) at once, with an empty result.
+     * Any thread may call it.
+     */
+    public void wakeUp() {
+        synchronized (closed) {
+            if (!closed.get()) {
+                LibC.get().write(wakeFd, one.address(), 8);
+            }
+        }
+    }
+
+    private static final int WOKEN = -1;
+
+    /** 1 when the socket is readable, 0 on timeout (or EINTR), {@link #WOKEN} after {@link #wakeUp}. */
+    private int waitReadable(int millis) {
         pollfd.putInt(0, socket.fd());
         pollfd.putShort(4, POLLIN);
         pollfd.putShort(6, (short) 0);
-        int r = LibC.get().poll(pollfd.address(), 1, millis);
+        pollfd.putInt(8, wakeFd);
+        pollfd.putShort(12, POLLIN);
+        pollfd.putShort(14, (short) 0);
+        int r = LibC.get().poll(pollfd.address(), 2, millis);
         if (r < 0) {
             int err = LibC.errno();
             if (Errno.of(err) == Errno.EINTR) {
-                return false;
+                return 0;
             }
             throw new ErrnoException("poll(netlink)", err);
         }
-        return r > 0;
+        if (r > 0 && pollfd.getShort(14) != 0) {
+            LibC.get().read(wakeFd, counter.address(), 8); // resets the counter (nonblocking)
+            return WOKEN;
+        }
+        return r > 0 ? 1 : 0;
     }
 
     private void decode() {
@@ -153,9 +190,18 @@ public final class RtEvents implements AutoCloseable {
 
     @Override
     public void close() {
+        wakeUp();
+        synchronized (closed) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+        }
         socket.close();
         synchronized (this) {
             pollfd.close();
+            counter.close();
+            one.close();
+            LibC.get().close(wakeFd);
         }
     }
 }

@@ -133,4 +133,24 @@ class RtEventsTest {
         }
         throw new AssertionError("no matching " + type.getSimpleName() + " within 5 s");
     }
+
+    /** A watcher may wait for minutes: wakeUp and close from another thread end the wait at once. */
+    @Test
+    void wakeUpAndCloseEndALongWaitAtOnce() throws Exception {
+        try (TestNetns ns = TestNetns.create(); NetNs handle = NetNs.open(ns.path().toString())) {
+            RtEvents events = RtEvents.subscribe(handle, Rt.RTNLGRP_LINK);
+            for (Runnable stop : new Runnable[] {events::wakeUp, events::close}) {
+                java.util.concurrent.CompletableFuture<Optional<RtEvent>> waiting =
+                        java.util.concurrent.CompletableFuture.supplyAsync(() -> events.next(Duration.ofMinutes(5)));
+                Thread.sleep(200);
+                assertTrue(!waiting.isDone(), "still waiting before it is woken");
+                long t0 = System.nanoTime();
+                stop.run();
+                assertEquals(Optional.empty(), waiting.get(5, java.util.concurrent.TimeUnit.SECONDS));
+                assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "woken within 2 s, not at the 5 min timeout");
+            }
+            events.close(); // a second close touches nothing
+            events.wakeUp();
+        }
+    }
 }

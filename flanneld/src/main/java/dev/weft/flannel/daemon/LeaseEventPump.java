@@ -33,7 +33,13 @@ import org.slf4j.LoggerFactory;
 final class LeaseEventPump implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseEventPump.class);
     static final int CAPACITY = 4096;
-    private static final long IDLE_POLL_MS = 500;
+    private static final long FIRST_RETRY_MS = 500;
+    /**
+     * An idle pump sleeps until an event or close() (an interrupt) wakes it. The timeout only bounds
+     * how long a raised overflow flag could sit unseen, and an overflow means a full queue, which
+     * wakes it anyway; short timeouts just cost an idle node CPU.
+     */
+    private static final long IDLE_WAIT_MS = 60_000;
     private static final long MAX_RETRY_MS = 30_000;
 
     private final Backend backend;
@@ -112,7 +118,7 @@ final class LeaseEventPump implements AutoCloseable {
         long retryMs = 0; // > 0: the last delivery failed; deliver the whole view after that long
         while (running) {
             try {
-                LeaseEvent first = queue.poll(retryMs > 0 ? retryMs : IDLE_POLL_MS, TimeUnit.MILLISECONDS);
+                LeaseEvent first = queue.poll(retryMs > 0 ? retryMs : IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
                 burst.clear();
                 if (first != null) {
                     burst.add(first);
@@ -137,7 +143,7 @@ final class LeaseEventPump implements AutoCloseable {
                     retryMs = 0;
                 } catch (RuntimeException e) {
                     failures.increment();
-                    retryMs = retryMs == 0 ? IDLE_POLL_MS : Math.min(MAX_RETRY_MS, retryMs * 2);
+                    retryMs = retryMs == 0 ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, retryMs * 2);
                     LOG.error("backend {} failed on lease events; resynchronising it from the whole lease set in {} ms: {}",
                             backend.type(), retryMs, e.toString(), e);
                 }

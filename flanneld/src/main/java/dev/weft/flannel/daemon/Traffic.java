@@ -5,6 +5,7 @@ import dev.weft.flannel.lease.Lease;
 import dev.weft.exec.CommandRunner;
 import dev.weft.flannel.rules.RuleSet;
 import dev.weft.flannel.rules.RulesKeeper;
+import dev.weft.flannel.rules.RulesetVersion;
 import dev.weft.flannel.rules.TrafficRules;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -44,6 +45,7 @@ final class Traffic {
         }
         RuleSet set = b.build();
         LOG.info("{} rules: masquerade {}, forward {}", mode, o.ipMasq, o.forwardRules);
-        return RulesKeeper.start(mode.create(runner), set, Duration.ofSeconds(o.iptablesResync));
+        TrafficRules rules = mode.create(runner);
+        return RulesKeeper.start(rules, set, null, Duration.ofSeconds(o.iptablesResync), RulesetVersion.forLocal(rules));
     }
 }

@@ -107,6 +107,21 @@ public final class IptablesRules implements TrafficRules {
         }
     }
 
+    /** Both families' iptables are the nf_tables flavour (iptables-nft), as Debian's default is. */
+    @Override
+    public synchronized boolean inNfTables() {
+        for (IpFamily f : IpFamily.values()) {
+            try {
+                if (!tool(f, "ask for its back end", Iptables::inNfTables)) {
+                    return false;
+                }
+            } catch (RulesException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** True when this family's MASQUERADE target knows {@code --random-fully}; asked once. */
     public synchronized boolean supportsRandomFully(IpFamily f) {
         return tool(f, "ask for --random-fully", Iptables::supportsRandomFully);

@@ -197,6 +197,11 @@ public final class NftablesRules implements TrafficRules {
     }
 
     @Override
+    public boolean inNfTables() {
+        return true;
+    }
+
+    @Override
     public synchronized void cleanUp() {
         if (!runner.hasTool("nft")) {
             log.debug("nft is not installed: nothing to clean up");

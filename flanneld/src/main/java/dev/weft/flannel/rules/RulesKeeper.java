@@ -5,6 +5,7 @@ import dev.weft.exec.CommandRunner;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,12 @@ import org.slf4j.LoggerFactory;
  * set if anything is missing (the order of the rules matters, so a single missing rule is not
  * just appended). Failures are logged and retried at the next period; they never stop the loop.
  *
+ * <p>Reading the rules back means running {@code iptables-save} per table and family, which was
+ * most of an idle weftd's CPU. With a {@link RulesetVersion} that can tell (nf_tables' generation),
+ * a period in which the version has not moved since a check found everything in place counts as
+ * in place without reading anything; every {@value #FULL_CHECK_EVERY}th period reads anyway, as
+ * cheap insurance against a change the version might not show.
+ *
  * <p>{@link #close()} stops checking but leaves the rules in place: flannel does not remove them on
  * shutdown, so traffic keeps flowing while the daemon restarts.
  *
@@ -29,11 +36,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class RulesKeeper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RulesKeeper.class);
+    /** Periods between reads while the version stands still: a minute at flannel's 5 s. */
+    static final int FULL_CHECK_EVERY = 12;
+    private static final long UNVERIFIED = -1;
 
     private final TrafficRules rules;
     private final RuleSet set;
+    private final RulesetVersion version;
     private final ScheduledExecutorService timer;
     private final AtomicLong installs = new AtomicLong();
+    private final AtomicLong reads = new AtomicLong();
+    /** The version at which a read last found every rule in place; touched by the timer thread only. */
+    private long verifiedAt = UNVERIFIED;
+    private int periodsSinceRead;
     private final LongAdder[] resyncs = new LongAdder[Resync.values().length];
     private volatile boolean inPlace;
 
@@ -52,9 +67,10 @@ public final class RulesKeeper implements AutoCloseable {
         }
     }
 
-    private RulesKeeper(TrafficRules rules, RuleSet set) {
+    private RulesKeeper(TrafficRules rules, RuleSet set, RulesetVersion version) {
         this.rules = rules;
         this.set = set;
+        this.version = version;
         for (int i = 0; i < resyncs.length; i++) {
             resyncs[i] = new LongAdder();
         }
@@ -78,12 +94,21 @@ public final class RulesKeeper implements AutoCloseable {
      * @param previous the rule set of the last run (from subnet.env), or null
      */
     public static RulesKeeper start(TrafficRules rules, RuleSet set, RuleSet previous, Duration resync) {
+        return start(rules, set, previous, resync, RulesetVersion.none());
+    }
+
+    /**
+     * As {@link #start(TrafficRules, RuleSet, RuleSet, Duration)}, skipping the read-back of periods
+     * in which {@code version} (of the namespace the rules are in) has not moved. The keeper closes it.
+     */
+    public static RulesKeeper start(TrafficRules rules, RuleSet set, RuleSet previous, Duration resync, RulesetVersion version) {
         Objects.requireNonNull(rules, "rules");
         Objects.requireNonNull(set, "set");
+        Objects.requireNonNull(version, "version");
         if (resync.isNegative() || resync.isZero()) {
             throw new IllegalArgumentException("resync period must be positive: " + resync);
         }
-        RulesKeeper k = new RulesKeeper(rules, set);
+        RulesKeeper k = new RulesKeeper(rules, set, version);
         RuleSet.staleMasq(previous, set).ifPresent(stale -> {
             log.info("network or subnet changed since the last run ({}); removing its masquerade rules", describe(stale));
             try {
@@ -113,6 +138,11 @@ public final class RulesKeeper implements AutoCloseable {
         return resyncs[result.ordinal()].sum();
     }
 
+    /** Periodic checks that read the rules back (the others trusted an unmoved version). */
+    public long reads() {
+        return reads.get();
+    }
+
     public RuleSet ruleSet() {
         return set;
     }
@@ -128,12 +158,23 @@ public final class RulesKeeper implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        version.close();
     }
 
     private void resync() {
+        OptionalLong before = version.now();
+        if (before.isPresent() && before.getAsLong() == verifiedAt && ++periodsSinceRead < FULL_CHECK_EVERY) {
+            resyncs[Resync.IN_PLACE.ordinal()].increment();
+            return;
+        }
+        periodsSinceRead = 0;
+        verifiedAt = UNVERIFIED;
+        reads.incrementAndGet();
         try {
             if (rules.isComplete(set)) {
                 inPlace = true;
+                // read before the check: a change made while it ran moves the version past this
+                verifiedAt = before.orElse(UNVERIFIED);
                 resyncs[Resync.IN_PLACE.ordinal()].increment();
                 return;
             }

@@ -34,6 +34,12 @@ public interface TrafficRules {
     /** Removes every object of this back end (jumps, chains, tables). Absent objects are fine. */
     void cleanUp();
 
+    /**
+     * True when the rules live in nf_tables (nft, or iptables-nft for every family in use), so that
+     * nf_tables' generation tells whether anything changed ({@link RulesetVersion}).
+     */
+    boolean inNfTables();
+
     /** Which back end; net-conf's {@code EnableNFTables} chooses. */
     enum Mode {
         IPTABLES, NFTABLES;

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.net.Cidr;
+import dev.weft.netlink.NftGeneration;
+import dev.weft.netns.NetNs;
+import java.util.concurrent.atomic.AtomicInteger;
 import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.TestNetns;
@@ -112,6 +115,52 @@ class RulesKeeperTest {
             assertEquals(Expected.NFT_POSTRTG_V4.stream().map(l -> l.replace("10.244.3.0/24", "10.244.9.0/24")).toList(),
                     Fw.nftChains(ns.name(), V4).get("postrtg"));
             assertTrue(a.rulesInPlace() && b.rulesInPlace());
+        }
+    }
+
+    /**
+     * With nf_tables' generation as the version, an idle period runs no iptables-save at all; a
+     * rule deleted by hand still moves the generation and is repaired as before.
+     */
+    @Test
+    void readsTheRulesBackOnlyWhenTheNfTablesGenerationMoved(TestNetns ns) throws InterruptedException {
+        AtomicInteger saves = new AtomicInteger();
+        CommandRunner inNs = CommandRunner.inNetns(ns.name());
+        CommandRunner counting = new CommandRunner() {
+            @Override
+            public Result run(List<String> argv, String stdin) {
+                if (argv.get(0).endsWith("-save")) {
+                    saves.incrementAndGet();
+                }
+                return inNs.run(argv, stdin);
+            }
+
+            @Override
+            public boolean hasTool(String program) {
+                return inNs.hasTool(program);
+            }
+        };
+        IptablesRules rules = new IptablesRules(counting);
+        assertTrue(rules.inNfTables(), "this test needs iptables-nft (Debian's default): `iptables --version` says (nf_tables)");
+        try (NetNs handle = NetNs.open(ns.path().toString());
+             RulesKeeper keeper = RulesKeeper.start(rules, Expected.dualStack().build(), null, RESYNC,
+                     RulesetVersion.nfTables(NftGeneration.open(handle)))) {
+            Fw.await(REPAIR, "a first check that reads the rules and finds them in place",
+                    () -> keeper.reads() >= 1 && keeper.resyncs(RulesKeeper.Resync.IN_PLACE) >= 1);
+            long reads = keeper.reads();
+            int savesBefore = saves.get();
+            long inPlace = keeper.resyncs(RulesKeeper.Resync.IN_PLACE);
+            Thread.sleep(RESYNC.toMillis() * 6);
+            assertTrue(keeper.resyncs(RulesKeeper.Resync.IN_PLACE) >= inPlace + 3, "the periods went on, counted in place");
+            assertEquals(reads, keeper.reads(), "no period read the rules while nothing changed");
+            assertEquals(savesBefore, saves.get(), "no iptables-save ran while nothing changed");
+
+            Fw.iptables(ns.name(), V4, "-t", "filter", "-D", "FORWARD", "-m", "comment", "--comment", "weftd forward",
+                    "-j", "WEFT-FWD");
+            Fw.await(REPAIR, "the FORWARD jump is back", () -> iptablesAsExpected(ns));
+            // the repair's count lands just after its install
+            Fw.await(REPAIR, "the change was seen by a read and counted as repaired",
+                    () -> keeper.resyncs(RulesKeeper.Resync.REPAIRED) >= 1 && keeper.reads() > reads);
         }
     }
 }

@@ -27,7 +27,6 @@ final class LinkWatcher implements AutoCloseable {
     private static final long MIN_BACKOFF_MS = 1_000;
     private static final long MAX_BACKOFF_MS = 30_000;
     private static final long CHECK_EVERY_MS = 5_000;
-    private static final long POLL_MS = 250;
 
     private final BackendContext ctx;
     private final List<String> names;
@@ -71,7 +70,8 @@ final class LinkWatcher implements AutoCloseable {
         while (running) {
             try {
                 long now = System.currentTimeMillis();
-                long wait = POLL_MS;
+                // sleeps until the next check or retry: close() wakes it, so no idle polling
+                long wait = Math.max(1, nextCheck - now);
                 for (long due : dueAt.values()) {
                     wait = Math.min(wait, Math.max(1, due - now));
                 }
@@ -149,13 +149,14 @@ final class LinkWatcher implements AutoCloseable {
         }
     }
 
-    /** Stops the thread (within about {@value #POLL_MS} ms) and closes the subscription. */
+    /** Stops the thread (woken at once) and closes the subscription. */
     @Override
     public synchronized void close() {
         if (thread == null) {
             return;
         }
         running = false;
+        events.wakeUp();
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {
