@@ -163,15 +163,6 @@ public final class UdpVsVxlanBench {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    public static String stringArg(String[] a, String name, String def) {
-        for (int i = 0; i + 1 < a.length; i++) {
-            if (a[i].equals(name)) {
-                return a[i + 1];
-            }
-        }
-        return def;
-    }
-
     public static int intArg(String[] a, String n, int d) {
         String v = stringArg(a, n, null);
         return v == null ? d : Integer.parseInt(v);
