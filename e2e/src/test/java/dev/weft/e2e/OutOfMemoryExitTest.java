@@ -63,6 +63,47 @@ class OutOfMemoryExitTest {
         }
     }
 
+    /**
+     * A parent that ignores SIGTERM (some supervisors and wrappers do) passes the ignore down, and a
+     * JVM started that way never handles it: weftd could then only be stopped by kill -9, skipping
+     * its clean shutdown. dist/bin/weftd resets it to the default, so SIGTERM still stops it.
+     */
+    @org.junit.jupiter.api.Test
+    void sigtermStopsWeftdEvenWhenItsParentIgnoredIt(TestNetns ns, @TempDir Path dir) throws Exception {
+        Path weftd = freshDistLauncher();
+        try (BackgroundProcess p = Cmd.of("env", "--ignore-signal=TERM", weftd.toString(),
+                        "-subnet-store", "file:" + dir.resolve("subnets.json"),
+                        "-subnet-file", dir.resolve("subnet.env").toString(), "-state-dir", dir.resolve("state").toString(),
+                        "-healthz-ip", "127.0.0.1", "-healthz-port", String.valueOf(HEALTH_PORT))
+                .netns(ns.name()).unsetEnvPrefix("FLANNELD_").unsetEnvPrefix("WEFTD_").start(dir.resolve("weftd.log"))) {
+            long pid = p.pid();
+            // env and both launchers exec: the JVM keeps this pid; wait until it has installed its handlers
+            long deadline = System.nanoTime() + HANG_GUARD.toNanos();
+            while (!caughtSignals(pid).testBit(15 - 1)) {
+                assertTrue(p.isAlive(), "weftd exited before it was stopped:\n" + p.logTail(3000));
+                assertTrue(System.nanoTime() < deadline, "the JVM never caught SIGTERM:\n" + p.logTail(3000));
+                Thread.sleep(100);
+            }
+            Cmd.of("kill", "-TERM", Long.toString(pid)).run();
+            Integer rc = p.waitFor(HANG_GUARD);
+            assertNotNull(rc, "weftd still runs " + HANG_GUARD + " after SIGTERM:\n" + p.logTail(3000));
+        }
+    }
+
+    /** SigCgt of /proc/PID/status: bit n-1 set when signal n has a handler; empty once the process is gone. */
+    private static java.math.BigInteger caughtSignals(long pid) throws IOException {
+        Path status = Path.of("/proc", Long.toString(pid), "status");
+        if (!Files.exists(status)) {
+            return java.math.BigInteger.ZERO;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("SigCgt:")) {
+                return new java.math.BigInteger(line.substring(7).strip(), 16);
+            }
+        }
+        return java.math.BigInteger.ZERO;
+    }
+
     /** dist/bin/weftd, refusing one built from another weftd.sh than the one in this tree. */
     private static Path freshDistLauncher() throws IOException {
         assertTrue(Files.isExecutable(DIST_WEFTD), DIST_WEFTD.toAbsolutePath().normalize()
