@@ -94,7 +94,11 @@ public final class BlockAllocator {
     }
 
     private synchronized List<Object> writeBatch(List<BatchWrite.Request> requests) {
-        return batch.write(requests);
+        try {
+            return batch.write(requests);
+        } finally {
+            announceIfChanged(); // a lost race may have dropped an own block from the cache
+        }
     }
 
     /** A request through the batch: its outcome, or null when it must take the single-request way. */
@@ -162,12 +166,21 @@ public final class BlockAllocator {
      * finds the addresses it borrowed in other nodes' blocks (one listing of every block).
      */
     public synchronized void reload() throws IpamException {
+        TreeMap<Cidr, Cached> ownBefore = new TreeMap<>(own);
+        java.util.TreeSet<Cidr> borrowedBefore = new java.util.TreeSet<>(borrowed);
         try {
             reloadOwn();
             reloadBorrowed();
-        } finally {
-            announceIfChanged();
+        } catch (IpamException | RuntimeException e) {
+            // etcd unreachable midway: keep what was known (and announced) rather than a half-read
+            // view, or an outage would withdraw every block of this node from its BGP peers
+            own.clear();
+            own.putAll(ownBefore);
+            borrowed.clear();
+            borrowed.addAll(borrowedBefore);
+            throw e;
         }
+        announceIfChanged();
     }
 
     private void reloadBorrowed() throws IpamException {
@@ -469,7 +482,16 @@ public final class BlockAllocator {
      */
     public boolean release(String handle) throws IpamException {
         IpamKeys.checkName("handle", handle, MAX_HANDLE_CHARS);
-        return batched(new BatchWrite.Release(handle)) != null || releaseAlone(handle);
+        return batched(new BatchWrite.Release(handle)) != null || releaseAnnounced(handle);
+    }
+
+    /** The single-request release; a borrowed address given back or an own block lost to a race changes the announcement. */
+    private synchronized boolean releaseAnnounced(String handle) throws IpamException {
+        try {
+            return releaseAlone(handle);
+        } finally {
+            announceIfChanged();
+        }
     }
 
     private synchronized boolean releaseAlone(String handle) throws IpamException {
@@ -524,7 +546,6 @@ public final class BlockAllocator {
             if (r.isSucceeded()) {
                 cacheOwn(written, r.getHeader().getRevision());
                 unborrowed.forEach(borrowed::remove);
-                announceIfChanged();
                 return true;
             }
             for (Cidr c : written.keySet()) {

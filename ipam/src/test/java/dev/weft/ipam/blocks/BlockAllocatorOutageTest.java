@@ -53,4 +53,33 @@ class BlockAllocatorOutageTest {
             assertEquals(List.of(), a.check());
         }
     }
+
+    /**
+     * weftd reloads its blocks periodically, also while etcd is away: a reload that fails midway
+     * keeps the cached blocks and what is announced, so an outage never withdraws the node's
+     * routes from its BGP peers.
+     */
+    @Test
+    void aReloadThatFailsKeepsTheBlocksAndTheAnnouncement() throws Exception {
+        try (EtcdFixture fx = new EtcdFixture()) {
+            String p = EtcdFixture.prefix();
+            PoolConfig config = new PoolConfig(List.of(new Pool(Cidr.parse("10.31.0.0/24"), 26)), false, 20);
+            fx.open(p, config, "node-warm");
+            BlockAllocator a = BlockAllocator.open(fx.client, p, config, "node-a",
+                    new BlockAllocator.Options(Duration.ofSeconds(1), 100));
+            Allocation first = a.allocate("h0", Attributes.none(), Family.V4);
+            Announcement announced = a.announcement();
+            assertEquals(List.of(first.block()), announced.blocks());
+            List<Announcement> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+            a.onAnnouncementChange(heard::add);
+            heard.clear();
+
+            fx.etcd.kill();
+            assertEquals(IpamException.TRY_AGAIN_LATER, assertThrows(IpamException.class, a::reload).code());
+            assertEquals(announced, a.announcement(), "the failed reload kept the block");
+            assertEquals(List.of(), heard, "nothing withdrawn");
+            assertEquals(List.of(first.block()), a.affineBlocks(), "still allocating from the cached block");
+            fx.etcd.start();
+        }
+    }
 }
