@@ -23,5 +23,8 @@ if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java
 # on, and a JVM started with a signal ignored silently declines to handle it, so SIGHUP would never
 # reload the config. env resets both to their default and execs java: same PID, no extra process.
 # (SIGINT stays as inherited: a shell ignores it for its background jobs on purpose.)
-exec env --default-signal=HUP,TERM "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xms96m -Xmx256m -Xmn24m -XX:MaxTenuringThreshold=1 -XX:TieredStopAtLevel=1} -cp "$self" dev.weft.bgp.agent.Main "$@"
+# (coreutils before 8.31 has no --default-signal: then java starts as before)
+reset="env --default-signal=HUP,TERM"
+env --default-signal=HUP,TERM true 2>/dev/null || reset=
+exec $reset "$java" -XX:+ExitOnOutOfMemoryError ${WEFT_BGP_JAVA_OPTS:--XX:+UseSerialGC -Xms96m -Xmx256m -Xmn24m -XX:MaxTenuringThreshold=1 -XX:TieredStopAtLevel=1} -cp "$self" dev.weft.bgp.agent.Main "$@"
 exit 127

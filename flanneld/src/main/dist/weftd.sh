@@ -17,5 +17,8 @@ if [ -z "$java" ]; then java=$(command -v java 2>/dev/null || echo /usr/bin/java
 # A JVM started with SIGTERM ignored (a parent or supervisor that ignores it) never handles it and
 # could then only be stopped by kill -9, skipping the clean shutdown: env resets it to its default
 # and execs java (same PID, no extra process).
-exec env --default-signal=TERM "$java" -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData ${WEFTD_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m} -cp "$self" dev.weft.flannel.daemon.Main "$@"
+# (coreutils before 8.31 has no --default-signal: then java starts as before)
+reset="env --default-signal=TERM"
+env --default-signal=TERM true 2>/dev/null || reset=
+exec $reset "$java" -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData ${WEFTD_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m} -cp "$self" dev.weft.flannel.daemon.Main "$@"
 exit 127

@@ -1,6 +1,5 @@
 package dev.weft.flannel.rules;
 
-import dev.weft.netlink.NetlinkException;
 import dev.weft.netlink.NftGeneration;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
@@ -58,7 +57,7 @@ public final class RulesetVersion implements AutoCloseable {
         }
         try {
             return OptionalLong.of(generation.current());
-        } catch (NetlinkException e) {
+        } catch (RuntimeException e) { // NetlinkException, or the socket's own ErrnoException
             // a kernel that answered once and then refuses is not worth asking every period
             failed = true;
             LOG.warn("reading nf_tables' generation failed ({}); each check reads the rules back from now on", e.getMessage());
