@@ -128,9 +128,8 @@ public final class FootprintBench {
                 // as kube-flannel.yml runs flanneld (-ip-masq), with the health server a DaemonSet's probes need
                 .withExtraArgs(List.of("-ip-masq", "-healthz-ip", "127.0.0.1", "-healthz-port", String.valueOf(HEALTH_PORT)))
                 .withEtcdArgs(List.of("--max-txn-ops=" + (leases + 10)));
-        try (SimCluster c = ProductionWeftd.emptyCluster(o)) {
-            SimCluster.Node n = c.addNode("n1");
-            c.awaitSubnetEnv(n, Duration.ofSeconds(60));
+        try (SimCluster c = ProductionWeftd.cluster(o, 1)) {
+            SimCluster.Node n = c.node(0);
             long pid = n.weftd().pid();
             Jvm java = Jvm.of(pid);
             Cidr own = Cidr.parse(SimCluster.readSubnetEnv(n).get("FLANNEL_SUBNET")).network();

@@ -15,6 +15,7 @@ import dev.weft.net.Cidr;
 import dev.weft.testkit.EtcdServer;
 import io.etcd.jetcd.Client;
 
+import dev.weft.e2e.SimCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -98,7 +99,7 @@ public final class IpamChurnBench {
             for (BlockIpam w : weftds) {
                 w.close();
             }
-            deleteTree(work);
+            SimCluster.deleteTree(work);
         }
     }
 
@@ -165,16 +166,5 @@ public final class IpamChurnBench {
             }
         }
         return out;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var s = Files.walk(p)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(x);
-            }
-        }
     }
 }

@@ -354,7 +354,8 @@ public final class SimCluster implements AutoCloseable {
         }
     }
 
-    static void deleteTree(Path d) {
+    /** Removes a directory tree, best effort (cleanup of work directories by tests and benches). */
+    public static void deleteTree(Path d) {
         if (!Files.exists(d)) {
             return;
         }

@@ -160,7 +160,7 @@ class DaemonSetPodTest {
             for (SimKubelet k : kubelets) {
                 k.close();
             }
-            SimKubelet.deleteTree(work);
+            dev.weft.e2e.SimCluster.deleteTree(work);
         }
     }
 

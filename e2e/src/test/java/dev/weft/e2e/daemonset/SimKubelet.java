@@ -253,15 +253,4 @@ final class SimKubelet implements AutoCloseable {
         }
         containerIds.clear();
     }
-
-    static void deleteTree(Path d) {
-        if (!Files.exists(d)) {
-            return;
-        }
-        try (var s = Files.walk(d)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }
