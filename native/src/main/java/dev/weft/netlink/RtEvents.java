@@ -83,6 +83,9 @@ public final class RtEvents implements AutoCloseable {
     public synchronized Optional<RtEvent> next(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (queued.isEmpty()) {
+            if (closed.get()) {
+                return Optional.empty();
+            }
             long left = deadline - System.nanoTime();
             int ready = left <= 0 ? 0 : waitReadable((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
             if (ready == WOKEN) {
@@ -190,14 +193,15 @@ public final class RtEvents implements AutoCloseable {
 
     @Override
     public void close() {
-        wakeUp();
         synchronized (closed) {
             if (!closed.compareAndSet(false, true)) {
                 return;
             }
+            // marked closed first: a next() woken here, or entered again by its caller, returns at once
+            LibC.get().write(wakeFd, one.address(), 8);
         }
-        socket.close();
-        synchronized (this) {
+        synchronized (this) { // after any next() has returned: no read can race the fd's close
+            socket.close();
             pollfd.close();
             counter.close();
             one.close();
