@@ -85,8 +85,22 @@ class BundledRuntimeTest {
         assertEquals(1, target.getNameCount(), "a relative link within .weft (the directory may be mounted elsewhere): " + target);
         assertTrue(target.toString().matches("runtime-[0-9][0-9.]*-[0-9a-f]{12}"), target.toString());
         Path runtime = bin.resolve(".weft").resolve(target).toRealPath();
+        List<Object> archives = new ArrayList<>();
         for (String name : Launchers.PLUGINS) {
             assertTrue(Files.size(bin.resolve(name + ".jsa")) > 0, name + ".jsa");
+            archives.add(Files.getAttribute(bin.resolve(name + ".jsa"), "unix:ino"));
+        }
+        // An init container installs on every pod start: the same install again copies and trains nothing.
+        Cmd.Result same = hidden(empty, List.of(CNI_DIST.resolve("install").toString(), "--dest", bin.toString()))
+                .timeout(INSTALL_TIMEOUT).tryRun();
+        assertEquals(0, same.exitCode(), same.toString());
+        assertFalse(same.stdout().contains("trained") || same.stdout().contains("installed " + bin.resolve("weft-")), same.toString());
+        for (int i = 0; i < Launchers.PLUGINS.size(); i++) {
+            String name = Launchers.PLUGINS.get(i);
+            assertTrue(same.stdout().contains("unchanged " + bin.resolve(name) + "\n"), name + ": " + same);
+            assertEquals(archives.get(i), Files.getAttribute(bin.resolve(name + ".jsa"), "unix:ino"), name + ".jsa kept");
+        }
+        for (String name : Launchers.PLUGINS) {
             Cmd.Result v = cni(empty, node, bin.resolve(name), "VERSION", "", "{\"cniVersion\":\"1.1.0\"}").tryRun();
             assertEquals(0, v.exitCode(), name + " VERSION: " + v);
             assertTrue(JSON.readTree(v.stdout()).path("supportedVersions").isArray(), v.stdout());
@@ -144,7 +158,7 @@ class BundledRuntimeTest {
         assertEquals(inode, Files.getAttribute(current, "unix:ino"), "the installed runtime was reused, not copied again");
         assertFalse(Files.exists(runtime), "the first runtime is removed once nothing runs on it");
         try (var left = Files.list(bin.resolve(".weft"))) {
-            assertEquals(List.of(".install.lock", "runtime", current.getFileName().toString()),
+            assertEquals(List.of(".install.lock", "cds", "runtime", current.getFileName().toString()),
                     left.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary copies left");
         }
 
