@@ -5,10 +5,15 @@ import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.net.Cidr;
 import dev.weft.net.MacAddress;
 import dev.weft.netlink.Address;
+import dev.weft.netlink.Link;
 import dev.weft.netlink.Route;
 import dev.weft.netlink.Rt;
 import dev.weft.netlink.RtNetlink;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 
 /**
@@ -41,9 +46,12 @@ public final class HostRoutes {
                                 + " of the external interface " + ctx.extIface().name() + " (address " + a.cidr() + ")");
                     }
                 }
+                // a node with many routed pods has a host route per pod: one link request per device, not per route
+                Map<Integer, Optional<Link>> links = new HashMap<>();
+                IntFunction<Optional<Link>> link = oif -> links.computeIfAbsent(oif, nl::link);
                 Route r = firstForeign(nl.routes(f.af(), Rt.RT_TABLE_MAIN), network, subnetLen,
-                        oif -> nl.link(oif).map(l -> isFlannelDevice(l.name())).orElse(false),
-                        oif -> nl.link(oif).map(l -> POD_VETH_MAC.equals(l.mac())).orElse(false));
+                        oif -> link.apply(oif).map(l -> isFlannelDevice(l.name())).orElse(false),
+                        oif -> link.apply(oif).map(l -> POD_VETH_MAC.equals(l.mac())).orElse(false));
                 if (r != null) {
                     throw new BackendException("Network " + network + " overlaps the route " + describe(nl, r)
                             + " that Weft did not make (protocol " + r.protocol() + ", not " + RouteTag.PROTOCOL
