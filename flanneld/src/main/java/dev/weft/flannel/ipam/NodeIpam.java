@@ -318,6 +318,7 @@ final class NodeIpam {
                 }
                 refill();
             }
+            allocator.recheckBorrowed(); // an address released behind weftd's back stops being announced
         } catch (IpamException e) {
             if (unreachable(e)) {
                 synchronized (this) {
