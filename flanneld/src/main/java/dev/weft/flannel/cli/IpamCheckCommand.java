@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weft.flannel.ipam.BlockIpam;
+import dev.weft.flannel.nodes.NodeKeys;
+import dev.weft.flannel.subnet.kv.KvEntry;
+import dev.weft.ipam.blocks.GoneNodeCheck;
 import dev.weft.ipam.blocks.IpamTree;
 import dev.weft.ipam.blocks.NodePodCheck;
 import dev.weft.ipam.blocks.PoolConfig;
@@ -24,8 +27,10 @@ import picocli.CommandLine.Spec;
  * with a missing or mismatched affinity, handle records that disagree with the blocks, ...) and this
  * node's allocations against its pods (the runtime's CNI result cache, plus pods weftd handed an
  * address while etcd was away and has not replayed yet): addresses allocated for the node with no
- * pod, pods with no address. Read-only. One line per problem, naming its key; exit 0 when there is
- * none, {@value #EXIT_PROBLEMS} when there are, 1 when the check could not run.
+ * pod, pods with no address; and, where nodes register (block IPAM on the bgp backend), blocks of
+ * nodes that are gone, which weftd keeps while addresses in them are in use. Read-only. One line
+ * per problem, naming its key; exit 0 when there is none, {@value #EXIT_PROBLEMS} when there are,
+ * 1 when the check could not run.
  */
 @Command(name = "check", mixinStandardHelpOptions = true, showDefaultValues = true, sortOptions = false,
         description = "Problems in etcd's IPAM data and between this node's allocations and its pods; exit 3 if any.")
@@ -57,6 +62,10 @@ public final class IpamCheckCommand implements Callable<Integer> {
             PoolConfig pools = source.pools(o);
             tree = o.tree();
             problems.addAll(tree.problems(pools));
+            Set<String> registered = registeredNodes(o);
+            if (!registered.isEmpty()) { // nodes on subnet leases register nowhere: none of them is gone
+                problems.addAll(new GoneNodeCheck(registered, BlockIpam::isReservation).run(tree));
+            }
         }
         problems.addAll(pods.unreadable());
         problems.addAll(new NodePodCheck(node, pods.byHandle(), journaled, BlockIpam::isReservation).run(tree));
@@ -72,6 +81,19 @@ public final class IpamCheckCommand implements Callable<Integer> {
         }
         out.flush();
         return problems.isEmpty() ? 0 : EXIT_PROBLEMS;
+    }
+
+    /** The names of the nodes registered under {@code <etcd-prefix>/nodes/} (block IPAM nodes on the bgp backend). */
+    private Set<String> registeredNodes(IpamSource.Opened o) {
+        NodeKeys keys = new NodeKeys(source.store.etcdPrefix);
+        Set<String> out = new java.util.TreeSet<>();
+        for (KvEntry e : o.kv().list(keys.dir()).entries()) {
+            String name = keys.nameOf(e.key());
+            if (name != null) {
+                out.add(name);
+            }
+        }
+        return out;
     }
 
     /** One line per problem: {@code KIND key: detail} (a value's text in a detail cannot break the line). */

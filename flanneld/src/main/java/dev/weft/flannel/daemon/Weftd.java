@@ -204,6 +204,7 @@ final class Weftd {
         this.registration = registration;
         BlockIpam ipam = startBlockIpam(store);
         open.add(ipam);
+        ipam.releaseGoneNodes(new dev.weft.flannel.nodes.NodeKeys(o.store.etcdPrefix).dir()); // nodes here register, so one that does not is gone
         Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
         backend.start(self);
         BlockAnnouncements announcements = new BlockAnnouncements(announcer);

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -29,24 +30,30 @@ public final class BlockIpam implements AutoCloseable {
      * @param socket       the CNI socket ({@code /run/weft/cni.sock})
      * @param journal      the offline journal ({@code /var/lib/weft/ipam-journal})
      * @param reserve      addresses per family kept for etcd outages
-     * @param tickInterval how often the reserve is topped up and, while offline, etcd tried
+     * @param tickInterval how often the reserve is topped up, borrowed addresses checked and, while offline, etcd tried
+     * @param goneNodeGrace how long a node must stay unregistered before its empty blocks are released
+     *                      ({@link #releaseGoneNodes}); checked every quarter of it
      */
-    public record Settings(Path socket, Path journal, int reserve, long tickInterval, BlockAllocator.Options etcd) {
+    public record Settings(Path socket, Path journal, int reserve, long tickInterval, BlockAllocator.Options etcd,
+                           Duration goneNodeGrace) {
         public static final int DEFAULT_RESERVE = 8;
+        public static final Duration DEFAULT_GONE_NODE_GRACE = Duration.ofMinutes(5);
 
         public static Settings defaults(Path socket, Path journal) {
-            return new Settings(socket, journal, DEFAULT_RESERVE, 1000, BlockAllocator.Options.defaults());
+            return new Settings(socket, journal, DEFAULT_RESERVE, 1000, BlockAllocator.Options.defaults(), DEFAULT_GONE_NODE_GRACE);
         }
     }
 
     private final NodeIpam ipam;
     private final CniSocketServer server;
     private final ScheduledExecutorService upkeep;
+    private final Settings settings;
 
-    private BlockIpam(NodeIpam ipam, CniSocketServer server, ScheduledExecutorService upkeep) {
+    private BlockIpam(NodeIpam ipam, CniSocketServer server, ScheduledExecutorService upkeep, Settings settings) {
         this.ipam = ipam;
         this.server = server;
         this.upkeep = upkeep;
+        this.settings = settings;
     }
 
     /** Where block IPAM's keys live under weftd's {@code -etcd-prefix}: Calico's layout below {@code <prefix>/ipam/v2}. */
@@ -109,7 +116,27 @@ public final class BlockIpam implements AutoCloseable {
         upkeep.scheduleWithFixedDelay(ipam::tick, s.tickInterval(), s.tickInterval(), TimeUnit.MILLISECONDS);
         LOG.info("block IPAM for node {} under {}: blocks {}, {} address(es) per family in reserve", node, prefix,
                 allocator.affineBlocks(), s.reserve());
-        return new BlockIpam(ipam, server, upkeep);
+        return new BlockIpam(ipam, server, upkeep, s);
+    }
+
+    /**
+     * From now on, releases the empty blocks of nodes whose registration ({@code <registrations><name>})
+     * has been absent for the grace period ({@link GoneNodeSweep}). Only for a node that registers
+     * itself there: where nodes hold subnet leases instead, every other node would look gone.
+     */
+    public void releaseGoneNodes(String registrations) {
+        GoneNodeSweep sweep = new GoneNodeSweep(ipam.allocator(), registrations, settings.goneNodeGrace(), System::nanoTime);
+        long every = Math.max(100, settings.goneNodeGrace().toMillis() / 4);
+        upkeep.scheduleWithFixedDelay(() -> {
+            if (!ipam.online()) {
+                return; // the tick finds out when etcd is back
+            }
+            try {
+                sweep.run();
+            } catch (IpamException | RuntimeException e) {
+                LOG.warn("releasing the blocks of gone nodes: {}", e.getMessage()); // the next pass tries again
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
     }
 
     NodeIpam ipam() {

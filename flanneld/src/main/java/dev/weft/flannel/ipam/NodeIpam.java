@@ -159,9 +159,15 @@ final class NodeIpam {
             OfflineJournal.Reserved r = takeReserved(f);
             if (r == null) {
                 journal.reserved.addAll(taken);
+                int free = allocator.cachedFree(f);
+                String why = free == 0
+                        ? "the node's blocks have no free " + f.keyName() + " address either, so this ADD needs a new block,"
+                                + " and claiming one needs etcd"
+                        : "the " + free + " free " + f.keyName() + " address(es) of the node's blocks can only be handed out"
+                                + " through etcd (another node may borrow them meanwhile)";
                 throw new IpamException(CniErrorCodes.TRY_AGAIN_LATER, "etcd is unreachable (" + offlineReason
                         + ") and weftd has no reserved " + f.keyName() + " address left (it keeps " + reserve
-                        + "); try again later");
+                        + "); " + why + "; try again later");
             }
             taken.add(r);
             added.add(new OfflineJournal.Assigned(r.handle(), r.address(), a.handle(), a.containerId(), a.ifName(),
@@ -318,6 +324,7 @@ final class NodeIpam {
                 }
                 refill();
             }
+            allocator.recheckBorrowed(); // an address released behind weftd's back stops being announced
         } catch (IpamException e) {
             if (unreachable(e)) {
                 synchronized (this) {

@@ -34,6 +34,18 @@
  *     journal names but etcd no longer has is dropped. Reserves never come from a borrowed block.</li>
  * </ul>
  * Nothing is lost: an address given out offline was allocated in etcd before the outage, and
- * stays allocated (to the reservation) until the journal hands it to its pod.
+ * stays allocated (to the reservation) until the journal hands it to its pod. An ADD beyond the
+ * reserve is code 11 and says why: the node's blocks are full (it needs a new block), or their free
+ * addresses can only be handed out through etcd.
+ *
+ * <h2>Upkeep</h2>
+ * Each tick also reads again the blocks the node borrowed addresses from, so an address released
+ * behind weftd's back ({@code weftctl ipam release --ip}) stops being announced. On a node that
+ * registers ({@code <prefix>/nodes/<name>}, the bgp backend), {@link dev.weft.flannel.ipam.GoneNodeSweep}
+ * releases the empty blocks of nodes whose registration has been gone for the grace period (5
+ * minutes), each in a compare-and-swap transaction that requires the registration to be absent still.
+ * A gone node's reserve handles go with its block; nothing else of it is touched. If a node was cut
+ * off from etcd for longer than its registration TTL plus the grace period and handed out reserved
+ * addresses meanwhile, those may have been released; its journal replay then logs them as gone.
  */
 package dev.weft.flannel.ipam;

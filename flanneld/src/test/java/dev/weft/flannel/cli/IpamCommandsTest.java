@@ -48,6 +48,7 @@ class IpamCommandsTest {
     void showCheckAndReleaseOnTwoNodes(EtcdServer etcd, @TempDir Path dir) throws Exception {
         long t0 = System.nanoTime();
         etcd.put(ETCD_PREFIX + "/config", NET_CONF);
+        etcd.put(ETCD_PREFIX + "/nodes/node-a", "{}"); // node-a is registered, node-b is gone
         PoolConfig pools = PoolConfig.fromNetConf(NET_CONF);
         Allocation web;
         Allocation db;
@@ -99,7 +100,8 @@ class IpamCommandsTest {
         assertTrue(table.stdout().startsWith("POOL ") && table.stdout().contains("\nNODE "), table.stdout());
         assertTrue(table.stdout().lines().anyMatch(l -> l.matches("node-a +" + web.block() + " +confirmed +4 +60")), table.stdout());
 
-        // check: the corrupt block, node a's orphan and its pod without an address; nothing of node b, not the reserve
+        // check: the corrupt block, node b's block (node b is gone), node a's orphan and its pod without an
+        // address; not node b's address as an orphan of node a, not the reserve
         Cmd.Result check = weftctl(node, "ipam", "check", "-o", "json");
         assertEquals(IpamCheckCommand.EXIT_PROBLEMS, check.exitCode(), check.toString());
         List<String> found = new ArrayList<>();
@@ -110,18 +112,21 @@ class IpamCommandsTest {
                         + NET + ".gone (pod default/old)"), p.toString());
             }
         }
-        assertEquals(List.of("CORRUPT_BLOCK " + corruptKey, "ORPHAN_ALLOCATION " + blockA,
+        String blockB = IPAM + "/assignment/ipv4/block/" + onB.block().toKeyForm();
+        assertEquals(List.of("CORRUPT_BLOCK " + corruptKey, "GONE_NODE_BLOCK " + blockB, "ORPHAN_ALLOCATION " + blockA,
                 "POD_WITHOUT_ALLOCATION " + IPAM + "/handle/" + NET + ".c3"), found, check.stdout());
         Cmd.Result lines = weftctl(node, "ipam", "check");
         assertEquals(IpamCheckCommand.EXIT_PROBLEMS, lines.exitCode());
         System.out.print("weftctl ipam check:\n" + lines.stdout());
         List<String> out = lines.stdout().lines().toList();
-        assertEquals(4, out.size(), lines.stdout());
-        for (int i = 0; i < 3; i++) {
+        assertEquals(5, out.size(), lines.stdout());
+        assertTrue(out.get(1).endsWith("node node-b, which is not registered (gone); 1 address(es) in it are in use ("
+                + NET + ".b1), so it is kept; release them (weftctl ipam release --ip) if their pods are gone too"), out.get(1));
+        for (int i = 0; i < 4; i++) {
             String[] kindKey = found.get(i).split(" ");
             assertTrue(out.get(i).startsWith(kindKey[0] + " " + kindKey[1] + ": "), out.get(i));
         }
-        assertTrue(out.get(3).startsWith("3 problem(s) (node node-a: 3 pod attachment(s)"), out.get(3));
+        assertTrue(out.get(4).startsWith("4 problem(s) (node node-a: 3 pod attachment(s)"), out.get(4));
 
         // release: refusals change nothing
         String before = etcd.etcdctl("get", "--prefix", "--", IPAM);
@@ -156,7 +161,7 @@ class IpamCommandsTest {
         assertEquals(IpamCheckCommand.EXIT_PROBLEMS, after.exitCode());
         Set<String> kinds = new TreeSet<>();
         JSON.readTree(after.stdout()).path("problems").forEach(p -> kinds.add(p.path("kind").asText()));
-        assertEquals(Set.of("CORRUPT_BLOCK", "POD_WITHOUT_ALLOCATION"), kinds, after.stdout());
+        assertEquals(Set.of("CORRUPT_BLOCK", "GONE_NODE_BLOCK", "POD_WITHOUT_ALLOCATION"), kinds, after.stdout());
 
         // node b sees its own pod as an orphan without a cache listing it, and a missing cache is an error
         List<String> nodeB = new ArrayList<>(node);

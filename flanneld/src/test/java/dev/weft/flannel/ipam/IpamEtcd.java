@@ -24,17 +24,61 @@ final class IpamEtcd implements AutoCloseable {
     final EtcdServer etcd = EtcdServer.launch();
     final Client client = Client.builder().endpoints(etcd.endpoint()).build();
 
+    IpamEtcd() {
+        // The client's first request connects; on a loaded machine that can outlast the 1 s request
+        // timeout the tests give block IPAM, so it is made here, waited for as long as it takes.
+        try {
+            client.getKVClient().get(io.etcd.jetcd.ByteSequence.from("/warm-up", java.nio.charset.StandardCharsets.UTF_8))
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("etcd at " + etcd.endpoint() + " does not answer", e);
+        }
+    }
+
     static String prefix() {
         return "/weft/ipamd-test/" + PREFIXES.incrementAndGet();
     }
 
     static PoolConfig pool(String cidr) throws Exception {
-        return new PoolConfig(List.of(new Pool(Cidr.parse(cidr), 26)), false, 20);
+        return pool(cidr, 26, false);
+    }
+
+    static PoolConfig pool(String cidr, int blockSize, boolean strictAffinity) throws Exception {
+        return new PoolConfig(List.of(new Pool(Cidr.parse(cidr), blockSize)), strictAffinity, 20);
+    }
+
+    /**
+     * Stops etcd's process where it stands (SIGSTOP) until {@link #thaw}: its connections stay open
+     * and every request hangs, as when etcd is wedged or cut off. (A killed etcd refuses connections
+     * instead, and jetcd's channel then backs off between reconnects: after 30 s down it tries again
+     * only some 13 s after etcd is back. The second test of BlockIpamOutageTest covers that kind.)
+     */
+    void freeze() {
+        signal("STOP");
+    }
+
+    void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String sig) {
+        dev.weft.testkit.Cmd.Result r = dev.weft.testkit.Cmd.run("kill", "-" + sig, Long.toString(etcd.pid()));
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("kill -" + sig + " etcd: " + r);
+        }
+    }
+
+    /** The keys under {@code prefix}, read with etcdctl. */
+    List<String> keys(String prefix) {
+        return etcd.etcdctl("get", "--prefix", "--keys-only", "--", prefix).lines().map(String::strip)
+                .filter(k -> !k.isEmpty()).toList();
     }
 
     BlockIpam start(String prefix, PoolConfig pools, String node, Path dir, int reserve) throws Exception {
         return BlockIpam.start(client, prefix, pools, node, new BlockIpam.Settings(dir.resolve("run/cni.sock"),
-                dir.resolve("lib/ipam-journal"), reserve, 200, new BlockAllocator.Options(Duration.ofSeconds(1), 100)));
+                dir.resolve("lib/ipam-journal"), reserve, 200, new BlockAllocator.Options(Duration.ofSeconds(1), 100),
+                BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE));
     }
 
     /** Every key and value under {@code prefix}, as etcdctl prints them. */

@@ -72,8 +72,8 @@ public final class BlockAllocator {
     private final BlockClaim claims;
     /** This node's confirmed blocks, by CIDR. Guarded by {@code this}. */
     private final TreeMap<Cidr, Cached> own = new TreeMap<>();
-    /** Addresses this node holds in other nodes' blocks, as host prefixes. Guarded by {@code this}. */
-    private final java.util.TreeSet<Cidr> borrowed = new java.util.TreeSet<>();
+    /** Addresses this node holds in other nodes' blocks, as host prefixes → their block. Guarded by {@code this}. */
+    private final TreeMap<Cidr, Cidr> borrowed = new TreeMap<>();
     /** Told of every change of {@link #announcement()}; null when nobody listens. Guarded by {@code this}. */
     private java.util.function.Consumer<Announcement> announcements;
     private Announcement announced = Announcement.NONE;
@@ -167,7 +167,7 @@ public final class BlockAllocator {
      */
     public synchronized void reload() throws IpamException {
         TreeMap<Cidr, Cached> ownBefore = new TreeMap<>(own);
-        java.util.TreeSet<Cidr> borrowedBefore = new java.util.TreeSet<>(borrowed);
+        TreeMap<Cidr, Cidr> borrowedBefore = new TreeMap<>(borrowed);
         try {
             reloadOwn();
             reloadBorrowed();
@@ -177,7 +177,7 @@ public final class BlockAllocator {
             own.clear();
             own.putAll(ownBefore);
             borrowed.clear();
-            borrowed.addAll(borrowedBefore);
+            borrowed.putAll(borrowedBefore);
             throw e;
         }
         announceIfChanged();
@@ -195,7 +195,7 @@ public final class BlockAllocator {
                     AllocationBlock b = BlockCodec.decode(c, e.value());
                     if (!node.equals(b.host())) {
                         for (int o : b.ordinalsOfNode(node)) {
-                            borrowed.add(Cidr.ofHost(b.address(o)));
+                            borrowed.put(Cidr.ofHost(b.address(o)), c);
                         }
                     }
                 } catch (CorruptValueException ex) {
@@ -277,7 +277,7 @@ public final class BlockAllocator {
         try {
             Allocation a = allocateAlone(handle, secondary, family);
             if (a.borrowed()) {
-                borrowed.add(a.hostCidr());
+                borrowed.put(a.hostCidr(), a.block());
             }
             return a;
         } finally {
@@ -653,11 +653,47 @@ public final class BlockAllocator {
      * number of blocks deleted. The caller decides that the node is gone (e.g. its registration expired).
      */
     public int releaseBlocksOf(String goneNode) throws IpamException {
+        return releaseBlocksOf(goneNode, null, h -> false).released().size();
+    }
+
+    /**
+     * Gives up the blocks of a node that is gone (see {@link GoneNodeBlocks}): its empty blocks and
+     * their affinities are deleted, each in one transaction that also requires
+     * {@code registrationKey} (the node's registration; null: no such condition) to be absent, so a
+     * node that registers again meanwhile keeps them. Addresses of {@code spare} handles (the gone
+     * node's reserve) do not count as in use. Blocks still in use are kept and listed in the result.
+     */
+    public GoneNodeRelease releaseBlocksOf(String goneNode, String registrationKey, java.util.function.Predicate<String> spare)
+            throws IpamException {
         IpamKeys.checkName("node name", goneNode, IpamKeys.MAX_NAME_CHARS);
         if (goneNode.equals(node)) {
             throw new IllegalArgumentException("node " + node + " cannot release its own blocks as a gone node's");
         }
-        return new GoneNodeBlocks(store, keys).release(goneNode);
+        return new GoneNodeBlocks(store, keys).release(goneNode, registrationKey, spare);
+    }
+
+    /**
+     * The nodes that hold affinities (blocks, or claims of blocks) but have no registration key
+     * {@code <registrations><node>}, this node excepted. Empty when this node's own registration is
+     * not there either: then the listing is of the wrong place, or etcd lost the registrations, and
+     * no node is taken for gone.
+     */
+    public Set<String> unregisteredNodes(String registrations) throws IpamException {
+        Set<String> registered = new HashSet<>();
+        for (EtcdStore.Entry e : store.list(registrations, true)) {
+            registered.add(e.key().substring(registrations.length()));
+        }
+        if (!registered.contains(node)) {
+            return Set.of();
+        }
+        Set<String> out = new java.util.TreeSet<>();
+        for (EtcdStore.Entry e : store.list(keys.hosts(), true)) {
+            String n = keys.nodeOf(e.key());
+            if (n != null && !n.equals(node) && !registered.contains(n)) {
+                out.add(n);
+            }
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- queries
@@ -737,6 +773,56 @@ public final class BlockAllocator {
         throw conflict("releasing " + address.address() + " of " + handle);
     }
 
+    /**
+     * Reads again the blocks this node borrowed addresses from, and forgets (stops announcing) the
+     * addresses no longer allocated to it there: released behind its back ({@code weftctl ipam
+     * release --ip}), or their block gone. Costs one read per such block, nothing when nothing is
+     * borrowed. A corrupt block keeps what was known.
+     */
+    public synchronized void recheckBorrowed() throws IpamException {
+        if (borrowed.isEmpty()) {
+            return;
+        }
+        try {
+            for (Cidr c : new java.util.TreeSet<>(borrowed.values())) {
+                Optional<EtcdStore.Entry> e = store.get(keys.block(c));
+                Set<Cidr> held = new HashSet<>();
+                if (e.isPresent()) {
+                    try {
+                        AllocationBlock b = BlockCodec.decode(c, e.get().value());
+                        if (!node.equals(b.host())) { // a block that became this node's is announced whole
+                            for (int o : b.ordinalsOfNode(node)) {
+                                held.add(Cidr.ofHost(b.address(o)));
+                            }
+                        }
+                    } catch (CorruptValueException ex) {
+                        continue; // not known: kept as it was
+                    }
+                }
+                borrowed.entrySet().removeIf(x -> {
+                    if (x.getValue().equals(c) && !held.contains(x.getKey())) {
+                        LOG.info("{} is no longer allocated to node {} in block {}; no longer announcing it", x.getKey(), node, c);
+                        return true;
+                    }
+                    return false;
+                });
+            }
+        } finally {
+            announceIfChanged();
+        }
+    }
+
+    /** Free addresses of {@code f} in this node's blocks, as cached (for messages while etcd is away). */
+    public synchronized int cachedFree(Family f) {
+        int n = 0;
+        for (Cached c : own.values()) {
+            if (Family.of(c.block().cidr()) == f) {
+                n += c.block().freeCount();
+            }
+        }
+        return n;
+    }
+
     /** This node's confirmed blocks as cached, in address order. */
     public synchronized List<Cidr> affineBlocks() {
         return List.copyOf(own.keySet());
@@ -744,7 +830,7 @@ public final class BlockAllocator {
 
     /** What this node announces now: its confirmed blocks and its borrowed addresses. */
     public synchronized Announcement announcement() {
-        return new Announcement(List.copyOf(own.keySet()), List.copyOf(borrowed));
+        return new Announcement(List.copyOf(own.keySet()), List.copyOf(borrowed.keySet()));
     }
 
     /**

@@ -34,6 +34,11 @@ public record Problem(Kind kind, String key, String detail) {
         POD_ADDRESS_MISMATCH,
         /** A local record of a pod that cannot be read (so the node's pods are not known for sure). */
         UNREADABLE_POD_RECORD,
+        /**
+         * A block affine to a node that is not registered (gone): an empty one is released by a live
+         * weftd after a grace period, one whose addresses are in use stays ({@link GoneNodeCheck}).
+         */
+        GONE_NODE_BLOCK,
     }
 
     @Override

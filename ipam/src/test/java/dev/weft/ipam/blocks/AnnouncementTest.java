@@ -51,5 +51,14 @@ class AnnouncementTest {
 
         b.release("net.b1");
         assertEquals(List.of(Announcement.NONE, withB1, Announcement.NONE), heard);
+
+        // released behind the allocator's back (weftctl ipam release --ip): gone at the next recheck
+        Allocation b2 = b.allocate("net.b2", Attributes.of("b2", "eth0", null, null), Family.V4);
+        b.recheckBorrowed();
+        assertEquals(4, heard.size(), "still held: nothing changes");
+        new AddressRelease(fx.client.getKVClient(), p, java.time.Duration.ofSeconds(5)).release(b2.address(), h -> { });
+        b.recheckBorrowed();
+        assertEquals(List.of(Announcement.NONE, withB1, Announcement.NONE,
+                new Announcement(List.of(), List.of(b2.hostCidr())), Announcement.NONE), heard);
     }
 }
