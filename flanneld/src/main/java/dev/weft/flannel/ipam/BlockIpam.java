@@ -137,10 +137,11 @@ public final class BlockIpam implements AutoCloseable {
     public String drain(java.time.Duration timeout) throws InterruptedException {
         IpamException stopping = new IpamException(dev.weft.ipam.CniErrorCodes.TRY_AGAIN_LATER,
                 "weftd is stopping; try again once it is back");
+        long deadline = System.nanoTime() + timeout.toNanos();
         upkeep.shutdown();
         try {
             int finished = server.drain(stopping, timeout);
-            if (!upkeep.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            if (!upkeep.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 return "CNI socket refuses new requests (code 11); " + finished + " in-flight request(s) finished, reserve upkeep still running";
             }
             return "CNI socket refuses new requests (code 11); " + finished + " in-flight request(s) finished";
