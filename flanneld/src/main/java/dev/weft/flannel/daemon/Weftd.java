@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The daemon's wiring, in flanneld's order: network config, external interface, backend device,
  * lease, device address, traffic rules, subnet.env, ready; then renewal and the lease watch until
- * SIGTERM. On exit nothing in the kernel is torn down, so pods keep talking across a restart.
+ * SIGTERM or {@code weftctl shutdown} (one {@link GracefulStop}, the same steps). On exit nothing in
+ * the kernel is torn down, so pods keep talking across a restart.
  */
 final class Weftd {
     private static final Logger LOG = LoggerFactory.getLogger(Weftd.class);
