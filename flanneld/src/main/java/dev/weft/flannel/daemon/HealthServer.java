@@ -63,7 +63,9 @@ import java.util.function.Supplier;
  * once. Netty is on weftd's class path anyway (udp data path, jetcd): its HTTP decoder bounds the
  * request line and headers, and a non-blocking loop cannot be held by a client that stops sending.
  * The suppliers run on the loop threads, so they must be quick and non-blocking (a volatile read, a
- * counter snapshot).
+ * counter snapshot). The one exception to the connection deadline is POST /shutdown on the local
+ * socket (root only): its answer comes when weftd's stop is done, bounded by that stop's own steps
+ * and the client's timeout.
  */
 final class HealthServer implements AutoCloseable {
     /** Longest request line (method, path, version): a probe's is about 30 bytes. */
