@@ -325,7 +325,8 @@ public final class SimCluster implements AutoCloseable {
         return work;
     }
 
-    static void sleep(long ms) {
+    /** Thread.sleep, an interrupt turned into an unchecked failure (tests and their helpers poll with it). */
+    public static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {

@@ -91,6 +91,39 @@ final class SimKubelet implements AutoCloseable {
         return r.ok() && r.stdout().strip().equals("true");
     }
 
+    /**
+     * The container's preStop hook, as kubelet runs an exec hook: the command in the running
+     * container (its environment, mounts and namespaces), bounded by the pod's
+     * terminationGracePeriodSeconds, which the hook counts against.
+     */
+    Cmd.Result runPreStop(String id) {
+        JsonNode command = manifest.podSpec().path("containers").get(0).path("lifecycle").path("preStop").path("exec").path("command");
+        if (!command.isArray() || command.isEmpty()) {
+            throw new IllegalStateException("the container has no preStop exec command");
+        }
+        long grace = manifest.podSpec().path("terminationGracePeriodSeconds").asLong(30);
+        List<String> argv = withArgs(Podman.command("exec"), id);
+        argv.addAll(strings(command));
+        return Cmd.of(argv).timeout(Duration.ofSeconds(grace)).tryRun();
+    }
+
+    /** The container's exit status once it has stopped, waiting at most {@code timeout}; -1 if it still runs. */
+    int exitCode(String id, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (running(id)) {
+            if (System.nanoTime() > deadline) {
+                return -1;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+        return Integer.parseInt(Cmd.of(withArgs(Podman.command("inspect"), "--format", "{{.State.ExitCode}}", id)).run().stdout().strip());
+    }
+
     /** A probe's httpGet, as kubelet sends it to a hostNetwork pod: to the node's address. Status code or -1. */
     int probe(JsonNode probe) {
         JsonNode get = probe.path("httpGet");

@@ -94,6 +94,17 @@ public interface Backend extends AutoCloseable {
         return "";
     }
 
+    /**
+     * Says how the coming {@link #close} leaves this node's routes with its peers, and returns that in
+     * a few words for weftd's shutdown report. {@code withdraw} is a node leaving for good ({@code
+     * weftctl shutdown --withdraw}): a backend that announces routes to peers then makes them drop
+     * them at once; otherwise a stop is a restart and leaves them as a restart would. A backend with
+     * no peers of its own has nothing to change. Called by the daemon's main thread before close.
+     */
+    default String prepareStop(boolean withdraw) {
+        return type() + " data path left in place";
+    }
+
     /** Stops the backend's threads and releases its sockets. Devices, routes and entries stay. */
     @Override
     void close();

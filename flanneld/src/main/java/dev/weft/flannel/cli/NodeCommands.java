@@ -6,18 +6,18 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * weftctl's node commands (status, leases, ipam). weftctl itself lives with the BGP agent and mounts
+ * weftctl's node commands (status, leases, nodes, ipam, shutdown). weftctl itself lives with the BGP agent and mounts
  * these from weftd's jar when it is on its class path ({@link #commands()}, found by name, so the
  * two modules stay independent); {@link #main} runs them alone.
  */
-@Command(name = "weftctl", mixinStandardHelpOptions = true, description = "This node, the cluster's subnet leases and block IPAM.")
+@Command(name = "weftctl", mixinStandardHelpOptions = true, description = "This node, the cluster's subnet leases and block IPAM; weftd's graceful stop.")
 public final class NodeCommands {
     private NodeCommands() {
     }
 
     /** Fresh command objects, to add as subcommands. */
     public static List<Object> commands() {
-        return List.of(new StatusCommand(), new LeasesCommand(), new NodesCommand(), new IpamCommand());
+        return List.of(new StatusCommand(), new LeasesCommand(), new NodesCommand(), new IpamCommand(), new ShutdownCommand());
     }
 
     public static void main(String[] args) {

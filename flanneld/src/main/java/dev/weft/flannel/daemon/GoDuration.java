@@ -5,15 +5,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Go's duration syntax as flannel's flags take it: "24h", "90s", "1h30m", "500ms". */
-final class GoDuration {
+public final class GoDuration {
+    /** Longer than any sensible duration ("1h30m15s500ms" is 13): refused before the pattern runs. */
+    private static final int MAX_CHARS = 32;
     private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
     private GoDuration() {
     }
 
-    static Duration parse(String s) {
+    public static Duration parse(String s) {
         if (s == null || s.isBlank()) {
             throw new IllegalArgumentException("empty duration");
+        }
+        if (s.length() > MAX_CHARS) {
+            throw new IllegalArgumentException("invalid duration: longer than " + MAX_CHARS + " characters");
         }
         if (s.equals("0")) {
             return Duration.ZERO;

@@ -43,7 +43,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -60,7 +63,9 @@ import java.util.function.Supplier;
  * once. Netty is on weftd's class path anyway (udp data path, jetcd): its HTTP decoder bounds the
  * request line and headers, and a non-blocking loop cannot be held by a client that stops sending.
  * The suppliers run on the loop threads, so they must be quick and non-blocking (a volatile read, a
- * counter snapshot).
+ * counter snapshot). The one exception to the connection deadline is POST /shutdown on the local
+ * socket (root only): its answer comes when weftd's stop is done, bounded by that stop's own steps
+ * and the client's timeout.
  */
 final class HealthServer implements AutoCloseable {
     /** Longest request line (method, path, version): a probe's is about 30 bytes. */
@@ -81,13 +86,15 @@ final class HealthServer implements AutoCloseable {
     private final MultiThreadIoEventLoopGroup group;
     private final Channel listener;
     private final AtomicInteger connections = new AtomicInteger();
+    /** Connections of POST /shutdown: answered once the stop is done, then held until the client closes. */
+    private final java.util.Set<Channel> shutdownClients = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     HealthServer(String ip, int port, BooleanSupplier ready, Supplier<String> metrics) throws IOException {
         this(ip, port, ready, metrics, CONNECTION_DEADLINE);
     }
 
     HealthServer(String ip, int port, BooleanSupplier ready, Supplier<String> metrics, Duration deadline) throws IOException {
-        this(new InetSocketAddress(ip, port), NioServerSocketChannel.class, new Routes(ready, metrics, null), deadline);
+        this(new InetSocketAddress(ip, port), NioServerSocketChannel.class, new Routes(ready, metrics, null, null), deadline);
     }
 
     private HealthServer(SocketAddress address, Class<? extends ServerChannel> channel, Routes routes, Duration deadline)
@@ -116,6 +123,17 @@ final class HealthServer implements AutoCloseable {
      * the TCP port, which listens on every address by default.
      */
     static HealthServer unix(Path socket, BooleanSupplier ready, Supplier<String> metrics, Supplier<String> status) throws IOException {
+        return unix(socket, ready, metrics, status, null);
+    }
+
+    /**
+     * {@link #unix(Path, BooleanSupplier, Supplier, Supplier)} with POST /shutdown ({@code
+     * ?withdraw=true} for a node leaving for good), weftctl shutdown's request: it starts weftd's
+     * graceful stop, and its answer, one line of what was done, comes once the stop is done. Never
+     * on the TCP port: anyone who reaches that could stop the node's network.
+     */
+    static HealthServer unix(Path socket, BooleanSupplier ready, Supplier<String> metrics, Supplier<String> status,
+                             Function<GracefulStop.Mode, CompletableFuture<String>> shutdown) throws IOException {
         Path parent = socket.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
@@ -130,7 +148,7 @@ final class HealthServer implements AutoCloseable {
             }
         }
         HealthServer s = new HealthServer(UnixDomainSocketAddress.of(socket), NioServerDomainSocketChannel.class,
-                new Routes(ready, metrics, status), CONNECTION_DEADLINE);
+                new Routes(ready, metrics, status, shutdown), CONNECTION_DEADLINE);
         try {
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException | RuntimeException e) {
@@ -149,10 +167,15 @@ final class HealthServer implements AutoCloseable {
         ch.closeFuture().addListener(f -> connections.decrementAndGet());
         // the whole connection, not each read: a slowloris resets any idle timer with every byte
         Runnable cutOff = ch::close;
-        ch.eventLoop().schedule(cutOff, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        java.util.concurrent.Future<?> deadlineTask = ch.eventLoop().schedule(cutOff, deadline.toNanos(), TimeUnit.NANOSECONDS);
         ch.pipeline().addLast(new ByteBudget(),
                 new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(MAX_LINE).setMaxHeaderSize(MAX_HEADERS)),
-                new OneRequest(routes));
+                new OneRequest(routes, () -> {
+                    // the stop takes longer than a probe: its own bounds apply, and the client's timeout
+                    deadlineTask.cancel(false);
+                    shutdownClients.add(ch);
+                    ch.closeFuture().addListener(f -> shutdownClients.remove(ch));
+                }));
     }
 
     int port() {
@@ -162,6 +185,31 @@ final class HealthServer implements AutoCloseable {
     /** The socket file of {@link #unix}; it is removed on close. */
     private Path socketFile() {
         return listener.localAddress() instanceof UnixDomainSocketAddress u ? u.getPath() : null;
+    }
+
+    /**
+     * The end of a requested stop: no new connections (the socket file goes), while the shutdown
+     * clients get their answer. Then waits, at most {@code timeout}, for them to close: weftctl runs
+     * in weftd's container (kubelet's preStop), which ends with weftd, so weftd leaves only after the
+     * client has printed its line and exited.
+     */
+    void awaitShutdownClients(Duration timeout) {
+        Path file = socketFile();
+        listener.close().awaitUninterruptibly();
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // the next start removes a stale file anyway
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Channel c : List.copyOf(shutdownClients)) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !c.closeFuture().awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(left))) {
+                return;
+            }
+        }
     }
 
     @Override
@@ -178,14 +226,26 @@ final class HealthServer implements AutoCloseable {
         }
     }
 
-    /** The three paths, rendered on the loop thread. */
-    private record Routes(BooleanSupplier ready, Supplier<String> metrics, Supplier<String> status) {
-        FullHttpResponse answer(HttpRequest req) {
+    /** The paths, rendered on the loop thread. */
+    private record Routes(BooleanSupplier ready, Supplier<String> metrics, Supplier<String> status,
+                          Function<GracefulStop.Mode, CompletableFuture<String>> shutdown) {
+        static String path(HttpRequest req) {
             String path = req.uri();
             int q = path.indexOf('?');
-            if (q >= 0) {
-                path = path.substring(0, q);
+            return q >= 0 ? path.substring(0, q) : path;
+        }
+
+        /** The stop's mode for a POST /shutdown this server serves, else null (answered as any other request). */
+        GracefulStop.Mode shutdownMode(HttpRequest req) {
+            if (shutdown == null || !req.method().equals(HttpMethod.POST) || !path(req).equals("/shutdown")) {
+                return null;
             }
+            String query = req.uri().substring(path(req).length());
+            return query.equals("?withdraw=true") ? GracefulStop.Mode.WITHDRAW : GracefulStop.Mode.RESTART;
+        }
+
+        FullHttpResponse answer(HttpRequest req) {
+            String path = path(req);
             if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 FullHttpResponse r = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD\n");
                 r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
@@ -241,10 +301,13 @@ final class HealthServer implements AutoCloseable {
      */
     private static final class OneRequest extends ChannelInboundHandlerAdapter {
         private final Routes routes;
+        /** Called when the request is a POST /shutdown, before the stop starts. */
+        private final Runnable holdForShutdown;
         private boolean answered;
 
-        OneRequest(Routes routes) {
+        OneRequest(Routes routes, Runnable holdForShutdown) {
             this.routes = routes;
+            this.holdForShutdown = holdForShutdown;
         }
 
         @Override
@@ -254,6 +317,12 @@ final class HealthServer implements AutoCloseable {
                     return; // a body, or a request after the first: drained, not served
                 }
                 answered = true;
+                GracefulStop.Mode mode = req.decoderResult().isSuccess() && HttpUtil.getContentLength(req, 0L) == 0
+                        && !HttpUtil.isTransferEncodingChunked(req) ? routes.shutdownMode(req) : null;
+                if (mode != null) {
+                    stop(ctx, mode);
+                    return;
+                }
                 respond(ctx, req, answerFor(req));
             } finally {
                 ReferenceCountUtil.release(msg);
@@ -275,6 +344,24 @@ final class HealthServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
             }
+        }
+
+        /**
+         * Starts the stop (or joins the one under way) and answers when it is done: 200 and what was
+         * done, or 500 and why not. The connection stays open after the answer, for the client to
+         * close ({@link HealthServer#awaitShutdownClients}).
+         */
+        private void stop(ChannelHandlerContext ctx, GracefulStop.Mode mode) {
+            holdForShutdown.run();
+            CompletableFuture<String> done;
+            try {
+                done = routes.shutdown().apply(mode);
+            } catch (RuntimeException e) {
+                done = CompletableFuture.failedFuture(e);
+            }
+            done.whenComplete((line, failure) -> ctx.executor().execute(() -> ctx.writeAndFlush(failure == null
+                    ? text(HttpResponseStatus.OK, line + "\n")
+                    : text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "weftd's stop failed: " + failure.getMessage() + "\n"))));
         }
 
         private static void respond(ChannelHandlerContext ctx, HttpRequest req, FullHttpResponse r) {

@@ -5,7 +5,7 @@ import picocli.CommandLine;
 /**
  * weftd's entry point: flags, logging, then the daemon. Exit codes: 143 (SIGTERM) or 130 (SIGINT),
  * the JVM's status once the shutdown hook has let weftd clean up (weftd.service counts 143 as
- * success); {@value #EXIT_FAILURE} a start-up failure, as flanneld, and any Kubernetes-API flag; {@value #EXIT_USAGE} bad flags;
+ * success); 0 after the same stop asked for by {@code weftctl shutdown} (the DaemonSet's preStop); {@value #EXIT_FAILURE} a start-up failure, as flanneld, and any Kubernetes-API flag; {@value #EXIT_USAGE} bad flags;
  * {@value #EXIT_LEASE_MOVED} the node's own lease was lost and re-acquired with a different subnet
  * (restart weftd, as a DaemonSet does, to take up the new subnet).
  */

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The daemon's wiring, in flanneld's order: network config, external interface, backend device,
  * lease, device address, traffic rules, subnet.env, ready; then renewal and the lease watch until
- * SIGTERM. On exit nothing in the kernel is torn down, so pods keep talking across a restart.
+ * SIGTERM or {@code weftctl shutdown} (one {@link GracefulStop}, the same steps). On exit nothing in
+ * the kernel is torn down, so pods keep talking across a restart.
  */
 final class Weftd {
     private static final Logger LOG = LoggerFactory.getLogger(Weftd.class);
@@ -47,9 +48,15 @@ final class Weftd {
     private volatile Backend backend;
     /** Set when the own subnet moved: weftd then stops with {@link Main#EXIT_LEASE_MOVED}. */
     private volatile boolean leaseMoved;
-    private final CountDownLatch stop = new CountDownLatch(1);
+    /** SIGTERM and weftctl shutdown: one stop, the same steps (see the finally block of {@link #run}). */
+    private final GracefulStop gracefulStop = new GracefulStop();
+    private final CountDownLatch stop = gracefulStop.latch();
     /** How long SIGTERM waits for the servers, watches and renewer to close (the kernel state stays either way). */
     private static final long SHUTDOWN_WAIT_SECONDS = 10;
+    /** How long the stop waits for the CNI requests in flight (an ADD's etcd writes take milliseconds). */
+    private static final Duration CNI_DRAIN = Duration.ofSeconds(5);
+    /** How long a finished stop waits for weftctl shutdown to print its line and exit. */
+    private static final Duration SHUTDOWN_CLIENTS = Duration.ofSeconds(5);
     private final LeasePipeline leasePipeline = new LeasePipeline(java.time.Clock.systemUTC());
     /** $NOTIFY_SOCKET under a Type=notify unit: READY=1 once running, STOPPING=1 on the way out. */
     private final java.util.Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
@@ -60,6 +67,10 @@ final class Weftd {
     /** Block IPAM only: this node's registration and the watch of the others'. */
     private volatile NodeRegistration registration;
     private volatile NodeWatcher nodeWatcher;
+    /** The CNI socket's allocator, drained first when weftd stops. */
+    private volatile BlockIpam blockIpam;
+    /** The local status socket (weftctl), closed last: a weftctl shutdown waits on it for the report. */
+    private HealthServer statusServer;
 
     Weftd(WeftdOptions o) {
         this.o = o;
@@ -73,7 +84,7 @@ final class Weftd {
         CountDownLatch cleanedUp = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             notifyStopping();
-            stop.countDown();
+            gracefulStop.signal();
             try {
                 cleanedUp.await(SHUTDOWN_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -90,7 +101,8 @@ final class Weftd {
             }
             if (!o.statusSocket.isEmpty()) {
                 try {
-                    open.add(HealthServer.unix(Path.of(o.statusSocket), () -> ready && leasePipeline.healthy(), this::metricsText, status::json));
+                    statusServer = HealthServer.unix(Path.of(o.statusSocket), () -> ready && leasePipeline.healthy(), this::metricsText,
+                            status::json, gracefulStop::request);
                     LOG.info("serving /status for weftctl on {}", o.statusSocket);
                 } catch (IOException e) {
                     LOG.warn("no status socket (weftctl status will not reach this weftd): {}", e.getMessage());
@@ -137,6 +149,7 @@ final class Weftd {
             BlockIpam ipam = startBlockIpam(store);
             if (ipam != null) {
                 open.add(ipam);
+                this.blockIpam = ipam;
             }
             ready = true;
 
@@ -168,22 +181,58 @@ final class Weftd {
             LOG.error("weftd failed: {}", e.getMessage(), e);
             return Main.EXIT_FAILURE;
         } finally {
-            ready = false;
-            notifyStopping();
-            for (int i = open.size() - 1; i >= 0; i--) {
-                try {
-                    open.get(i).close();
-                } catch (Exception e) {
-                    LOG.debug("closing {}: {}", open.get(i), e.toString());
-                }
-            }
+            String report = stopSteps(open);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
                 // the JVM is already exiting through the hook
             }
+            if (statusServer != null) {
+                gracefulStop.finished(report);
+                statusServer.awaitShutdownClients(SHUTDOWN_CLIENTS);
+                statusServer.close();
+            }
             cleanedUp.countDown();
         }
+    }
+
+    /**
+     * The graceful stop, the same for SIGTERM and weftctl shutdown, in this order: /readyz answers
+     * not ready; the CNI socket refuses new requests (code 11) while those in flight finish; the
+     * backend is told how to leave its peers (BGP: graceful restart, or Cease with --withdraw); then
+     * everything closes in the reverse order of opening, the kernel's data path staying in place.
+     * Returns the one-line report weftctl shutdown prints.
+     */
+    private String stopSteps(List<AutoCloseable> open) {
+        ready = false;
+        notifyStopping();
+        GracefulStop.Mode mode = gracefulStop.mode();
+        List<String> done = new ArrayList<>();
+        done.add("/readyz not ready");
+        BlockIpam ipam = blockIpam;
+        if (ipam != null) {
+            try {
+                done.add(ipam.drain(CNI_DRAIN));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                done.add("CNI socket drain interrupted");
+            }
+        }
+        Backend b = backend;
+        if (b != null) {
+            done.add(b.prepareStop(mode == GracefulStop.Mode.WITHDRAW));
+        }
+        for (int i = open.size() - 1; i >= 0; i--) {
+            try {
+                open.get(i).close();
+            } catch (Exception e) {
+                LOG.debug("closing {}: {}", open.get(i), e.toString());
+            }
+        }
+        String line = "weftd stopped " + (mode == GracefulStop.Mode.WITHDRAW ? "for good (withdraw)" : "for a restart")
+                + ": " + String.join("; ", done);
+        LOG.info("{}", line);
+        return line;
     }
 
     /**
@@ -205,6 +254,7 @@ final class Weftd {
         BlockIpam ipam = startBlockIpam(store);
         open.add(ipam);
         ipam.releaseGoneNodes(new dev.weft.flannel.nodes.NodeKeys(o.store.etcdPrefix).dir()); // nodes here register, so one that does not is gone
+        this.blockIpam = ipam;
         Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
         backend.start(self);
         BlockAnnouncements announcements = new BlockAnnouncements(announcer);
@@ -357,6 +407,6 @@ final class Weftd {
         LOG.error("own subnet moved from {} to {} (the lease was lost and another subnet acquired); exiting with code {} "
                 + "so that the restarted weftd takes up {}; the kernel is left as it is", started.subnet(), changed.subnet(),
                 Main.EXIT_LEASE_MOVED, changed.subnet());
-        stop.countDown();
+        gracefulStop.signal();
     }
 }

@@ -156,6 +156,27 @@ public final class BlockIpam implements AutoCloseable {
         return server.path();
     }
 
+    /**
+     * weftd's graceful stop: the CNI socket refuses new requests with CNI code 11 (try again later)
+     * and a message that weftd is stopping, the requests already taken finish, and so does a reserve
+     * refill the upkeep is writing (nothing is cut off mid-write to etcd). What was done, in words.
+     */
+    public String drain(java.time.Duration timeout) throws InterruptedException {
+        IpamException stopping = new IpamException(dev.weft.ipam.CniErrorCodes.TRY_AGAIN_LATER,
+                "weftd is stopping; try again once it is back");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        upkeep.shutdown();
+        try {
+            int finished = server.drain(stopping, timeout);
+            if (!upkeep.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                return "CNI socket refuses new requests (code 11); " + finished + " in-flight request(s) finished, reserve upkeep still running";
+            }
+            return "CNI socket refuses new requests (code 11); " + finished + " in-flight request(s) finished";
+        } catch (java.util.concurrent.TimeoutException e) {
+            return "CNI socket refuses new requests (code 11); " + e.getMessage();
+        }
+    }
+
     @Override
     public void close() throws IOException {
         upkeep.shutdownNow();

@@ -49,6 +49,10 @@ public final class CniSocketServer implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Function<IpamRequest, IpamResponse> handler;
     private final Thread acceptor;
+    /** Set by {@link #drain}: every request from then on gets this refusal instead of the handler. */
+    private volatile IpamException refusal;
+    /** Requests in the handler now; {@link #drain} waits for them. Guarded by {@code this}. */
+    private int inFlight;
 
     private CniSocketServer(Path path, ServerSocketChannel server, Function<IpamRequest, IpamResponse> handler) {
         this.path = path;
@@ -142,19 +146,54 @@ public final class CniSocketServer implements AutoCloseable {
                 } finally {
                     idle.cancel(false);
                 }
-                IpamResponse resp;
-                try {
-                    resp = handler.apply(req);
-                } catch (RuntimeException e) {
-                    LOG.warn("CNI socket: {} failed", req, e);
-                    resp = IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e));
-                }
-                IpamFrame.write(out, resp.encode());
+                IpamFrame.write(out, answer(req).encode());
             }
         } catch (IOException e) {
             LOG.debug("CNI socket connection: {}", e.toString());
         } catch (RuntimeException e) {
             LOG.warn("CNI socket request failed", e);
+        }
+    }
+
+    private IpamResponse answer(IpamRequest req) {
+        synchronized (this) {
+            if (refusal != null) {
+                return IpamResponse.error(refusal);
+            }
+            inFlight++;
+        }
+        try {
+            return handler.apply(req);
+        } catch (RuntimeException e) {
+            LOG.warn("CNI socket: {} failed", req, e);
+            return IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e));
+        } finally {
+            synchronized (this) {
+                inFlight--;
+                notifyAll();
+            }
+        }
+    }
+
+    /**
+     * The first step of weftd's graceful stop: from now on every request, on a new connection or an
+     * open one, is refused with {@code refusal} (the runtime retries the pod later), while the
+     * requests already in the handler finish (their etcd writes included). Returns how many were in
+     * the handler when the refusals began; throws after {@code timeout} if some are still there.
+     */
+    public int drain(IpamException refusal, java.time.Duration timeout) throws java.util.concurrent.TimeoutException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (this) {
+            this.refusal = refusal;
+            int was = inFlight;
+            while (inFlight > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new java.util.concurrent.TimeoutException(inFlight + " CNI request(s) still in weftd after " + timeout.toSeconds() + " s");
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return was;
         }
     }
 

@@ -172,6 +172,59 @@ class CniSocketServerTest {
         }
     }
 
+    /**
+     * weftd's graceful stop: once draining, a new request (a new connection, or the next request on
+     * an open one) is refused with code 11 and says weftd is stopping, while the one in the handler
+     * finishes with its answer; the drain returns when it has.
+     */
+    @Test
+    void drainRefusesNewRequestsAndLetsTheOneInFlightFinish(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("cni.sock");
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (CniSocketServer s = CniSocketServer.start(sock, r -> {
+            if (!(r instanceof IpamRequest.Allocate)) {
+                return IpamResponse.ok(List.of(), "serving");
+            }
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("interrupted in flight", e);
+            }
+            return IpamResponse.ok(List.of(Cidr.parse("10.40.0.5/32")), null);
+        })) {
+            java.util.concurrent.CompletableFuture<IpamResponse> inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new IpamClient(sock).call(add("net.a"));
+                } catch (IpamException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertTrue(entered.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            IpamException stopping = new IpamException(CniErrorCodes.TRY_AGAIN_LATER, "weftd is stopping; try again once it is back");
+            java.util.concurrent.CompletableFuture<Integer> drained = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return s.drain(stopping, java.time.Duration.ofSeconds(30));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            IpamResponse refused = null;
+            for (int i = 0; i < 100 && (refused == null || refused.isOk()); i++) {
+                refused = new IpamClient(sock).call(new IpamRequest.Status()); // ok until the drain has begun
+                Thread.sleep(refused.isOk() ? 20 : 0);
+            }
+            assertEquals(CniErrorCodes.TRY_AGAIN_LATER, refused.code(), refused.toString());
+            assertEquals("weftd is stopping; try again once it is back", refused.msg());
+            assertFalse(drained.isDone(), "the drain waits for the request in flight");
+            release.countDown();
+            assertEquals(List.of(Cidr.parse("10.40.0.5/32")), inFlight.get(30, java.util.concurrent.TimeUnit.SECONDS).ips(),
+                    "the request in flight got its answer");
+            assertEquals(1, drained.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void theSocketIsRootOnlyAndNeverTakenFromALiveWeftd(@TempDir Path dir) throws Exception {
         Path sock = dir.resolve("run/weft/cni.sock");

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  * Exit codes: 0 shown, 1 the agent could not be reached or refused, 2 bad usage.
  */
 @Command(name = "weftctl", mixinStandardHelpOptions = true, versionProvider = Weftctl.BuildVersion.class,
-        description = "Shows the state of Weft on this node: weftd (status, leases, ipam) and the BGP agent (bgp).", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
+        description = "Shows the state of Weft on this node: weftd (status, leases, nodes, ipam; shutdown stops it gracefully) and the BGP agent (bgp).", subcommands = {Weftctl.Bgp.class, Weftctl.Version.class})
 public final class Weftctl {
     /** Prefixes per request when weftctl pages through a table. */
     static final int PAGE = 10_000;
@@ -69,7 +69,7 @@ public final class Weftctl {
     }
 
     /** weftd's commands, mounted from its jar (dev.weft.flannel.cli) when that is on the class path. */
-    static final List<String> NODE_COMMANDS = List.of("status", "leases", "ipam");
+    static final List<String> NODE_COMMANDS = List.of("status", "leases", "nodes", "ipam", "shutdown");
 
     /** The name of the command right below weftctl that {@code line} is, or is under ({@code ipam} for {@code ipam show}). */
     static String topLevelName(CommandLine line) {

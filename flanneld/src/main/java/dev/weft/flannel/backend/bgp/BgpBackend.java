@@ -68,6 +68,8 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     /** Block IPAM: what was last asked for, and what the agent originates now (prefix → with a blackhole). */
     private Announcement wantedAnnouncement = Announcement.NONE;
     private final Map<Cidr, Boolean> originated = new LinkedHashMap<>();
+    /** Set by {@link #prepareStop}: close with a Cease instead of for a restart. */
+    private boolean withdrawOnClose;
 
     /** @throws BackendException for bad options or a node that cannot run it */
     public BgpBackend(BackendContext ctx, BgpSettings settings) {
@@ -372,10 +374,32 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         return b.toString();
     }
 
+    /**
+     * A restart (SIGTERM, {@code weftctl shutdown}): the sessions close without a NOTIFICATION and the
+     * peers keep this node's routes as stale for GracefulRestartSeconds (RFC 4724). Withdraw (a node
+     * leaving): Cease/administrative shutdown, so the peers drop them at once. The kernel routes stay
+     * either way ({@link BgpAgent#close}).
+     */
+    @Override
+    public synchronized String prepareStop(boolean withdraw) {
+        this.withdrawOnClose = withdraw;
+        if (withdraw) {
+            return "BGP sessions ended with Cease/administrative shutdown (peers drop this node's routes now)";
+        }
+        return options.gracefulRestartSeconds() > 0
+                ? "BGP sessions closed for graceful restart (peers keep this node's routes as stale for "
+                        + options.gracefulRestartSeconds() + " s; kernel routes kept)"
+                : "BGP sessions ended with Cease (GracefulRestartSeconds is 0: peers drop this node's routes now)";
+    }
+
     @Override
     protected void release() {
         if (agent != null) {
-            agent.closeForRestart(); // a weftd stop is a restart: peers keep our routes (graceful restart)
+            if (withdrawOnClose) {
+                agent.close();
+            } else {
+                agent.closeForRestart(); // a weftd stop is a restart: peers keep our routes (graceful restart)
+            }
         }
         if (ipip != null) {
             ipip.close();
