@@ -53,7 +53,7 @@ class BlockIpamAllocationTest {
                 Path sock = dir.resolve(node + "/cni.sock");
                 // no reserve: every address in the pool is the pods'
                 weftds.add(BlockIpam.start(client, PREFIX, pools, node, new BlockIpam.Settings(sock, dir.resolve(node + "/journal"),
-                        0, 1000, new BlockAllocator.Options(Duration.ofSeconds(5), 100))));
+                        0, 1000, new BlockAllocator.Options(Duration.ofSeconds(5), 100), BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE)));
                 sockets.put(node, sock);
             }
             List<CompletableFuture<String>> procs = new ArrayList<>();

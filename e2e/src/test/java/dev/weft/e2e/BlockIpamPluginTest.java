@@ -46,7 +46,7 @@ class BlockIpamPluginTest {
             podNetns = pod.path().toString();
             PoolConfig pools = new PoolConfig(List.of(new Pool(Cidr.parse("10.42.0.0/24"), 26)), false, 20);
             BlockIpam ipam = BlockIpam.start(client, PREFIX, pools, "node-a", new BlockIpam.Settings(sock,
-                    dir.resolve("ipam-journal"), 2, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100)));
+                    dir.resolve("ipam-journal"), 2, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100), BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE));
             try {
                 Cmd.Result add = cni(l, "ADD", "c1", conf);
                 assertEquals(0, add.exitCode(), add.stdout() + add.stderr());
