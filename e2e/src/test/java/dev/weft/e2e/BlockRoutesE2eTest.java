@@ -30,7 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on-link routes via its one tunnel address, which share one neighbour and one FDB entry). One
  * cluster serves both backends: host-gw first, then the net-conf switches to vxlan and every weftd
  * restarts, which also proves the switch leaves no host-gw route behind. Bad input (a corrupt
- * registration, blocks affine to a node that is not registered) changes nothing in the kernel.
+ * registration, blocks affine to a node that is not registered) changes nothing in the kernel; an
+ * address in such a block allocated for a registered node (borrowed, written into etcd as the
+ * allocator writes it: provoking a real borrow would take a dozen pod ADDs) is a /32 to that node.
  */
 @KernelTest
 class BlockRoutesE2eTest {
@@ -73,11 +75,17 @@ class BlockRoutesE2eTest {
             SimCluster.sleep(1000); // the block watch has had its events too
             assertEquals(before, kernel(c), "bad input changed nothing in the kernel");
 
+            // an address of the unknown node's block allocated for n2 (borrowed, as the allocator writes it): a /32 via n2 on n1
+            putBlock(c, free.get(1), "nobody", "n2");
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(10), () -> expectedHostGw(c, n), () -> weftRoutes(n),
+                        "host-gw routes with the borrowed address on " + n.name());
+            }
+            assertEquals(1, BlockState.read(c.etcd(), SimCluster.PREFIX).borrowedBy("n2").size());
+
             // vxlan on the same cluster: every weftd restarts with the new net-conf
             c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"vxlan\"},\"IPAM\":" + IPAM + "}");
-            for (SimCluster.Node n : c.nodes()) {
-                n.weftd().restart();
-            }
+            c.nodes().parallelStream().forEach(n -> n.weftd().restart()); // SIGTERM, wait, start: both at once
             Map<String, Vtep> vteps = new TreeMap<>();
             for (SimCluster.Node n : c.nodes()) {
                 ClusterAssertions.eventually(Duration.ofSeconds(30), () -> vtep(c, n) != null, "vxlan registration of " + n.name());
@@ -144,6 +152,7 @@ class BlockRoutesE2eTest {
         for (SimCluster.Node o : c.nodes()) {
             if (o != self) {
                 s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + o.address() + " dev eth0"));
+                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + o.address() + " dev eth0"));
             }
         }
         return out;
@@ -154,6 +163,7 @@ class BlockRoutesE2eTest {
         for (SimCluster.Node o : c.nodes()) {
             if (o != self) {
                 s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + vteps.get(o.name()).tunnel() + " dev flannel.1 onlink"));
+                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + vteps.get(o.name()).tunnel() + " dev flannel.1 onlink"));
             }
         }
         return out;
@@ -197,12 +207,20 @@ class BlockRoutesE2eTest {
 
     /** A confirmed, empty block affine to {@code node}, written as Calico would. */
     static void putBlock(SimCluster c, String cidr, String node) {
+        putBlock(c, cidr, node, null);
+    }
+
+    /** The same with ordinal 3 allocated for {@code borrower} (when not null), as a node that borrowed it writes it. */
+    static void putBlock(SimCluster c, String cidr, String node, String borrower) {
         String ipam = SimCluster.PREFIX + "/ipam/v2";
         String key = cidr.replace('/', '-');
         c.etcd().put(ipam + "/host/" + node + "/ipv4/block/" + key, "{\"state\":\"confirmed\",\"deleted\":false}");
+        String alloc = borrower == null ? "[null,null,null,null,null,null,null,null],\"unallocated\":[0,1,2,3,4,5,6,7],\"attributes\":[],"
+                + "\"sequenceNumber\":0,\"sequenceNumberForAllocation\":{}"
+                : "[null,null,null,0,null,null,null,null],\"unallocated\":[0,1,2,4,5,6,7],\"attributes\":[{\"handle_id\":\"by-hand\","
+                + "\"secondary\":{\"node\":\"" + borrower + "\"}}],\"sequenceNumber\":1,\"sequenceNumberForAllocation\":{\"3\":0}";
         c.etcd().put(ipam + "/assignment/ipv4/block/" + key, "{\"cidr\":\"" + cidr + "\",\"affinity\":\"host:" + node
-                + "\",\"allocations\":[null,null,null,null,null,null,null,null],\"unallocated\":[0,1,2,3,4,5,6,7],"
-                + "\"attributes\":[],\"sequenceNumber\":0,\"sequenceNumberForAllocation\":{},\"deleted\":false}");
+                + "\",\"allocations\":" + alloc + ",\"deleted\":false}");
     }
 
     static boolean inBlock(String ip, String block) {
