@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * eight fills a node's first block and its pods (and vxlan's tunnel address) come from a second:
  * every node has two blocks, which both lead to the node (host-gw: two routes via it; vxlan: two
  * on-link routes via its one tunnel address, which share one neighbour and one FDB entry). One
- * cluster serves both backends: host-gw first, then the net-conf switches to vxlan and every weftd
- * restarts, which also proves the switch leaves no host-gw route behind. Bad input (a corrupt
+ * cluster serves all three: host-gw first, then the net-conf switches to vxlan and every weftd
+ * restarts (which also proves the switch leaves no host-gw route behind), then to the bgp backend
+ * with Encap IPIP, whose tunl0 also takes a tunnel address from the pool. Bad input (a corrupt
  * registration, blocks affine to a node that is not registered) changes nothing in the kernel; an
  * address in such a block allocated for a registered node (borrowed, written into etcd as the
  * allocator writes it: provoking a real borrow would take a dozen pod ADDs) is a /32 to that node.
@@ -41,7 +42,7 @@ class BlockRoutesE2eTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
-    void hostGwThenVxlanRouteEachRemoteBlockToItsNode() {
+    void hostGwThenVxlanThenBgpIpipRouteEachRemoteBlockToItsNode() {
         try (SimCluster c = SimCluster.start(SimCluster.Options.calico(2, NETWORK, "{\"Type\":\"host-gw\"}", IPAM))) {
             assertEquals("", c.etcd().etcdctl("get", "--prefix", "--keys-only", SimCluster.PREFIX + "/subnets/").strip(),
                     "a node on block IPAM leases no subnet");
@@ -129,7 +130,53 @@ class BlockRoutesE2eTest {
                 assertEquals(wantFdb, fdb, "one FDB entry per remote node on " + n.name());
             }
             pingAcross(pods);
+
+            // the bgp backend with Encap IPIP on the same cluster: tunl0 gets a tunnel address from the pool, the blocks
+            // and the borrowed address are announced and learned via tunl0 (the userspace IPIP path where the kernel has
+            // no ipip driver, which then takes where each block is from the IPAM tree)
+            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"bgp\","
+                    + "\"Encap\":\"IPIP\",\"KeepaliveSeconds\":3},\"IPAM\":" + IPAM + "}");
+            c.nodes().parallelStream().forEach(n -> n.weftd().restart());
+            Map<String, String> tunnels = new TreeMap<>();
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> ipipTunnel(c, n) != null, "IPIP registration of " + n.name());
+                tunnels.put(n.name(), ipipTunnel(c, n));
+                assertTrue(c.etcd().get(SimCluster.PREFIX + "/ipam/v2/handle/ipip-tunnel-addr-" + n.name()).isPresent(),
+                        "the IPIP tunnel address is allocated under its handle");
+            }
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expectedIpip(c, n), () -> CalicoModeE2eTest.learnedOn(n, "tunl0"),
+                        "IPIP routes learned over BGP on " + n.name());
+                assertEquals(Set.of(), weftRoutes(n), "no vxlan route left on " + n.name());
+                assertEquals(List.of(tunnels.get(n.name()) + "/32"), KernelState.addresses(n.netns(), "tunl0").stream()
+                        .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "tunl0 on " + n.name());
+            }
+            pingAcross(pods);
         }
+    }
+
+    /** The node's IPIP tunnel address from its bgp registration, or null while it has none. */
+    static String ipipTunnel(SimCluster c, SimCluster.Node n) {
+        String v = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElse("");
+        try {
+            JsonNode r = JSON.readTree(v.isEmpty() ? "{}" : v);
+            return "bgp".equals(r.path("BackendType").asText()) && r.path("BackendData").hasNonNull("TunnelAddr")
+                    ? r.path("BackendData").get("TunnelAddr").asText() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Set<String> expectedIpip(SimCluster c, SimCluster.Node self) {
+        BlockState s = BlockState.read(c.etcd(), SimCluster.PREFIX);
+        Set<String> out = new TreeSet<>();
+        for (SimCluster.Node o : c.nodes()) {
+            if (o != self) {
+                s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + o.address()));
+                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + o.address()));
+            }
+        }
+        return out;
     }
 
     record Vtep(String tunnel, String mac) {

@@ -4,6 +4,7 @@ import dev.weft.flannel.backend.Backend;
 import dev.weft.flannel.backend.BlockAnnouncer;
 import dev.weft.flannel.blockroutes.BlockRoutes;
 import dev.weft.flannel.config.BackendTypes;
+import dev.weft.flannel.lease.LeaseEvent;
 import dev.weft.flannel.lease.TunnelAddr;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
@@ -198,7 +199,8 @@ final class Weftd {
      * blocks (bgp) starts on its registration, announces what the allocator says and follows the
      * other nodes' registrations. A backend that routes subnets (host-gw, vxlan) is handed the other
      * nodes' blocks and borrowed addresses as leases ({@link BlockRoutes}); vxlan first takes a
-     * tunnel address from the pool for its device and publishes it in the registration. Other
+     * tunnel address from the pool for its device and publishes it in the registration, as bgp with
+     * Encap IPIP does for tunl0 (and it is told where the blocks are, for the userspace IPIP path). Other
      * backends (udp) still take a subnet lease beside block IPAM.
      */
     private int runOnBlocks(List<AutoCloseable> open, KvStore store, NetworkConfig cfg, Backend backend, LeaseAttrs attrs)
@@ -213,16 +215,19 @@ final class Weftd {
         String node = o.node.resolvedNodeName();
         BlockIpam ipam = null;
         IpAddress tunnel = null;
-        if (BackendTypes.VXLAN.equals(backend.type())) {
+        boolean vxlan = BackendTypes.VXLAN.equals(backend.type());
+        if (vxlan || announcer != null && announcer.needsTunnelAddress()) {
             ipam = startBlockIpam(store);
             open.add(ipam);
+            String handle = TunnelAddr.handle(vxlan, node);
             try {
-                tunnel = ipam.tunnelAddress(TunnelAddr.handle(node));
+                tunnel = ipam.tunnelAddress(handle, vxlan ? "vxlanTunnelAddress" : "ipipTunnelAddress");
             } catch (IpamException e) {
-                throw new IOException("no tunnel address for the vxlan device from block IPAM: " + e.getMessage(), e);
+                throw new IOException("no tunnel address for " + (vxlan ? "the vxlan device" : "tunl0") + " from block IPAM: "
+                        + e.getMessage(), e);
             }
             attrs = TunnelAddr.into(attrs, tunnel);
-            LOG.info("tunnel address {} (handle {})", tunnel, TunnelAddr.handle(node));
+            LOG.info("tunnel address {} (handle {})", tunnel, handle);
         }
         SubnetManagerOptions mo = managerOptions();
         NodeRegistration registration = NodeRegistration.register(store, o.store.etcdPrefix, node, attrs, mo.leaseTtl(),
@@ -234,7 +239,7 @@ final class Weftd {
             open.add(ipam);
         }
         Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
-        // vxlan's device takes the own lease's first address: the tunnel address
+        // vxlan's device and tunl0 take the own lease's first address: the tunnel address
         backend.start(tunnel == null ? self : new Lease(Cidr.ofHost(tunnel), null, attrs, self.expirationEpochMillis(), 0));
         if (announcer != null) {
             BlockAnnouncements announcements = new BlockAnnouncements(announcer);
@@ -254,14 +259,22 @@ final class Weftd {
 
         LeaseEventPump pump = new LeaseEventPump(backend);
         open.add(pump);
-        if (announcer != null) {
+        if (announcer != null && tunnel == null) {
             NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept);
             open.add(watcher);
             this.nodeWatcher = watcher;
             pump.start(watcher::view);
+        } else if (announcer != null) {
+            // IPIP: the mesh from the registrations as above, and where every block is for the userspace IPIP path
+            BlockRoutes routes = new BlockRoutes(node, e -> announcer.blockRoutes(((LeaseEvent.Snapshot) e).leases()));
+            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept, routes::nodes);
+            open.add(watcher);
+            this.nodeWatcher = watcher;
+            open.add(routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix)));
+            pump.start(watcher::view);
         } else {
             BlockRoutes routes = new BlockRoutes(node, pump::accept);
-            NodeWatcher watcher = NodeWatcher.startByName(store, o.store.etcdPrefix, node, routes::nodes);
+            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, null, routes::nodes);
             open.add(watcher);
             this.nodeWatcher = watcher;
             open.add(routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix)));

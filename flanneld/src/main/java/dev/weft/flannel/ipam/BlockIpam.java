@@ -73,16 +73,17 @@ public final class BlockIpam implements AutoCloseable {
      * does not call those orphans.
      */
     public static boolean isWeftdOwn(String handle) {
-        return isReservation(handle) || handle.startsWith(dev.weft.flannel.lease.TunnelAddr.HANDLE_PREFIX);
+        return isReservation(handle) || dev.weft.flannel.lease.TunnelAddr.isHandle(handle);
     }
 
     /**
-     * The node's IPv4 tunnel address (vxlan on block IPAM): the address {@code handle} holds, else a
-     * new one from the node's blocks (claiming or borrowing as a pod ADD would). A restarted weftd
-     * gets the same address back.
+     * The node's IPv4 tunnel address (vxlan, or bgp with IPIP, on block IPAM): the address
+     * {@code handle} holds, else a new one from the node's blocks (claiming or borrowing as a pod ADD
+     * would), recorded with Calico's {@code type} attribute ({@code vxlanTunnelAddress},
+     * {@code ipipTunnelAddress}). A restarted weftd gets the same address back.
      */
-    public dev.weft.net.IpAddress tunnelAddress(String handle) throws IpamException {
-        return ipam.allocator().allocate(handle, new dev.weft.ipam.blocks.Attributes(java.util.Map.of("type", "vxlanTunnelAddress")),
+    public dev.weft.net.IpAddress tunnelAddress(String handle, String type) throws IpamException {
+        return ipam.allocator().allocate(handle, new dev.weft.ipam.blocks.Attributes(java.util.Map.of("type", type)),
                 Family.V4).address();
     }
 

@@ -12,18 +12,27 @@ import java.util.Optional;
  * cannot take the subnet's first address as flannel's does, so it takes an address allocated from
  * the pool (handle {@code vxlan-tunnel-addr-<node>}, as Calico's) and publishes it in its
  * registration's BackendData as {@code "TunnelAddr"}. Peers use it as the on-link gateway and
- * neighbour of that node's blocks. A subnet lease has none (its gateway is the subnet's first address).
+ * neighbour of that node's blocks. A subnet lease has none (its gateway is the subnet's first
+ * address). The bgp backend with Encap IPIP takes one too ({@code ipip-tunnel-addr-<node>}), as the
+ * address of tunl0.
  */
 public final class TunnelAddr {
     public static final String FIELD = "TunnelAddr";
-    /** The IPAM handle of a node's tunnel address. */
-    public static final String HANDLE_PREFIX = "vxlan-tunnel-addr-";
+    /** The IPAM handles of a node's tunnel addresses, as Calico names them. */
+    public static final String VXLAN_HANDLE_PREFIX = "vxlan-tunnel-addr-";
+    public static final String IPIP_HANDLE_PREFIX = "ipip-tunnel-addr-";
 
     private TunnelAddr() {
     }
 
-    public static String handle(String node) {
-        return HANDLE_PREFIX + node;
+    /** The IPAM handle of the node's tunnel address for {@code vxlan} or IPIP. */
+    public static String handle(boolean vxlan, String node) {
+        return (vxlan ? VXLAN_HANDLE_PREFIX : IPIP_HANDLE_PREFIX) + node;
+    }
+
+    /** Whether {@code handle} is a tunnel address's (never a pod's). */
+    public static boolean isHandle(String handle) {
+        return handle.startsWith(VXLAN_HANDLE_PREFIX) || handle.startsWith(IPIP_HANDLE_PREFIX);
     }
 
     /** Why {@code data}'s TunnelAddr (when present) is unusable as an IPv4 ({@code v4}) or IPv6 gateway, or empty. */

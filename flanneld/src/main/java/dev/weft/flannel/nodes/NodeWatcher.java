@@ -42,7 +42,7 @@ public final class NodeWatcher implements AutoCloseable {
     private final NodeCodec codec;
     private final String dir;
     private final String ownName;
-    /** One of the two is set: the peer-lease listener (bgp) or the by-name one (block routes). */
+    /** The peer-lease listener (bgp) and the by-name one (block routes); either may be null. */
     private final Consumer<LeaseEvent> listener;
     private final Consumer<Map<String, NodeRecord>> nodesListener;
     private final ScheduledThreadPoolExecutor executor = SingleThread.named("weftd-node-watcher");
@@ -86,10 +86,13 @@ public final class NodeWatcher implements AutoCloseable {
         return w;
     }
 
-    /** As {@link #start}, handing on the nodes in use by name (an unmodifiable map) on every change. */
-    public static NodeWatcher startByName(KvStore store, String etcdPrefix, String ownName,
-                                         Consumer<Map<String, NodeRecord>> listener) {
-        NodeWatcher w = new NodeWatcher(store, etcdPrefix, ownName, null, listener);
+    /**
+     * As {@link #start}, handing on the nodes in use also (or only, with a null {@code listener}) by
+     * name, an unmodifiable map, on every change.
+     */
+    public static NodeWatcher start(KvStore store, String etcdPrefix, String ownName, Consumer<LeaseEvent> listener,
+                                    Consumer<Map<String, NodeRecord>> byName) {
+        NodeWatcher w = new NodeWatcher(store, etcdPrefix, ownName, listener, byName);
         w.watch.start(0);
         return w;
     }
@@ -156,7 +159,8 @@ public final class NodeWatcher implements AutoCloseable {
                 + addedNames, removedNames.isEmpty() ? "" : ", gone or changed " + removedNames);
         if (nodesListener != null) {
             nodesListener.accept(used);
-        } else {
+        }
+        if (listener != null) {
             listener.accept(new LeaseEvent.Snapshot(all, added, removed));
         }
     }
