@@ -145,7 +145,7 @@ class BlockRoutesE2eTest {
                         "the IPIP tunnel address is allocated under its handle");
             }
             for (SimCluster.Node n : c.nodes()) {
-                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expectedIpip(c, n), () -> CalicoModeE2eTest.learnedOn(n, "tunl0"),
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> CalicoModeE2eTest.expectedLearned(c, n), () -> CalicoModeE2eTest.learnedOn(n, "tunl0"),
                         "IPIP routes learned over BGP on " + n.name());
                 assertEquals(Set.of(), weftRoutes(n), "no vxlan route left on " + n.name());
                 assertEquals(List.of(tunnels.get(n.name()) + "/32"), KernelState.addresses(n.netns(), "tunl0").stream()
@@ -167,18 +167,6 @@ class BlockRoutesE2eTest {
         }
     }
 
-    static Set<String> expectedIpip(SimCluster c, SimCluster.Node self) {
-        BlockState s = BlockState.read(c.etcd(), SimCluster.PREFIX);
-        Set<String> out = new TreeSet<>();
-        for (SimCluster.Node o : c.nodes()) {
-            if (o != self) {
-                s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + o.address()));
-                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + o.address()));
-            }
-        }
-        return out;
-    }
-
     record Vtep(String tunnel, String mac) {
     }
 
@@ -193,27 +181,24 @@ class BlockRoutesE2eTest {
         }
     }
 
-    static Set<String> expectedHostGw(SimCluster c, SimCluster.Node self) {
-        BlockState s = BlockState.read(c.etcd(), SimCluster.PREFIX);
+    /** Every other node's blocks and borrowed addresses, each "dst via <its gateway> <tail>". */
+    static Set<String> expected(BlockState s, SimCluster c, SimCluster.Node self, java.util.function.Function<SimCluster.Node, String> via) {
         Set<String> out = new TreeSet<>();
         for (SimCluster.Node o : c.nodes()) {
             if (o != self) {
-                s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + o.address() + " dev eth0"));
-                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + o.address() + " dev eth0"));
+                s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + via.apply(o)));
+                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + via.apply(o)));
             }
         }
         return out;
     }
 
+    static Set<String> expectedHostGw(SimCluster c, SimCluster.Node self) {
+        return expected(BlockState.read(c.etcd(), SimCluster.PREFIX), c, self, o -> o.address() + " dev eth0");
+    }
+
     static Set<String> expectedVxlan(BlockState s, SimCluster c, SimCluster.Node self, Map<String, Vtep> vteps) {
-        Set<String> out = new TreeSet<>();
-        for (SimCluster.Node o : c.nodes()) {
-            if (o != self) {
-                s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + vteps.get(o.name()).tunnel() + " dev flannel.1 onlink"));
-                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + vteps.get(o.name()).tunnel() + " dev flannel.1 onlink"));
-            }
-        }
-        return out;
+        return expected(s, c, self, o -> vteps.get(o.name()).tunnel() + " dev flannel.1 onlink");
     }
 
     /** Weft's (protocol 87) routes into the pod network, as "dst via gw dev d [onlink]" ({@code ip -j route}). */
