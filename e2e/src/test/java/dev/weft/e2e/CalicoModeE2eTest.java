@@ -123,10 +123,16 @@ class CalicoModeE2eTest {
 
     /** The node's routes from its BGP speaker ({@code ip -j route}, protocol weft-bgp), as "dst via gw" (a /32 without its length). */
     static Set<String> learned(SimCluster.Node n) {
+        return learnedOn(n, "eth0");
+    }
+
+    /** The same, every route on {@code dev} ("eth0" for Encap None, "tunl0" for IPIP, on-link there). */
+    static Set<String> learnedOn(SimCluster.Node n, String dev) {
         Set<String> out = new TreeSet<>();
         for (RouteInfo r : KernelState.routes(n.netns(), 4)) {
             if (r.protocol().equals("weft-bgp") && r.type().equals("unicast")) {
-                assertEquals("eth0", r.dev(), "Encap None: " + r.raw());
+                assertEquals(dev, r.dev(), r.raw().toString());
+                assertTrue(dev.equals("eth0") || r.flags().contains("onlink"), "on-link via tunl0: " + r.raw());
                 out.add(r.dst() + " via " + r.gateway());
             }
         }

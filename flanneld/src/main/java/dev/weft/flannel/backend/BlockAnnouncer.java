@@ -19,4 +19,23 @@ public interface BlockAnnouncer {
 
     /** What the node announces from now on (the complete set; what it announced before and is not in it is withdrawn). */
     void announce(Announcement a);
+
+    /**
+     * Whether the backend, with its options, needs a tunnel address from the pool (bgp with Encap
+     * IPIP: the address of tunl0, so traffic from the host to pods elsewhere has a source). weftd
+     * then allocates it, publishes it in the registration ({@code BackendData.TunnelAddr}) and starts
+     * the backend on it: the lease {@link Backend#start} is given is then that address as a /32.
+     */
+    default boolean needsTunnelAddress() {
+        return false;
+    }
+
+    /**
+     * Which node each other node's block and borrowed address is on (the IPAM tree's view, as
+     * leases: subnet → the node's attrs), for a data path that must know where to send what the
+     * kernel's route does not say (the userspace IPIP path, behind a TUN device that sees no
+     * gateway). The complete set each time.
+     */
+    default void blockRoutes(java.util.Collection<dev.weft.flannel.lease.Lease> leases) {
+    }
 }

@@ -68,7 +68,7 @@ public final class IpamCheckCommand implements Callable<Integer> {
             }
         }
         problems.addAll(pods.unreadable());
-        problems.addAll(new NodePodCheck(node, pods.byHandle(), journaled, BlockIpam::isReservation).run(tree));
+        problems.addAll(new NodePodCheck(node, pods.byHandle(), journaled, BlockIpam::isWeftdOwn).run(tree));
 
         PrintWriter out = spec.commandLine().getOut();
         String summary = "node " + node + ": " + pods.pods().size() + " pod attachment(s) in " + pods.dir() + ", "

@@ -2,6 +2,12 @@ package dev.weft.flannel.daemon;
 
 import dev.weft.flannel.backend.Backend;
 import dev.weft.flannel.backend.BlockAnnouncer;
+import dev.weft.flannel.blockroutes.BlockRoutes;
+import dev.weft.flannel.config.BackendTypes;
+import dev.weft.flannel.lease.LeaseEvent;
+import dev.weft.flannel.lease.TunnelAddr;
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
 import dev.weft.flannel.nodes.NodeRecord;
 import dev.weft.flannel.nodes.NodeRegistration;
 import dev.weft.flannel.nodes.NodeWatcher;
@@ -129,8 +135,9 @@ final class Weftd {
             open.add(backend);
             this.backend = backend;
             LeaseAttrs attrs = backend.prepare();
-            if (backend instanceof BlockAnnouncer announcer && BlockIpam.wanted(o.node.rawNetConf(store, o.store.etcdPrefix))) {
-                return runOnBlocks(open, store, cfg, backend, announcer, attrs);
+            if ((backend instanceof BlockAnnouncer || BlockRoutes.routesBlocks(backend.type()))
+                    && BlockIpam.wanted(o.node.rawNetConf(store, o.store.etcdPrefix))) {
+                return runOnBlocks(open, store, cfg, backend, attrs);
             }
             PreviousSubnets prev = PreviousSubnets.read(Path.of(o.subnetFile));
             Lease lease = sm.acquireLease(attrs, prev.subnet(), prev.subnetV6());
@@ -236,30 +243,60 @@ final class Weftd {
     }
 
     /**
-     * A node on block IPAM whose backend announces blocks (bgp): it leases no subnet. It registers
-     * under {@code <prefix>/nodes/<name>}, opens the allocator (whose reserve claims the first
-     * block), starts the backend on its registration, announces what the allocator says and follows
-     * the other nodes' registrations. Backends that route subnets (vxlan, host-gw) still take a
-     * subnet lease beside block IPAM.
+     * A node on block IPAM: it leases no subnet. It registers under {@code <prefix>/nodes/<name>}
+     * and opens the allocator (whose reserve claims the first block). A backend that announces
+     * blocks (bgp) starts on its registration, announces what the allocator says and follows the
+     * other nodes' registrations. A backend that routes subnets (host-gw, vxlan) is handed the other
+     * nodes' blocks and borrowed addresses as leases ({@link BlockRoutes}); vxlan first takes a
+     * tunnel address from the pool for its device and publishes it in the registration, as bgp with
+     * Encap IPIP does for tunl0 (and it is told where the blocks are, for the userspace IPIP path). Other
+     * backends (udp) still take a subnet lease beside block IPAM.
      */
-    private int runOnBlocks(List<AutoCloseable> open, KvStore store, NetworkConfig cfg, Backend backend, BlockAnnouncer announcer,
-                            LeaseAttrs attrs) throws IOException, InterruptedException {
-        announcer.useBlocks();
+    private int runOnBlocks(List<AutoCloseable> open, KvStore store, NetworkConfig cfg, Backend backend, LeaseAttrs attrs)
+            throws IOException, InterruptedException {
+        BlockAnnouncer announcer = backend instanceof BlockAnnouncer a ? a : null;
+        if (announcer != null) {
+            announcer.useBlocks();
+        } else if (cfg.enableIPv6()) {
+            throw new IllegalArgumentException("block IPAM with the " + backend.type() + " backend routes IPv4 blocks only; "
+                    + "set EnableIPv6 false, or use the bgp backend");
+        }
         String node = o.node.resolvedNodeName();
+        BlockIpam ipam = null;
+        IpAddress tunnel = null;
+        boolean vxlan = BackendTypes.VXLAN.equals(backend.type());
+        if (vxlan || announcer != null && announcer.needsTunnelAddress()) {
+            ipam = startBlockIpam(store);
+            open.add(ipam);
+            String handle = TunnelAddr.handle(vxlan, node);
+            try {
+                tunnel = ipam.tunnelAddress(handle, vxlan ? "vxlanTunnelAddress" : "ipipTunnelAddress");
+            } catch (IpamException e) {
+                throw new IOException("no tunnel address for " + (vxlan ? "the vxlan device" : "tunl0") + " from block IPAM: "
+                        + e.getMessage(), e);
+            }
+            attrs = TunnelAddr.into(attrs, tunnel);
+            LOG.info("tunnel address {} (handle {})", tunnel, handle);
+        }
         SubnetManagerOptions mo = managerOptions();
         NodeRegistration registration = NodeRegistration.register(store, o.store.etcdPrefix, node, attrs, mo.leaseTtl(),
                 mo.renewMargin(), mo.renewRetryInterval());
         open.add(registration);
         this.registration = registration;
-        BlockIpam ipam = startBlockIpam(store);
-        open.add(ipam);
+        if (ipam == null) {
+            ipam = startBlockIpam(store);
+            open.add(ipam);
+        }
         ipam.releaseGoneNodes(new dev.weft.flannel.nodes.NodeKeys(o.store.etcdPrefix).dir()); // nodes here register, so one that does not is gone
         this.blockIpam = ipam;
         Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
-        backend.start(self);
-        BlockAnnouncements announcements = new BlockAnnouncements(announcer);
-        open.add(announcements);
-        ipam.onAnnouncementChange(announcements);
+        // vxlan's device and tunl0 take the own lease's first address: the tunnel address
+        backend.start(tunnel == null ? self : new Lease(Cidr.ofHost(tunnel), null, attrs, self.expirationEpochMillis(), 0));
+        if (announcer != null) {
+            BlockAnnouncements announcements = new BlockAnnouncements(announcer);
+            open.add(announcements);
+            ipam.onAnnouncementChange(announcements);
+        }
 
         // masquerade and forward rules: with no subnet of its own, the node's pods are anywhere in Network
         dev.weft.flannel.rules.RulesKeeper rules = Traffic.start(o, cfg, new Lease(cfg.network(), null, attrs, 0, 0));
@@ -273,10 +310,27 @@ final class Weftd {
 
         LeaseEventPump pump = new LeaseEventPump(backend);
         open.add(pump);
-        NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept);
-        open.add(watcher);
-        this.nodeWatcher = watcher;
-        pump.start(watcher::view);
+        if (announcer != null && tunnel == null) {
+            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept);
+            open.add(watcher);
+            this.nodeWatcher = watcher;
+            pump.start(watcher::view);
+        } else if (announcer != null) {
+            // IPIP: the mesh from the registrations as above, and where every block is for the userspace IPIP path
+            BlockRoutes routes = new BlockRoutes(node, e -> announcer.blockRoutes(((LeaseEvent.Snapshot) e).leases()));
+            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept, routes::nodes);
+            open.add(watcher);
+            this.nodeWatcher = watcher;
+            open.add(routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix)));
+            pump.start(watcher::view);
+        } else {
+            BlockRoutes routes = new BlockRoutes(node, pump::accept);
+            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, null, routes::nodes);
+            open.add(watcher);
+            this.nodeWatcher = watcher;
+            open.add(routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix)));
+            pump.start(routes::view);
+        }
         leasePipeline.running(null, pump);
         status.running(null, null, pump);
         LOG.info("weftd is running (block IPAM, node {})", node);

@@ -75,6 +75,26 @@ public final class BlockIpam implements AutoCloseable {
     }
 
     /**
+     * Whether {@code handle} is weftd's own business rather than a pod's: its reservation, or the
+     * node's tunnel address ({@link dev.weft.flannel.lease.TunnelAddr}). {@code weftctl ipam check}
+     * does not call those orphans.
+     */
+    public static boolean isWeftdOwn(String handle) {
+        return isReservation(handle) || dev.weft.flannel.lease.TunnelAddr.isHandle(handle);
+    }
+
+    /**
+     * The node's IPv4 tunnel address (vxlan, or bgp with IPIP, on block IPAM): the address
+     * {@code handle} holds, else a new one from the node's blocks (claiming or borrowing as a pod ADD
+     * would), recorded with Calico's {@code type} attribute ({@code vxlanTunnelAddress},
+     * {@code ipipTunnelAddress}). A restarted weftd gets the same address back.
+     */
+    public dev.weft.net.IpAddress tunnelAddress(String handle, String type) throws IpamException {
+        return ipam.allocator().allocate(handle, new dev.weft.ipam.blocks.Attributes(java.util.Map.of("type", type)),
+                Family.V4).address();
+    }
+
+    /**
      * True when the net-conf has an {@code "IPAM"} object, the only way to ask for block IPAM
      * ({@code "IPAM": {"Type": "blocks"}}). A mistake inside it (an overlapping pool, a block size out
      * of range, another Type) is then {@link PoolConfig#fromNetConf}'s clear error when weftd starts,

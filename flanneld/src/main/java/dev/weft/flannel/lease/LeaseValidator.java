@@ -152,32 +152,59 @@ public final class LeaseValidator {
         if (k.reason != null) {
             return k;
         }
+        ValueVerdict v = judgeValue(value);
+        if (v.reason() != null) {
+            return Outcome.no(v.reason(), v.detail());
+        }
+        LeaseAttrs attrs = v.attrs();
+        return new Outcome(k.lease.withAttrs(attrs).withWrite(expiration, modRevision), null, null);
+    }
+
+    /**
+     * What a lease value is worth, whatever key it is under: the attrs, or why they may not be used.
+     *
+     * @param attrs  the attrs when usable, else null
+     * @param reason null when usable; else {@link Reason#MALFORMED_VALUE}, {@link Reason#BAD_PUBLIC_IP}
+     *               or {@link Reason#BAD_BACKEND_DATA}
+     */
+    public record ValueVerdict(LeaseAttrs attrs, Reason reason, String detail) {
+        static ValueVerdict no(Reason r, String detail) {
+            return new ValueVerdict(null, r, detail);
+        }
+    }
+
+    /**
+     * The checks of a lease value, the one judge of lease values and node registrations (which
+     * carry the same attrs): bounded length, lease JSON, unicast PublicIP and PublicIPv6, a bounded
+     * BackendType, and the backend's own BackendData check. Neither logged nor counted.
+     */
+    public ValueVerdict judgeValue(String value) {
         if (value.length() > MAX_VALUE_LENGTH) {
-            return Outcome.no(Reason.MALFORMED_VALUE, "value longer than " + MAX_VALUE_LENGTH + " characters");
+            return ValueVerdict.no(Reason.MALFORMED_VALUE, "value longer than " + MAX_VALUE_LENGTH + " characters");
         }
         LeaseAttrs attrs;
         try {
             attrs = LeaseAttrs.fromJson(value);
         } catch (LeaseFormatException e) {
-            return Outcome.no(Reason.MALFORMED_VALUE, e.getMessage());
+            return ValueVerdict.no(Reason.MALFORMED_VALUE, e.getMessage());
         }
         if (!usableUnicast(attrs.publicIp())) {
-            return Outcome.no(Reason.BAD_PUBLIC_IP, "PublicIP " + attrs.publicIp() + " is not a unicast address");
+            return ValueVerdict.no(Reason.BAD_PUBLIC_IP, "PublicIP " + attrs.publicIp() + " is not a unicast address");
         }
         if (attrs.publicIpV6() != null && !usableUnicast(attrs.publicIpV6())) {
-            return Outcome.no(Reason.BAD_PUBLIC_IP, "PublicIPv6 " + attrs.publicIpV6() + " is not a unicast address");
+            return ValueVerdict.no(Reason.BAD_PUBLIC_IP, "PublicIPv6 " + attrs.publicIpV6() + " is not a unicast address");
         }
         if (attrs.backendType().length() > MAX_BACKEND_TYPE_LENGTH) {
-            return Outcome.no(Reason.MALFORMED_VALUE, "BackendType longer than " + MAX_BACKEND_TYPE_LENGTH + " characters");
+            return ValueVerdict.no(Reason.MALFORMED_VALUE, "BackendType longer than " + MAX_BACKEND_TYPE_LENGTH + " characters");
         }
         BackendDataCheck check = backendChecks.get(attrs.backendType().toLowerCase(Locale.ROOT));
         if (check != null) {
             Optional<String> problem = check.problem(attrs.backendData(), attrs.backendV6Data());
             if (problem.isPresent()) {
-                return Outcome.no(Reason.BAD_BACKEND_DATA, problem.get());
+                return ValueVerdict.no(Reason.BAD_BACKEND_DATA, problem.get());
             }
         }
-        return new Outcome(k.lease.withAttrs(attrs).withWrite(expiration, modRevision), null, null);
+        return new ValueVerdict(attrs, null, null);
     }
 
     private static Outcome checkSubnet(SubnetRange range, Cidr subnet) {

@@ -7,8 +7,10 @@ import java.math.BigInteger;
 import java.util.Optional;
 
 /**
- * vxlan BackendData is {@code {"VNI":<uint32>,"VtepMAC":"xx:xx:xx:xx:xx:xx"}}. The MAC becomes a
- * permanent neighbour and FDB entry on every peer, so it must be a real unicast address.
+ * vxlan BackendData is {@code {"VNI":<uint32>,"VtepMAC":"xx:xx:xx:xx:xx:xx"}}, and in a node
+ * registration (block IPAM) also {@code "TunnelAddr"} ({@link TunnelAddr}). The MAC becomes a
+ * permanent neighbour and FDB entry on every peer, so it must be a real unicast address; so must
+ * the tunnel address, which becomes the neighbour's address and the routes' gateway.
  */
 public final class VxlanBackendDataCheck implements BackendDataCheck {
     private static final BigInteger MAX_UINT32 = BigInteger.valueOf(0xffff_ffffL);
@@ -51,6 +53,6 @@ public final class VxlanBackendDataCheck implements BackendDataCheck {
         if (m.isMulticast() || m.toLong() == 0) {
             return Optional.of(field + ".VtepMAC " + m + " is not a unicast address");
         }
-        return Optional.empty();
+        return TunnelAddr.problem(field, data, field.equals("BackendData"));
     }
 }

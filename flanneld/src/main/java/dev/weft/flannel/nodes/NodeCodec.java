@@ -2,15 +2,16 @@ package dev.weft.flannel.nodes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.flannel.lease.LeaseAttrs;
-import dev.weft.flannel.lease.LeaseFormatException;
 import dev.weft.flannel.lease.LeaseValidator;
 import dev.weft.flannel.subnet.kv.KvEntry;
 
 /**
  * A registration's value is a lease's attrs, byte for byte as a subnet lease has them, so every
- * tool that reads a lease value reads it. Reading one from etcd is bounded before parsing (key and
- * value length, as lease values are) and judged like a lease: a usable unicast PublicIP, a bounded
- * BackendType, and a BackendData.NodeName (when present) that matches the key.
+ * tool that reads a lease value reads it. Reading one from etcd is bounded before parsing (key
+ * length here, the value by the lease checks) and judged by the very checks a lease value gets
+ * ({@link LeaseValidator#judgeValue}: length, JSON, unicast PublicIP and PublicIPv6, a bounded
+ * BackendType, the backend's BackendData check), plus a BackendData.NodeName (when present) that
+ * matches the key.
  */
 public final class NodeCodec {
     /** Why a registration is not used; the label of {@code weft_node_registrations_rejected_total}. */
@@ -18,6 +19,7 @@ public final class NodeCodec {
         MALFORMED_KEY("malformed_key"),
         MALFORMED_VALUE("malformed_value"),
         BAD_PUBLIC_IP("bad_public_ip"),
+        BAD_BACKEND_DATA("bad_backend_data"),
         NAME_MISMATCH("name_mismatch"),
         DUPLICATE_PUBLIC_IP("duplicate_public_ip");
 
@@ -47,6 +49,8 @@ public final class NodeCodec {
     }
 
     private final NodeKeys keys;
+    /** Only its value checks are used (never its log or counts: rejections are counted here, by reason). */
+    private final LeaseValidator values = new LeaseValidator();
 
     public NodeCodec(NodeKeys keys) {
         this.keys = keys;
@@ -62,22 +66,15 @@ public final class NodeCodec {
             throw new Rejected(Reason.MALFORMED_KEY, "not a node key (" + keys.dir() + "<name>, a name of 1.."
                     + NodeKeys.MAX_NAME + " letters, digits, '-' or '.')");
         }
-        if (e.value().length() > LeaseValidator.MAX_VALUE_LENGTH) {
-            throw new Rejected(Reason.MALFORMED_VALUE, "value longer than " + LeaseValidator.MAX_VALUE_LENGTH + " characters");
+        LeaseValidator.ValueVerdict v = values.judgeValue(e.value());
+        if (v.reason() != null) {
+            throw new Rejected(switch (v.reason()) {
+                case BAD_PUBLIC_IP -> Reason.BAD_PUBLIC_IP;
+                case BAD_BACKEND_DATA -> Reason.BAD_BACKEND_DATA;
+                default -> Reason.MALFORMED_VALUE;
+            }, v.detail());
         }
-        LeaseAttrs attrs;
-        try {
-            attrs = LeaseAttrs.fromJson(e.value());
-        } catch (LeaseFormatException ex) {
-            throw new Rejected(Reason.MALFORMED_VALUE, ex.getMessage());
-        }
-        if (attrs.backendType().length() > LeaseValidator.MAX_BACKEND_TYPE_LENGTH) {
-            throw new Rejected(Reason.MALFORMED_VALUE, "BackendType longer than " + LeaseValidator.MAX_BACKEND_TYPE_LENGTH
-                    + " characters");
-        }
-        if (!LeaseValidator.usableUnicast(attrs.publicIp())) {
-            throw new Rejected(Reason.BAD_PUBLIC_IP, "PublicIP " + attrs.publicIp() + " is not a unicast address");
-        }
+        LeaseAttrs attrs = v.attrs();
         JsonNode data = attrs.backendData();
         JsonNode said = data == null || !data.isObject() ? null : data.get("NodeName");
         if (said != null && !(said.isTextual() && said.textValue().equals(name))) {

@@ -3,12 +3,11 @@ package dev.weft.flannel.nodes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseEvent;
 import dev.weft.flannel.metrics.Exposition;
+import dev.weft.flannel.subnet.DecodedPrefix;
 import dev.weft.flannel.subnet.Liveness;
 import dev.weft.flannel.subnet.ResilientWatch;
 import dev.weft.flannel.subnet.SingleThread;
 import dev.weft.flannel.subnet.kv.KvEntry;
-import dev.weft.flannel.subnet.kv.KvEvent;
-import dev.weft.flannel.subnet.kv.KvListing;
 import dev.weft.flannel.subnet.kv.KvStore;
 import dev.weft.net.IpAddress;
 import java.time.Instant;
@@ -27,11 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches the registrations of the other nodes ({@code <prefix>/nodes/}) and hands the backend the
- * set it may use, as a {@link LeaseEvent.Snapshot} of {@link NodeRecord#asPeerLease() peer leases}
- * whenever that set changes (renewals, which change only revisions, are not changes). Every
- * registration is judged by {@link NodeCodec}; one that is not used is logged once per write and
- * counted by reason. Two registrations with the same PublicIP: the one created first is used, as
+ * Watches the registrations of the other nodes ({@code <prefix>/nodes/}) and hands on the set it
+ * may use whenever that set changes (renewals, which change only revisions, are not changes): to a
+ * backend that takes its peers from leases (bgp) as a {@link LeaseEvent.Snapshot} of
+ * {@link NodeRecord#asPeerLease() peer leases}, or by name to whoever routes the nodes' blocks.
+ * Every registration is judged by {@link NodeCodec} once per write (an event decodes only the keys
+ * it changed); one that is not used is logged once per write and counted by reason. Two registrations with the same PublicIP: the one created first is used, as
  * with subnet leases. The own registration is never handed on.
  */
 public final class NodeWatcher implements AutoCloseable {
@@ -40,10 +40,11 @@ public final class NodeWatcher implements AutoCloseable {
     static final int REMEMBERED = 4096;
 
     private final NodeCodec codec;
-    private final KvStore store;
     private final String dir;
     private final String ownName;
+    /** The peer-lease listener (bgp) and the by-name one (block routes); either may be null. */
     private final Consumer<LeaseEvent> listener;
+    private final Consumer<Map<String, NodeRecord>> nodesListener;
     private final ScheduledThreadPoolExecutor executor = SingleThread.named("weftd-node-watcher");
     private final Liveness liveness = new Liveness();
     private final ResilientWatch watch;
@@ -54,65 +55,63 @@ public final class NodeWatcher implements AutoCloseable {
             return size() > REMEMBERED;
         }
     };
-    /** Every registration key seen, raw (judged on each change). Only touched on the executor. */
-    private final Map<String, KvEntry> raw = new TreeMap<>();
+    /** Every registration key seen, judged when it was written. Only touched on the executor. */
+    private final DecodedPrefix<Judged> judged;
     private volatile Map<String, NodeRecord> used = Map.of();
     private boolean delivered;
 
-    private NodeWatcher(KvStore store, String etcdPrefix, String ownName, Consumer<LeaseEvent> listener) {
+    /** A registration as written, and what {@link NodeCodec} made of it: the record, or why it is not used. */
+    private record Judged(KvEntry entry, NodeRecord record, NodeCodec.Rejected rejected) {
+    }
+
+    private NodeWatcher(KvStore store, String etcdPrefix, String ownName, Consumer<LeaseEvent> listener,
+                        Consumer<Map<String, NodeRecord>> nodesListener) {
         NodeKeys keys = new NodeKeys(etcdPrefix);
         this.codec = new NodeCodec(keys);
-        this.store = store;
         this.dir = keys.dir();
         this.ownName = ownName;
         this.listener = listener;
+        this.nodesListener = nodesListener;
         for (NodeCodec.Reason r : NodeCodec.Reason.values()) {
             rejected.put(r, new LongAdder());
         }
-        this.watch = new ResilientWatch(store, dir, true, executor, new Handler(), liveness);
+        this.judged = new DecodedPrefix<>(store, dir, this::decode, this::judge);
+        this.watch = new ResilientWatch(store, dir, true, executor, judged, liveness);
     }
 
     /** Lists the registrations, delivers the first snapshot, then follows the changes. */
     public static NodeWatcher start(KvStore store, String etcdPrefix, String ownName, Consumer<LeaseEvent> listener) {
-        NodeWatcher w = new NodeWatcher(store, etcdPrefix, ownName, listener);
+        NodeWatcher w = new NodeWatcher(store, etcdPrefix, ownName, listener, null);
         w.watch.start(0);
         return w;
     }
 
-    private final class Handler implements ResilientWatch.Handler {
-        @Override
-        public long resync() {
-            KvListing l = store.list(dir);
-            raw.clear();
-            for (KvEntry e : l.entries()) {
-                raw.put(e.key(), e);
-            }
-            judge();
-            return l.revision();
-        }
+    /**
+     * As {@link #start}, handing on the nodes in use also (or only, with a null {@code listener}) by
+     * name, an unmodifiable map, on every change.
+     */
+    public static NodeWatcher start(KvStore store, String etcdPrefix, String ownName, Consumer<LeaseEvent> listener,
+                                    Consumer<Map<String, NodeRecord>> byName) {
+        NodeWatcher w = new NodeWatcher(store, etcdPrefix, ownName, listener, byName);
+        w.watch.start(0);
+        return w;
+    }
 
-        @Override
-        public void onEvents(List<KvEvent> events) {
-            for (KvEvent e : events) {
-                if (e.type() == KvEvent.Type.PUT) {
-                    raw.put(e.key(), e.entry());
-                } else {
-                    raw.remove(e.key());
-                }
-            }
-            judge();
+    private Judged decode(KvEntry e) {
+        try {
+            return new Judged(e, codec.decode(e), null);
+        } catch (NodeCodec.Rejected r) {
+            reject(e, r.reason(), r.getMessage());
+            return new Judged(e, null, r);
         }
     }
 
-    /** Judges every registration again and delivers the usable set when it changed. */
+    /** Settles which of the decoded registrations are used (one per PublicIP) and delivers the set when it changed. */
     private void judge() {
         Map<IpAddress, NodeRecord> byIp = new HashMap<>();
-        for (KvEntry e : raw.values()) {
-            NodeRecord n;
-            try {
-                n = codec.decode(e);
-            } catch (NodeCodec.Rejected r) {
-                reject(e, r.reason(), r.getMessage());
+        for (Judged j : judged.values()) { // in key order
+            NodeRecord n = j.record();
+            if (n == null) {
                 continue;
             }
             NodeRecord other = byIp.get(n.attrs().publicIp());
@@ -120,7 +119,7 @@ public final class NodeWatcher implements AutoCloseable {
                 NodeRecord loser = other.seniority() <= n.seniority() ? n : other;
                 NodeRecord winner = loser == n ? other : n;
                 byIp.put(winner.attrs().publicIp(), winner);
-                reject(raw.get(dir + loser.name()), NodeCodec.Reason.DUPLICATE_PUBLIC_IP, "PublicIP "
+                reject(judged.byKey().get(dir + loser.name()).entry(), NodeCodec.Reason.DUPLICATE_PUBLIC_IP, "PublicIP "
                         + loser.attrs().publicIp() + " is node " + winner.name() + "'s, registered earlier");
                 continue;
             }
@@ -158,7 +157,12 @@ public final class NodeWatcher implements AutoCloseable {
         }
         LOG.info("nodes: {} registered besides this one{}{}", now.size(), addedNames.isEmpty() ? "" : ", new or changed "
                 + addedNames, removedNames.isEmpty() ? "" : ", gone or changed " + removedNames);
-        listener.accept(new LeaseEvent.Snapshot(all, added, removed));
+        if (nodesListener != null) {
+            nodesListener.accept(used);
+        }
+        if (listener != null) {
+            listener.accept(new LeaseEvent.Snapshot(all, added, removed));
+        }
     }
 
     private static boolean sameContent(Map<String, NodeRecord> a, Map<String, NodeRecord> b) {

@@ -54,6 +54,25 @@ class NodeWatcherTest {
         assertThrows(IllegalArgumentException.class, () -> new NodeKeys(PREFIX).key("bad/name"));
     }
 
+    static String vxlan(String ip, String mac, String tunnel) {
+        return "{\"PublicIP\":\"" + ip + "\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"" + mac + "\""
+                + (tunnel == null ? "" : ",\"TunnelAddr\":\"" + tunnel + "\"") + "}}";
+    }
+
+    /** A registration is judged by the lease value checks themselves: PublicIPv6 and the backend's BackendData included. */
+    @Test
+    void registrationsGetTheLeaseValueChecks() throws Exception {
+        String k = PREFIX + "/nodes/n1";
+        assertEquals("10.244.0.9", codec.decode(new KvEntry(k, vxlan("192.168.1.2", "0a:00:00:00:00:01", "10.244.0.9"), 1, 0, 1))
+                .attrs().backendData().get("TunnelAddr").asText());
+        assertEquals(NodeCodec.Reason.BAD_PUBLIC_IP, rejection(k, "{\"PublicIP\":\"192.168.1.2\",\"PublicIPv6\":\"ff02::1\","
+                + "\"BackendType\":\"host-gw\"}"));
+        assertEquals(NodeCodec.Reason.BAD_BACKEND_DATA, rejection(k, vxlan("192.168.1.2", "01:00:5e:00:00:01", null)));
+        assertEquals(NodeCodec.Reason.BAD_BACKEND_DATA, rejection(k, vxlan("192.168.1.2", "0a:00:00:00:00:01", "10.244.0")));
+        assertEquals(NodeCodec.Reason.BAD_BACKEND_DATA, rejection(k, vxlan("192.168.1.2", "0a:00:00:00:00:01", "fd00::1")));
+        assertEquals(NodeCodec.Reason.BAD_BACKEND_DATA, rejection(k, vxlan("192.168.1.2", "0a:00:00:00:00:01", "127.0.0.1")));
+    }
+
     @Test
     void theWatcherHandsOnUsableOtherNodesAndCountsTheRest(@TempDir Path dir) throws Exception {
         try (FileKvStore store = FileKvStore.open(dir.resolve("store.json"))) {

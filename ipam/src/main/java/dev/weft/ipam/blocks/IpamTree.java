@@ -36,6 +36,7 @@ public final class IpamTree {
     }
 
     private final IpamKeys keys;
+    private final BlockEntries decoder;
     /** Keys under the block or affinity prefix that name no block. */
     private final List<String> badBlockKeys = new ArrayList<>();
     private final List<String> badAffinityKeys = new ArrayList<>();
@@ -48,6 +49,7 @@ public final class IpamTree {
 
     private IpamTree(IpamKeys keys, List<EtcdStore.Entry> entries) {
         this.keys = keys;
+        this.decoder = new BlockEntries(keys.prefix());
         for (EtcdStore.Entry e : entries) {
             if (e.key().startsWith(keys.blocks())) {
                 addBlock(e);
@@ -66,29 +68,20 @@ public final class IpamTree {
     }
 
     private void addBlock(EtcdStore.Entry e) {
-        Cidr c = IpamKeys.cidrOf(e.key());
-        if (c == null || !e.key().equals(keys.block(c))) {
+        Block b = decoder.block(e.key(), e.value(), e.modRevision());
+        if (b == null) {
             badBlockKeys.add(e.key());
-            return;
-        }
-        try {
-            blocks.put(c, new Block(e.key(), c, BlockCodec.decode(c, e.value()), null, e.modRevision()));
-        } catch (CorruptValueException ex) {
-            blocks.put(c, new Block(e.key(), c, null, ex.getMessage(), e.modRevision()));
+        } else {
+            blocks.put(b.cidr(), b);
         }
     }
 
     private void addAffinity(EtcdStore.Entry e) {
-        Cidr c = IpamKeys.cidrOf(e.key());
-        String node = keys.nodeOf(e.key());
-        if (c == null || node == null || !e.key().equals(keys.affinity(node, c))) {
+        Affinity a = decoder.affinity(e.key(), e.value());
+        if (a == null) {
             badAffinityKeys.add(e.key());
-            return;
-        }
-        try {
-            affinities.add(new Affinity(e.key(), node, c, ValueCodec.decodeAffinity(e.value()), null));
-        } catch (CorruptValueException ex) {
-            affinities.add(new Affinity(e.key(), node, c, null, ex.getMessage()));
+        } else {
+            affinities.add(a);
         }
     }
 

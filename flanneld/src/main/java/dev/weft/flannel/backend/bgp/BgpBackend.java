@@ -65,6 +65,8 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     private final Map<IpAddress, AgentConfig.Peer> peers = new HashMap<>();
     /** Block IPAM: the node announces its blocks and borrowed addresses, not a subnet. */
     private boolean blocks;
+    /** Block IPAM: where each other node's block and borrowed address is (the userspace IPIP path's peers). */
+    private Map<Cidr, IpAddress> blockPeers = Map.of();
     /** Block IPAM: what was last asked for, and what the agent originates now (prefix → with a blackhole). */
     private Announcement wantedAnnouncement = Announcement.NONE;
     private final Map<Cidr, Boolean> originated = new LinkedHashMap<>();
@@ -148,10 +150,27 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     }
 
     @Override
+    public boolean needsTunnelAddress() {
+        return options.encap() == Encap.IPIP;
+    }
+
+    @Override
+    public synchronized void blockRoutes(java.util.Collection<Lease> leases) {
+        Map<Cidr, IpAddress> m = new LinkedHashMap<>();
+        for (Lease l : leases) {
+            m.put(l.subnet(), l.attrs().publicIp());
+        }
+        blockPeers = m;
+        if (ipip != null && !isClosed()) {
+            ipip.setPeers(m);
+        }
+    }
+
+    @Override
     public synchronized void useBlocks() {
-        if (options.encap() != Encap.NONE) {
-            throw new BackendException("bgp: Encap " + options.encap() + " with block IPAM needs a tunnel address from the pool,"
-                    + " which weftd does not allocate yet; use \"Encap\": \"None\" (or leave out the IPAM block)");
+        if (options.encap() == Encap.VXLAN) {
+            throw new BackendException("bgp: Encap VXLAN with block IPAM is not supported yet; use \"Encap\": \"IPIP\" or "
+                    + "\"None\", or the vxlan backend (or leave out the IPAM block)");
         }
         blocks = true;
     }
@@ -316,9 +335,12 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             peers.put(p.ip(), p);
         }
         if (ipip != null) {
-            Map<Cidr, IpAddress> subnetToNode = new LinkedHashMap<>();
-            for (Lease l : leases.values()) {
-                subnetToNode.put(l.subnet(), l.attrs().publicIp());
+            // on block IPAM the leases are the nodes themselves (their /32s); the blocks come from blockRoutes()
+            Map<Cidr, IpAddress> subnetToNode = new LinkedHashMap<>(blocks ? blockPeers : Map.of());
+            if (!blocks) {
+                for (Lease l : leases.values()) {
+                    subnetToNode.put(l.subnet(), l.attrs().publicIp());
+                }
             }
             ipip.setPeers(subnetToNode);
         }

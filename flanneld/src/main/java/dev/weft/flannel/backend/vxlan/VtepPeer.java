@@ -4,28 +4,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.flannel.backend.LeaseFamily;
 import dev.weft.flannel.json.GoObject;
 import dev.weft.flannel.lease.Lease;
+import dev.weft.flannel.lease.TunnelAddr;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
 import dev.weft.net.MacAddress;
+import java.util.Optional;
 
 /**
  * What one remote node's lease asks of this node's vxlan device, for one address family.
  *
- * @param subnet   the remote node's pod subnet S
+ * @param subnet   the remote node's pod subnet S (or, on block IPAM, one of its blocks or borrowed addresses)
+ * @param gateway  the remote device's address: S0, flannel's, or the node's {@link TunnelAddr} on block IPAM;
+ *                 the neighbour entry and the on-link gateway
  * @param publicIp the remote VTEP (its PublicIP)
  * @param mac      the remote VtepMAC
  * @param vni      the VNI it announced
  * @param direct   reached by a plain route via {@code publicIp} (DirectRouting, same L2) instead of vxlan
  */
-record VtepPeer(Cidr subnet, IpAddress publicIp, MacAddress mac, long vni, boolean direct) {
-
-    /** S0, the remote device's address: neighbour entry and on-link gateway. */
-    IpAddress gateway() {
-        return subnet.networkAddress();
-    }
+record VtepPeer(Cidr subnet, IpAddress gateway, IpAddress publicIp, MacAddress mac, long vni, boolean direct) {
 
     VtepPeer withDirect(boolean d) {
-        return new VtepPeer(subnet, publicIp, mac, vni, d);
+        return new VtepPeer(subnet, gateway, publicIp, mac, vni, d);
     }
 
     /**
@@ -71,6 +70,11 @@ record VtepPeer(Cidr subnet, IpAddress publicIp, MacAddress mac, long vni, boole
         if (mac.isMulticast() || mac.toLong() == 0) {
             throw new IllegalArgumentException(field + ".VtepMAC " + mac + " is not a unicast address");
         }
-        return new VtepPeer(subnet.network(), publicIp, mac, vni.longValue(), false);
+        Optional<String> bad = TunnelAddr.problem(field, data, family == LeaseFamily.V4);
+        if (bad.isPresent()) {
+            throw new IllegalArgumentException(bad.get());
+        }
+        IpAddress tunnel = TunnelAddr.of(data);
+        return new VtepPeer(subnet.network(), tunnel != null ? tunnel : subnet.networkAddress(), publicIp, mac, vni.longValue(), false);
     }
 }

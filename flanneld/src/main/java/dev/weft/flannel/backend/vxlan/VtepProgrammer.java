@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code bridge fdb replace M dev flannel.N dst P self permanent}</li>
  *   <li>{@code ip route replace S via S0 dev flannel.N onlink proto 87} (last, so the kernel never ARPs)</li>
  * </ol>
+ * (on block IPAM, S is a block or borrowed address and S0 the node's tunnel address, shared by its blocks),
  * or, with DirectRouting and P on a connected segment, only {@code ip route replace S via P proto 87}.
  * Single leases go step by step with retries and roll back as flannel does; a Snapshot goes in
  * pipelined batches and removes what no lease accounts for.
@@ -100,7 +101,7 @@ final class VtepProgrammer {
             if (old == null) {
                 // Unusable data: remove what can be found from the subnet alone.
                 LOG.info("{}: removing subnet {} (unknown before)", devName, s);
-                report("delete route " + s, RouteTag.deleteOurs(nl, vtepRoute(s.network())));
+                report("delete route " + s, RouteTag.deleteOurs(nl, vtepRoute(s.network(), s.networkAddress())));
                 report("delete neighbour " + s.networkAddress(), Retry.quietly(() ->
                         nl.deleteNeighbour(new Neighbour(dev, s.networkAddress(), null, 0, 0))));
                 return;
@@ -141,7 +142,7 @@ final class VtepProgrammer {
             return false;
         }
         try {
-            Retry.run(() -> nl.replaceRoute(vtepRoute(p.subnet())));
+            Retry.run(() -> nl.replaceRoute(vtepRoute(p)));
         } catch (NetlinkException e) {
             LOG.error("{}: failed to add route {} -> {}: {}", devName, p.subnet(), p.gateway(), e.getMessage());
             report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
@@ -172,9 +173,14 @@ final class VtepProgrammer {
             return;
         }
         LOG.info("{}: removing subnet {} PublicIP {} VtepMAC {}", devName, p.subnet(), p.publicIp(), p.mac());
-        report("delete route " + p.subnet(), RouteTag.deleteOurs(nl, vtepRoute(p.subnet())));
-        report("delete fdb " + p.mac(), Retry.quietly(() -> nl.deleteFdb(fdb(p))));
-        report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
+        report("delete route " + p.subnet(), RouteTag.deleteOurs(nl, vtepRoute(p)));
+        // on block IPAM a node's blocks share its neighbour and FDB entry: they stay while another uses them
+        if (peers.values().stream().noneMatch(o -> !o.direct() && o.mac().equals(p.mac()) && o.publicIp().equals(p.publicIp()))) {
+            report("delete fdb " + p.mac(), Retry.quietly(() -> nl.deleteFdb(fdb(p))));
+        }
+        if (peers.values().stream().noneMatch(o -> !o.direct() && o.gateway().equals(p.gateway()))) {
+            report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
+        }
     }
 
     /** A peer not known before (e.g. removed right after a restart): it may have been programmed either way. */
@@ -301,7 +307,7 @@ final class VtepProgrammer {
             if (failed.contains(p)) {
                 continue;
             }
-            Route want = p.direct() ? directRoute(p) : vtepRoute(p.subnet());
+            Route want = p.direct() ? directRoute(p) : vtepRoute(p);
             if (!matches(routeByDst.get(p.subnet()), want) && !heldByOthers(foreignByDst.get(p.subnet()), p.subnet())) {
                 b2.replaceRoute(want);
                 owners2.add(p);
@@ -370,8 +376,12 @@ final class VtepProgrammer {
         }
     }
 
-    private Route vtepRoute(Cidr subnet) {
-        return Route.to(subnet).via(subnet.networkAddress()).dev(dev).onlink().withScope(Rt.RT_SCOPE_UNIVERSE)
+    private Route vtepRoute(VtepPeer p) {
+        return vtepRoute(p.subnet(), p.gateway());
+    }
+
+    private Route vtepRoute(Cidr subnet, IpAddress gateway) {
+        return Route.to(subnet).via(gateway).dev(dev).onlink().withScope(Rt.RT_SCOPE_UNIVERSE)
                 .withProtocol(RouteTag.PROTOCOL);
     }
 

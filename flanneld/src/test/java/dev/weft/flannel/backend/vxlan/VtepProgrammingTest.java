@@ -65,6 +65,40 @@ class VtepProgrammingTest {
         }
     }
 
+    /**
+     * Block IPAM: a node's blocks and borrowed addresses are leases whose BackendData carries the
+     * node's TunnelAddr, so they are all routed on-link via that one address and share its one
+     * neighbour and FDB entry, which stay until the last of them goes.
+     */
+    @Test
+    void blocksOfOneNodeShareItsTunnelAddressNeighbourAndFdbEntry(Underlay ul, @TempDir Path state) {
+        try (TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            Backend b = started(n, CONF);
+            String data = "{\"VNI\":1,\"VtepMAC\":\"" + MAC_B + "\",\"TunnelAddr\":\"10.244.7.5\"}";
+            Lease block1 = TestLeases.lease("10.244.7.0/26", "192.168.213.50", "vxlan", data);
+            Lease block2 = TestLeases.lease("10.244.7.192/26", "192.168.213.50", "vxlan", data);
+            Lease borrowed = TestLeases.lease("10.244.3.9/32", "192.168.213.50", "vxlan", data);
+            b.handle(TestLeases.snapshot(List.of(block1, block2, borrowed)));
+            for (String dst : List.of("10.244.7.0/26", "10.244.7.192/26", "10.244.3.9")) {
+                RouteInfo r = route(n, dst).orElseThrow(() -> new AssertionError("no route to " + dst));
+                assertEquals("10.244.7.5", r.gateway(), r.raw().toString());
+                assertTrue(r.flags().contains("onlink") && "flannel.1".equals(r.dev()), r.raw().toString());
+            }
+            NeighInfo neigh = single(KernelState.neighbours(n.netns(), 4, "flannel.1"));
+            assertEquals("10.244.7.5 " + MAC_B, neigh.dst() + " " + neigh.lladdr());
+            assertEquals("192.168.213.50", single(vteps(n)).dst());
+
+            b.handle(TestLeases.removed(block1));
+            assertTrue(route(n, "10.244.7.0/26").isEmpty());
+            assertEquals(1, KernelState.neighbours(n.netns(), 4, "flannel.1").size(), "still used by the other block");
+            assertEquals(1, vteps(n).size(), "still used by the other block");
+            b.handle(TestLeases.snapshot(List.of()));
+            assertEquals(List.of(), KernelState.neighbours(n.netns(), 4, "flannel.1"));
+            assertEquals(List.of(), vteps(n));
+            assertTrue(route(n, "10.244.7.192/26").isEmpty() && route(n, "10.244.3.9").isEmpty());
+        }
+    }
+
     @Test
     void changedMacReplacesTheEntries(Underlay ul, @TempDir Path state) {
         try (TestNode n = TestNode.of(ul.addNode("a"), state)) {

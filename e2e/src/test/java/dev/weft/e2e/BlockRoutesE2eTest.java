@@ -1,0 +1,282 @@
+package dev.weft.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.testkit.Cmd;
+import dev.weft.testkit.FdbInfo;
+import dev.weft.testkit.KernelState;
+import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.NeighInfo;
+import dev.weft.testkit.RouteInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * host-gw and vxlan on block IPAM (issue 15): the nodes lease no subnet; each routes the other
+ * node's blocks as it would route its subnet. Blocks are /29 (8 addresses), so weftd's reserve of
+ * eight fills a node's first block and its pods (and vxlan's tunnel address) come from a second:
+ * every node has two blocks, which both lead to the node (host-gw: two routes via it; vxlan: two
+ * on-link routes via its one tunnel address, which share one neighbour and one FDB entry). One
+ * cluster serves all three: host-gw first, then the net-conf switches to vxlan and every weftd
+ * restarts (which also proves the switch leaves no host-gw route behind), then to the bgp backend
+ * with Encap IPIP, whose tunl0 also takes a tunnel address from the pool. Bad input (a corrupt
+ * registration, blocks affine to a node that is not registered) changes nothing in the kernel; an
+ * address in such a block allocated for a registered node (borrowed, written into etcd as the
+ * allocator writes it: provoking a real borrow would take a dozen pod ADDs) is a /32 to that node.
+ */
+@KernelTest
+class BlockRoutesE2eTest {
+    static final String NETWORK = "10.244.0.0/26";
+    static final String IPAM = "{\"Type\":\"blocks\",\"BlockSize\":29,\"StrictAffinity\":false}";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void hostGwThenVxlanThenBgpIpipRouteEachRemoteBlockToItsNode() {
+        try (SimCluster c = SimCluster.start(SimCluster.Options.calico(2, NETWORK, "{\"Type\":\"host-gw\"}", IPAM))) {
+            assertEquals("", c.etcd().etcdctl("get", "--prefix", "--keys-only", SimCluster.PREFIX + "/subnets/").strip(),
+                    "a node on block IPAM leases no subnet");
+            List<SimCluster.Pod> pods = new ArrayList<>();
+            for (SimCluster.Node n : c.nodes()) {
+                pods.add(c.addRoutedPod(n));
+                pods.add(c.addRoutedPod(n));
+            }
+            BlockState ipam = BlockState.read(c.etcd(), SimCluster.PREFIX);
+            for (SimCluster.Node n : c.nodes()) {
+                assertEquals(2, ipam.blocksOf(n.name()).size(), n.name() + " holds two /29 blocks: " + ipam);
+            }
+
+            // host-gw: <block> via <node> dev eth0, nothing else of Weft's
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(15), () -> expectedHostGw(c, n), () -> weftRoutes(n),
+                        "host-gw routes on " + n.name());
+            }
+            pingAcross(pods);
+
+            // bad input: a corrupt registration, and confirmed blocks of that node and of a node never registered
+            Map<String, Set<String>> before = kernel(c);
+            c.etcd().put(SimCluster.PREFIX + "/nodes/ghost", "{\"PublicIP\":\"192.168.213.77\",\"BackendType\":\"host-gw\",\"BackendData\":7");
+            List<String> free = freeBlocks(c);
+            putBlock(c, free.get(0), "ghost");
+            putBlock(c, free.get(1), "nobody");
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(10), () -> n.weftd().logTail(200_000).contains("ignoring node registration "
+                        + SimCluster.PREFIX + "/nodes/ghost"), n.name() + " judged the corrupt registration");
+            }
+            SimCluster.sleep(1000); // the block watch has had its events too
+            assertEquals(before, kernel(c), "bad input changed nothing in the kernel");
+
+            // an address of the unknown node's block allocated for n2 (borrowed, as the allocator writes it): a /32 via n2 on n1
+            putBlock(c, free.get(1), "nobody", "n2");
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(10), () -> expectedHostGw(c, n), () -> weftRoutes(n),
+                        "host-gw routes with the borrowed address on " + n.name());
+            }
+            assertEquals(1, BlockState.read(c.etcd(), SimCluster.PREFIX).borrowedBy("n2").size());
+
+            // vxlan on the same cluster: every weftd restarts with the new net-conf
+            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"vxlan\"},\"IPAM\":" + IPAM + "}");
+            c.nodes().parallelStream().forEach(n -> n.weftd().restart()); // SIGTERM, wait, start: both at once
+            Map<String, Vtep> vteps = new TreeMap<>();
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> vtep(c, n) != null, "vxlan registration of " + n.name());
+                vteps.put(n.name(), vtep(c, n));
+            }
+            BlockState after = BlockState.read(c.etcd(), SimCluster.PREFIX);
+            for (SimCluster.Node n : c.nodes()) {
+                Vtep v = vteps.get(n.name());
+                assertTrue(after.blocksOf(n.name()).stream().anyMatch(b -> inBlock(v.tunnel(), b)), "tunnel address " + v.tunnel()
+                        + " in a block of " + n.name() + ": " + after);
+                assertTrue(c.etcd().get(SimCluster.PREFIX + "/ipam/v2/handle/vxlan-tunnel-addr-" + n.name()).isPresent(),
+                        "the tunnel address is allocated under its handle");
+            }
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expectedVxlan(after, c, n, vteps), () -> weftRoutes(n),
+                        "vxlan routes on " + n.name());
+                Vtep own = vteps.get(n.name());
+                assertEquals(List.of(own.tunnel() + "/32"), KernelState.addresses(n.netns(), "flannel.1").stream()
+                        .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "flannel.1 on " + n.name());
+                Set<String> neigh = new TreeSet<>();
+                for (NeighInfo nb : KernelState.neighbours(n.netns(), 4, "flannel.1")) {
+                    if (nb.isPermanent()) {
+                        neigh.add(nb.dst() + " " + nb.lladdr());
+                    }
+                }
+                Set<String> fdb = new TreeSet<>();
+                for (FdbInfo f : KernelState.fdb(n.netns(), "flannel.1")) {
+                    if (f.isPermanent() && f.dst() != null) {
+                        fdb.add(f.mac() + " " + f.dst());
+                    }
+                }
+                Set<String> wantNeigh = new TreeSet<>();
+                Set<String> wantFdb = new TreeSet<>();
+                for (SimCluster.Node o : c.nodes()) {
+                    if (o != n) {
+                        wantNeigh.add(vteps.get(o.name()).tunnel() + " " + vteps.get(o.name()).mac());
+                        wantFdb.add(vteps.get(o.name()).mac() + " " + o.address());
+                    }
+                }
+                assertEquals(wantNeigh, neigh, "one neighbour per remote node on " + n.name());
+                assertEquals(wantFdb, fdb, "one FDB entry per remote node on " + n.name());
+            }
+            pingAcross(pods);
+
+            // the bgp backend with Encap IPIP on the same cluster: tunl0 gets a tunnel address from the pool, the blocks
+            // and the borrowed address are announced and learned via tunl0 (the userspace IPIP path where the kernel has
+            // no ipip driver, which then takes where each block is from the IPAM tree)
+            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"bgp\","
+                    + "\"Encap\":\"IPIP\",\"KeepaliveSeconds\":3},\"IPAM\":" + IPAM + "}");
+            c.nodes().parallelStream().forEach(n -> n.weftd().restart());
+            Map<String, String> tunnels = new TreeMap<>();
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> ipipTunnel(c, n) != null, "IPIP registration of " + n.name());
+                tunnels.put(n.name(), ipipTunnel(c, n));
+                assertTrue(c.etcd().get(SimCluster.PREFIX + "/ipam/v2/handle/ipip-tunnel-addr-" + n.name()).isPresent(),
+                        "the IPIP tunnel address is allocated under its handle");
+            }
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> CalicoModeE2eTest.expectedLearned(c, n), () -> CalicoModeE2eTest.learnedOn(n, "tunl0"),
+                        "IPIP routes learned over BGP on " + n.name());
+                assertEquals(Set.of(), weftRoutes(n), "no vxlan route left on " + n.name());
+                assertEquals(List.of(tunnels.get(n.name()) + "/32"), KernelState.addresses(n.netns(), "tunl0").stream()
+                        .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "tunl0 on " + n.name());
+            }
+            pingAcross(pods);
+        }
+    }
+
+    /** The node's IPIP tunnel address from its bgp registration, or null while it has none. */
+    static String ipipTunnel(SimCluster c, SimCluster.Node n) {
+        String v = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElse("");
+        try {
+            JsonNode r = JSON.readTree(v.isEmpty() ? "{}" : v);
+            return "bgp".equals(r.path("BackendType").asText()) && r.path("BackendData").hasNonNull("TunnelAddr")
+                    ? r.path("BackendData").get("TunnelAddr").asText() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    record Vtep(String tunnel, String mac) {
+    }
+
+    /** The node's vxlan registration (TunnelAddr, VtepMAC), or null while it is not one yet. */
+    static Vtep vtep(SimCluster c, SimCluster.Node n) {
+        String v = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElse("");
+        try {
+            JsonNode d = JSON.readTree(v.isEmpty() ? "{}" : v).path("BackendData");
+            return d.hasNonNull("TunnelAddr") ? new Vtep(d.get("TunnelAddr").asText(), d.get("VtepMAC").asText()) : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every other node's blocks and borrowed addresses, each "dst via <its gateway> <tail>". */
+    static Set<String> expected(BlockState s, SimCluster c, SimCluster.Node self, java.util.function.Function<SimCluster.Node, String> via) {
+        Set<String> out = new TreeSet<>();
+        for (SimCluster.Node o : c.nodes()) {
+            if (o != self) {
+                s.blocksOf(o.name()).forEach(b -> out.add(b + " via " + via.apply(o)));
+                s.borrowedBy(o.name()).forEach(a -> out.add(a + " via " + via.apply(o)));
+            }
+        }
+        return out;
+    }
+
+    static Set<String> expectedHostGw(SimCluster c, SimCluster.Node self) {
+        return expected(BlockState.read(c.etcd(), SimCluster.PREFIX), c, self, o -> o.address() + " dev eth0");
+    }
+
+    static Set<String> expectedVxlan(BlockState s, SimCluster c, SimCluster.Node self, Map<String, Vtep> vteps) {
+        return expected(s, c, self, o -> vteps.get(o.name()).tunnel() + " dev flannel.1 onlink");
+    }
+
+    /** Weft's (protocol 87) routes into the pod network, as "dst via gw dev d [onlink]" ({@code ip -j route}). */
+    static Set<String> weftRoutes(SimCluster.Node n) {
+        Set<String> out = new TreeSet<>();
+        for (RouteInfo r : KernelState.routes(n.netns(), 4)) {
+            if (r.protocol().equals("87")) {
+                out.add(r.dst() + " via " + r.gateway() + " dev " + r.dev() + (r.flags().contains("onlink") ? " onlink" : ""));
+            }
+        }
+        return out;
+    }
+
+    /** Every node's routes, neighbours and FDB entries, as {@code ip -j} and {@code bridge -j} print them. */
+    static Map<String, Set<String>> kernel(SimCluster c) {
+        Map<String, Set<String>> out = new TreeMap<>();
+        for (SimCluster.Node n : c.nodes()) {
+            Set<String> s = new TreeSet<>();
+            KernelState.routes(n.netns(), 4).forEach(r -> s.add("route " + r.raw()));
+            KernelState.neighbours(n.netns(), 4).stream().filter(NeighInfo::isPermanent).forEach(nb -> s.add("neigh " + nb.raw()));
+            out.put(n.name(), s);
+        }
+        return out;
+    }
+
+    /** The /29s of the Network that no node has claimed (no block key in etcd). */
+    static List<String> freeBlocks(SimCluster c) {
+        String out = c.etcd().etcdctl("get", "--prefix", "--keys-only", SimCluster.PREFIX + "/ipam/v2/assignment/ipv4/block/");
+        List<String> free = new ArrayList<>();
+        for (int i = 0; i < 64; i += 8) {
+            if (!out.contains("/10.244.0." + i + "-29")) {
+                free.add("10.244.0." + i + "/29");
+            }
+        }
+        assertTrue(free.size() >= 2, "two free blocks left: " + out);
+        return free;
+    }
+
+    /** A confirmed, empty block affine to {@code node}, written as Calico would. */
+    static void putBlock(SimCluster c, String cidr, String node) {
+        putBlock(c, cidr, node, null);
+    }
+
+    /** The same with ordinal 3 allocated for {@code borrower} (when not null), as a node that borrowed it writes it. */
+    static void putBlock(SimCluster c, String cidr, String node, String borrower) {
+        String ipam = SimCluster.PREFIX + "/ipam/v2";
+        String key = cidr.replace('/', '-');
+        c.etcd().put(ipam + "/host/" + node + "/ipv4/block/" + key, "{\"state\":\"confirmed\",\"deleted\":false}");
+        String alloc = borrower == null ? "[null,null,null,null,null,null,null,null],\"unallocated\":[0,1,2,3,4,5,6,7],\"attributes\":[],"
+                + "\"sequenceNumber\":0,\"sequenceNumberForAllocation\":{}"
+                : "[null,null,null,0,null,null,null,null],\"unallocated\":[0,1,2,4,5,6,7],\"attributes\":[{\"handle_id\":\"by-hand\","
+                + "\"secondary\":{\"node\":\"" + borrower + "\"}}],\"sequenceNumber\":1,\"sequenceNumberForAllocation\":{\"3\":0}";
+        c.etcd().put(ipam + "/assignment/ipv4/block/" + key, "{\"cidr\":\"" + cidr + "\",\"affinity\":\"host:" + node
+                + "\",\"allocations\":" + alloc + ",\"deleted\":false}");
+    }
+
+    static boolean inBlock(String ip, String block) {
+        String[] b = block.split("/");
+        long mask = -1L << (32 - Integer.parseInt(b[1])) & 0xffffffffL;
+        return (v4(ip) & mask) == (v4(b[0]) & mask);
+    }
+
+    private static long v4(String ip) {
+        long v = 0;
+        for (String p : ip.split("\\.")) {
+            v = v << 8 | Integer.parseInt(p);
+        }
+        return v;
+    }
+
+    static void pingAcross(List<SimCluster.Pod> pods) {
+        for (SimCluster.Pod a : pods) {
+            for (SimCluster.Pod b : pods) {
+                if (a.node() != b.node()) {
+                    Cmd.Result r = a.netns().tryExec("ping", "-c", "1", "-W", "2", b.ip());
+                    assertTrue(r.ok(), a.ip() + " on " + a.node().name() + " -> " + b.ip() + " on " + b.node().name() + ": " + r);
+                }
+            }
+        }
+    }
+}
