@@ -56,7 +56,7 @@ public final class AdjRibOut {
         this.tables = tables;
         this.export = export;
         for (Family f : session.families()) {
-            cursors.put(f, tables.get(f).journal().open());
+            cursors.put(f, tables.get(f).journal().open(ExportPolicy.kindOf(peer)));
         }
     }
 

@@ -140,6 +140,10 @@ final class Dest {
         return false;
     }
 
+    boolean advertisedAnywhere() {
+        return advertised != null;
+    }
+
     boolean advertisedTo(int index) {
         int w = index >>> 6;
         return advertised != null && w < advertised.length && (advertised[w] & (1L << index)) != 0;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 /**
  * The table of one family: every accepted path per prefix and the selected ones. Each operation
@@ -17,13 +18,21 @@ final class LocRib {
     private final Family family;
     private final boolean multipath;
     private final AttrsInterner interner;
+    /** The kinds of peer a best path can be exported to ({@link ExportPolicy#audience}). */
+    private final ToIntFunction<Path> audience;
     private final Map<Cidr, Dest> table = new HashMap<>();
     private final ChangeJournal journal = new ChangeJournal();
+    /**
+     * Entries with paths, kept as they come and go: status asks for it on every request, and a
+     * walk of a full table each time cost the RIB thread (bench/bgp-ingest profile).
+     */
+    private int prefixCount;
 
-    LocRib(Family family, boolean multipath, AttrsInterner interner) {
+    LocRib(Family family, boolean multipath, AttrsInterner interner, ToIntFunction<Path> audience) {
         this.family = family;
         this.multipath = multipath;
         this.interner = interner;
+        this.audience = audience;
     }
 
     /** The changes the Adj-RIBs-Out of this family read from. */
@@ -44,6 +53,9 @@ final class LocRib {
         Dest d = table.computeIfAbsent(p.prefix(), k -> new Dest());
         Path[] before = d.snapshotSelected();
         interner.retain(p.attrs());
+        if (!d.hasPaths()) {
+            prefixCount++;
+        }
         Path old = d.put(p);
         if (old != null) {
             interner.release(old.attrs());
@@ -61,6 +73,9 @@ final class LocRib {
         Path[] before = d.snapshotSelected();
         Path old = d.remove(peer, pathId);
         if (old != null) {
+            if (!d.hasPaths()) {
+                prefixCount--;
+            }
             interner.release(old.attrs());
             reselect(prefix, d, before, out);
         }
@@ -90,6 +105,9 @@ final class LocRib {
                 }
             }
             if (before != null) {
+                if (!d.hasPaths()) {
+                    prefixCount--;
+                }
                 d.reselect(multipath);
                 changed(e.getKey(), d, before, out);
                 if (d.isDead()) {
@@ -151,13 +169,7 @@ final class LocRib {
     }
 
     int prefixCount() {
-        int n = 0;
-        for (Dest d : table.values()) {
-            if (d.hasPaths()) {
-                n++;
-            }
-        }
-        return n;
+        return prefixCount;
     }
 
     private void reselect(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
@@ -172,7 +184,8 @@ final class LocRib {
         if (d.selectionDiffers(before)) {
             out.add(new RouteChange(family, prefix, d.selected()));
             if (!d.isDead()) { // a dead entry was advertised nowhere: no peer needs to hear of it
-                journal.append(prefix, d);
+                // where it is advertised, every peer may owe a withdrawal or a replacement
+                journal.append(prefix, d, d.advertisedAnywhere() ? ExportPolicy.TO_ANY : audience.applyAsInt(d.best()));
             }
         }
     }

@@ -53,7 +53,7 @@ public final class Rib {
         this.importPolicy = new ImportPolicy(config);
         this.exportPolicy = new ExportPolicy(config);
         for (Family f : Family.values()) {
-            tables.put(f, new LocRib(f, config.multipath(), interner));
+            tables.put(f, new LocRib(f, config.multipath(), interner, exportPolicy::audience));
         }
     }
 
