@@ -27,6 +27,12 @@ final class LocRib {
      * walk of a full table each time cost the RIB thread (bench/bgp-ingest profile).
      */
     private int prefixCount;
+    /**
+     * Per audience bit, how many prefixes have a best path that kind of peer may be sent: a peer
+     * of a kind with none needs no walk of the table when its session comes up (an iBGP mesh
+     * holding only iBGP-learned routes: bench/bgp-ingest's later peers each walked all of it).
+     */
+    private final int[] exportable = new int[Integer.SIZE];
 
     LocRib(Family family, boolean multipath, AttrsInterner interner, ToIntFunction<Path> audience) {
         this.family = family;
@@ -183,10 +189,24 @@ final class LocRib {
     private void changed(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
         if (d.selectionDiffers(before)) {
             out.add(new RouteChange(family, prefix, d.selected()));
+            int now = audience.applyAsInt(d.best());
+            count(audience.applyAsInt(before.length == 0 ? null : before[0]), -1);
+            count(now, 1);
             if (!d.isDead()) { // a dead entry was advertised nowhere: no peer needs to hear of it
                 // where it is advertised, every peer may owe a withdrawal or a replacement
-                journal.append(prefix, d, d.advertisedAnywhere() ? ExportPolicy.TO_ANY : audience.applyAsInt(d.best()));
+                journal.append(prefix, d, d.advertisedAnywhere() ? ExportPolicy.TO_ANY : now);
             }
         }
+    }
+
+    private void count(int audienceBits, int delta) {
+        for (int bits = audienceBits; bits != 0; bits &= bits - 1) {
+            exportable[Integer.numberOfTrailingZeros(bits)] += delta;
+        }
+    }
+
+    /** Whether any prefix has a best path a peer of {@code kind} (one audience bit) may be sent. */
+    boolean anyExportableTo(int kind) {
+        return exportable[Integer.numberOfTrailingZeros(kind)] > 0;
     }
 }

@@ -153,4 +153,27 @@ class ChangeJournalTest {
         assertTrue(announced(sent).isEmpty());
         assertEquals(0, rib.outbound(SLOW.key()).advertisedCount(Family.IPV4_UNICAST));
     }
+
+    @Test
+    void aPeerThatCanBeSentNothingOfTheTableSkipsTheWalkAndGetsEndOfRib() {
+        Rib rib = ribPastTheDumps(false);
+        rib.apply(FAST.key(), table(0, 3000, attrs(), "10.0.0.2"));
+        rib.originate(block(4000), List.of());
+        rib.withdrawOriginated(block(4000));
+        PeerInfo late = ibgp("10.0.0.4");
+        rib.peerUp(late, Fx.v4());
+        assertEquals(0, rib.outbound(late.key()).pendingCount(), "no table walk queued for an iBGP peer");
+        List<Update> sent = rib.outbound(late.key()).drain(1 << 20);
+        assertEquals(1, sent.size());
+        assertEquals(Family.IPV4_UNICAST, sent.get(0).endOfRibFamily().orElseThrow());
+        // an eBGP peer may be sent all of them, so it walks the table
+        rib.peerUp(EXTERNAL, Fx.v4());
+        assertEquals(3000, rib.outbound(EXTERNAL.key()).pendingCount());
+        assertEquals(3000, new HashSet<>(announced(rib.outbound(EXTERNAL.key()).drain(1 << 20))).size());
+        // once one route may go to iBGP peers, a new one walks again
+        rib.originate(block(4001), List.of());
+        PeerInfo later = ibgp("10.0.0.5");
+        rib.peerUp(later, Fx.v4());
+        assertEquals(List.of(block(4001)), announced(rib.outbound(later.key()).drain(1 << 20)));
+    }
 }
