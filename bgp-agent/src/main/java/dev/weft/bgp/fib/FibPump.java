@@ -56,9 +56,11 @@ public final class FibPump implements AutoCloseable {
                 return;
             }
             for (FibChange c : changes) {
-                // remove first: a re-submitted prefix moves to the end, after what came before it
-                pending.remove(c.prefix());
-                pending.put(c.prefix(), c);
+                // a re-submitted prefix moves to the end, after what came before it
+                if (pending.put(c.prefix(), c) != null) {
+                    pending.remove(c.prefix());
+                    pending.put(c.prefix(), c);
+                }
             }
             lock.notifyAll();
         }
@@ -111,7 +113,7 @@ public final class FibPump implements AutoCloseable {
             }
             try {
                 if (!batch.isEmpty()) {
-                    fib.apply(batch);
+                    fib.applyDistinct(batch); // take() hands out each prefix once
                 }
                 if (task != null) {
                     task.run();

@@ -373,11 +373,13 @@ public final class Rib {
             return;
         }
         if (changes.size() > 1) {
-            // One entry per prefix, its latest state.
-            Map<Cidr, RouteChange> latest = new LinkedHashMap<>();
+            // One entry per prefix, its latest state, in the order of the latest changes.
+            Map<Cidr, RouteChange> latest = new LinkedHashMap<>(changes.size() * 4 / 3 + 1);
             for (RouteChange c : changes) {
-                latest.remove(c.prefix());
-                latest.put(c.prefix(), c);
+                if (latest.put(c.prefix(), c) != null) { // rare: moved behind what came between
+                    latest.remove(c.prefix());
+                    latest.put(c.prefix(), c);
+                }
             }
             changes = List.copyOf(latest.values());
         } else {
