@@ -107,6 +107,11 @@ final class ChangeJournal {
         }
     }
 
+    /** The sequence number the next change will get. */
+    long nextSeq() {
+        return nextSeq;
+    }
+
     boolean hasPending(Cursor c) {
         return c.next < nextSeq && !nothingFor(c);
     }

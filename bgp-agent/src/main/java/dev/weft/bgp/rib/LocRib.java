@@ -33,6 +33,10 @@ final class LocRib {
      * holding only iBGP-learned routes: bench/bgp-ingest's later peers each walked all of it).
      */
     private final int[] exportable = new int[Integer.SIZE];
+    /** The journal's next sequence number when the current batch of changes began ({@link #takeRepeats}). */
+    private long batchStart;
+    /** Whether a prefix may have changed twice since then: a second change of one entry, or a dead entry. */
+    private boolean repeats;
 
     LocRib(Family family, boolean multipath, AttrsInterner interner, ToIntFunction<Path> audience) {
         this.family = family;
@@ -186,8 +190,22 @@ final class LocRib {
         }
     }
 
+    /**
+     * Whether a prefix may have changed more than once since the last call (so the changes need
+     * coalescing before they are published); starts the next batch. Detected from the entries'
+     * sequence numbers, so that a batch without repeats, a full table's every UPDATE, costs no map.
+     */
+    boolean takeRepeats() {
+        boolean r = repeats;
+        repeats = false;
+        batchStart = journal.nextSeq();
+        return r;
+    }
+
     private void changed(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
         if (d.selectionDiffers(before)) {
+            // changed before in this batch, or gone (a new entry for the prefix may follow)
+            repeats |= d.lastChange >= batchStart || d.isDead();
             out.add(new RouteChange(family, prefix, d.selected()));
             int now = audience.applyAsInt(d.best());
             count(audience.applyAsInt(before.length == 0 ? null : before[0]), -1);

@@ -369,10 +369,14 @@ public final class Rib {
     }
 
     private void publish(List<RouteChange> changes) {
+        boolean repeats = false;
+        for (LocRib t : tables.values()) {
+            repeats |= t.takeRepeats();
+        }
         if (changes.isEmpty()) {
             return;
         }
-        if (changes.size() > 1) {
+        if (changes.size() > 1 && repeats) {
             // One entry per prefix, its latest state, in the order of the latest changes.
             Map<Cidr, RouteChange> latest = new LinkedHashMap<>(changes.size() * 4 / 3 + 1);
             for (RouteChange c : changes) {
