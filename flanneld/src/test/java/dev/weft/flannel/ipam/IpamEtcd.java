@@ -2,6 +2,8 @@ package dev.weft.flannel.ipam;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.flannel.subnet.etcd.EtcdKvStore;
+import dev.weft.flannel.subnet.etcd.EtcdOptions;
 import dev.weft.ipam.blocks.BlockAllocator;
 import dev.weft.ipam.blocks.Pool;
 import dev.weft.ipam.blocks.PoolConfig;
@@ -22,7 +24,9 @@ final class IpamEtcd implements AutoCloseable {
     private static final AtomicInteger PREFIXES = new AtomicInteger();
     private static final ObjectMapper JSON = new ObjectMapper();
     final EtcdServer etcd = EtcdServer.launch();
-    final Client client = Client.builder().endpoints(etcd.endpoint()).build();
+    /** weftd's own client (the one its block IPAM is given), so outages here meet its reconnect behaviour. */
+    private final EtcdKvStore store = EtcdKvStore.connect(EtcdOptions.of(etcd.endpoint()));
+    final Client client = store.client();
 
     IpamEtcd() {
         // The client's first request connects; on a loaded machine that can outlast the 1 s request
@@ -51,8 +55,8 @@ final class IpamEtcd implements AutoCloseable {
     /**
      * Stops etcd's process where it stands (SIGSTOP) until {@link #thaw}: its connections stay open
      * and every request hangs, as when etcd is wedged or cut off. (A killed etcd refuses connections
-     * instead, and jetcd's channel then backs off between reconnects: after 30 s down it tries again
-     * only some 13 s after etcd is back. The second test of BlockIpamOutageTest covers that kind.)
+     * instead; weftd's client then tries again every second, see EtcdReconnectTest. The second test
+     * of BlockIpamOutageTest covers that kind.)
      */
     void freeze() {
         signal("STOP");
@@ -131,7 +135,7 @@ final class IpamEtcd implements AutoCloseable {
     @Override
     public void close() {
         try {
-            client.close();
+            store.close();
         } finally {
             etcd.close();
         }

@@ -75,7 +75,8 @@ public final class EtcdKvStore implements KvStore {
     /** Creates the client; it connects lazily, so this does not fail when etcd is down. */
     public static EtcdKvStore connect(EtcdOptions o) {
         ClientBuilder b = Client.builder().endpoints(o.endpoints().toArray(new String[0]))
-                .maxInboundMessageSize(MAX_INBOUND_BYTES);
+                .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                .loadBalancerPolicy(SteadyReconnectPolicy.name()); // back within a second of etcd, however long it was gone
         if (o.username() != null && o.password() != null) {
             b.user(bytes(o.username())).password(bytes(o.password()));
         }
