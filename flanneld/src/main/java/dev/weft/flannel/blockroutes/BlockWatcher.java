@@ -57,7 +57,9 @@ public final class BlockWatcher implements AutoCloseable {
         this.decoder = new BlockEntries(ipamPrefix);
         this.dir = ipamPrefix.endsWith("/") ? ipamPrefix : ipamPrefix + "/";
         this.listener = listener;
-        this.keys = new DecodedPrefix<>(store, dir, this::decode, this::deliver);
+        // a corrupt write to a block keeps its last good value: dropping it would withdraw the routes
+        // to its pods on every node until a good write came
+        this.keys = new DecodedPrefix<>(store, dir, this::decode, this::deliver, true);
         this.watch = new ResilientWatch(store, dir, true, executor, keys, liveness);
     }
 
@@ -72,7 +74,7 @@ public final class BlockWatcher implements AutoCloseable {
     private record Routing(AllocationBlock block, String confirmed) {
     }
 
-    /** Decodes one written key; null when it means nothing for routing (not a block or affinity, corrupt, unconfirmed). */
+    /** Decodes one written key; null when it is not a block or affinity, or corrupt (then the last good value stands). */
     private Routing decode(KvEntry e) {
         String key = e.key();
         if (key.length() > MAX_KEY) {
@@ -93,7 +95,9 @@ public final class BlockWatcher implements AutoCloseable {
                 reject(e, a == null ? "not an affinity key" : a.corruption());
                 return null;
             }
-            return a.state() == AffinityState.CONFIRMED ? new Routing(null, BlockSet.affinity(a.node(), a.cidr())) : null;
+            // an unconfirmed claim is kept as routing nothing (not null: null is a corrupt write, which
+            // leaves the last good value in place)
+            return new Routing(null, a.state() == AffinityState.CONFIRMED ? BlockSet.affinity(a.node(), a.cidr()) : null);
         }
         return null; // handles and the IPAM config: not routing's business
     }
@@ -104,7 +108,7 @@ public final class BlockWatcher implements AutoCloseable {
         for (Routing r : keys.values()) {
             if (r.block() != null) {
                 blocks.add(r.block());
-            } else {
+            } else if (r.confirmed() != null) {
                 confirmed.add(r.confirmed());
             }
         }

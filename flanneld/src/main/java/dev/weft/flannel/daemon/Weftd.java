@@ -57,12 +57,16 @@ final class Weftd {
     /** SIGTERM and weftctl shutdown: one stop, the same steps (see the finally block of {@link #run}). */
     private final GracefulStop gracefulStop = new GracefulStop();
     private final CountDownLatch stop = gracefulStop.latch();
-    /** How long SIGTERM waits for the servers, watches and renewer to close (the kernel state stays either way). */
-    private static final long SHUTDOWN_WAIT_SECONDS = 10;
     /** How long the stop waits for the CNI requests in flight (an ADD's etcd writes take milliseconds). */
     private static final Duration CNI_DRAIN = Duration.ofSeconds(5);
     /** How long a finished stop waits for weftctl shutdown to print its line and exit. */
     private static final Duration SHUTDOWN_CLIENTS = Duration.ofSeconds(5);
+    /**
+     * How long SIGTERM waits for the whole stop (the kernel state stays either way): the drain and
+     * the wait for weftctl, each bounded above, plus 10 s for the servers, watches and renewer to
+     * close, so a slow drain never cuts the closing short. Under calico-node's 30 s grace period.
+     */
+    private static final long SHUTDOWN_WAIT_SECONDS = CNI_DRAIN.plus(SHUTDOWN_CLIENTS).toSeconds() + 10;
     private final LeasePipeline leasePipeline = new LeasePipeline(java.time.Clock.systemUTC());
     /** $NOTIFY_SOCKET under a Type=notify unit: READY=1 once running, STOPPING=1 on the way out. */
     private final java.util.Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();

@@ -48,4 +48,31 @@ class DecodedPrefixTest {
             }
         }
     }
+
+    /** With keepLastGood, a write that does not decode leaves the last good value; only a DELETE drops a key. */
+    @Test
+    void aCorruptWriteKeepsTheLastGoodValueWhenAsked(@TempDir Path dir) throws Exception {
+        try (FileKvStore store = FileKvStore.open(dir.resolve("store.json"))) {
+            store.put("/p/a", "good-a", Duration.ofHours(1));
+            store.put("/p/b", "good-b", Duration.ofHours(1));
+            LinkedBlockingQueue<List<String>> changes = new LinkedBlockingQueue<>();
+            ScheduledThreadPoolExecutor ex = SingleThread.named("test-decoded-prefix-keep");
+            DecodedPrefix<String>[] p = new DecodedPrefix[1];
+            p[0] = new DecodedPrefix<>(store, "/p/", e -> e.value().startsWith("good") ? e.value() : null,
+                    () -> changes.add(List.copyOf(p[0].values())), true);
+            try (ResilientWatch w = new ResilientWatch(store, "/p/", true, ex, p[0], new Liveness())) {
+                w.start(0);
+                assertEquals(List.of("good-a", "good-b"), changes.poll(10, TimeUnit.SECONDS));
+                store.put("/p/a", "garbage", Duration.ofHours(1)); // kept as it was: no change reported
+                store.put("/p/b", "good-b2", Duration.ofHours(1));
+                assertEquals(List.of("good-a", "good-b2"), changes.poll(10, TimeUnit.SECONDS));
+                ex.submit(p[0]::resync).get(10, TimeUnit.SECONDS); // a listing (on the watch's executor, as the watch runs it)
+                assertEquals(List.of("good-a", "good-b2"), changes.poll(10, TimeUnit.SECONDS), "a listing too keeps it");
+                store.delete("/p/a");
+                assertEquals(List.of("good-b2"), changes.poll(10, TimeUnit.SECONDS));
+            } finally {
+                SingleThread.stop(ex);
+            }
+        }
+    }
 }
