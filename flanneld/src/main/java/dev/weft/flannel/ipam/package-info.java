@@ -42,10 +42,9 @@
  * Each tick also reads again the blocks the node borrowed addresses from, so an address released
  * behind weftd's back ({@code weftctl ipam release --ip}) stops being announced. On a node that
  * registers ({@code <prefix>/nodes/<name>}, the bgp backend), {@link dev.weft.flannel.ipam.GoneNodeSweep}
- * releases the empty blocks of nodes whose registration has been gone for the grace period (5
- * minutes), each in a compare-and-swap transaction that requires the registration to be absent still.
- * A gone node's reserve handles go with its block; nothing else of it is touched. If a node was cut
- * off from etcd for longer than its registration TTL plus the grace period and handed out reserved
- * addresses meanwhile, those may have been released; its journal replay then logs them as gone.
+ * releases the blocks that hold no address at all of nodes whose registration has been gone for the
+ * grace period (5 minutes), each in a compare-and-swap transaction that requires the registration to
+ * be absent still. A gone node's reserve counts as use: cut off from etcd, a node hands reserved
+ * addresses to pods and only journals it, so its block is kept (and listed by weftctl ipam check).
  */
 package dev.weft.flannel.ipam;
