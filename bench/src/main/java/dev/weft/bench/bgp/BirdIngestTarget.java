@@ -57,17 +57,17 @@ final class BirdIngestTarget implements IngestTarget {
     }
 
     @Override
-    public List<Instant> establishedTimes() {
-        List<Instant> times = new ArrayList<>();
+    public Instant firstEstablished() {
+        Instant first = null;
         for (BirdProtocol p : bird.protocols()) {
             if (sessions.contains(p.name())) {
                 if (!p.established() || p.since() == null) {
                     throw new IllegalStateException("target session not Established (or no time): " + p);
                 }
-                times.add(p.since());
+                first = first == null || p.since().isBefore(first) ? p.since() : first;
             }
         }
-        return times;
+        return first;
     }
 
     @Override

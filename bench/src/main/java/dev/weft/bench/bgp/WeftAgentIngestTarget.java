@@ -141,15 +141,16 @@ final class WeftAgentIngestTarget implements IngestTarget {
     }
 
     @Override
-    public List<Instant> establishedTimes() {
-        List<Instant> times = new ArrayList<>();
+    public Instant firstEstablished() {
+        Instant first = null;
         for (JsonNode p : required()) {
             if (!"ESTABLISHED".equalsIgnoreCase(p.path("state").asText())) {
                 throw new IllegalStateException("target session not Established: " + p);
             }
-            times.add(Instant.ofEpochMilli(p.path("sinceMillis").asLong()));
+            Instant since = Instant.ofEpochMilli(p.path("sinceMillis").asLong());
+            first = first == null || since.isBefore(first) ? since : first;
         }
-        return times;
+        return first;
     }
 
     @Override
