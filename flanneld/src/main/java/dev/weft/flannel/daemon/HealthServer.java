@@ -359,9 +359,22 @@ final class HealthServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 done = CompletableFuture.failedFuture(e);
             }
-            done.whenComplete((line, failure) -> ctx.executor().execute(() -> ctx.writeAndFlush(failure == null
-                    ? text(HttpResponseStatus.OK, line + "\n")
-                    : text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "weftd's stop failed: " + failure.getMessage() + "\n"))));
+            done.whenComplete((line, failure) -> {
+                Runnable answer = () -> ctx.writeAndFlush(failure == null
+                        ? text(HttpResponseStatus.OK, line + "\n")
+                        : text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "weftd's stop failed: " + failure.getMessage() + "\n"));
+                // A request that comes after the stop finished completes here, on the event loop:
+                // answered at once, before the server's close can refuse a task for the loop.
+                if (ctx.executor().inEventLoop()) {
+                    answer.run();
+                } else {
+                    try {
+                        ctx.executor().execute(answer);
+                    } catch (java.util.concurrent.RejectedExecutionException closing) {
+                        ctx.channel().close(); // weftd is past answering: weftctl says it got no answer
+                    }
+                }
+            });
         }
 
         private static void respond(ChannelHandlerContext ctx, HttpRequest req, FullHttpResponse r) {

@@ -50,7 +50,7 @@ class BlockIpamOutageTest {
     }
 
     /**
-     * The issue's outage: etcd stopped for 30 s. The node's only block (/29: 8 addresses) is full
+     * The issue's outage: etcd stopped (SIGKILL, restarted on its data dir) for 30 s. The node's only block (/29: 8 addresses) is full
      * when etcd goes (5 pods and the reserve of 3), so ADDs are served from the reserve, at the start
      * and late in the outage, and the ADD after them, which needs a new block, fails with code 11
      * saying so. Once etcd is back, every allocation made offline is in etcd exactly once (read with
@@ -74,7 +74,7 @@ class BlockIpamOutageTest {
             assertEquals(1, fx.keys(blocksOfA).size());
 
             Map<String, Cidr> offline = new TreeMap<>();
-            fx.freeze();
+            fx.etcd.kill(); // as the issue says: etcd stopped (killed, then restarted on its data dir)
             long down = System.nanoTime();
             try {
                 for (int i = 0; i < 3; i++) {
@@ -110,7 +110,7 @@ class BlockIpamOutageTest {
 
                 Thread.sleep(Math.max(0, 30_000 - (System.nanoTime() - down) / 1_000_000));
             } finally {
-                fx.thaw();
+                fx.etcd.start();
             }
             long up = System.nanoTime();
             long deadline = up + 30_000_000_000L;

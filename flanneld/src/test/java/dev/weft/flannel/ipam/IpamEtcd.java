@@ -52,27 +52,6 @@ final class IpamEtcd implements AutoCloseable {
         return new PoolConfig(List.of(new Pool(Cidr.parse(cidr), blockSize)), strictAffinity, 20);
     }
 
-    /**
-     * Stops etcd's process where it stands (SIGSTOP) until {@link #thaw}: its connections stay open
-     * and every request hangs, as when etcd is wedged or cut off. (A killed etcd refuses connections
-     * instead; weftd's client then tries again every second, see EtcdReconnectTest. The second test
-     * of BlockIpamOutageTest covers that kind.)
-     */
-    void freeze() {
-        signal("STOP");
-    }
-
-    void thaw() {
-        signal("CONT");
-    }
-
-    private void signal(String sig) {
-        dev.weft.testkit.Cmd.Result r = dev.weft.testkit.Cmd.run("kill", "-" + sig, Long.toString(etcd.pid()));
-        if (r.exitCode() != 0) {
-            throw new IllegalStateException("kill -" + sig + " etcd: " + r);
-        }
-    }
-
     /** The keys under {@code prefix}, read with etcdctl. */
     List<String> keys(String prefix) {
         return etcd.etcdctl("get", "--prefix", "--keys-only", "--", prefix).lines().map(String::strip)

@@ -138,15 +138,21 @@ final class VtepProgrammer {
             Retry.run(() -> nl.replaceFdb(fdb(p)));
         } catch (NetlinkException e) {
             LOG.error("{}: adding FDB entry {} -> {} failed: {}", devName, p.mac(), p.publicIp(), e.getMessage());
-            report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
+            if (!neighbourUsedBeyond(p, p.subnet())) {
+                report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
+            }
             return false;
         }
         try {
             Retry.run(() -> nl.replaceRoute(vtepRoute(p)));
         } catch (NetlinkException e) {
             LOG.error("{}: failed to add route {} -> {}: {}", devName, p.subnet(), p.gateway(), e.getMessage());
-            report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
-            report("delete fdb " + p.mac(), Retry.quietly(() -> nl.deleteFdb(fdb(p))));
+            if (!neighbourUsedBeyond(p, p.subnet())) {
+                report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
+            }
+            if (!fdbUsedBeyond(p, p.subnet())) {
+                report("delete fdb " + p.mac(), Retry.quietly(() -> nl.deleteFdb(fdb(p))));
+            }
             return false;
         }
         return true;
@@ -157,12 +163,24 @@ final class VtepProgrammer {
         if (old.direct()) {
             return; // the direct route was replaced in place
         }
-        if (now.direct() || !old.mac().equals(now.mac())) {
+        // the old entries may be shared with the node's other blocks (block IPAM): those keep them
+        if ((now.direct() || !old.mac().equals(now.mac())) && !fdbUsedBeyond(old, null)) {
             report("delete fdb " + old.mac(), Retry.quietly(() -> nl.deleteFdb(fdb(old))));
         }
-        if (now.direct()) {
+        if ((now.direct() || !old.gateway().equals(now.gateway())) && !neighbourUsedBeyond(old, null)) {
             report("delete neighbour " + old.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(old))));
         }
+    }
+
+    /** Whether a programmed peer other than the one of {@code except} (null: any) needs p's FDB entry. */
+    private boolean fdbUsedBeyond(VtepPeer p, Cidr except) {
+        return peers.values().stream().anyMatch(o -> !o.direct() && !o.subnet().equals(except)
+                && o.mac().equals(p.mac()) && o.publicIp().equals(p.publicIp()));
+    }
+
+    /** Whether a programmed peer other than the one of {@code except} (null: any) needs p's neighbour entry. */
+    private boolean neighbourUsedBeyond(VtepPeer p, Cidr except) {
+        return peers.values().stream().anyMatch(o -> !o.direct() && !o.subnet().equals(except) && o.gateway().equals(p.gateway()));
     }
 
     /** Route first (traffic stops cleanly), then FDB and neighbour; each is tried whatever the others do. */
@@ -175,10 +193,10 @@ final class VtepProgrammer {
         LOG.info("{}: removing subnet {} PublicIP {} VtepMAC {}", devName, p.subnet(), p.publicIp(), p.mac());
         report("delete route " + p.subnet(), RouteTag.deleteOurs(nl, vtepRoute(p)));
         // on block IPAM a node's blocks share its neighbour and FDB entry: they stay while another uses them
-        if (peers.values().stream().noneMatch(o -> !o.direct() && o.mac().equals(p.mac()) && o.publicIp().equals(p.publicIp()))) {
+        if (!fdbUsedBeyond(p, p.subnet())) {
             report("delete fdb " + p.mac(), Retry.quietly(() -> nl.deleteFdb(fdb(p))));
         }
-        if (peers.values().stream().noneMatch(o -> !o.direct() && o.gateway().equals(p.gateway()))) {
+        if (!neighbourUsedBeyond(p, p.subnet())) {
             report("delete neighbour " + p.gateway(), Retry.quietly(() -> nl.deleteNeighbour(neighbour(p))));
         }
     }
