@@ -8,9 +8,8 @@ import dev.weft.ipam.socket.IpamClient;
 import dev.weft.ipam.socket.IpamRequest;
 import dev.weft.ipam.socket.IpamResponse;
 import dev.weft.net.Cidr;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -33,17 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BlockIpamOutageTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static IpamEtcd fx;
-
-    @BeforeAll
-    static void etcd() {
-        fx = new IpamEtcd();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
+    @RegisterExtension
+    static final IpamEtcd fx = new IpamEtcd();
 
     private static IpamRequest.Allocate add(String id) {
         return new IpamRequest.Allocate("net." + id, id, "eth0", "default", "pod-" + id, List.of());

@@ -16,9 +16,8 @@ import dev.weft.ipam.socket.IpamClient;
 import dev.weft.ipam.socket.IpamRequest;
 import dev.weft.ipam.socket.IpamResponse;
 import dev.weft.net.Cidr;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -47,17 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BlockIpamUpkeepTest {
     private static final Duration GRACE = Duration.ofSeconds(10);
-    private static IpamEtcd fx;
-
-    @BeforeAll
-    static void etcd() {
-        fx = new IpamEtcd();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
+    @RegisterExtension
+    static final IpamEtcd fx = new IpamEtcd();
 
     private static BlockAllocator open(String p, PoolConfig pools, String node) throws IpamException {
         return BlockAllocator.open(fx.client, p, pools, node, new BlockAllocator.Options(Duration.ofSeconds(5), 100));

@@ -7,9 +7,8 @@ import dev.weft.ipam.socket.IpamFrame;
 import dev.weft.ipam.socket.IpamRequest;
 import dev.weft.ipam.socket.IpamResponse;
 import dev.weft.net.Cidr;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -37,17 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** weftd's CNI socket against a real etcd: round trips, hostile requests, and the socket file's life. */
 class CniSocketServerTest {
-    private static IpamEtcd fx;
-
-    @BeforeAll
-    static void etcd() {
-        fx = new IpamEtcd();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
+    @RegisterExtension
+    static final IpamEtcd fx = new IpamEtcd();
 
     private static IpamRequest.Allocate add(String handle) {
         return new IpamRequest.Allocate(handle, handle.substring(handle.indexOf('.') + 1), "eth0", "default", "pod-" + handle,

@@ -11,6 +11,8 @@ import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
 import dev.weft.testkit.EtcdServer;
 import io.etcd.jetcd.Client;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,8 +21,12 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A real etcd for a test class, block IPAM on it, and readers of what etcd holds (through etcdctl, not the code under test). */
-final class IpamEtcd implements AutoCloseable {
+/**
+ * A real etcd for a test class, block IPAM on it, and readers of what etcd holds (through etcdctl,
+ * not the code under test). A test class holds it as {@code @RegisterExtension static final}: etcd
+ * starts with the class and stops after its last test.
+ */
+final class IpamEtcd implements AutoCloseable, AfterAllCallback {
     private static final AtomicInteger PREFIXES = new AtomicInteger();
     private static final ObjectMapper JSON = new ObjectMapper();
     final EtcdServer etcd = EtcdServer.launch();
@@ -109,6 +115,11 @@ final class IpamEtcd implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
     }
 
     @Override
