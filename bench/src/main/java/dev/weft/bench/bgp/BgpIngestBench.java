@@ -46,7 +46,7 @@ public final class BgpIngestBench {
     }
 
     /** One measurement of one target. */
-    record Trial(double ingestMs, double firstRouteMs, double announcerCpuSeconds, double cpuSeconds, double idleRssMb, double peakRssMb, String lateKeepalives) {
+    record Trial(double ingestMs, double firstRouteMs, double lastUpMs, double announcerCpuSeconds, double cpuSeconds, double idleRssMb, double peakRssMb, String lateKeepalives) {
         double routesPerSecond(int routes) {
             return routes / (ingestMs / 1000.0);
         }
@@ -97,9 +97,9 @@ public final class BgpIngestBench {
                         // targets interleaved, and who goes first rotates per round: drift hits all alike
                         int t = (i + r) % kinds.size();
                         Trial tr = trial(create(kinds.get(t), labels.get(t)), n, p);
-                        System.out.printf("  N=%d P=%d round %d %-7s %9.1f ms (first route after %.1f ms)  %6.2f CPU s"
-                                        + "  idle %6.1f MB  peak %7.1f MB  late keepalives %s  announcer %.2f CPU s in all%n",
-                                n, p, r + 1, labels.get(t), tr.ingestMs(), tr.firstRouteMs(), tr.cpuSeconds(),
+                        System.out.printf("  N=%d P=%d round %d %-7s %9.1f ms (first route after %.1f ms, last session up after %.1f ms)"
+                                        + "  %6.2f CPU s  idle %6.1f MB  peak %7.1f MB  late keepalives %s  announcer %.2f CPU s in all%n",
+                                n, p, r + 1, labels.get(t), tr.ingestMs(), tr.firstRouteMs(), tr.lastUpMs(), tr.cpuSeconds(),
                                 tr.idleRssMb(), tr.peakRssMb(), tr.lateKeepalives(), tr.announcerCpuSeconds());
                         results.computeIfAbsent(p + "/" + labels.get(t), x -> new ArrayList<>()).add(tr);
                     }
@@ -157,7 +157,8 @@ public final class BgpIngestBench {
                 }
                 Instant up = target.firstEstablished();
                 return new Trial(Duration.between(up, firstAndLast[1]).toNanos() / 1e6,
-                        Duration.between(up, firstAndLast[0]).toNanos() / 1e6, announcerCpu,
+                        Duration.between(up, firstAndLast[0]).toNanos() / 1e6,
+                        Duration.between(up, target.lastEstablished()).toNanos() / 1e6, announcerCpu,
                         (done.cpuTicks() - idle.cpuTicks()) / ProcSample.TICKS_PER_SECOND,
                         idle.rssKb() / 1024.0, done.hwmKb() / 1024.0, target.lateKeepalives());
             } finally {

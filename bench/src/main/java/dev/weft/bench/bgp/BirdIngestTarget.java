@@ -57,17 +57,17 @@ final class BirdIngestTarget implements IngestTarget {
     }
 
     @Override
-    public Instant firstEstablished() {
-        Instant first = null;
+    public List<Instant> establishedTimes() {
+        List<Instant> times = new ArrayList<>();
         for (BirdProtocol p : bird.protocols()) {
             if (sessions.contains(p.name())) {
                 if (!p.established() || p.since() == null) {
                     throw new IllegalStateException("target session not Established (or no time): " + p);
                 }
-                first = first == null || p.since().isBefore(first) ? p.since() : first;
+                times.add(p.since());
             }
         }
-        return first;
+        return times;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.weft.bench.bgp;
 import dev.weft.testkit.Underlay;
 
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -30,8 +31,18 @@ interface IngestTarget extends AutoCloseable {
     /** The rtnetlink protocol number of the routes it installs (how they are counted). */
     int kernelProtocol();
 
-    /** When the first of its sessions reached Established (by its own account). */
-    Instant firstEstablished();
+    /** When each of its sessions reached Established (by its own account); fails if one has not. */
+    List<Instant> establishedTimes();
+
+    /** When the first of its sessions reached Established: the start of the measured time. */
+    default Instant firstEstablished() {
+        return Collections.min(establishedTimes());
+    }
+
+    /** When the last of its sessions reached Established (with P announcers, how staggered they came up). */
+    default Instant lastEstablished() {
+        return Collections.max(establishedTimes());
+    }
 
     /** Whether its keepalives were ever sent late during the run, or "n/a" if it cannot tell. */
     String lateKeepalives();

@@ -141,16 +141,15 @@ final class WeftAgentIngestTarget implements IngestTarget {
     }
 
     @Override
-    public Instant firstEstablished() {
-        Instant first = null;
+    public List<Instant> establishedTimes() {
+        List<Instant> times = new ArrayList<>();
         for (JsonNode p : required()) {
             if (!"ESTABLISHED".equalsIgnoreCase(p.path("state").asText())) {
                 throw new IllegalStateException("target session not Established: " + p);
             }
-            Instant since = Instant.ofEpochMilli(p.path("sinceMillis").asLong());
-            first = first == null || since.isBefore(first) ? since : first;
+            times.add(Instant.ofEpochMilli(p.path("sinceMillis").asLong()));
         }
-        return first;
+        return times;
     }
 
     @Override

@@ -147,18 +147,37 @@ public final class KernelFib implements AutoCloseable {
     public synchronized List<FibProblem> apply(List<? extends FibChange> changes) {
         Set<Cidr> touched = new LinkedHashSet<>();
         for (FibChange c : changes) {
-            Cidr p = c.prefix();
-            stale.remove(p);
-            if (c instanceof FibChange.Install i) {
-                desired.put(p, i.hops());
-            } else if (c instanceof FibChange.Blackhole) {
-                desired.put(p, BLACKHOLE);
-            } else {
-                desired.remove(p);
-            }
-            touched.add(p);
+            touched.add(desire(c));
         }
         return program(touched);
+    }
+
+    /**
+     * As {@link #apply}, for changes that each name a different prefix ({@link FibPump}'s coalesced
+     * batches): no set to make them distinct, which a full table paid once per route.
+     */
+    synchronized List<FibProblem> applyDistinct(List<? extends FibChange> changes) {
+        List<Cidr> touched = new ArrayList<>(changes.size());
+        for (FibChange c : changes) {
+            touched.add(desire(c));
+        }
+        return program(touched);
+    }
+
+    /** Records what {@code c} wants for its prefix; returns the prefix. */
+    private Cidr desire(FibChange c) {
+        Cidr p = c.prefix();
+        if (!stale.isEmpty()) {
+            stale.remove(p);
+        }
+        if (c instanceof FibChange.Install i) {
+            desired.put(p, i.hops());
+        } else if (c instanceof FibChange.Blackhole) {
+            desired.put(p, BLACKHOLE);
+        } else {
+            desired.remove(p);
+        }
+        return p;
     }
 
     /**
@@ -293,7 +312,7 @@ public final class KernelFib implements AutoCloseable {
             List<NextHop> want = desired.get(p);
             Route have = kernel.get(p);
             if (want == null) {
-                problems.remove(p);
+                forgetProblem(p);
                 if (have != null && !stale.contains(p)) {
                     batch.deleteRoute(RouteShape.ours(p, have.type(), table, protocol));
                     ops.add(new Op(p, null));
@@ -310,7 +329,7 @@ public final class KernelFib implements AutoCloseable {
                 r = r.withPriority(blackholeMetric);
             }
             if (have != null && RouteShape.same(have, r)) {
-                problems.remove(p);
+                forgetProblem(p);
                 continue;
             }
             if (have != null) {
@@ -323,13 +342,14 @@ public final class KernelFib implements AutoCloseable {
         if (ops.isEmpty()) {
             return out;
         }
-        Map<Integer, BatchFailure> failures = new HashMap<>();
-        for (BatchFailure f : batch.execute()) {
+        List<BatchFailure> failed = batch.execute();
+        Map<Integer, BatchFailure> failures = failed.isEmpty() ? Map.of() : new HashMap<>();
+        for (BatchFailure f : failed) {
             failures.put(f.index(), f);
         }
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
-            BatchFailure f = failures.get(i);
+            BatchFailure f = failures.isEmpty() ? null : failures.get(i); // no boxing per route
             if (op.route() == null) {
                 if (f == null || f.error().isNotFound()) {
                     kernel.remove(op.prefix());
@@ -338,13 +358,20 @@ public final class KernelFib implements AutoCloseable {
                 }
             } else if (f == null) {
                 kernel.put(op.prefix(), op.route());
-                problems.remove(op.prefix());
+                forgetProblem(op.prefix());
             } else {
                 NetlinkException e = f.error();
                 out.add(fail(op.prefix(), e.errno(), e.getMessage()));
             }
         }
         return out;
+    }
+
+    /** Forgets a problem of the prefix; asks the map only when there are problems (a hash per route otherwise). */
+    private void forgetProblem(Cidr p) {
+        if (!problems.isEmpty()) {
+            problems.remove(p);
+        }
     }
 
     private FibProblem fail(Cidr prefix, Errno errno, String detail) {

@@ -30,6 +30,8 @@ public final class AdjRibOut {
 
     private final int index;
     private final PeerInfo peer;
+    /** What kind of peer it is to the export policy ({@link ExportPolicy#kindOf}). */
+    private final int kind;
     private final SessionParams session;
     private final Map<Family, LocRib> tables;
     private final ExportPolicy export;
@@ -55,8 +57,9 @@ public final class AdjRibOut {
         this.session = session;
         this.tables = tables;
         this.export = export;
+        this.kind = ExportPolicy.kindOf(peer);
         for (Family f : session.families()) {
-            cursors.put(f, tables.get(f).journal().open());
+            cursors.put(f, tables.get(f).journal().open(kind));
         }
     }
 
@@ -83,8 +86,11 @@ public final class AdjRibOut {
             return;
         }
         // Prefixes that change during the walk are also in the journal; sending one twice
-        // only repeats its latest state.
-        dumps.put(f, new Dump(rib.prefixes()));
+        // only repeats its latest state. Where no best path may go to this kind of peer, there is
+        // nothing to walk for: what it was sent and must lose comes through the journal.
+        if (rib.anyExportableTo(kind)) {
+            dumps.put(f, new Dump(rib.prefixes()));
+        }
         endOfRibPending.add(f);
     }
 

@@ -14,6 +14,10 @@ final class AttrsInterner {
 
     /** The shared instance equal to {@code a}, with one more reference. */
     Attrs retain(Attrs a) {
+        if (a.refCount > 0) { // only the shared instance is ever counted: no lookup (one per path)
+            a.refCount++;
+            return a;
+        }
         Attrs shared = sets.putIfAbsent(a, a);
         if (shared == null) {
             shared = a;

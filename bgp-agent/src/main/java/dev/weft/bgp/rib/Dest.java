@@ -24,7 +24,8 @@ final class Dest {
     }
 
     List<Path> selected() {
-        return List.of(Arrays.copyOf(paths, selected));
+        // the usual case without ECMP (a full table makes 100,000 of these): no array copy
+        return selected == 1 ? List.of(paths[0]) : List.of(Arrays.copyOf(paths, selected));
     }
 
     List<Path> all() {
@@ -138,6 +139,10 @@ final class Dest {
             }
         }
         return false;
+    }
+
+    boolean advertisedAnywhere() {
+        return advertised != null;
     }
 
     boolean advertisedTo(int index) {

@@ -16,10 +16,43 @@ final class ExportPolicy {
     /** The most ASNs one AS_SEQUENCE segment holds (its count is one octet). */
     private static final int MAX_SEGMENT = 255;
 
+    /**
+     * Kinds of receiving peer, as bits of an audience: what {@link #export} decides depends on the
+     * target peer mostly through its kind, so a change can be judged once for all peers of a kind.
+     */
+    static final int TO_EBGP = 1;
+    static final int TO_IBGP = 2;
+    static final int TO_CLIENT = 4;
+    static final int TO_ANY = TO_EBGP | TO_IBGP | TO_CLIENT;
+
     private final RibConfig config;
 
     ExportPolicy(RibConfig config) {
         this.config = config;
+    }
+
+    /** The kind of peer {@code to} is, one of the {@code TO_} bits. */
+    static int kindOf(PeerInfo to) {
+        return !to.ibgp() ? TO_EBGP : to.rrClient() ? TO_CLIENT : TO_IBGP;
+    }
+
+    /**
+     * The kinds of peer {@link #export} may send {@code best} to (a superset: a peer of a kind not
+     * in it always gets null), 0 for none or no best path. In an iBGP mesh without reflection an
+     * iBGP-learned route goes to nobody, so a full table from one peer is no work for the others.
+     */
+    int audience(Path best) {
+        if (best == null || best.attrs().noAdvertise) {
+            return 0;
+        }
+        int kinds = best.attrs().noExport ? 0 : TO_EBGP;
+        if (best.isLocal() || !best.source().ibgp()) {
+            return kinds | TO_IBGP | TO_CLIENT;
+        }
+        if (config.isReflector()) { // as reflect(): client routes to everyone, others to clients
+            kinds |= TO_CLIENT | (best.source().rrClient() ? TO_IBGP : 0);
+        }
+        return kinds;
     }
 
     /** The attributes to send {@code best} to {@code to} with, or null when it must not go there. */

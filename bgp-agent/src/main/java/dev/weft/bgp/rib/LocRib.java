@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 /**
  * The table of one family: every accepted path per prefix and the selected ones. Each operation
@@ -17,13 +18,31 @@ final class LocRib {
     private final Family family;
     private final boolean multipath;
     private final AttrsInterner interner;
+    /** The kinds of peer a best path can be exported to ({@link ExportPolicy#audience}). */
+    private final ToIntFunction<Path> audience;
     private final Map<Cidr, Dest> table = new HashMap<>();
     private final ChangeJournal journal = new ChangeJournal();
+    /**
+     * Entries with paths, kept as they come and go: status asks for it on every request, and a
+     * walk of a full table each time cost the RIB thread (bench/bgp-ingest profile).
+     */
+    private int prefixCount;
+    /**
+     * Per audience bit, how many prefixes have a best path that kind of peer may be sent: a peer
+     * of a kind with none needs no walk of the table when its session comes up (an iBGP mesh
+     * holding only iBGP-learned routes: bench/bgp-ingest's later peers each walked all of it).
+     */
+    private final int[] exportable = new int[Integer.SIZE];
+    /** The journal's next sequence number when the current batch of changes began ({@link #takeRepeats}). */
+    private long batchStart;
+    /** Whether a prefix may have changed twice since then: a second change of one entry, or a dead entry. */
+    private boolean repeats;
 
-    LocRib(Family family, boolean multipath, AttrsInterner interner) {
+    LocRib(Family family, boolean multipath, AttrsInterner interner, ToIntFunction<Path> audience) {
         this.family = family;
         this.multipath = multipath;
         this.interner = interner;
+        this.audience = audience;
     }
 
     /** The changes the Adj-RIBs-Out of this family read from. */
@@ -44,6 +63,9 @@ final class LocRib {
         Dest d = table.computeIfAbsent(p.prefix(), k -> new Dest());
         Path[] before = d.snapshotSelected();
         interner.retain(p.attrs());
+        if (!d.hasPaths()) {
+            prefixCount++;
+        }
         Path old = d.put(p);
         if (old != null) {
             interner.release(old.attrs());
@@ -61,6 +83,9 @@ final class LocRib {
         Path[] before = d.snapshotSelected();
         Path old = d.remove(peer, pathId);
         if (old != null) {
+            if (!d.hasPaths()) {
+                prefixCount--;
+            }
             interner.release(old.attrs());
             reselect(prefix, d, before, out);
         }
@@ -90,6 +115,9 @@ final class LocRib {
                 }
             }
             if (before != null) {
+                if (!d.hasPaths()) {
+                    prefixCount--;
+                }
                 d.reselect(multipath);
                 changed(e.getKey(), d, before, out);
                 if (d.isDead()) {
@@ -151,13 +179,7 @@ final class LocRib {
     }
 
     int prefixCount() {
-        int n = 0;
-        for (Dest d : table.values()) {
-            if (d.hasPaths()) {
-                n++;
-            }
-        }
-        return n;
+        return prefixCount;
     }
 
     private void reselect(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
@@ -168,12 +190,41 @@ final class LocRib {
         }
     }
 
+    /**
+     * Whether a prefix may have changed more than once since the last call (so the changes need
+     * coalescing before they are published); starts the next batch. Detected from the entries'
+     * sequence numbers, so that a batch without repeats, a full table's every UPDATE, costs no map.
+     */
+    boolean takeRepeats() {
+        boolean r = repeats;
+        repeats = false;
+        batchStart = journal.nextSeq();
+        return r;
+    }
+
     private void changed(Cidr prefix, Dest d, Path[] before, List<RouteChange> out) {
         if (d.selectionDiffers(before)) {
+            // changed before in this batch, or gone (a new entry for the prefix may follow)
+            repeats |= d.lastChange >= batchStart || d.isDead();
             out.add(new RouteChange(family, prefix, d.selected()));
+            int now = audience.applyAsInt(d.best());
+            count(audience.applyAsInt(before.length == 0 ? null : before[0]), -1);
+            count(now, 1);
             if (!d.isDead()) { // a dead entry was advertised nowhere: no peer needs to hear of it
-                journal.append(prefix, d);
+                // where it is advertised, every peer may owe a withdrawal or a replacement
+                journal.append(prefix, d, d.advertisedAnywhere() ? ExportPolicy.TO_ANY : now);
             }
         }
+    }
+
+    private void count(int audienceBits, int delta) {
+        for (int bits = audienceBits; bits != 0; bits &= bits - 1) {
+            exportable[Integer.numberOfTrailingZeros(bits)] += delta;
+        }
+    }
+
+    /** Whether any prefix has a best path a peer of {@code kind} (one audience bit) may be sent. */
+    boolean anyExportableTo(int kind) {
+        return exportable[Integer.numberOfTrailingZeros(kind)] > 0;
     }
 }

@@ -53,7 +53,7 @@ public final class Rib {
         this.importPolicy = new ImportPolicy(config);
         this.exportPolicy = new ExportPolicy(config);
         for (Family f : Family.values()) {
-            tables.put(f, new LocRib(f, config.multipath(), interner));
+            tables.put(f, new LocRib(f, config.multipath(), interner, exportPolicy::audience));
         }
     }
 
@@ -369,15 +369,21 @@ public final class Rib {
     }
 
     private void publish(List<RouteChange> changes) {
+        boolean repeats = false;
+        for (LocRib t : tables.values()) {
+            repeats |= t.takeRepeats();
+        }
         if (changes.isEmpty()) {
             return;
         }
-        if (changes.size() > 1) {
-            // One entry per prefix, its latest state.
-            Map<Cidr, RouteChange> latest = new LinkedHashMap<>();
+        if (changes.size() > 1 && repeats) {
+            // One entry per prefix, its latest state, in the order of the latest changes.
+            Map<Cidr, RouteChange> latest = new LinkedHashMap<>(changes.size() * 4 / 3 + 1);
             for (RouteChange c : changes) {
-                latest.remove(c.prefix());
-                latest.put(c.prefix(), c);
+                if (latest.put(c.prefix(), c) != null) { // rare: moved behind what came between
+                    latest.remove(c.prefix());
+                    latest.put(c.prefix(), c);
+                }
             }
             changes = List.copyOf(latest.values());
         } else {

@@ -251,4 +251,39 @@ class ExportTest {
         rib.apply(e2.key(), Fx.withdraw(Fx.P2));
         assertFalse(rib.outbound(e2.key()).hasPending());
     }
+
+    /**
+     * The audience of a best path (which kinds of peer a change may matter to: the other kinds skip
+     * it unread) covers every peer export gives it to, over every source, target, reflector
+     * setting and community; and it is not everyone where export is never anyone of a kind.
+     */
+    @Test
+    void theAudienceOfABestPathCoversEveryPeerItIsExportedTo() {
+        List<PeerInfo> peers = List.of(PeerInfo.local(RibConfig.of(Fx.AS, Fx.OUR_ID)), ibgp("10.0.0.2"),
+                client("10.0.0.3"), ebgp("10.0.0.4", 65004), ibgp("10.0.0.5"), client("10.0.0.6"), ebgp("10.0.0.7", 65007));
+        List<List<PathAttribute>> sets = List.of(attrs(), with(attrs(65004),
+                new PathAttribute.Communities(List.of(PathAttribute.Communities.NO_EXPORT))),
+                with(attrs(), new PathAttribute.Communities(List.of(PathAttribute.Communities.NO_ADVERTISE))));
+        int narrower = 0;
+        for (RibConfig config : List.of(RibConfig.of(Fx.AS, Fx.OUR_ID), RibConfig.of(Fx.AS, Fx.OUR_ID).withClusterId(7))) {
+            ExportPolicy policy = new ExportPolicy(config);
+            for (PeerInfo from : peers) {
+                for (List<PathAttribute> set : sets) {
+                    Path best = new Path(P1, 0, from, Attrs.of(set, Fx.ip("10.0.0.2")), false);
+                    int audience = policy.audience(best);
+                    narrower += audience == ExportPolicy.TO_ANY ? 0 : 1;
+                    for (PeerInfo to : peers.subList(1, peers.size())) {
+                        if (policy.export(best, to, Fx.v4()) != null) {
+                            assertTrue((audience & ExportPolicy.kindOf(to)) != 0,
+                                    best + " goes to " + to + " outside its audience " + audience);
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(0, new ExportPolicy(RibConfig.of(Fx.AS, Fx.OUR_ID)).audience(
+                new Path(P1, 0, ibgp("10.0.0.2"), Attrs.of(sets.get(1), Fx.ip("10.0.0.2")), false)),
+                "iBGP-learned with NO_EXPORT and no reflection: nobody");
+        assertTrue(narrower > 10, "the audience is not everyone by default: " + narrower);
+    }
 }
