@@ -146,4 +146,30 @@ class GracefulRestartTest {
         assertEquals(List.of(P1, P2), announced(again).stream().sorted().toList());
         assertEquals(Family.IPV4_UNICAST, again.get(again.size() - 1).endOfRibFamily().orElseThrow());
     }
+
+    /**
+     * The restarting speaker's side: its UPDATEs wait for its peers' End-of-RIB, then a new session's
+     * first drain must hold every route the peer may be sent before End-of-RIB (BIRD as helper deletes
+     * what End-of-RIB did not refresh), whether the node's block came before the session (the table
+     * walk) or after it, while only iBGP-learned routes were there (End-of-RIB without a walk: the
+     * block comes through the change journal), and after the other peer's routes were flushed.
+     */
+    @Test
+    void aNewSessionGetsEveryRouteItMayBeSentBeforeEndOfRib() {
+        Cidr block = Cidr.parse("10.244.9.0/26");
+        PeerInfo b = ibgp("10.0.0.3");
+        rib.peerUp(b, Fx.v4()); // a's routes only: nothing b may be sent
+        rib.originate(block, List.of());
+        assertEquals(List.of(block), announcedBeforeEndOfRib(b));
+        rib.peerDown(b.key(), false, RESTART);
+        rib.peerDown(a.key(), false, RESTART);
+        rib.peerUp(b, Fx.v4());
+        assertEquals(List.of(block), announcedBeforeEndOfRib(b));
+    }
+
+    private List<Cidr> announcedBeforeEndOfRib(PeerInfo to) {
+        List<Update> sent = rib.outbound(to.key()).drain(1 << 20);
+        assertEquals(Family.IPV4_UNICAST, sent.get(sent.size() - 1).endOfRibFamily().orElseThrow(), sent.toString());
+        return announced(sent.subList(0, sent.size() - 1));
+    }
 }
