@@ -31,14 +31,20 @@ import java.util.Map;
  * remote address: the other nine stay Idle), and giving the target P addresses would change the
  * target, not the announcers. The announcers' CPU is printed per trial so its share stays visible.
  *
- * <p>Usage: {@code bench/bgp-ingest [--routes N] [--peers P] [--rounds R] [--no-warmup] [--threads] [--target bird|weft |
- * --targets bird,bird]}. Defaults: N = 10,000 and 100,000, P = 1 and 10, R = 3, targets weft,bird (the agent,
+ * <p>The announcers' main loops are woken every 10 ms through their control sockets
+ * ({@link AnnouncerNudge}): BIRD 2.0.12 otherwise holds the tail of its initial feed until it
+ * next wakes for something else, for as long as the target happens to stay quiet.
+ *
+ * <p>Usage: {@code bench/bgp-ingest [--routes N] [--peers P] [--rounds R] [--no-warmup] [--threads] [--no-nudge]
+ * [--target bird|weft | --targets bird,bird]}. Defaults: N = 10,000 and 100,000, P = 1 and 10, R = 3, targets weft,bird (the agent,
  * then BIRD exporting to the kernel; who goes first alternates per round), ratios against bird.
  */
 public final class BgpIngestBench {
     private static final long AS = 64512;
     /** --threads: per trial, the target's CPU by thread name (JIT, GC, session, RIB, FIB...). */
     private static boolean THREADS;
+    /** Off with --no-nudge: see {@link AnnouncerNudge}. */
+    private static boolean NUDGE = true;
     private static final Duration INGEST_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
 
@@ -62,6 +68,7 @@ public final class BgpIngestBench {
         List<Integer> peerCounts = intsArg(args, "--peers", List.of(1, 10));
         int rounds = intsArg(args, "--rounds", List.of(3)).get(0);
         THREADS = List.of(args).contains("--threads");
+        NUDGE = !List.of(args).contains("--no-nudge");
         int warmup = args.length > 0 && List.of(args).contains("--no-warmup") ? 0 : 1;
         String targetArg = stringArg(args, "--targets", stringArg(args, "--target", "weft,bird"));
         List<String> kinds = List.of(targetArg.split(","));
@@ -133,6 +140,7 @@ public final class BgpIngestBench {
     /** A fresh segment, target and announcers; everything is gone when it returns. */
     static Trial trial(IngestTarget target, int routes, int peers) throws InterruptedException {
         List<BirdPeer> announcers = new ArrayList<>();
+        AnnouncerNudge nudge = null;
         try (BgpLan lan = BgpLan.create(); target) {
             List<Underlay.Node> anns = new ArrayList<>();
             for (int i = 0; i < peers; i++) {
@@ -143,8 +151,13 @@ public final class BgpIngestBench {
             ProcSample idle = ProcSample.of(target.pid());
             try (Namespace ns = Namespace.openNamed(tgt.netns())) {
                 int per = routes / peers;
+                nudge = NUDGE ? new AnnouncerNudge() : null;
                 for (int i = 0; i < peers; i++) {
-                    announcers.add(BirdPeer.start(anns.get(i).netns(), announcerConfig(anns.get(i), tgt.address(), i * per, per)));
+                    BirdPeer a = BirdPeer.start(anns.get(i).netns(), announcerConfig(anns.get(i), tgt.address(), i * per, per));
+                    announcers.add(a);
+                    if (nudge != null) {
+                        nudge.add(a.controlSocket());
+                    }
                 }
                 Instant[] firstAndLast = awaitRoutes(ns.netlink(), target.kernelProtocol(), routes, announcers);
                 ProcSample done = ProcSample.of(target.pid());
@@ -162,6 +175,9 @@ public final class BgpIngestBench {
                         (done.cpuTicks() - idle.cpuTicks()) / ProcSample.TICKS_PER_SECOND,
                         idle.rssKb() / 1024.0, done.hwmKb() / 1024.0, target.lateKeepalives());
             } finally {
+                if (nudge != null) {
+                    nudge.close();
+                }
                 for (BirdPeer a : announcers) {
                     a.kill9();   // measured already; the namespaces take the rest with them
                     a.close();

@@ -26,6 +26,7 @@ import dev.weft.bgp.status.RoutePage;
 import dev.weft.bgp.status.SpeakerView;
 import dev.weft.bgp.status.StatusServer;
 import dev.weft.bgp.status.StatusSource;
+import dev.weft.bgp.trace.IngestTrace;
 import dev.weft.bgp.wire.CodecContext;
 import dev.weft.bgp.wire.Family;
 import dev.weft.bgp.wire.RouteRefresh;
@@ -535,7 +536,11 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
         if (fib == null) {
             return;
         }
-        fibPump.submit(FibRoutes.all(changes, originated, this::ifindexOf, shaper, lastHop));
+        List<FibChange> out = FibRoutes.all(changes, originated, this::ifindexOf, shaper, lastHop);
+        if (IngestTrace.ON) {
+            IngestTrace.record(IngestTrace.Event.FIB_SUBMIT, 0, out.size());
+        }
+        fibPump.submit(out);
     }
 
     private int ifindexOf(PeerKey key) {
@@ -580,8 +585,14 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             SessionParams params = new SessionParams(n.families(), n.addPathSend(),
                     n.extendedMessage() ? CodecContext.MAX_EXTENDED_MESSAGE : CodecContext.MAX_MESSAGE, preserved,
                     Map.of(local, localAddress));
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.RIB_UP_START, IngestTrace.peer(key.address()), 0);
+            }
             rib.peerUp(new PeerInfo(key, n.peerAs(), config.localAs(),
                     n.peerRouterId(), st.config.rrClient()), params);
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.RIB_UP_END, IngestTrace.peer(key.address()), 0);
+            }
             initialSync.established(key, n.families());
             // only a peer that can help (GR) and is not restarting itself owes us End-of-RIB first
             boolean owes = n.gracefulRestart().map(gr -> !gr.restarting()).orElse(false);
@@ -595,8 +606,18 @@ public final class BgpAgent implements AutoCloseable, StatusSource {
             if (st == null) {
                 return;
             }
+            int traced = IngestTrace.ON ? u.announced().size() + u.allWithdrawn().size() : 0;
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.RIB_APPLY_START, IngestTrace.peer(key.address()), traced);
+            }
             rib.apply(key, u);
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.RIB_APPLY_END, IngestTrace.peer(key.address()), traced);
+            }
             u.endOfRibFamily().ifPresent(f -> {
+                if (IngestTrace.ON) {
+                    IngestTrace.record(IngestTrace.Event.RIB_EOR, IngestTrace.peer(key.address()), 0);
+                }
                 initialSync.endOfRib(key, f);
                 updateDeferral.endOfRib(key, f);
             });

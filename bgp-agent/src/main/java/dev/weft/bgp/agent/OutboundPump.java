@@ -5,6 +5,7 @@ import dev.weft.bgp.fsm.Sessions;
 import dev.weft.bgp.rib.AdjRibOut;
 import dev.weft.bgp.rib.PeerKey;
 import dev.weft.bgp.rib.Rib;
+import dev.weft.bgp.trace.IngestTrace;
 import dev.weft.bgp.wire.Update;
 
 import java.util.HashSet;
@@ -75,6 +76,9 @@ final class OutboundPump {
         }
         AdjRibOut out = rib.outbound(key);
         PeerId id = new PeerId(key.address());
+        if (IngestTrace.ON) {
+            IngestTrace.record(IngestTrace.Event.OUT_DRAIN_START, IngestTrace.peer(key.address()), 0);
+        }
         while (out != null && out.hasPending()) {
             boolean stop = false;
             for (Update u : out.drain(DRAIN_BYTES)) {

@@ -1,5 +1,6 @@
 package dev.weft.bgp.fib;
 
+import dev.weft.bgp.trace.IngestTrace;
 import dev.weft.net.Cidr;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -116,6 +117,9 @@ public final class FibPump implements AutoCloseable {
                 taken = pending;
                 pending = new LinkedHashMap<>();
             }
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.FIB_TAKE, 0, taken.size());
+            }
             for (FibChange c : taken.values()) {
                 batch.add(c);
                 if (batch.size() == MAX_BATCH) {
@@ -139,7 +143,13 @@ public final class FibPump implements AutoCloseable {
             return;
         }
         try {
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.FIB_BATCH_OUT, 0, batch.size());
+            }
             fib.applyDistinct(batch);
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.FIB_BATCH_BACK, 0, batch.size());
+            }
         } catch (RuntimeException e) {
             // KernelFib keeps what failed as desired and retries it; the pump itself goes on
             LOG.warn("fib: applying {} changes failed: {}", batch.size(), e.toString());

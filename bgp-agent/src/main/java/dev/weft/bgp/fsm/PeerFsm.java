@@ -2,6 +2,7 @@ package dev.weft.bgp.fsm;
 
 import dev.weft.bgp.status.KeepaliveLateness;
 import dev.weft.bgp.status.KeepaliveStats;
+import dev.weft.bgp.trace.IngestTrace;
 import dev.weft.bgp.wire.BgpMessage;
 import dev.weft.bgp.wire.BgpWireException;
 import dev.weft.bgp.wire.Keepalive;
@@ -266,6 +267,9 @@ final class PeerFsm {
     }
 
     private void opened(Session s, Open open) {
+        if (IngestTrace.ON) {
+            IngestTrace.record(IngestTrace.Event.OPEN_IN, IngestTrace.peer(id.address()), 0);
+        }
         Negotiated n;
         try {
             n = negotiation.accept(open);
@@ -317,6 +321,9 @@ final class PeerFsm {
     }
 
     private void establish(Session s) {
+        if (IngestTrace.ON) {
+            IngestTrace.record(IngestTrace.Event.ESTABLISHED, IngestTrace.peer(id.address()), 0);
+        }
         s.state = SessionState.ESTABLISHED;
         establishedAtMillis = scheduler.nowMillis();
         publishedNegotiated = s.negotiated;

@@ -1,5 +1,6 @@
 package dev.weft.bgp.fsm;
 
+import dev.weft.bgp.trace.IngestTrace;
 import dev.weft.bgp.wire.BgpFrameDecoder;
 import dev.weft.bgp.wire.BgpMessage;
 import dev.weft.bgp.wire.BgpMessageEncoder;
@@ -106,6 +107,9 @@ final class SessionChannel extends ChannelInboundHandlerAdapter implements Conne
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (IngestTrace.ON) {
+            IngestTrace.record(IngestTrace.Event.TCP_UP, IngestTrace.peer(peer.id().address()), 0);
+        }
         peer.fire(new FsmEvent.TcpConnected(this));
         ctx.fireChannelActive();
     }
@@ -122,6 +126,10 @@ final class SessionChannel extends ChannelInboundHandlerAdapter implements Conne
                 LOG.warn("bgp peer {}: UPDATE with errors, {} (RFC 7606): {}", peer.id(), d.action(), d.errors());
             }
             Optional<Update> apply = d.forRib();
+            if (IngestTrace.ON) {
+                IngestTrace.record(IngestTrace.Event.UPDATE_READ, IngestTrace.peer(peer.id().address()),
+                        apply.map(u -> u.announced().size() + u.allWithdrawn().size()).orElse(0));
+            }
             // A treat-as-withdraw with no prefixes has nothing to apply but still shows the peer alive.
             peer.fire(new FsmEvent.Received(this, apply.isPresent() ? apply.get() : Keepalive.INSTANCE));
             if (apply.isPresent() && backlog.incrementAndGet() >= maxBacklog && channel.config().isAutoRead()) {
