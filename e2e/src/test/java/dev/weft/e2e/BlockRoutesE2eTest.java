@@ -85,8 +85,7 @@ class BlockRoutesE2eTest {
             assertEquals(1, BlockState.read(c.etcd(), SimCluster.PREFIX).borrowedBy("n2").size());
 
             // vxlan on the same cluster: every weftd restarts with the new net-conf
-            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"vxlan\"},\"IPAM\":" + IPAM + "}");
-            c.nodes().parallelStream().forEach(n -> n.weftd().restart()); // SIGTERM, wait, start: both at once
+            restartWith(c, "{\"Type\":\"vxlan\"}"); // SIGTERM, wait, start: both nodes at once
             Map<String, Vtep> vteps = new TreeMap<>();
             for (SimCluster.Node n : c.nodes()) {
                 ClusterAssertions.eventually(Duration.ofSeconds(30), () -> vtep(c, n) != null, "vxlan registration of " + n.name());
@@ -106,37 +105,14 @@ class BlockRoutesE2eTest {
                 Vtep own = vteps.get(n.name());
                 assertEquals(List.of(own.tunnel() + "/32"), KernelState.addresses(n.netns(), "flannel.1").stream()
                         .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "flannel.1 on " + n.name());
-                Set<String> neigh = new TreeSet<>();
-                for (NeighInfo nb : KernelState.neighbours(n.netns(), 4, "flannel.1")) {
-                    if (nb.isPermanent()) {
-                        neigh.add(nb.dst() + " " + nb.lladdr());
-                    }
-                }
-                Set<String> fdb = new TreeSet<>();
-                for (FdbInfo f : KernelState.fdb(n.netns(), "flannel.1")) {
-                    if (f.isPermanent() && f.dst() != null) {
-                        fdb.add(f.mac() + " " + f.dst());
-                    }
-                }
-                Set<String> wantNeigh = new TreeSet<>();
-                Set<String> wantFdb = new TreeSet<>();
-                for (SimCluster.Node o : c.nodes()) {
-                    if (o != n) {
-                        wantNeigh.add(vteps.get(o.name()).tunnel() + " " + vteps.get(o.name()).mac());
-                        wantFdb.add(vteps.get(o.name()).mac() + " " + o.address());
-                    }
-                }
-                assertEquals(wantNeigh, neigh, "one neighbour per remote node on " + n.name());
-                assertEquals(wantFdb, fdb, "one FDB entry per remote node on " + n.name());
+                assertVtepEntries(c, n, vteps);
             }
             pingAcross(pods);
 
             // the bgp backend with Encap IPIP on the same cluster: tunl0 gets a tunnel address from the pool, the blocks
             // and the borrowed address are announced and learned via tunl0 (the userspace IPIP path where the kernel has
             // no ipip driver, which then takes where each block is from the IPAM tree)
-            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"bgp\","
-                    + "\"Encap\":\"IPIP\",\"KeepaliveSeconds\":3},\"IPAM\":" + IPAM + "}");
-            c.nodes().parallelStream().forEach(n -> n.weftd().restart());
+            restartWith(c, "{\"Type\":\"bgp\",\"Encap\":\"IPIP\",\"KeepaliveSeconds\":3}");
             Map<String, String> tunnels = new TreeMap<>();
             for (SimCluster.Node n : c.nodes()) {
                 ClusterAssertions.eventually(Duration.ofSeconds(30), () -> ipipTunnel(c, n) != null, "IPIP registration of " + n.name());
@@ -152,7 +128,71 @@ class BlockRoutesE2eTest {
                         .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "tunl0 on " + n.name());
             }
             pingAcross(pods);
+
+            // the bgp backend with Encap VXLAN and CrossSubnet (Calico's VXLANCrossSubnet): both nodes share one L2, so
+            // every block and the borrowed address is routed directly via its node (protocol 87, from the IPAM tree, not
+            // from BGP); no IPIP route stays, and the vxlan device keeps no neighbour or FDB entry for a direct peer
+            restartWith(c, "{\"Type\":\"bgp\",\"Encap\":\"VXLAN\",\"CrossSubnet\":true,\"KeepaliveSeconds\":3}");
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expectedHostGw(c, n), () -> weftRoutes(n),
+                        "bgp VXLAN CrossSubnet routes on " + n.name());
+                assertEquals(Set.of(), CalicoModeE2eTest.learnedOn(n, "tunl0"), "no IPIP route left on " + n.name());
+                assertEquals(Set.of(), vtepEntries(n), "no neighbour or FDB entry for a direct peer on " + n.name());
+            }
+            pingAcross(pods);
+
+            // Encap VXLAN without CrossSubnet: every block and the borrowed address on-link via the node's vxlan tunnel
+            // address (the same handle as the vxlan backend's), one neighbour and one FDB entry per node again
+            restartWith(c, "{\"Type\":\"bgp\",\"Encap\":\"VXLAN\",\"KeepaliveSeconds\":3}");
+            Map<String, Vtep> bgpVteps = new TreeMap<>();
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> vtep(c, n) != null && ipipTunnel(c, n) != null,
+                        "bgp VXLAN registration of " + n.name());
+                bgpVteps.put(n.name(), vtep(c, n));
+                assertEquals(vteps.get(n.name()).tunnel(), bgpVteps.get(n.name()).tunnel(), "the vxlan tunnel address of " + n.name());
+            }
+            BlockState last = BlockState.read(c.etcd(), SimCluster.PREFIX);
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expectedVxlan(last, c, n, bgpVteps), () -> weftRoutes(n),
+                        "bgp VXLAN routes on " + n.name());
+                assertVtepEntries(c, n, bgpVteps);
+            }
+            pingAcross(pods);
         }
+    }
+
+    /** Writes the net-conf with {@code backendJson} and restarts every weftd at once. */
+    private static void restartWith(SimCluster c, String backendJson) {
+        c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":" + backendJson + ",\"IPAM\":" + IPAM + "}");
+        c.nodes().parallelStream().forEach(n -> n.weftd().restart());
+    }
+
+    /** The permanent neighbours and FDB entries with a destination on flannel.1 ({@code ip -j neigh}, {@code bridge -j fdb}). */
+    static Set<String> vtepEntries(SimCluster.Node n) {
+        Set<String> out = new TreeSet<>();
+        for (NeighInfo nb : KernelState.neighbours(n.netns(), 4, "flannel.1")) {
+            if (nb.isPermanent()) {
+                out.add("neigh " + nb.dst() + " " + nb.lladdr());
+            }
+        }
+        for (FdbInfo f : KernelState.fdb(n.netns(), "flannel.1")) {
+            if (f.isPermanent() && f.dst() != null) {
+                out.add("fdb " + f.mac() + " " + f.dst());
+            }
+        }
+        return out;
+    }
+
+    /** Exactly one neighbour (tunnel address → VtepMAC) and one FDB entry (VtepMAC → node) per other node on flannel.1. */
+    static void assertVtepEntries(SimCluster c, SimCluster.Node n, Map<String, Vtep> vteps) {
+        Set<String> want = new TreeSet<>();
+        for (SimCluster.Node o : c.nodes()) {
+            if (o != n) {
+                want.add("neigh " + vteps.get(o.name()).tunnel() + " " + vteps.get(o.name()).mac());
+                want.add("fdb " + vteps.get(o.name()).mac() + " " + o.address());
+            }
+        }
+        assertEquals(want, vtepEntries(n), "one neighbour and one FDB entry per remote node on " + n.name());
     }
 
     /** The node's IPIP tunnel address from its bgp registration, or null while it has none. */

@@ -253,7 +253,8 @@ final class Weftd {
      * other nodes' registrations. A backend that routes subnets (host-gw, vxlan) is handed the other
      * nodes' blocks and borrowed addresses as leases ({@link BlockRoutes}); vxlan first takes a
      * tunnel address from the pool for its device and publishes it in the registration, as bgp with
-     * Encap IPIP does for tunl0 (and it is told where the blocks are, for the userspace IPIP path). Other
+     * Encap IPIP does for tunl0 and with Encap VXLAN for its vxlan device (and it is told where the
+     * blocks are, for the userspace IPIP path and the vxlan device's routes). Other
      * backends (udp) still take a subnet lease beside block IPAM.
      */
     private int runOnBlocks(List<AutoCloseable> open, KvStore store, NetworkConfig cfg, Backend backend, LeaseAttrs attrs)
@@ -268,7 +269,7 @@ final class Weftd {
         String node = o.node.resolvedNodeName();
         BlockIpam ipam = null;
         IpAddress tunnel = null;
-        boolean vxlan = BackendTypes.VXLAN.equals(backend.type());
+        boolean vxlan = BackendTypes.VXLAN.equals(backend.type()) || announcer != null && announcer.tunnelIsVxlan();
         if (vxlan || announcer != null && announcer.needsTunnelAddress()) {
             ipam = startBlockIpam(store);
             open.add(ipam);
@@ -320,12 +321,17 @@ final class Weftd {
             this.nodeWatcher = watcher;
             pump.start(watcher::view);
         } else if (announcer != null) {
-            // IPIP: the mesh from the registrations as above, and where every block is for the userspace IPIP path
-            BlockRoutes routes = new BlockRoutes(node, e -> announcer.blockRoutes(((LeaseEvent.Snapshot) e).leases()));
+            // IPIP and VXLAN: the mesh from the registrations as above, and where every block is, for the
+            // userspace IPIP path or the vxlan device, through a pump of its own (coalescing, retry, health)
+            LeaseEventPump blockPump = new LeaseEventPump("bgp block routes",
+                    e -> announcer.blockRoutes(((LeaseEvent.Snapshot) e).leases()));
+            open.add(blockPump);
+            BlockRoutes routes = new BlockRoutes(node, blockPump::accept);
             NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept, routes::nodes);
             open.add(watcher);
             this.nodeWatcher = watcher;
             open.add(routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix)));
+            blockPump.start(routes::view);
             pump.start(watcher::view);
         } else {
             BlockRoutes routes = new BlockRoutes(node, pump::accept);
