@@ -28,9 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * eight fills a node's first block and its pods (and vxlan's tunnel address) come from a second:
  * every node has two blocks, which both lead to the node (host-gw: two routes via it; vxlan: two
  * on-link routes via its one tunnel address, which share one neighbour and one FDB entry). One
- * cluster serves all three: host-gw first, then the net-conf switches to vxlan and every weftd
- * restarts (which also proves the switch leaves no host-gw route behind), then to the bgp backend
- * with Encap IPIP, whose tunl0 also takes a tunnel address from the pool. Bad input (a corrupt
+ * cluster serves them all: udp first (its TUN takes a tunnel address from the pool, its table
+ * maps the blocks), then the net-conf switches to host-gw and every weftd restarts, then to vxlan
+ * (which also proves the switch leaves no host-gw route behind), then to the bgp backend with
+ * Encap IPIP, whose tunl0 also takes a tunnel address from the pool, then with Encap VXLAN and
+ * CrossSubnet (direct routes on the one L2, no vxlan entry left) and with Encap VXLAN alone. Bad input (a corrupt
  * registration, blocks affine to a node that is not registered) changes nothing in the kernel; an
  * address in such a block allocated for a registered node (borrowed, written into etcd as the
  * allocator writes it: provoking a real borrow would take a dozen pod ADDs) is a /32 to that node.
@@ -40,12 +42,14 @@ class BlockRoutesE2eTest {
     static final String NETWORK = "10.244.0.0/26";
     static final String IPAM = "{\"Type\":\"blocks\",\"BlockSize\":29,\"StrictAffinity\":false}";
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final int METRICS_PORT = 9101;
 
     @Test
-    void hostGwThenVxlanThenBgpIpipRouteEachRemoteBlockToItsNode() {
-        try (SimCluster c = SimCluster.start(SimCluster.Options.calico(2, NETWORK, "{\"Type\":\"host-gw\"}", IPAM))) {
-            assertEquals("", c.etcd().etcdctl("get", "--prefix", "--keys-only", SimCluster.PREFIX + "/subnets/").strip(),
-                    "a node on block IPAM leases no subnet");
+    void udpThenHostGwThenVxlanThenBgpIpipThenBgpVxlanRouteEachRemoteBlockToItsNode() {
+        SimCluster.Options o = SimCluster.Options.calico(2, NETWORK, "{\"Type\":\"udp\"}", IPAM);
+        List<String> args = new ArrayList<>(o.extraArgs());
+        args.addAll(List.of("-healthz-port", String.valueOf(METRICS_PORT)));
+        try (SimCluster c = SimCluster.start(o.withExtraArgs(args))) {
             List<SimCluster.Pod> pods = new ArrayList<>();
             for (SimCluster.Node n : c.nodes()) {
                 pods.add(c.addRoutedPod(n));
@@ -56,7 +60,25 @@ class BlockRoutesE2eTest {
                 assertEquals(2, ipam.blocksOf(n.name()).size(), n.name() + " holds two /29 blocks: " + ipam);
             }
 
-            // host-gw: <block> via <node> dev eth0, nothing else of Weft's
+            // udp: no subnet lease; flannel0 takes a tunnel address from the pool, the Network goes through it, and its
+            // table sends each remote block to its node (a ping across only passes through that table)
+            assertEquals("", c.etcd().etcdctl("get", "--prefix", "--keys-only", SimCluster.PREFIX + "/subnets/").strip(),
+                    "a node on block IPAM leases no subnet");
+            for (SimCluster.Node n : c.nodes()) {
+                String tunnel = tunnelAddr(c, n);
+                assertTrue(c.etcd().get(SimCluster.PREFIX + "/ipam/v2/handle/udp-tunnel-addr-" + n.name()).isPresent(),
+                        "the udp tunnel address is allocated under its handle");
+                assertTrue(ipam.blocksOf(n.name()).stream().anyMatch(b -> inBlock(tunnel, b)), tunnel + " in a block of " + n.name());
+                assertEquals(List.of(tunnel + "/32"), KernelState.addresses(n.netns(), "flannel0").stream()
+                        .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "flannel0 on " + n.name());
+                assertEquals(Set.of(NETWORK + " via null dev flannel0"), weftRoutes(n), "one route through the TUN on " + n.name());
+                assertBlockMetrics(n, "udp", expected(ipam, c, n, o2 -> "").size());
+                assertEquals(0, WeftMetrics.scrape(n, METRICS_PORT).get("weft_block_borrowed_addresses"), "nothing borrowed yet on " + n.name());
+            }
+            pingAcross(pods);
+
+            // host-gw: <block> via <node> dev eth0, nothing else of Weft's (udp's TUN and its route went with its weftd)
+            restartWith(c, "{\"Type\":\"host-gw\"}");
             for (SimCluster.Node n : c.nodes()) {
                 ClusterAssertions.eventually(Duration.ofSeconds(15), () -> expectedHostGw(c, n), () -> weftRoutes(n),
                         "host-gw routes on " + n.name());
@@ -83,6 +105,9 @@ class BlockRoutesE2eTest {
                         "host-gw routes with the borrowed address on " + n.name());
             }
             assertEquals(1, BlockState.read(c.etcd(), SimCluster.PREFIX).borrowedBy("n2").size());
+            for (SimCluster.Node n : c.nodes()) {
+                assertBlockMetrics(n, "host-gw", expectedHostGw(c, n).size());
+            }
 
             // vxlan on the same cluster: every weftd restarts with the new net-conf
             restartWith(c, "{\"Type\":\"vxlan\"}"); // SIGTERM, wait, start: both nodes at once
@@ -156,9 +181,24 @@ class BlockRoutesE2eTest {
                 ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expectedVxlan(last, c, n, bgpVteps), () -> weftRoutes(n),
                         "bgp VXLAN routes on " + n.name());
                 assertVtepEntries(c, n, bgpVteps);
+                assertBlockMetrics(n, "bgp", expectedVxlan(last, c, n, bgpVteps).size());
             }
             pingAcross(pods);
         }
+    }
+
+    /**
+     * weftd's block families: ready, its two blocks, the routes to the other node's blocks and borrowed address
+     * (read back from the kernel; udp: its table's), and a block watch that never had to restart.
+     */
+    static void assertBlockMetrics(SimCluster.Node n, String backend, int routes) {
+        WeftMetrics m = WeftMetrics.scrape(n, METRICS_PORT);
+        assertEquals(1, m.get("weft_ready"), "ready on " + n.name());
+        assertEquals(1, m.get("weft_lease_pipeline_healthy"), "block and node watches healthy on " + n.name());
+        assertEquals(2, m.get("weft_blocks_local"), "blocks of " + n.name());
+        assertEquals(routes, m.get("weft_block_routes{backend=\"" + backend + "\"}"), "block routes on " + n.name());
+        assertEquals(0, m.get("weft_block_watch_restarts_total"), "block watch restarts on " + n.name());
+        assertEquals(0, m.get("weft_block_watch_errors_total"), "block watch errors on " + n.name());
     }
 
     /** Writes the net-conf with {@code backendJson} and restarts every weftd at once. */
@@ -193,6 +233,17 @@ class BlockRoutesE2eTest {
             }
         }
         assertEquals(want, vtepEntries(n), "one neighbour and one FDB entry per remote node on " + n.name());
+    }
+
+    /** The node's tunnel address from its registration (BackendData.TunnelAddr), or null while it has none. */
+    static String tunnelAddr(SimCluster c, SimCluster.Node n) {
+        String v = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElse("");
+        try {
+            JsonNode d = JSON.readTree(v.isEmpty() ? "{}" : v).path("BackendData");
+            return d.hasNonNull("TunnelAddr") ? d.get("TunnelAddr").asText() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The node's IPIP tunnel address from its bgp registration, or null while it has none. */
