@@ -7,6 +7,7 @@ import dev.weft.testkit.FdbInfo;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.NeighInfo;
+import dev.weft.testkit.PromExposition;
 import dev.weft.testkit.RouteInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -193,6 +194,13 @@ class BlockRoutesE2eTest {
      */
     static void assertBlockMetrics(SimCluster.Node n, String backend, int routes) {
         WeftMetrics m = WeftMetrics.scrape(n, METRICS_PORT);
+        // through Prometheus' own parser: each family typed, with HELP, and the backend label
+        PromExposition p = PromExposition.parse(m.text());
+        assertEquals(Set.of(backend), p.labels("weft_block_routes", "gauge", "backend"));
+        p.only("weft_blocks_local", "gauge");
+        p.only("weft_block_borrowed_addresses", "gauge");
+        p.only("weft_block_watch_restarts", "counter");
+        p.only("weft_block_watch_errors", "counter");
         assertEquals(1, m.get("weft_ready"), "ready on " + n.name());
         assertEquals(1, m.get("weft_lease_pipeline_healthy"), "block and node watches healthy on " + n.name());
         assertEquals(2, m.get("weft_blocks_local"), "blocks of " + n.name());
