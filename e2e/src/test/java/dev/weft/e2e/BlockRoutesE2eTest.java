@@ -194,13 +194,15 @@ class BlockRoutesE2eTest {
      */
     static void assertBlockMetrics(SimCluster.Node n, String backend, int routes) {
         WeftMetrics m = WeftMetrics.scrape(n, METRICS_PORT);
-        // through Prometheus' own parser: each family typed, with HELP, and the backend label
-        PromExposition p = PromExposition.parse(m.text());
-        assertEquals(Set.of(backend), p.labels("weft_block_routes", "gauge", "backend"));
-        p.only("weft_blocks_local", "gauge");
-        p.only("weft_block_borrowed_addresses", "gauge");
-        p.only("weft_block_watch_restarts", "counter");
-        p.only("weft_block_watch_errors", "counter");
+        if (n.name().equals("n1")) {
+            // through Prometheus' own parser (a python process, so once per step): each family typed, with HELP
+            PromExposition p = PromExposition.parse(m.text());
+            assertEquals(Set.of(backend), p.labels("weft_block_routes", "gauge", "backend"));
+            p.only("weft_blocks_local", "gauge");
+            p.only("weft_block_borrowed_addresses", "gauge");
+            p.only("weft_block_watch_restarts", "counter");
+            p.only("weft_block_watch_errors", "counter");
+        }
         assertEquals(1, m.get("weft_ready"), "ready on " + n.name());
         assertEquals(1, m.get("weft_lease_pipeline_healthy"), "block and node watches healthy on " + n.name());
         assertEquals(2, m.get("weft_blocks_local"), "blocks of " + n.name());
