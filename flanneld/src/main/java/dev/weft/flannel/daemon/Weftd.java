@@ -266,8 +266,9 @@ final class Weftd {
         if (announcer != null) {
             announcer.useBlocks();
         } else if (cfg.enableIPv6()) {
+            // (the bgp backend refuses IPv6 itself, blocks or not)
             throw new IllegalArgumentException("block IPAM with the " + backend.type() + " backend routes IPv4 blocks only; "
-                    + "set EnableIPv6 false, or use the bgp backend");
+                    + "set EnableIPv6 false");
         }
         String node = o.node.resolvedNodeName();
         BlockIpam ipam = null;
