@@ -50,6 +50,7 @@ class BlockRoutesE2eTest {
         SimCluster.Options o = SimCluster.Options.calico(2, NETWORK, "{\"Type\":\"udp\"}", IPAM);
         List<String> args = new ArrayList<>(o.extraArgs());
         args.addAll(List.of("-healthz-port", String.valueOf(METRICS_PORT)));
+        lapStart = System.nanoTime();
         try (SimCluster c = SimCluster.start(o.withExtraArgs(args))) {
             List<SimCluster.Pod> pods = new ArrayList<>();
             for (SimCluster.Node n : c.nodes()) {
@@ -77,6 +78,7 @@ class BlockRoutesE2eTest {
                 assertEquals(0, WeftMetrics.scrape(n, METRICS_PORT).get("weft_block_borrowed_addresses"), "nothing borrowed yet on " + n.name());
             }
             pingAcross(pods);
+            lap("udp (cluster start, 4 pods)");
 
             // host-gw: <block> via <node> dev eth0, nothing else of Weft's (udp's TUN and its route went with its weftd)
             restartWith(c, "{\"Type\":\"host-gw\"}");
@@ -85,6 +87,7 @@ class BlockRoutesE2eTest {
                         "host-gw routes on " + n.name());
             }
             pingAcross(pods);
+            lap("host-gw (restart)");
 
             // bad input: a corrupt registration, and confirmed blocks of that node and of a node never registered
             Map<String, Set<String>> before = kernel(c);
@@ -134,6 +137,7 @@ class BlockRoutesE2eTest {
                 assertVtepEntries(c, n, vteps);
             }
             pingAcross(pods);
+            lap("host-gw bad input and borrowed address, then vxlan (restart)");
 
             // the bgp backend with Encap IPIP on the same cluster: tunl0 gets a tunnel address from the pool, the blocks
             // and the borrowed address are announced and learned via tunl0 (the userspace IPIP path where the kernel has
@@ -154,6 +158,7 @@ class BlockRoutesE2eTest {
                         .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "tunl0 on " + n.name());
             }
             pingAcross(pods);
+            lap("bgp IPIP (restart)");
 
             // the bgp backend with Encap VXLAN and CrossSubnet (Calico's VXLANCrossSubnet): both nodes share one L2, so
             // every block and the borrowed address is routed directly via its node (protocol 87, from the IPAM tree, not
@@ -166,6 +171,7 @@ class BlockRoutesE2eTest {
                 assertEquals(Set.of(), vtepEntries(n), "no neighbour or FDB entry for a direct peer on " + n.name());
             }
             pingAcross(pods);
+            lap("bgp VXLAN CrossSubnet (restart)");
 
             // Encap VXLAN without CrossSubnet: every block and the borrowed address on-link via the node's vxlan tunnel
             // address (the same handle as the vxlan backend's), one neighbour and one FDB entry per node again
@@ -185,6 +191,7 @@ class BlockRoutesE2eTest {
                 assertBlockMetrics(n, "bgp", expectedVxlan(last, c, n, bgpVteps).size());
             }
             pingAcross(pods);
+            lap("bgp VXLAN (restart)");
         }
     }
 
@@ -209,6 +216,15 @@ class BlockRoutesE2eTest {
         assertEquals(routes, m.get("weft_block_routes{backend=\"" + backend + "\"}"), "block routes on " + n.name());
         assertEquals(0, m.get("weft_block_watch_restarts_total"), "block watch restarts on " + n.name());
         assertEquals(0, m.get("weft_block_watch_errors_total"), "block watch errors on " + n.name());
+    }
+
+    private static long lapStart;
+
+    /** Prints how long the step took (CI logs show where the test's time goes). */
+    private static void lap(String step) {
+        long now = System.nanoTime();
+        System.out.println("BlockRoutesE2eTest: " + step + " took " + (now - lapStart) / 1_000_000 + " ms");
+        lapStart = now;
     }
 
     /** Writes the net-conf with {@code backendJson} and restarts every weftd at once. */
