@@ -3,10 +3,10 @@ package dev.weft.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.testkit.Cmd;
-import dev.weft.testkit.FdbInfo;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.NeighInfo;
+import dev.weft.testkit.PromExposition;
 import dev.weft.testkit.RouteInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,9 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * eight fills a node's first block and its pods (and vxlan's tunnel address) come from a second:
  * every node has two blocks, which both lead to the node (host-gw: two routes via it; vxlan: two
  * on-link routes via its one tunnel address, which share one neighbour and one FDB entry). One
- * cluster serves all three: host-gw first, then the net-conf switches to vxlan and every weftd
- * restarts (which also proves the switch leaves no host-gw route behind), then to the bgp backend
- * with Encap IPIP, whose tunl0 also takes a tunnel address from the pool. Bad input (a corrupt
+ * cluster serves them all: udp first (its TUN takes a tunnel address from the pool, its table
+ * maps the blocks), then the net-conf switches to host-gw and every weftd restarts, then to vxlan
+ * (which also proves the switch leaves no host-gw route behind), then to the bgp backend with
+ * Encap IPIP, whose tunl0 also takes a tunnel address from the pool, then with Encap VXLAN (its
+ * CrossSubnet is BgpVxlanBlocksKernelTest's: it needs a router between nodes). Bad input (a corrupt
  * registration, blocks affine to a node that is not registered) changes nothing in the kernel; an
  * address in such a block allocated for a registered node (borrowed, written into etcd as the
  * allocator writes it: provoking a real borrow would take a dozen pod ADDs) is a /32 to that node.
@@ -40,12 +42,15 @@ class BlockRoutesE2eTest {
     static final String NETWORK = "10.244.0.0/26";
     static final String IPAM = "{\"Type\":\"blocks\",\"BlockSize\":29,\"StrictAffinity\":false}";
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final int METRICS_PORT = 9101;
 
     @Test
-    void hostGwThenVxlanThenBgpIpipRouteEachRemoteBlockToItsNode() {
-        try (SimCluster c = SimCluster.start(SimCluster.Options.calico(2, NETWORK, "{\"Type\":\"host-gw\"}", IPAM))) {
-            assertEquals("", c.etcd().etcdctl("get", "--prefix", "--keys-only", SimCluster.PREFIX + "/subnets/").strip(),
-                    "a node on block IPAM leases no subnet");
+    void udpThenHostGwThenVxlanThenBgpIpipThenBgpVxlanRouteEachRemoteBlockToItsNode() {
+        SimCluster.Options o = SimCluster.Options.calico(2, NETWORK, "{\"Type\":\"udp\"}", IPAM);
+        List<String> args = new ArrayList<>(o.extraArgs());
+        args.addAll(List.of("-healthz-port", String.valueOf(METRICS_PORT)));
+        lapStart = System.nanoTime();
+        try (SimCluster c = SimCluster.start(o.withExtraArgs(args))) {
             List<SimCluster.Pod> pods = new ArrayList<>();
             for (SimCluster.Node n : c.nodes()) {
                 pods.add(c.addRoutedPod(n));
@@ -56,12 +61,32 @@ class BlockRoutesE2eTest {
                 assertEquals(2, ipam.blocksOf(n.name()).size(), n.name() + " holds two /29 blocks: " + ipam);
             }
 
-            // host-gw: <block> via <node> dev eth0, nothing else of Weft's
+            // udp: no subnet lease; flannel0 takes a tunnel address from the pool, the Network goes through it, and its
+            // table sends each remote block to its node (a ping across only passes through that table)
+            assertEquals("", c.etcd().etcdctl("get", "--prefix", "--keys-only", SimCluster.PREFIX + "/subnets/").strip(),
+                    "a node on block IPAM leases no subnet");
+            for (SimCluster.Node n : c.nodes()) {
+                String tunnel = tunnelAddr(c, n);
+                assertTrue(c.etcd().get(SimCluster.PREFIX + "/ipam/v2/handle/udp-tunnel-addr-" + n.name()).isPresent(),
+                        "the udp tunnel address is allocated under its handle");
+                assertTrue(ipam.blocksOf(n.name()).stream().anyMatch(b -> inBlock(tunnel, b)), tunnel + " in a block of " + n.name());
+                assertEquals(List.of(tunnel + "/32"), KernelState.addresses(n.netns(), "flannel0").stream()
+                        .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "flannel0 on " + n.name());
+                assertEquals(Set.of(NETWORK + " via null dev flannel0"), weftRoutes(n), "one route through the TUN on " + n.name());
+                assertBlockMetrics(n, "udp", expected(ipam, c, n, o2 -> "").size());
+                assertEquals(0, WeftMetrics.scrape(n, METRICS_PORT).get("weft_block_borrowed_addresses"), "nothing borrowed yet on " + n.name());
+            }
+            pingAcross(pods);
+            lap("udp (cluster start, 4 pods)");
+
+            // host-gw: <block> via <node> dev eth0, nothing else of Weft's (udp's TUN and its route went with its weftd)
+            restartWith(c, "{\"Type\":\"host-gw\"}");
             for (SimCluster.Node n : c.nodes()) {
                 ClusterAssertions.eventually(Duration.ofSeconds(15), () -> expectedHostGw(c, n), () -> weftRoutes(n),
                         "host-gw routes on " + n.name());
             }
             pingAcross(pods);
+            lap("host-gw (restart)");
 
             // bad input: a corrupt registration, and confirmed blocks of that node and of a node never registered
             Map<String, Set<String>> before = kernel(c);
@@ -83,10 +108,12 @@ class BlockRoutesE2eTest {
                         "host-gw routes with the borrowed address on " + n.name());
             }
             assertEquals(1, BlockState.read(c.etcd(), SimCluster.PREFIX).borrowedBy("n2").size());
+            for (SimCluster.Node n : c.nodes()) {
+                assertBlockMetrics(n, "host-gw", expectedHostGw(c, n).size());
+            }
 
             // vxlan on the same cluster: every weftd restarts with the new net-conf
-            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"vxlan\"},\"IPAM\":" + IPAM + "}");
-            c.nodes().parallelStream().forEach(n -> n.weftd().restart()); // SIGTERM, wait, start: both at once
+            restartWith(c, "{\"Type\":\"vxlan\"}"); // SIGTERM, wait, start: both nodes at once
             Map<String, Vtep> vteps = new TreeMap<>();
             for (SimCluster.Node n : c.nodes()) {
                 ClusterAssertions.eventually(Duration.ofSeconds(30), () -> vtep(c, n) != null, "vxlan registration of " + n.name());
@@ -106,37 +133,15 @@ class BlockRoutesE2eTest {
                 Vtep own = vteps.get(n.name());
                 assertEquals(List.of(own.tunnel() + "/32"), KernelState.addresses(n.netns(), "flannel.1").stream()
                         .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "flannel.1 on " + n.name());
-                Set<String> neigh = new TreeSet<>();
-                for (NeighInfo nb : KernelState.neighbours(n.netns(), 4, "flannel.1")) {
-                    if (nb.isPermanent()) {
-                        neigh.add(nb.dst() + " " + nb.lladdr());
-                    }
-                }
-                Set<String> fdb = new TreeSet<>();
-                for (FdbInfo f : KernelState.fdb(n.netns(), "flannel.1")) {
-                    if (f.isPermanent() && f.dst() != null) {
-                        fdb.add(f.mac() + " " + f.dst());
-                    }
-                }
-                Set<String> wantNeigh = new TreeSet<>();
-                Set<String> wantFdb = new TreeSet<>();
-                for (SimCluster.Node o : c.nodes()) {
-                    if (o != n) {
-                        wantNeigh.add(vteps.get(o.name()).tunnel() + " " + vteps.get(o.name()).mac());
-                        wantFdb.add(vteps.get(o.name()).mac() + " " + o.address());
-                    }
-                }
-                assertEquals(wantNeigh, neigh, "one neighbour per remote node on " + n.name());
-                assertEquals(wantFdb, fdb, "one FDB entry per remote node on " + n.name());
+                assertVtepEntries(c, n, vteps);
             }
             pingAcross(pods);
+            lap("host-gw bad input and borrowed address, then vxlan (restart)");
 
             // the bgp backend with Encap IPIP on the same cluster: tunl0 gets a tunnel address from the pool, the blocks
             // and the borrowed address are announced and learned via tunl0 (the userspace IPIP path where the kernel has
             // no ipip driver, which then takes where each block is from the IPAM tree)
-            c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"bgp\","
-                    + "\"Encap\":\"IPIP\",\"KeepaliveSeconds\":3},\"IPAM\":" + IPAM + "}");
-            c.nodes().parallelStream().forEach(n -> n.weftd().restart());
+            restartWith(c, "{\"Type\":\"bgp\",\"Encap\":\"IPIP\",\"KeepaliveSeconds\":3}");
             Map<String, String> tunnels = new TreeMap<>();
             for (SimCluster.Node n : c.nodes()) {
                 ClusterAssertions.eventually(Duration.ofSeconds(30), () -> ipipTunnel(c, n) != null, "IPIP registration of " + n.name());
@@ -152,6 +157,99 @@ class BlockRoutesE2eTest {
                         .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "tunl0 on " + n.name());
             }
             pingAcross(pods);
+            lap("bgp IPIP (restart)");
+
+            // the bgp backend with Encap VXLAN: every block and the borrowed address on-link via the node's vxlan tunnel
+            // address (the same handle as the vxlan backend's), one neighbour and one FDB entry per node, from the IPAM
+            // tree, not from BGP. flannel.1 (left by the vxlan step) is deleted first, so all of it is made anew.
+            // CrossSubnet, which needs a router between nodes, is BgpVxlanBlocksKernelTest's.
+            for (SimCluster.Node n : c.nodes()) {
+                assertTrue(Cmd.of("ip", "link", "del", "flannel.1").netns(n.netns()).tryRun().ok(), "flannel.1 deleted on " + n.name());
+            }
+            restartWith(c, "{\"Type\":\"bgp\",\"Encap\":\"VXLAN\",\"KeepaliveSeconds\":3}");
+            Map<String, Vtep> bgpVteps = new TreeMap<>();
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> vtep(c, n) != null && ipipTunnel(c, n) != null,
+                        "bgp VXLAN registration of " + n.name());
+                bgpVteps.put(n.name(), vtep(c, n));
+                assertEquals(vteps.get(n.name()).tunnel(), bgpVteps.get(n.name()).tunnel(), "the vxlan tunnel address of " + n.name());
+            }
+            BlockState last = BlockState.read(c.etcd(), SimCluster.PREFIX);
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expectedVxlan(last, c, n, bgpVteps), () -> weftRoutes(n),
+                        "bgp VXLAN routes on " + n.name());
+                assertVtepEntries(c, n, bgpVteps);
+                assertEquals(Set.of(), CalicoModeE2eTest.learnedOn(n, "tunl0"), "no IPIP route left on " + n.name());
+                assertBlockMetrics(n, "bgp", expectedVxlan(last, c, n, bgpVteps).size());
+            }
+            pingAcross(pods);
+            lap("bgp VXLAN (flannel.1 deleted, restart)");
+        }
+    }
+
+    /**
+     * weftd's block families: ready, its two blocks, the routes to the other node's blocks and borrowed address
+     * (read back from the kernel; udp: its table's), and a block watch that never had to restart.
+     */
+    static void assertBlockMetrics(SimCluster.Node n, String backend, int routes) {
+        WeftMetrics m = WeftMetrics.scrape(n, METRICS_PORT);
+        if (n.name().equals("n1")) {
+            // through Prometheus' own parser (a python process, so once per step): each family typed, with HELP
+            PromExposition p = PromExposition.parse(m.text());
+            assertEquals(Set.of(backend), p.labels("weft_block_routes", "gauge", "backend"));
+            p.only("weft_blocks_local", "gauge");
+            p.only("weft_block_borrowed_addresses", "gauge");
+            p.only("weft_block_watch_restarts", "counter");
+            p.only("weft_block_watch_errors", "counter");
+        }
+        assertEquals(1, m.get("weft_ready"), "ready on " + n.name());
+        assertEquals(1, m.get("weft_lease_pipeline_healthy"), "block and node watches healthy on " + n.name());
+        assertEquals(2, m.get("weft_blocks_local"), "blocks of " + n.name());
+        assertEquals(routes, m.get("weft_block_routes{backend=\"" + backend + "\"}"), "block routes on " + n.name());
+        assertEquals(0, m.get("weft_block_watch_restarts_total"), "block watch restarts on " + n.name());
+        assertEquals(0, m.get("weft_block_watch_errors_total"), "block watch errors on " + n.name());
+    }
+
+    private static long lapStart;
+
+    /** Prints how long the step took (CI logs show where the test's time goes). */
+    private static void lap(String step) {
+        long now = System.nanoTime();
+        System.out.println("BlockRoutesE2eTest: " + step + " took " + (now - lapStart) / 1_000_000 + " ms");
+        lapStart = now;
+    }
+
+    /** Writes the net-conf with {@code backendJson} and restarts every weftd at once. */
+    private static void restartWith(SimCluster c, String backendJson) {
+        c.etcd().put(SimCluster.PREFIX + "/config", "{\"Network\":\"" + NETWORK + "\",\"Backend\":" + backendJson + ",\"IPAM\":" + IPAM + "}");
+        c.nodes().parallelStream().forEach(n -> n.weftd().restart());
+    }
+
+    /** The permanent neighbours and FDB entries with a destination on flannel.1 ({@code ip -j neigh}, {@code bridge -j fdb}). */
+    static Set<String> vtepEntries(SimCluster.Node n) {
+        return KernelState.vtepEntries(n.netns(), "flannel.1");
+    }
+
+    /** Exactly one neighbour (tunnel address → VtepMAC) and one FDB entry (VtepMAC → node) per other node on flannel.1. */
+    static void assertVtepEntries(SimCluster c, SimCluster.Node n, Map<String, Vtep> vteps) {
+        Set<String> want = new TreeSet<>();
+        for (SimCluster.Node o : c.nodes()) {
+            if (o != n) {
+                want.add("neigh " + vteps.get(o.name()).tunnel() + " " + vteps.get(o.name()).mac());
+                want.add("fdb " + vteps.get(o.name()).mac() + " " + o.address());
+            }
+        }
+        assertEquals(want, vtepEntries(n), "one neighbour and one FDB entry per remote node on " + n.name());
+    }
+
+    /** The node's tunnel address from its registration (BackendData.TunnelAddr), or null while it has none. */
+    static String tunnelAddr(SimCluster c, SimCluster.Node n) {
+        String v = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElse("");
+        try {
+            JsonNode d = JSON.readTree(v.isEmpty() ? "{}" : v).path("BackendData");
+            return d.hasNonNull("TunnelAddr") ? d.get("TunnelAddr").asText() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -175,7 +273,8 @@ class BlockRoutesE2eTest {
         String v = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElse("");
         try {
             JsonNode d = JSON.readTree(v.isEmpty() ? "{}" : v).path("BackendData");
-            return d.hasNonNull("TunnelAddr") ? new Vtep(d.get("TunnelAddr").asText(), d.get("VtepMAC").asText()) : null;
+            // an IPIP registration has a TunnelAddr and no VtepMAC: not (yet) a vxlan one
+            return d.hasNonNull("TunnelAddr") && d.hasNonNull("VtepMAC") ? new Vtep(d.get("TunnelAddr").asText(), d.get("VtepMAC").asText()) : null;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -201,6 +201,25 @@ public final class KernelState {
         return out;
     }
 
+    /**
+     * A vxlan device's permanent IPv4 neighbours and FDB entries with a destination, as
+     * {@code "neigh <ip> <mac>"} and {@code "fdb <mac> <dst>"}: what a VTEP programmer keeps per peer.
+     */
+    public static java.util.Set<String> vtepEntries(String ns, String dev) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (NeighInfo nb : neighbours(ns, 4, dev)) {
+            if (nb.isPermanent()) {
+                out.add("neigh " + nb.dst() + " " + nb.lladdr());
+            }
+        }
+        for (FdbInfo f : fdb(ns, dev)) {
+            if (f.isPermanent() && f.dst() != null) {
+                out.add("fdb " + f.mac() + " " + f.dst());
+            }
+        }
+        return out;
+    }
+
     /** All bridge ports ({@code bridge -j -d link show}). */
     public static List<BridgePort> bridgePorts(String ns) {
         List<BridgePort> out = new ArrayList<>();

@@ -22,11 +22,21 @@ public interface BlockAnnouncer {
 
     /**
      * Whether the backend, with its options, needs a tunnel address from the pool (bgp with Encap
-     * IPIP: the address of tunl0, so traffic from the host to pods elsewhere has a source). weftd
-     * then allocates it, publishes it in the registration ({@code BackendData.TunnelAddr}) and starts
-     * the backend on it: the lease {@link Backend#start} is given is then that address as a /32.
+     * IPIP: the address of tunl0, so traffic from the host to pods elsewhere has a source; Encap
+     * VXLAN: the vxlan device's, which the other nodes also use as the on-link gateway of this
+     * node's blocks). weftd then allocates it, publishes it in the registration
+     * ({@code BackendData.TunnelAddr}) and starts the backend on it: the lease {@link Backend#start}
+     * is given is then that address as a /32.
      */
     default boolean needsTunnelAddress() {
+        return false;
+    }
+
+    /**
+     * Whether that tunnel address is a vxlan device's (handle {@code vxlan-tunnel-addr-<node>}, as
+     * the vxlan backend's and Calico's VXLAN mode's) rather than tunl0's ({@code ipip-tunnel-addr-<node>}).
+     */
+    default boolean tunnelIsVxlan() {
         return false;
     }
 
@@ -34,7 +44,9 @@ public interface BlockAnnouncer {
      * Which node each other node's block and borrowed address is on (the IPAM tree's view, as
      * leases: subnet → the node's attrs), for a data path that must know where to send what the
      * kernel's route does not say (the userspace IPIP path, behind a TUN device that sees no
-     * gateway). The complete set each time.
+     * gateway), or that routes blocks itself rather than from BGP (Encap VXLAN: the vxlan device's
+     * routes, neighbours and FDB entries, as Felix programs Calico's VXLAN routes from the
+     * datastore). The complete set each time, on weftd's pump thread (a throw is retried).
      */
     default void blockRoutes(java.util.Collection<dev.weft.flannel.lease.Lease> leases) {
     }

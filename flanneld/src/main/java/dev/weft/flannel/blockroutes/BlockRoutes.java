@@ -34,7 +34,8 @@ public final class BlockRoutes {
     /** The backends that route blocks this way on block IPAM: those that route subnets of leases. */
     public static boolean routesBlocks(String backendType) {
         return dev.weft.flannel.config.BackendTypes.HOST_GW.equals(backendType)
-                || dev.weft.flannel.config.BackendTypes.VXLAN.equals(backendType);
+                || dev.weft.flannel.config.BackendTypes.VXLAN.equals(backendType)
+                || dev.weft.flannel.config.BackendTypes.UDP.equals(backendType);
     }
 
     public BlockRoutes(String ownName, Consumer<LeaseEvent> listener) {

@@ -124,8 +124,23 @@ public final class BlockWatcher implements AutoCloseable {
         LOG.warn("block routes: ignoring {} (revision {}): {}", LeaseValidator.printable(e.key()), e.modRevision(), why);
     }
 
+    /**
+     * False once the watcher has been stuck in one piece of work, or failing without recovering,
+     * for longer than {@link Liveness#DEFAULT_BOUND}, as the lease watcher (an etcd outage waited
+     * out is not being stuck).
+     */
     public boolean healthy(Instant now) {
         return liveness.healthy(now);
+    }
+
+    /** Times the block watch was re-established (reconnect, re-list). */
+    public long restarts() {
+        return watch.restarts();
+    }
+
+    /** Store and handler failures the block watch recovered from. */
+    public long errors() {
+        return watch.errors();
     }
 
     @Override

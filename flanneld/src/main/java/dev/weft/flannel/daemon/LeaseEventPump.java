@@ -14,6 +14,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +43,9 @@ final class LeaseEventPump implements AutoCloseable {
     private static final long IDLE_WAIT_MS = 60_000;
     private static final long MAX_RETRY_MS = 30_000;
 
-    private final Backend backend;
+    /** Who gets the events (the backend's type, or what else is fed), for the logs. */
+    private final String target;
+    private final Consumer<LeaseEvent> sink;
     private final ArrayBlockingQueue<LeaseEvent> queue = new ArrayBlockingQueue<>(CAPACITY);
     private final AtomicBoolean overflowed = new AtomicBoolean();
     private final Liveness liveness = new Liveness();
@@ -59,7 +62,17 @@ final class LeaseEventPump implements AutoCloseable {
     private volatile boolean running = true;
 
     LeaseEventPump(Backend backend) {
-        this.backend = backend;
+        this("backend " + backend.type(), backend::handle);
+    }
+
+    /**
+     * A pump that hands its deliveries to {@code sink} instead of a backend: on block IPAM, the bgp
+     * backend's vxlan device and userspace IPIP path are fed the blocks' leases this way, apart from
+     * the registrations that make its BGP mesh, with the same coalescing, retry and health.
+     */
+    LeaseEventPump(String target, Consumer<LeaseEvent> sink) {
+        this.target = target;
+        this.sink = sink;
     }
 
     /** The watcher's listener: never blocks the watch. Events queue until {@link #start}. */
@@ -134,7 +147,7 @@ final class LeaseEventPump implements AutoCloseable {
                     if (whole) {
                         queue.clear(); // all in the view already
                         List<Lease> all = List.copyOf(view.get());
-                        backend.handle(new LeaseEvent.Snapshot(all, all, List.of()));
+                        sink.accept(new LeaseEvent.Snapshot(all, all, List.of()));
                     } else {
                         deliver(burst);
                     }
@@ -144,8 +157,8 @@ final class LeaseEventPump implements AutoCloseable {
                 } catch (RuntimeException e) {
                     failures.increment();
                     retryMs = retryMs == 0 ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, retryMs * 2);
-                    LOG.error("backend {} failed on lease events; resynchronising it from the whole lease set in {} ms: {}",
-                            backend.type(), retryMs, e.toString(), e);
+                    LOG.error("{} failed on lease events; resynchronising it from the whole lease set in {} ms: {}",
+                            target, retryMs, e.toString(), e);
                 }
             } catch (InterruptedException e) {
                 return;
@@ -155,7 +168,7 @@ final class LeaseEventPump implements AutoCloseable {
 
     private void deliver(List<LeaseEvent> burst) {
         if (burst.size() == 1) {
-            backend.handle(burst.get(0));
+            sink.accept(burst.get(0));
             return;
         }
         List<Lease> added = new ArrayList<>();
@@ -172,7 +185,7 @@ final class LeaseEventPump implements AutoCloseable {
         }
         List<Lease> all = List.copyOf(view.get());
         LOG.debug("coalesced {} lease events into one snapshot of {} leases", burst.size(), all.size());
-        backend.handle(new LeaseEvent.Snapshot(all, added, removed));
+        sink.accept(new LeaseEvent.Snapshot(all, added, removed));
     }
 
     @Override

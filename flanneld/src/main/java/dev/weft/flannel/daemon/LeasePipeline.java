@@ -5,6 +5,7 @@ import dev.weft.flannel.lease.LeaseValidator.Reason;
 import dev.weft.flannel.metrics.Exposition;
 import dev.weft.flannel.subnet.LeaseWatcher;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Locale;
 
 /**
@@ -16,6 +17,8 @@ final class LeasePipeline {
     private volatile LeaseValidator validator;
     private volatile LeaseWatcher watcher;
     private volatile LeaseEventPump pump;
+    /** Block IPAM: the node watch, the block watch and the bgp backend's block pump, each healthy or not at an instant. */
+    private final java.util.List<java.util.function.Predicate<Instant>> more = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     LeasePipeline(Clock clock) {
         this.clock = clock;
@@ -30,12 +33,25 @@ final class LeasePipeline {
         pump = p;
     }
 
-    /** False while the watcher or the pump has been stuck (or failing) for longer than their bound. */
+    /** On block IPAM: one more part of the pipeline whose health readiness follows (a watch, a pump). */
+    void alsoWatch(java.util.function.Predicate<Instant> healthyAt) {
+        more.add(healthyAt);
+    }
+
+    /** False while the watcher, the pump or a part added by {@link #alsoWatch} has been stuck (or failing) for longer than their bound. */
     boolean healthy() {
         var now = clock.instant();
         LeaseWatcher w = watcher;
         LeaseEventPump p = pump;
-        return (w == null || w.healthy(now)) && (p == null || p.healthy(now));
+        if (!(w == null || w.healthy(now)) || !(p == null || p.healthy(now))) {
+            return false;
+        }
+        for (java.util.function.Predicate<Instant> part : more) {
+            if (!part.test(now)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -57,7 +73,7 @@ final class LeasePipeline {
             e.counter("weft_lease_event_overflows_total", "Lease events dropped on a full queue (each forces a resync).", p.overflows());
             p.applySeconds().write(e, "weft_dataplane_apply_seconds",
                     "Time the backend took to program the kernel for a delivery of lease events (one event, a coalesced burst, or a resync of the whole set).");
-            e.gauge("weft_lease_pipeline_healthy", "1 unless the lease watcher or the backend is stuck.", healthy() ? 1 : 0);
+            e.gauge("weft_lease_pipeline_healthy", "1 unless the lease watcher (on block IPAM: the node or block watch) or the backend is stuck.", healthy() ? 1 : 0);
         }
         return e.toString();
     }

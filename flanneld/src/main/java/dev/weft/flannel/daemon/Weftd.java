@@ -12,6 +12,7 @@ import dev.weft.flannel.nodes.NodeRecord;
 import dev.weft.flannel.nodes.NodeRegistration;
 import dev.weft.flannel.nodes.NodeWatcher;
 import dev.weft.flannel.backend.ExternalInterface;
+import dev.weft.flannel.backend.udp.UdpBackend;
 import dev.weft.flannel.backend.udp.UdpSettings;
 import dev.weft.flannel.config.NetworkConfig;
 import dev.weft.flannel.ipam.BlockIpam;
@@ -77,6 +78,8 @@ final class Weftd {
     /** Block IPAM only: this node's registration and the watch of the others'. */
     private volatile NodeRegistration registration;
     private volatile NodeWatcher nodeWatcher;
+    /** Block IPAM only: the node's blocks, borrowed addresses and block routes for /metrics. */
+    private volatile BlockMetrics blockMetrics;
     /** The CNI socket's allocator, drained first when weftd stops. */
     private volatile BlockIpam blockIpam;
     /** The local status socket (weftctl), closed last: a weftctl shutdown waits on it for the report. */
@@ -141,7 +144,7 @@ final class Weftd {
             LeaseAttrs attrs = backend.prepare();
             if ((backend instanceof BlockAnnouncer || BlockRoutes.routesBlocks(backend.type()))
                     && BlockIpam.wanted(o.node.rawNetConf(store, o.store.etcdPrefix))) {
-                return runOnBlocks(open, store, cfg, backend, attrs);
+                return runOnBlocks(open, store, nl, cfg, backend, attrs);
             }
             PreviousSubnets prev = PreviousSubnets.read(Path.of(o.subnetFile));
             Lease lease = sm.acquireLease(attrs, prev.subnet(), prev.subnetV6());
@@ -250,37 +253,41 @@ final class Weftd {
      * A node on block IPAM: it leases no subnet. It registers under {@code <prefix>/nodes/<name>}
      * and opens the allocator (whose reserve claims the first block). A backend that announces
      * blocks (bgp) starts on its registration, announces what the allocator says and follows the
-     * other nodes' registrations. A backend that routes subnets (host-gw, vxlan) is handed the other
+     * other nodes' registrations. A backend that routes subnets (host-gw, vxlan, udp) is handed the other
      * nodes' blocks and borrowed addresses as leases ({@link BlockRoutes}); vxlan first takes a
      * tunnel address from the pool for its device and publishes it in the registration, as bgp with
-     * Encap IPIP does for tunl0 (and it is told where the blocks are, for the userspace IPIP path). Other
-     * backends (udp) still take a subnet lease beside block IPAM.
+     * Encap IPIP does for tunl0 and with Encap VXLAN for its vxlan device (and it is told where the
+     * blocks are, for the userspace IPIP path and the vxlan device's routes), and as udp does for
+     * its TUN device (its route table is fed the blocks as vxlan's device is).
      */
-    private int runOnBlocks(List<AutoCloseable> open, KvStore store, NetworkConfig cfg, Backend backend, LeaseAttrs attrs)
+    private int runOnBlocks(List<AutoCloseable> open, KvStore store, RtNetlink nl, NetworkConfig cfg, Backend backend, LeaseAttrs attrs)
             throws IOException, InterruptedException {
         BlockAnnouncer announcer = backend instanceof BlockAnnouncer a ? a : null;
         if (announcer != null) {
             announcer.useBlocks();
         } else if (cfg.enableIPv6()) {
+            // (the bgp backend refuses IPv6 itself, blocks or not)
             throw new IllegalArgumentException("block IPAM with the " + backend.type() + " backend routes IPv4 blocks only; "
-                    + "set EnableIPv6 false, or use the bgp backend");
+                    + "set EnableIPv6 false");
         }
         String node = o.node.resolvedNodeName();
         BlockIpam ipam = null;
         IpAddress tunnel = null;
-        boolean vxlan = BackendTypes.VXLAN.equals(backend.type());
-        if (vxlan || announcer != null && announcer.needsTunnelAddress()) {
+        TunnelAddr.Kind tunnelKind = tunnelKind(backend, announcer);
+        if (tunnelKind != null) {
             ipam = startBlockIpam(store);
             open.add(ipam);
-            String handle = TunnelAddr.handle(vxlan, node);
+            String handle = tunnelKind.handle(node);
             try {
-                tunnel = ipam.tunnelAddress(handle, vxlan ? "vxlanTunnelAddress" : "ipipTunnelAddress");
+                tunnel = ipam.tunnelAddress(handle, tunnelKind.attributeType());
             } catch (IpamException e) {
-                throw new IOException("no tunnel address for " + (vxlan ? "the vxlan device" : "tunl0") + " from block IPAM: "
-                        + e.getMessage(), e);
+                throw new IOException("no tunnel address for " + tunnelKind.device() + " from block IPAM: " + e.getMessage(), e);
             }
             attrs = TunnelAddr.into(attrs, tunnel);
             LOG.info("tunnel address {} (handle {})", tunnel, handle);
+        }
+        if (backend instanceof UdpBackend udp) {
+            udp.useBlocks();
         }
         SubnetManagerOptions mo = managerOptions();
         NodeRegistration registration = NodeRegistration.register(store, o.store.etcdPrefix, node, attrs, mo.leaseTtl(),
@@ -294,13 +301,16 @@ final class Weftd {
         ipam.releaseGoneNodes(new dev.weft.flannel.nodes.NodeKeys(o.store.etcdPrefix).dir()); // nodes here register, so one that does not is gone
         this.blockIpam = ipam;
         Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
-        // vxlan's device and tunl0 take the own lease's first address: the tunnel address
+        // vxlan's device, tunl0 and udp's TUN take the own lease's first address: the tunnel address
         backend.start(tunnel == null ? self : new Lease(Cidr.ofHost(tunnel), null, attrs, self.expirationEpochMillis(), 0));
+        BlockAnnouncements announcements = null;
         if (announcer != null) {
-            BlockAnnouncements announcements = new BlockAnnouncements(announcer);
+            announcements = new BlockAnnouncements(announcer);
             open.add(announcements);
-            ipam.onAnnouncementChange(announcements);
         }
+        BlockMetrics metrics = new BlockMetrics(backend.type(), cfg.network(), nl, announcements);
+        ipam.onAnnouncementChange(metrics);
+        this.blockMetrics = metrics;
 
         // masquerade and forward rules: with no subnet of its own, the node's pods are anywhere in Network
         dev.weft.flannel.rules.RulesKeeper rules = Traffic.start(o, cfg, new Lease(cfg.network(), null, attrs, 0, 0));
@@ -314,27 +324,33 @@ final class Weftd {
 
         LeaseEventPump pump = new LeaseEventPump(backend);
         open.add(pump);
+        NodeWatcher watcher;
         if (announcer != null && tunnel == null) {
-            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept);
+            watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept);
             open.add(watcher);
-            this.nodeWatcher = watcher;
             pump.start(watcher::view);
         } else if (announcer != null) {
-            // IPIP: the mesh from the registrations as above, and where every block is for the userspace IPIP path
-            BlockRoutes routes = new BlockRoutes(node, e -> announcer.blockRoutes(((LeaseEvent.Snapshot) e).leases()));
-            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept, routes::nodes);
+            // IPIP and VXLAN: the mesh from the registrations as above, and where every block is, for the
+            // userspace IPIP path or the vxlan device, through a pump of its own (coalescing, retry, health)
+            LeaseEventPump blockPump = new LeaseEventPump("bgp block routes",
+                    e -> announcer.blockRoutes(((LeaseEvent.Snapshot) e).leases()));
+            open.add(blockPump);
+            BlockRoutes routes = new BlockRoutes(node, blockPump::accept);
+            watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, pump::accept, routes::nodes);
             open.add(watcher);
-            this.nodeWatcher = watcher;
-            open.add(routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix)));
+            watchBlocks(open, store, routes, metrics);
+            blockPump.start(routes::view);
+            leasePipeline.alsoWatch(blockPump::healthy);
             pump.start(watcher::view);
         } else {
             BlockRoutes routes = new BlockRoutes(node, pump::accept);
-            NodeWatcher watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, null, routes::nodes);
+            watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, null, routes::nodes);
             open.add(watcher);
-            this.nodeWatcher = watcher;
-            open.add(routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix)));
+            watchBlocks(open, store, routes, metrics);
             pump.start(routes::view);
         }
+        this.nodeWatcher = watcher;
+        leasePipeline.alsoWatch(watcher::healthy);
         leasePipeline.running(null, pump);
         status.running(null, null, pump);
         LOG.info("weftd is running (block IPAM, node {})", node);
@@ -342,6 +358,26 @@ final class Weftd {
         stop.await();
         LOG.info("stopping; the data path stays in place");
         return 0;
+    }
+
+    /** Follows the IPAM tree's blocks into {@code routes}; readiness and /metrics follow the watch. */
+    private void watchBlocks(List<AutoCloseable> open, KvStore store, BlockRoutes routes, BlockMetrics metrics) {
+        dev.weft.flannel.blockroutes.BlockWatcher w = routes.watchBlocks(store, BlockIpam.prefixUnder(o.store.etcdPrefix));
+        open.add(w);
+        leasePipeline.alsoWatch(w::healthy);
+        metrics.watching(w, routes);
+    }
+
+    /** Which tunnel address the backend's device takes from the pool on block IPAM, or null (host-gw, bgp with Encap None). */
+    private static TunnelAddr.Kind tunnelKind(Backend backend, BlockAnnouncer announcer) {
+        if (announcer != null) {
+            return !announcer.needsTunnelAddress() ? null : announcer.tunnelIsVxlan() ? TunnelAddr.Kind.VXLAN : TunnelAddr.Kind.IPIP;
+        }
+        return switch (backend.type()) {
+            case BackendTypes.VXLAN -> TunnelAddr.Kind.VXLAN;
+            case BackendTypes.UDP -> TunnelAddr.Kind.UDP;
+            default -> null;
+        };
     }
 
     private void notifyStopping() {
@@ -364,6 +400,10 @@ final class Weftd {
         NodeWatcher w = nodeWatcher;
         if (w != null) {
             w.metrics(tail);
+        }
+        BlockMetrics bm = blockMetrics;
+        if (bm != null) {
+            bm.write(tail);
         }
         NetlinkMetrics.write(tail);
         processMetrics.write(tail);

@@ -14,25 +14,57 @@ import java.util.Optional;
  * registration's BackendData as {@code "TunnelAddr"}. Peers use it as the on-link gateway and
  * neighbour of that node's blocks. A subnet lease has none (its gateway is the subnet's first
  * address). The bgp backend with Encap IPIP takes one too ({@code ipip-tunnel-addr-<node>}), as the
- * address of tunl0.
+ * address of tunl0, and the udp backend one for its TUN device ({@code udp-tunnel-addr-<node>}).
  */
 public final class TunnelAddr {
     public static final String FIELD = "TunnelAddr";
-    /** The IPAM handles of a node's tunnel addresses, as Calico names them. */
-    public static final String VXLAN_HANDLE_PREFIX = "vxlan-tunnel-addr-";
-    public static final String IPIP_HANDLE_PREFIX = "ipip-tunnel-addr-";
+
+    /** Which device a node's tunnel address is for: its IPAM handle and attribute type, as Calico names them. */
+    public enum Kind {
+        /** A vxlan device (the vxlan backend's, or the bgp backend's with Encap VXLAN). */
+        VXLAN("vxlan-tunnel-addr-", "vxlanTunnelAddress", "the vxlan device"),
+        /** tunl0 (the bgp backend with Encap IPIP). */
+        IPIP("ipip-tunnel-addr-", "ipipTunnelAddress", "tunl0"),
+        /** The udp backend's TUN device, flannel0 (Weft's own: Calico has no udp mode). */
+        UDP("udp-tunnel-addr-", "udpTunnelAddress", "the udp backend's TUN device");
+
+        private final String handlePrefix;
+        private final String attributeType;
+        private final String device;
+
+        Kind(String handlePrefix, String attributeType, String device) {
+            this.handlePrefix = handlePrefix;
+            this.attributeType = attributeType;
+            this.device = device;
+        }
+
+        /** The IPAM handle of the node's tunnel address of this kind. */
+        public String handle(String node) {
+            return handlePrefix + node;
+        }
+
+        /** The allocation's {@code type} attribute. */
+        public String attributeType() {
+            return attributeType;
+        }
+
+        /** The device that takes the address, for messages. */
+        public String device() {
+            return device;
+        }
+    }
 
     private TunnelAddr() {
     }
 
-    /** The IPAM handle of the node's tunnel address for {@code vxlan} or IPIP. */
-    public static String handle(boolean vxlan, String node) {
-        return (vxlan ? VXLAN_HANDLE_PREFIX : IPIP_HANDLE_PREFIX) + node;
-    }
-
     /** Whether {@code handle} is a tunnel address's (never a pod's). */
     public static boolean isHandle(String handle) {
-        return handle.startsWith(VXLAN_HANDLE_PREFIX) || handle.startsWith(IPIP_HANDLE_PREFIX);
+        for (Kind k : Kind.values()) {
+            if (handle.startsWith(k.handlePrefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Why {@code data}'s TunnelAddr (when present) is unusable as an IPv4 ({@code v4}) or IPv6 gateway, or empty. */

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * (lower address passive) or, with route reflectors, as {@link BgpPeers} says, and with the
  * configured external peers, and installs what it learns in
  * the shapes {@link CalicoRouteShapes} gives, under protocol 88. Encap VXLAN drives the vxlan
- * backend's device from the leases instead. Graceful restart is on towards every peer: a restart
+ * backend's device from the leases instead (on block IPAM, from the other nodes' blocks:
+ * {@link #blockRoutes}). Graceful restart is on towards every peer: a restart
  * (kill -9 included) leaves the routes in the kernel, and the next run adopts and reconciles them.
  */
 public final class BgpBackend extends AbstractBackend implements BlockAnnouncer {
@@ -151,7 +152,12 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
 
     @Override
     public boolean needsTunnelAddress() {
-        return options.encap() == Encap.IPIP;
+        return options.encap() == Encap.IPIP || options.encap() == Encap.VXLAN;
+    }
+
+    @Override
+    public boolean tunnelIsVxlan() {
+        return options.encap() == Encap.VXLAN;
     }
 
     @Override
@@ -161,17 +167,20 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             m.put(l.subnet(), l.attrs().publicIp());
         }
         blockPeers = m;
-        if (ipip != null && !isClosed()) {
+        if (isClosed()) {
+            return;
+        }
+        if (ipip != null) {
             ipip.setPeers(m);
+        }
+        if (vxlan != null && blocks) {
+            // the other bgp nodes' blocks on the vxlan device (CrossSubnet: direct where the node is on this L2)
+            vxlan.resync(leases.stream().filter(l -> BackendTypes.BGP.equals(l.attrs().backendType())).toList());
         }
     }
 
     @Override
     public synchronized void useBlocks() {
-        if (options.encap() == Encap.VXLAN) {
-            throw new BackendException("bgp: Encap VXLAN with block IPAM is not supported yet; use \"Encap\": \"IPIP\" or "
-                    + "\"None\", or the vxlan backend (or leave out the IPAM block)");
-        }
         blocks = true;
     }
 
@@ -283,7 +292,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     protected void added(Lease l) {
         leases.put(l.subnet(), l);
         syncPeers();
-        if (vxlan != null) {
+        if (vxlan != null && !blocks) {
             vxlan.add(l);
         }
     }
@@ -292,7 +301,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     protected void removed(Lease l) {
         leases.remove(l.subnet());
         syncPeers();
-        if (vxlan != null) {
+        if (vxlan != null && !blocks) {
             vxlan.remove(l);
         }
     }
@@ -309,7 +318,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             await(agent.startPeersAdded());
             startPeersSealed = true;
         }
-        if (vxlan != null) {
+        if (vxlan != null && !blocks) { // on block IPAM the vxlan device follows the blocks (blockRoutes), not the nodes
             vxlan.resync(all);
         }
     }

@@ -11,7 +11,7 @@ import java.net.InetSocketAddress;
  * the kernel forwards whatever the TUN yields, so without a check any host that reaches the port
  * could put packets with forged sources into the pods and have the node relay them. Accepted are
  * only datagrams whose outer source is a lease's PublicIP, whose inner destination is in this
- * node's subnet, and whose inner source is in a subnet of that same lease holder. Look-ups go to
+ * node's subnet (on block IPAM: in the Network and not in another node's block), and whose inner source is in a subnet of that same lease holder. Look-ups go to
  * the current {@link RouteTable}; nothing is allocated.
  *
  * <p>flannel checks none of this; {@code acceptAny} restores that (for a sender behind a NAT that
@@ -24,12 +24,28 @@ final class DatagramFilter {
     private final int localNet;
     private final int localMask;
     private final boolean acceptAny;
+    /** Block IPAM: the node's pods are in {@code local} (the Network) wherever no other node's block or /32 is. */
+    private final boolean notRouted;
 
     /** @param local this node's subnet (IPv4) */
     DatagramFilter(Cidr local, boolean acceptAny) {
+        this(local, acceptAny, false);
+    }
+
+    private DatagramFilter(Cidr local, boolean acceptAny, boolean notRouted) {
         this.localMask = local.prefixLength() == 0 ? 0 : -1 << (32 - local.prefixLength());
         this.localNet = local.networkAddress().toV4Int() & localMask;
         this.acceptAny = acceptAny;
+        this.notRouted = notRouted;
+    }
+
+    /**
+     * On block IPAM a node has no subnet: its pods are in its blocks and in addresses it borrowed,
+     * anywhere in the Network. A datagram's inner destination must then be in the Network and not
+     * in what the table routes to another node (else this node would relay it onwards).
+     */
+    static DatagramFilter forBlocks(Cidr network, boolean acceptAny) {
+        return new DatagramFilter(network, acceptAny, true);
     }
 
     /** Null when {@code sender} (the outer source, an IPv4 address as an int) holds a lease; checked before parsing. */
@@ -42,7 +58,8 @@ final class DatagramFilter {
         if (acceptAny) {
             return null;
         }
-        if ((Ipv4Packets.destination(b, off) & localMask) != localNet) {
+        int dst = Ipv4Packets.destination(b, off);
+        if ((dst & localMask) != localNet || notRouted && t.lookupAddress(dst) != 0) {
             return UdpMetrics.Drop.FOREIGN_DESTINATION;
         }
         return t.routesVia(Ipv4Packets.source(b, off), sender) ? null : UdpMetrics.Drop.SPOOFED_SOURCE;

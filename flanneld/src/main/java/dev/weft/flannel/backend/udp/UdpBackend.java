@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * (IFF_TUN|IFF_NO_PI, the own subnet's network address as /32, MTU = external − 28, a route for
  * the whole Network through it) and a UDP socket on the interface address and Port (8285); each
  * datagram carries one bare IPv4 packet. The lease carries the PublicIP only, with no BackendType
- * (flannel's quirk), and the BackendType of other leases is not checked.
+ * (flannel's quirk), and the BackendType of other leases is not checked. On block IPAM
+ * ({@link #useBlocks}) the TUN takes a tunnel address from the pool and the route table maps each
+ * other node's block and borrowed /32 to that node.
  */
 public final class UdpBackend extends AbstractBackend {
     private static final Logger LOG = LoggerFactory.getLogger(UdpBackend.class);
@@ -44,6 +46,8 @@ public final class UdpBackend extends AbstractBackend {
     private UdpDataPath dataPath;
     /** The TUN offloads in use ("vnet_hdr tso4 ..."), empty without IFF_VNET_HDR. */
     private String tunOffloads = "";
+    /** Block IPAM: the own lease is the TUN's tunnel address, the leases are other nodes' blocks and borrowed /32s. */
+    private boolean blocks;
 
     /** With {@link UdpSettings#DEFAULT}. */
     public UdpBackend(BackendContext ctx) {
@@ -89,6 +93,15 @@ public final class UdpBackend extends AbstractBackend {
         return tun.name();
     }
 
+    /**
+     * Tells the backend, before {@link #start}, that the node is on block IPAM: the lease it starts
+     * on is its tunnel address from the pool (a /32, the TUN's address), and its pods are anywhere
+     * in the Network outside the other nodes' blocks, so that is what received datagrams may be for.
+     */
+    public synchronized void useBlocks() {
+        blocks = true;
+    }
+
     @Override
     protected LeaseAttrs setUp() {
         nl = ctx.openNetlink();
@@ -132,13 +145,16 @@ public final class UdpBackend extends AbstractBackend {
             }
         }
         boolean vnet = (tun.flags() & TunDevice.IFF_VNET_HDR) != 0;
+        DatagramFilter filter = blocks ? DatagramFilter.forBlocks(network, settings.acceptAnySource())
+                : new DatagramFilter(ownLease.subnet(), settings.acceptAnySource());
         UdpDataPath dp = new UdpDataPath(tun.fd(), mtu(), tunAddr, options.port(), metrics, vnet, settings.offloads(),
-                settings.resolvedThreads(), new DatagramFilter(ownLease.subnet(), settings.acceptAnySource()));
+                settings.resolvedThreads(), filter);
         String socketOffloads = dp.start(ctx.namespace(), ctx.extIface().ifaceAddr());
         metrics.offloads((tunOffloads + " " + socketOffloads).trim());
         LOG.info("udp: data path up, offloads: {}; {}", metrics.offloads().isEmpty() ? "none" : metrics.offloads(),
                 settings.acceptAnySource() ? "datagrams accepted from any sender (-udp-accept-any-source)"
-                        : "datagrams accepted from lease holders, from their subnets to " + ownLease.subnet());
+                        : "datagrams accepted from lease holders, from their subnets to "
+                        + (blocks ? network + " outside the other nodes' blocks" : ownLease.subnet()));
         dataPath = dp;
         publishRoutes();
     }

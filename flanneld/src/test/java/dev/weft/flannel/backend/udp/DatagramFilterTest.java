@@ -42,6 +42,28 @@ class DatagramFilterTest {
     }
 
     @Test
+    void onBlocksOursIsTheNetworkOutsideOtherNodesBlocksAndBorrowedAddresses() {
+        // B holds the block 10.244.0.64/26 and borrowed 10.244.0.9 from this node's block 10.244.0.0/26
+        RouteTable blocks = RouteTable.of(Map.of(
+                Cidr.parse("10.244.0.64/26"), new InetSocketAddress("192.168.1.2", 8285),
+                Cidr.parse("10.244.0.9/32"), new InetSocketAddress("192.168.1.2", 8285),
+                Cidr.parse("10.244.0.128/26"), new InetSocketAddress("192.168.1.4", 8285)));
+        DatagramFilter f = DatagramFilter.forBlocks(Cidr.parse("10.244.0.0/24"), false);
+        assertNull(f.inner(blocks, B, header("10.244.0.70", "10.244.0.5"), 7), "to a pod in our block");
+        assertNull(f.inner(blocks, B, header("10.244.0.9", "10.244.0.200"), 7), "from B's borrowed address, to a block of no node");
+        assertEquals(UdpMetrics.Drop.FOREIGN_DESTINATION, f.inner(blocks, B, header("10.244.0.70", "10.244.0.130"), 7),
+                "to a third node's block: not relayed");
+        assertEquals(UdpMetrics.Drop.FOREIGN_DESTINATION, f.inner(blocks, B, header("10.244.0.70", "10.244.0.9"), 7),
+                "to the address B borrowed from our block");
+        assertEquals(UdpMetrics.Drop.FOREIGN_DESTINATION, f.inner(blocks, B, header("10.244.0.70", "10.245.0.5"), 7),
+                "outside the network");
+        assertEquals(UdpMetrics.Drop.SPOOFED_SOURCE, f.inner(blocks, B, header("10.244.0.130", "10.244.0.5"), 7),
+                "from another node's block");
+        assertEquals(UdpMetrics.Drop.SPOOFED_SOURCE, f.inner(blocks, B, header("10.244.0.5", "10.244.0.6"), 7),
+                "from our own block");
+    }
+
+    @Test
     void acceptAnyPassesEverything() {
         DatagramFilter f = new DatagramFilter(Cidr.parse("10.244.1.0/24"), true);
         assertNull(f.sender(TABLE, C));
