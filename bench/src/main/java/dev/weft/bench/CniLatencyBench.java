@@ -27,7 +27,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * in .weft/runtime) and without it, on the host's Java; weft-bridge runs from both, each with the
  * class-data archives its own JVM wrote. The calico-like pair, weft-routed with weft-ipam, gets its
  * addresses from weftd's block IPAM server ({@link BlockIpam}, the code weftd runs, here in this
- * process) on a real etcd, through its CNI socket: what a pod ADD costs on a calico-mode node.
+ * process) on a real etcd: weft-routed is a thick plugin whose shim hands the invocation to that
+ * weftd, which runs the plugin code warm (and, with WEFT_THICK=0, the same in the shim's own JVM);
+ * a "JVM floor" line times the bundled java starting and exiting with the launcher's flags.
  */
 public final class CniLatencyBench {
     private CniLatencyBench() {
@@ -76,7 +78,15 @@ public final class CniLatencyBench {
         Suite blocks = new Suite("weft-routed+weft-ipam (thick)", bin.resolve("weft-routed"), blocksConfig);
         Suite blocksInPlugin = new Suite("  the same run in the plugin's JVM", bin.resolve("weft-routed"), blocksConfig,
                 Map.of("WEFT_THICK", "0"));
-        List<Suite> suites = List.of(ref, weft, weftSystem, ptp, routed, blocks, blocksInPlugin);
+        // The floor under any JVM-based plugin, the thick shim included: the bundled java with the
+        // launcher's flags starting and exiting (-version), timed the same way as the plugins.
+        Path floorScript = work.resolve("jvm-floor");
+        Files.writeString(floorScript, "#!/bin/sh\nexec " + bundledJava + " -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+                + " -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k -Xshare:auto -XX:+UnlockDiagnosticVMOptions"
+                + " -XX:ArchiveRelocationMode=0 -version 2>/dev/null\n");
+        Files.setPosixFilePermissions(floorScript, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Suite floor = new Suite("JVM floor (java -version)", floorScript, "{}");
+        List<Suite> suites = List.of(ref, weft, weftSystem, ptp, routed, blocks, blocksInPlugin, floor);
         claim(node);
         NetNs.create(node).close();
         EtcdServer etcd = null;
@@ -140,6 +150,7 @@ public final class CniLatencyBench {
         ratios("  the same in the plugin's JVM/ptp+host-local", adds.get(blocksInPlugin), dels.get(blocksInPlugin), adds.get(ptp), dels.get(ptp));
         System.out.printf("  weftd ran %d weft-routed invocations itself (the thick suite's %d ADDs and DELs, warm-up included), declined %d%n",
                 thickServed, 2 * (iterations + 3), thickDeclined);
+        ratios("JVM floor/ptp+host-local", adds.get(floor), dels.get(floor), adds.get(ptp), dels.get(ptp));
         ratios("bundled/host runtime (weft-bridge)", adds.get(weft), dels.get(weft), adds.get(weftSystem), dels.get(weftSystem));
         System.out.printf("  goal (bridge): weft ADD p50 <= 150 ms -> %s%n", pct(adds.get(weft), 50) <= 150 ? "met" : "NOT met");
         System.out.printf("  goal (routed, issue 15): weft-routed+weft-ipam (thick) ADD p50 <= 3x ptp+host-local -> %s%n",
