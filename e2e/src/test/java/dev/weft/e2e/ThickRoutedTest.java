@@ -232,6 +232,8 @@ class ThickRoutedTest {
         try (var ch = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.bind(UnixDomainSocketAddress.of(stale));
         } // closed: the file stays, nobody listens
+        Files.writeString(dev.weft.cni.thick.ThickService.marker(stale), "1\n"); // and a weftd's marker, left by a kill -9
+        assertTrue(Files.exists(dev.weft.cni.thick.ThickService.marker(sock)), "the serving weftd advertises itself");
         long served = weftd.thickServed();
         try (TestNetns pod = TestNetns.create()) {
             for (Path s : List.of(dir.resolve("none.sock"), stale)) {

@@ -138,7 +138,7 @@ public final class Shim {
         }
         String verb = env.get("CNI_COMMAND");
         if (verb == null || VERBS.indexOf(" ".concat(verb).concat(" ")) < 0 || "0".equals(System.getenv("WEFT_THICK"))
-                || stdin.length > STDIN_CAP || !Files.exists(socket)) {
+                || stdin.length > STDIN_CAP || !Files.exists(socket.resolveSibling(socket.getFileName().toString().concat(".thick")))) {
             return null;
         }
         String netns = env.get("CNI_NETNS");

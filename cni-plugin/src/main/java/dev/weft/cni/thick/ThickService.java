@@ -57,6 +57,7 @@ public final class ThickService implements AutoCloseable {
     private final Semaphore slots = new Semaphore(PARALLEL);
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong declined = new AtomicLong();
+    private final boolean canEnter = canEnterNamespaces();
 
     /**
      * @param socket     the CNI socket this weftd serves (a weft-ipam config must name it, or default to it)
@@ -67,6 +68,42 @@ public final class ThickService implements AutoCloseable {
         this.socket = socket;
         this.serving = servingNetns == null ? null : NetNs.open(servingNetns);
         this.ipam = ipam;
+    }
+
+    /**
+     * The file beside the socket that tells shims this weftd serves them ({@code <socket>.thick}):
+     * a shim that finds none runs the plugin at once, without the socket round trip (an older
+     * weftd, or one without CAP_SYS_ADMIN).
+     */
+    public static Path marker(Path socket) {
+        return socket.resolveSibling(socket.getFileName() + ".thick");
+    }
+
+    /**
+     * Writes the marker once the socket serves, when this process can enter the pods' namespaces
+     * at all (setns needs CAP_SYS_ADMIN; a DaemonSet's weftd has only NET_ADMIN and NET_RAW).
+     * Returns whether it did; if not, every request is declined anyway.
+     */
+    public boolean advertise() throws IOException {
+        if (!canEnterNamespaces()) {
+            return false;
+        }
+        java.nio.file.Files.writeString(marker(socket), ThickWire.VERSION + "\n");
+        return true;
+    }
+
+    /** Whether CAP_SYS_ADMIN (bit 21) is in this process's effective capabilities. */
+    static boolean canEnterNamespaces() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapEff:")) {
+                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << 21)) != 0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+        return false;
     }
 
     /** Invocations weftd ran for a shim, and those it declined (the shim ran them itself). */
@@ -110,6 +147,9 @@ public final class ThickService implements AutoCloseable {
 
     /** Why weftd cannot run {@code inv} exactly as the plugin process would, or null. */
     private String whyNot(Invocation inv) {
+        if (!canEnter) {
+            return "weftd cannot enter network namespaces (no CAP_SYS_ADMIN)";
+        }
         if (inv.version() != ThickWire.VERSION) {
             return "protocol version " + inv.version() + " is not served (weftd speaks " + ThickWire.VERSION + ")";
         }
@@ -249,8 +289,14 @@ public final class ThickService implements AutoCloseable {
 
     @Override
     public void close() {
-        if (serving != null) {
-            serving.close();
+        try {
+            java.nio.file.Files.deleteIfExists(marker(socket));
+        } catch (IOException e) {
+            // a stale marker only costs a shim one refused connection
+        } finally {
+            if (serving != null) {
+                serving.close();
+            }
         }
     }
 }

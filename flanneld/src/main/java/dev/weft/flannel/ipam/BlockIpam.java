@@ -164,6 +164,13 @@ public final class BlockIpam implements AutoCloseable {
             thick.close();
             throw e;
         }
+        try {
+            if (!thick.advertise()) {
+                LOG.info("weft-routed runs in the plugin's own JVM: weftd cannot enter pod namespaces (no CAP_SYS_ADMIN)");
+            }
+        } catch (IOException e) {
+            LOG.warn("weft-routed runs in the plugin's own JVM: could not write {}: {}", ThickService.marker(s.socket()), e.toString());
+        }
         ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "weftd-ipam-upkeep");
             t.setDaemon(true);
