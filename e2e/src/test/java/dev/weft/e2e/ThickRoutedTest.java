@@ -248,6 +248,31 @@ class ThickRoutedTest {
         assertEquals(served, weftd.thickServed());
     }
 
+    /**
+     * weftd stopping (its graceful stop's first step): the shim's request is declined, the shim's
+     * JVM runs the plugin, and weft-ipam gets weftd's refusal, code 11, as before the shim.
+     */
+    @Test
+    void whileWeftdStopsAnAddIsTryAgainLater() throws Exception {
+        Path sock2 = dir.resolve("run2/cni.sock");
+        BlockIpam stopping = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
+                "node-b", new BlockIpam.Settings(sock2, dir.resolve("journal2"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
+                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()));
+        try (TestNetns pod = TestNetns.create()) {
+            stopping.drain(Duration.ofSeconds(5));
+            Cmd.Result add = cni("ADD", "stopping", pod, conf(sock2, ""), true);
+            assertEquals(1, add.exitCode(), add.toString());
+            JsonNode err = JSON.readTree(add.stdout());
+            assertEquals(11, err.get("code").asInt(), add.stdout());
+            assertTrue(err.get("msg").asText().contains("weftd is stopping"), add.stdout());
+            assertEquals(0, stopping.thickServed());
+            assertEquals(1, stopping.thickDeclined(), "declined, then run by the shim's JVM");
+            assertTrue(hostVeths().isEmpty(), hostVeths().toString());
+        } finally {
+            stopping.close();
+        }
+    }
+
     /** Requests no shim sends: each gets an error or a decline, and nothing on the node or in etcd changes. */
     @Test
     void badRequestsOnTheSocketChangeNothing() throws Exception {
