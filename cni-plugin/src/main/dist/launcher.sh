@@ -37,7 +37,11 @@ elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
 # -Xmx bounds the heap far above a plugin's needs (a few MB). Running out is caught in Main, which
 # lets go of a reserve and prints an error object; -XX:+ExitOnOutOfMemoryError would instead end
 # the JVM with nothing on stdout, so it is deliberately not used.
+# weft-routed is a thick plugin: its entry (Shim) loads java.base only and hands the invocation to
+# weftd over /run/weft/cni.sock; only when weftd does not serve it does the same JVM run the plugin.
+main=dev.weft.cni.Main
+case "${self##*/}" in weft-routed) main=dev.weft.cni.thick.Shim ;; esac
 exec "$java" -Xmx128m -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k \
   -Xshare:auto -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 $cds $lib -Duser.language=en -Duser.country=US \
-  -Dweft.plugin="${self##*/}" -cp "$self" dev.weft.cni.Main "$@"
+  -Dweft.plugin="${self##*/}" -cp "$self" $main "$@"
 exit 127

@@ -27,13 +27,18 @@ import java.util.concurrent.ThreadLocalRandom;
  * in .weft/runtime) and without it, on the host's Java; weft-bridge runs from both, each with the
  * class-data archives its own JVM wrote. The calico-like pair, weft-routed with weft-ipam, gets its
  * addresses from weftd's block IPAM server ({@link BlockIpam}, the code weftd runs, here in this
- * process) on a real etcd, through its CNI socket: what a pod ADD costs on a calico-mode node.
+ * process) on a real etcd: weft-routed is a thick plugin whose shim hands the invocation to that
+ * weftd, which runs the plugin code warm (and, with WEFT_THICK=0, the same in the shim's own JVM);
+ * a "JVM floor" line times the bundled java starting and exiting with the launcher's flags.
  */
 public final class CniLatencyBench {
     private CniLatencyBench() {
     }
 
-    record Suite(String label, Path plugin, String config) {
+    record Suite(String label, Path plugin, String config, Map<String, String> env) {
+        Suite(String label, Path plugin, String config) {
+            this(label, plugin, config, Map.of());
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -65,14 +70,30 @@ public final class CniLatencyBench {
         Suite routed = new Suite("weft-routed+weft-host-local", bin.resolve("weft-routed"), routedConfig("weft-routed", "weft-host-local",
                 "10.213.23.0/24", work.resolve("ipam-routed")));
         Path sock = work.resolve("run/cni.sock");
-        Suite blocks = new Suite("weft-routed+weft-ipam", bin.resolve("weft-routed"), "{\"cniVersion\":\"1.0.0\",\"name\":\"wtbench\","
-                + "\"type\":\"weft-routed\",\"mtu\":1450,\"ipam\":{\"type\":\"weft-ipam\",\"socket\":\"" + sock + "\"}}");
-        List<Suite> suites = List.of(ref, weft, weftSystem, ptp, routed, blocks);
+        // weft-routed is a thick plugin: its shim hands the invocation to weftd (here this process's
+        // BlockIpam, the node's network being the bench's node namespace), which runs the plugin code
+        // warm; WEFT_THICK=0 makes the shim run it in its own JVM, as it does when weftd does not serve.
+        String blocksConfig = "{\"cniVersion\":\"1.0.0\",\"name\":\"wtbench\","
+                + "\"type\":\"weft-routed\",\"mtu\":1450,\"ipam\":{\"type\":\"weft-ipam\",\"socket\":\"" + sock + "\"}}";
+        Suite blocks = new Suite("weft-routed+weft-ipam (thick)", bin.resolve("weft-routed"), blocksConfig);
+        Suite blocksInPlugin = new Suite("  the same run in the plugin's JVM", bin.resolve("weft-routed"), blocksConfig,
+                Map.of("WEFT_THICK", "0"));
+        // The floor under any JVM-based plugin, the thick shim included: the bundled java with the
+        // launcher's flags starting and exiting (-version), timed the same way as the plugins.
+        Path floorScript = work.resolve("jvm-floor");
+        Files.writeString(floorScript, "#!/bin/sh\nexec " + bundledJava + " -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+                + " -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k -Xshare:auto -XX:+UnlockDiagnosticVMOptions"
+                + " -XX:ArchiveRelocationMode=0 -version 2>/dev/null\n");
+        Files.setPosixFilePermissions(floorScript, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Suite floor = new Suite("JVM floor (java -version)", floorScript, "{}");
+        List<Suite> suites = List.of(ref, weft, weftSystem, ptp, routed, blocks, blocksInPlugin, floor);
         claim(node);
         NetNs.create(node).close();
         EtcdServer etcd = null;
         Client etcdClient = null;
         BlockIpam ipam = null;
+        long thickServed = 0;
+        long thickDeclined = 0;
         Map<Suite, List<Double>> adds = new java.util.HashMap<>();
         Map<Suite, List<Double>> dels = new java.util.HashMap<>();
         for (Suite s : suites) {
@@ -84,7 +105,8 @@ public final class CniLatencyBench {
             etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
             // weftd's defaults: /26 blocks, 8 addresses kept in reserve, a 1 s upkeep tick
             ipam = BlockIpam.start(etcdClient, "/weft/ipam/v2", new PoolConfig(List.of(new Pool(Cidr.parse("10.213.28.0/22"), 26)),
-                    false, 20), "wt-bench-node", BlockIpam.Settings.defaults(sock, work.resolve("ipam-journal")));
+                    false, 20), "wt-bench-node", BlockIpam.Settings.defaults(sock, work.resolve("ipam-journal"))
+                    .inNodeNetns(NetNs.RUN_DIR.resolve(node).toString()));
             for (int warm = 0; warm < 3; warm++) {
                 for (Suite s : suites) {
                     once(node, s, cniPath, "warm-" + s.plugin().getFileName() + warm);
@@ -97,6 +119,8 @@ public final class CniLatencyBench {
                     dels.get(s).add(t[1]);
                 }
             }
+            thickServed = ipam.thickServed();
+            thickDeclined = ipam.thickDeclined();
         } finally {
             if (ipam != null) {
                 ipam.close();
@@ -122,10 +146,14 @@ public final class CniLatencyBench {
         }
         ratios("weft-bridge/bridge", adds.get(weft), dels.get(weft), adds.get(ref), dels.get(ref));
         ratios("weft-routed/ptp", adds.get(routed), dels.get(routed), adds.get(ptp), dels.get(ptp));
-        ratios("weft-routed+weft-ipam/ptp+host-local", adds.get(blocks), dels.get(blocks), adds.get(ptp), dels.get(ptp));
+        ratios("weft-routed+weft-ipam (thick)/ptp+host-local", adds.get(blocks), dels.get(blocks), adds.get(ptp), dels.get(ptp));
+        ratios("  the same in the plugin's JVM/ptp+host-local", adds.get(blocksInPlugin), dels.get(blocksInPlugin), adds.get(ptp), dels.get(ptp));
+        System.out.printf("  weftd ran %d weft-routed invocations itself (the thick suite's %d ADDs and DELs, warm-up included), declined %d%n",
+                thickServed, 2 * (iterations + 3), thickDeclined);
+        ratios("JVM floor/ptp+host-local", adds.get(floor), dels.get(floor), adds.get(ptp), dels.get(ptp));
         ratios("bundled/host runtime (weft-bridge)", adds.get(weft), dels.get(weft), adds.get(weftSystem), dels.get(weftSystem));
         System.out.printf("  goal (bridge): weft ADD p50 <= 150 ms -> %s%n", pct(adds.get(weft), 50) <= 150 ? "met" : "NOT met");
-        System.out.printf("  goal (routed, issue 15): weft-routed+weft-ipam ADD p50 <= 3x ptp+host-local -> %s%n",
+        System.out.printf("  goal (routed, issue 15): weft-routed+weft-ipam (thick) ADD p50 <= 3x ptp+host-local -> %s%n",
                 pct(adds.get(blocks), 50) <= 3 * pct(adds.get(ptp), 50) ? "met" : "NOT met");
         System.out.printf("  goal (runtime, issue 16): bundled ADD and DEL p50 <= the host's Java -> %s%n",
                 pct(adds.get(weft), 50) <= pct(adds.get(weftSystem), 50) && pct(dels.get(weft), 50) <= pct(dels.get(weftSystem), 50)
@@ -182,6 +210,7 @@ public final class CniLatencyBench {
     private static double timed(String node, Suite s, String verb, Map<String, String> env) throws IOException, InterruptedException {
         java.util.HashMap<String, String> e = new java.util.HashMap<>(env);
         e.put("CNI_COMMAND", verb);
+        e.putAll(s.env());
         long t0 = System.nanoTime();
         run(List.of("nsenter", "--net=" + NetNs.RUN_DIR.resolve(node), s.plugin().toString()), e, s.config());
         return (System.nanoTime() - t0) / 1e6;
@@ -190,7 +219,7 @@ public final class CniLatencyBench {
     private static void run(List<String> cmd, Map<String, String> env, String stdin) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         if (env != null) {
-            pb.environment().keySet().removeIf(k -> k.startsWith("CNI_"));
+            pb.environment().keySet().removeIf(k -> k.startsWith("CNI_") || k.startsWith("WEFT_"));
             pb.environment().putAll(env);
         }
         pb.redirectErrorStream(true);

@@ -1,5 +1,6 @@
 package dev.weft.e2e;
 
+import dev.weft.cni.thick.Shim;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,7 +29,7 @@ public final class Launchers {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (String name : PLUGINS) {
                 write(dir.resolve(name), "exec " + java + " -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
-                        + " -Dweft.plugin=" + name + " -cp '" + cp + "' dev.weft.cni.Main \"$@\"");
+                        + " -Dweft.plugin=" + name + " -cp '" + cp + "' " + Shim.entryClass(name) + " \"$@\"");
             }
             write(dir.resolve("weftd"), "exec " + java + " -XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC -Xss512k -Xmx256m -cp '" + cp + "' dev.weft.flannel.daemon.Main \"$@\"");
             return new Launchers(dir);

@@ -12,6 +12,7 @@ import dev.weft.ipam.hostlocal.Attachment;
 import dev.weft.ipam.socket.IpamClient;
 import dev.weft.ipam.socket.IpamRequest;
 import dev.weft.ipam.socket.IpamResponse;
+import dev.weft.ipam.socket.IpamTransport;
 import dev.weft.net.Cidr;
 
 import java.nio.file.Path;
@@ -35,6 +36,22 @@ import java.util.Set;
  * longer lists the attachment, releases it through weftd. ADD, CHECK and GC fail with code 11.
  */
 public final class BlockIpamPlugin implements CniPlugin {
+    /** weftd's own block IPAM when weftd runs this plugin itself (for a thick shim), else null: the socket. */
+    private final IpamTransport direct;
+
+    /** The plugin as a CNI executable runs it: every request over the socket its config names. */
+    public BlockIpamPlugin() {
+        this(null);
+    }
+
+    /**
+     * The plugin inside weftd: requests go straight to {@code direct}, no socket round trip to
+     * itself. The config's {@code socket} is still checked as the executable checks it.
+     */
+    public BlockIpamPlugin(IpamTransport direct) {
+        this.direct = direct;
+    }
+
     @Override
     public String name() {
         return "weft-ipam";
@@ -45,15 +62,21 @@ public final class BlockIpamPlugin implements CniPlugin {
         return Set.of("K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID");
     }
 
-    private static IpamClient client(Request r) {
+    private IpamTransport client(Request r) {
+        Path socket = socket(r);
+        return direct != null ? direct : new IpamClient(socket);
+    }
+
+    /** The socket the config names ({@code ipam.socket}), or weftd's default. */
+    public static Path socket(Request r) {
         JsonNode s = r.config().path("ipam").get("socket");
         if (s == null || s.isNull()) {
-            return new IpamClient(IpamClient.DEFAULT_SOCKET);
+            return IpamClient.DEFAULT_SOCKET;
         }
         if (!s.isTextual() || s.asText().isEmpty()) {
             throw new CniError(CniError.INVALID_CONFIG, "ipam.socket must be a path");
         }
-        return new IpamClient(Path.of(s.asText()));
+        return Path.of(s.asText());
     }
 
     private static String handle(Request r) {
@@ -73,7 +96,7 @@ public final class BlockIpamPlugin implements CniPlugin {
         return out;
     }
 
-    private static IpamResponse call(IpamClient c, IpamRequest req) {
+    private static IpamResponse call(IpamTransport c, IpamRequest req) {
         try {
             IpamResponse resp = c.call(req);
             resp.throwIfError();
@@ -96,7 +119,7 @@ public final class BlockIpamPlugin implements CniPlugin {
 
     @Override
     public void del(Request r) {
-        IpamClient c = client(r);
+        IpamTransport c = client(r);
         try {
             c.call(new IpamRequest.Release(handle(r))).throwIfError();
         } catch (IpamException e) {

@@ -18,6 +18,12 @@ import java.util.function.Function;
  */
 public final class InProcess {
     private static Function<String, CniPlugin> registry;
+    /**
+     * A registry for the invocation running on this thread, ahead of the process-wide one: weftd
+     * runs plugins for thick shims with its own (weft-ipam bound to its block IPAM without the
+     * socket) beside anything else in the same JVM.
+     */
+    private static final ThreadLocal<Function<String, CniPlugin>> SCOPED = new ThreadLocal<>();
 
     private InProcess() {
     }
@@ -27,8 +33,27 @@ public final class InProcess {
         registry = r;
     }
 
+    /** Runs {@code body} on this thread with {@code r} as the registry, restored afterwards. */
+    public static <T> T withRegistry(Function<String, CniPlugin> r, java.util.function.Supplier<T> body) {
+        Function<String, CniPlugin> was = SCOPED.get();
+        SCOPED.set(r);
+        try {
+            return body.get();
+        } finally {
+            if (was == null) {
+                SCOPED.remove();
+            } else {
+                SCOPED.set(was);
+            }
+        }
+    }
+
     private static CniPlugin own(String type) {
-        return registry == null ? null : registry.apply(type);
+        Function<String, CniPlugin> r = SCOPED.get();
+        if (r == null) {
+            r = registry;
+        }
+        return r == null ? null : r.apply(type);
     }
 
     public static Result add(String type, Request parent, byte[] config) {

@@ -2,6 +2,7 @@ package dev.weft.cni.skel;
 
 import dev.weft.cni.spec.CniError;
 import dev.weft.cni.spec.CniVersion;
+import dev.weft.cni.spec.JsonString;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -55,10 +56,10 @@ public final class LastWords {
     public static int print(CniError e, PrintStream err) {
         StringBuilder s = new StringBuilder(128);
         s.append("{\"cniVersion\":\"").append(CniVersion.CURRENT).append("\",\"code\":").append(e.code()).append(",\"msg\":");
-        quote(s, e.msg() == null ? "" : e.msg());
+        JsonString.quote(s, e.msg() == null ? "" : e.msg());
         if (!e.details().isEmpty()) {
             s.append(",\"details\":");
-            quote(s, e.details());
+            JsonString.quote(s, e.details());
         }
         s.append("}\n");
         try {
@@ -70,20 +71,5 @@ public final class LastWords {
         }
         err.println("weft: " + e.msg() + (e.details().isEmpty() ? "" : ": " + e.details()));
         return 1;
-    }
-
-    private static void quote(StringBuilder s, String v) {
-        s.append('"');
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            if (c == '"' || c == '\\') {
-                s.append('\\').append(c);
-            } else if (c < 0x20) {
-                s.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
-            } else {
-                s.append(c);
-            }
-        }
-        s.append('"');
     }
 }

@@ -169,6 +169,12 @@ class RoutedPluginTest {
                     }
                 }
             }
+            // The kernel removes a gone namespace's devices, and their peers, from a work queue, after
+            // the namespace's last reference is dropped: a moment later, not by the time ip returns.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!node.podLinks().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
             assertEquals(List.of(), node.podLinks(), "each pod's veth went with its namespace");
             assertEquals(versions.size(), node.reservations());
         }

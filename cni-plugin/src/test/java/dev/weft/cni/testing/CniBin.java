@@ -48,7 +48,7 @@ public final class CniBin {
                 for (String name : WEFT) {
                     Path p = dir.resolve(name);
                     Files.writeString(p, "#!/bin/sh\nexec " + java + " " + flags + cds + " -Dweft.plugin=" + name
-                            + " -cp '" + cp + "' dev.weft.cni.Main \"$@\"\n");
+                            + " -cp '" + cp + "' " + dev.weft.cni.thick.Shim.entryClass(name) + " \"$@\"\n");
                     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
                 }
                 Path d = dir;

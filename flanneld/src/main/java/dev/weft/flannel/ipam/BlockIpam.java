@@ -3,7 +3,11 @@ package dev.weft.flannel.ipam;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.cni.thick.ThickService;
 import dev.weft.ipam.IpamException;
+import dev.weft.ipam.socket.IpamRequest;
+import dev.weft.ipam.socket.IpamResponse;
+import dev.weft.ipam.socket.IpamTransport;
 import dev.weft.ipam.blocks.BlockAllocator;
 import dev.weft.ipam.blocks.Family;
 import dev.weft.ipam.blocks.PoolConfig;
@@ -33,11 +37,23 @@ public final class BlockIpam implements AutoCloseable {
      * @param tickInterval how often the reserve is topped up, borrowed addresses checked and, while offline, etcd tried
      * @param goneNodeGrace how long a node must stay unregistered before its empty blocks are released
      *                      ({@link #releaseGoneNodes}); checked every quarter of it
+     * @param nodeNetns    where the node's network is when it is not weftd's own namespace (tests and
+     *                      benchmarks, which play a node in a wt- namespace), else null: the namespace in
+     *                      which weftd runs weft-routed for its thick shim ({@link ThickService})
      */
     public record Settings(Path socket, Path journal, int reserve, long tickInterval, BlockAllocator.Options etcd,
-                           Duration goneNodeGrace) {
+                           Duration goneNodeGrace, String nodeNetns) {
         public static final int DEFAULT_RESERVE = 8;
         public static final Duration DEFAULT_GONE_NODE_GRACE = Duration.ofMinutes(5);
+
+        public Settings(Path socket, Path journal, int reserve, long tickInterval, BlockAllocator.Options etcd, Duration goneNodeGrace) {
+            this(socket, journal, reserve, tickInterval, etcd, goneNodeGrace, null);
+        }
+
+        /** These settings with the node's network in {@code netns} (a path) instead of weftd's own namespace. */
+        public Settings inNodeNetns(String netns) {
+            return new Settings(socket, journal, reserve, tickInterval, etcd, goneNodeGrace, netns);
+        }
 
         public static Settings defaults(Path socket, Path journal) {
             return new Settings(socket, journal, DEFAULT_RESERVE, 1000, BlockAllocator.Options.defaults(), DEFAULT_GONE_NODE_GRACE);
@@ -46,12 +62,14 @@ public final class BlockIpam implements AutoCloseable {
 
     private final NodeIpam ipam;
     private final CniSocketServer server;
+    private final ThickService thick;
     private final ScheduledExecutorService upkeep;
     private final Settings settings;
 
-    private BlockIpam(NodeIpam ipam, CniSocketServer server, ScheduledExecutorService upkeep, Settings settings) {
+    private BlockIpam(NodeIpam ipam, CniSocketServer server, ThickService thick, ScheduledExecutorService upkeep, Settings settings) {
         this.ipam = ipam;
         this.server = server;
+        this.thick = thick;
         this.upkeep = upkeep;
         this.settings = settings;
     }
@@ -127,7 +145,32 @@ public final class BlockIpam implements AutoCloseable {
         }
         NodeIpam ipam = new NodeIpam(allocator, families, OfflineJournal.load(s.journal()), s.reserve());
         ipam.start();
-        CniSocketServer server = CniSocketServer.start(s.socket(), ipam::handle);
+        // weft-routed's thick shim: weftd runs the plugin, and weft-ipam calls the allocator directly
+        ThickService thick = new ThickService(s.socket(), s.nodeNetns(), new DirectIpam(ipam));
+        CniSocketServer server;
+        try {
+            server = CniSocketServer.start(s.socket(), ipam::handle, new CniSocketServer.ExecHandler() {
+                @Override
+                public byte[] serve(JsonNode request) {
+                    return thick.serve(request);
+                }
+
+                @Override
+                public byte[] decline(String why) {
+                    return thick.decline(why);
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            thick.close();
+            throw e;
+        }
+        try {
+            if (!thick.advertise()) {
+                LOG.info("weft-routed runs in the plugin's own JVM: weftd cannot enter pod namespaces (no CAP_SYS_ADMIN)");
+            }
+        } catch (IOException e) {
+            LOG.warn("weft-routed runs in the plugin's own JVM: could not write {}: {}", ThickService.marker(s.socket()), e.toString());
+        }
         ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "weftd-ipam-upkeep");
             t.setDaemon(true);
@@ -136,7 +179,7 @@ public final class BlockIpam implements AutoCloseable {
         upkeep.scheduleWithFixedDelay(ipam::tick, s.tickInterval(), s.tickInterval(), TimeUnit.MILLISECONDS);
         LOG.info("block IPAM for node {} under {}: blocks {}, {} address(es) per family in reserve", node, prefix,
                 allocator.affineBlocks(), s.reserve());
-        return new BlockIpam(ipam, server, upkeep, s);
+        return new BlockIpam(ipam, server, thick, upkeep, s);
     }
 
     /**
@@ -161,6 +204,28 @@ public final class BlockIpam implements AutoCloseable {
 
     NodeIpam ipam() {
         return ipam;
+    }
+
+    /** How many thick-plugin invocations weftd ran itself, and how many it declined (the shim ran them). */
+    public long thickServed() {
+        return thick.served();
+    }
+
+    public long thickDeclined() {
+        return thick.declined();
+    }
+
+    /** The allocator as weft-ipam's transport inside weftd: the socket's handler, without the socket. */
+    private record DirectIpam(NodeIpam ipam) implements IpamTransport {
+        @Override
+        public IpamResponse call(IpamRequest r) {
+            try {
+                return ipam.handle(r);
+            } catch (RuntimeException e) {
+                LOG.warn("block IPAM: {} failed", r, e);
+                return IpamResponse.error(new IpamException(dev.weft.ipam.CniErrorCodes.INTERNAL, "weftd failed: " + e));
+            }
+        }
     }
 
     /**
@@ -200,6 +265,10 @@ public final class BlockIpam implements AutoCloseable {
     @Override
     public void close() throws IOException {
         upkeep.shutdownNow();
-        server.close();
+        try {
+            server.close();
+        } finally {
+            thick.close();
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.weft.flannel.ipam;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.ipam.CniErrorCodes;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.socket.IpamFrame;
@@ -48,16 +49,32 @@ public final class CniSocketServer implements AutoCloseable {
     private final ExecutorService workers;
     private final ScheduledExecutorService timers;
     private final Function<IpamRequest, IpamResponse> handler;
+    private final ExecHandler exec;
     private final Thread acceptor;
     /** Set by {@link #drain}: every request from then on gets this refusal instead of the handler. */
     private volatile IpamException refusal;
     /** Requests in the handler now; {@link #drain} waits for them. Guarded by {@code this}. */
     private int inFlight;
 
-    private CniSocketServer(Path path, ServerSocketChannel server, Function<IpamRequest, IpamResponse> handler) {
+    /**
+     * The other request kind on this socket, op {@value #EXEC_OP}: a whole CNI invocation from a
+     * thick plugin's shim (dev.weft.cni.thick), answered with the payload the handler returns.
+     */
+    public interface ExecHandler {
+        /** The answer to one request (its frame's JSON object). */
+        byte[] serve(JsonNode request);
+
+        /** The answer that tells the shim weftd does not serve it now, so it runs the plugin itself. */
+        byte[] decline(String why);
+    }
+
+    public static final String EXEC_OP = "cni";
+
+    private CniSocketServer(Path path, ServerSocketChannel server, Function<IpamRequest, IpamResponse> handler, ExecHandler exec) {
         this.path = path;
         this.server = server;
         this.handler = handler;
+        this.exec = exec;
         this.workers = Executors.newFixedThreadPool(THREADS, r -> daemon(r, "weftd-cni-socket"));
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weftd-cni-socket-timer"));
         this.acceptor = daemon(this::acceptLoop, "weftd-cni-accept");
@@ -75,6 +92,11 @@ public final class CniSocketServer implements AutoCloseable {
      * is not a socket, is refused.
      */
     public static CniSocketServer start(Path path, Function<IpamRequest, IpamResponse> handler) throws IOException {
+        return start(path, handler, null);
+    }
+
+    /** {@link #start(Path, Function)}, also serving thick plugins' invocations with {@code exec} (null: none). */
+    public static CniSocketServer start(Path path, Function<IpamRequest, IpamResponse> handler, ExecHandler exec) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -101,7 +123,7 @@ public final class CniSocketServer implements AutoCloseable {
             ch.close();
             throw e;
         }
-        CniSocketServer s = new CniSocketServer(path, ch, handler);
+        CniSocketServer s = new CniSocketServer(path, ch, handler, exec);
         s.acceptor.start();
         LOG.info("serving block IPAM to the CNI plugins on {}", path);
         return s;
@@ -131,12 +153,14 @@ public final class CniSocketServer implements AutoCloseable {
                 ScheduledFuture<?> idle = timers.schedule(() -> closeQuietly(c), IDLE_MS, TimeUnit.MILLISECONDS);
                 byte[] frame;
                 IpamRequest req;
+                JsonNode o;
                 try {
                     frame = IpamFrame.read(in);
                     if (frame == null) {
                         return;
                     }
-                    req = IpamRequest.parse(frame);
+                    o = IpamRequest.object(frame);
+                    req = exec != null && EXEC_OP.equals(o.path("op").asText()) ? null : IpamRequest.parse(o);
                 } catch (IpamFrame.BadFrameException e) {
                     refuse(out, new IpamException(CniErrorCodes.DECODE_FAILURE, e.getMessage()));
                     return;
@@ -146,7 +170,7 @@ public final class CniSocketServer implements AutoCloseable {
                 } finally {
                     idle.cancel(false);
                 }
-                IpamFrame.write(out, answer(req).encode());
+                IpamFrame.write(out, req == null ? execute(o) : answer(req).encode());
             }
         } catch (IOException e) {
             LOG.debug("CNI socket connection: {}", e.toString());
@@ -167,6 +191,27 @@ public final class CniSocketServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("CNI socket: {} failed", req, e);
             return IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e));
+        } finally {
+            synchronized (this) {
+                inFlight--;
+                notifyAll();
+            }
+        }
+    }
+
+    /** A thick plugin's invocation, counted in flight like an IPAM request; while stopping, declined. */
+    private byte[] execute(JsonNode request) {
+        synchronized (this) {
+            if (refusal != null) {
+                return exec.decline("weftd is stopping: " + refusal.msg());
+            }
+            inFlight++;
+        }
+        try {
+            return exec.serve(request);
+        } catch (RuntimeException e) {
+            LOG.warn("CNI socket: a thick plugin invocation failed", e);
+            return IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e)).encode();
         } finally {
             synchronized (this) {
                 inFlight--;

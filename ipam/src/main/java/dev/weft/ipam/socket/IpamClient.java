@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** One request to weftd and its answer; the plugin's only way to an address. */
-public final class IpamClient {
+public final class IpamClient implements IpamTransport {
     /** weftd's default socket; the plugin config's {@code socket} may name another. */
     public static final Path DEFAULT_SOCKET = Path.of("/run/weft/cni.sock");
 
@@ -32,6 +32,7 @@ public final class IpamClient {
      * Sends {@code r} and returns weftd's answer. When weftd cannot be reached (no socket, nobody
      * listening) this fails with code 11, so the runtime tries the ADD again later.
      */
+    @Override
     public IpamResponse call(IpamRequest r) throws IpamException {
         if (!Files.exists(socket)) {
             throw notRunning("there is no socket " + socket, null);

@@ -80,6 +80,11 @@ public sealed interface IpamRequest {
 
     /** A request from a frame's payload (already bounded by {@link IpamFrame}); code 6 or 7 when it is not one. */
     static IpamRequest parse(byte[] payload) throws IpamException {
+        return parse(object(payload));
+    }
+
+    /** A frame's payload as the JSON object every request on the socket is; code 6 when it is not one. */
+    static JsonNode object(byte[] payload) throws IpamException {
         JsonNode o;
         try {
             o = JsonTree.read(payload);
@@ -89,6 +94,11 @@ public sealed interface IpamRequest {
         if (o == null || !o.isObject()) {
             throw new IpamException(CniErrorCodes.DECODE_FAILURE, "the request is not a JSON object");
         }
+        return o;
+    }
+
+    /** A request from a frame's JSON object (already read by the server, which looks at "op" first). */
+    static IpamRequest parse(JsonNode o) throws IpamException {
         String op = text(o, "op", true);
         return switch (op) {
             case "allocate" -> new Allocate(text(o, "handle", true), text(o, "containerID", true), text(o, "ifName", true),

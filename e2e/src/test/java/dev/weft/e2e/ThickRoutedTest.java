@@ -1,0 +1,316 @@
+package dev.weft.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.flannel.ipam.BlockIpam;
+import dev.weft.ipam.blocks.BlockAllocator;
+import dev.weft.ipam.blocks.Pool;
+import dev.weft.ipam.blocks.PoolConfig;
+import dev.weft.ipam.socket.IpamFrame;
+import dev.weft.net.Cidr;
+import dev.weft.testkit.Cmd;
+import dev.weft.testkit.EtcdServer;
+import dev.weft.testkit.KernelState;
+import dev.weft.testkit.KernelTest;
+import dev.weft.testkit.LinkInfo;
+import dev.weft.testkit.RouteInfo;
+import dev.weft.testkit.TestNetns;
+import io.etcd.jetcd.Client;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * weft-routed as a thick plugin (issue 15): its shim hands the invocation to weftd's CNI socket and
+ * weftd runs the plugin code (weft-ipam calling the allocator directly), or, when weftd does not
+ * serve it, the shim's own JVM runs the plugin as before. The node is a wt- namespace that weftd's
+ * block IPAM (this JVM, as in the other block IPAM tests) is told is its network; the plugins run as
+ * processes inside it, as a runtime runs them.
+ */
+@KernelTest
+class ThickRoutedTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREFIX = "/weft/e2e-thick";
+
+    private static Path dir;
+    private static Launchers launchers;
+    private static TestNetns node;
+    private static EtcdServer etcd;
+    private static Client client;
+    private static BlockIpam weftd;
+    private static Path sock;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dir = Files.createTempDirectory("wt-thick");
+        launchers = Launchers.create(dir.resolve("bin"));
+        node = TestNetns.create("node");
+        etcd = EtcdServer.launch();
+        client = Client.builder().endpoints(etcd.endpoint()).build();
+        sock = dir.resolve("run/cni.sock");
+        weftd = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20), "node-a",
+                new BlockIpam.Settings(sock, dir.resolve("journal"), 2, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
+                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        try {
+            if (weftd != null) {
+                weftd.close();
+            }
+        } finally {
+            if (client != null) {
+                client.close();
+            }
+            if (etcd != null) {
+                etcd.close();
+            }
+            if (node != null) {
+                node.close();
+            }
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static String conf(Path socket, String extra) {
+        return "{\"cniVersion\":\"1.1.0\",\"name\":\"thick\",\"type\":\"weft-routed\",\"mtu\":1400" + extra
+                + ",\"ipam\":{\"type\":\"weft-ipam\",\"socket\":\"" + socket + "\"}}";
+    }
+
+    private static Cmd.Result cni(String verb, String id, TestNetns pod, String conf, boolean thick) {
+        Cmd.Call c = Cmd.of("ip", "netns", "exec", node.name(), launchers.plugin("weft-routed").toString()).unsetEnvPrefix("CNI_")
+                .env("CNI_COMMAND", verb).env("CNI_PATH", launchers.cniBin().toString());
+        if (!thick) {
+            c = c.env("WEFT_THICK", "0");
+        }
+        if (pod != null) {
+            c = c.env("CNI_CONTAINERID", id).env("CNI_NETNS", pod.path().toString()).env("CNI_IFNAME", "eth0");
+        }
+        return c.input(conf).timeout(Duration.ofSeconds(60)).tryRun();
+    }
+
+    /** The node's links besides lo: the host ends of the pods' veths. */
+    private static List<LinkInfo> hostVeths() {
+        return KernelState.links(node.name()).stream().filter(l -> !l.ifname().equals("lo")).toList();
+    }
+
+    /**
+     * The same sequence through both paths: ADD (Calico's kernel state, read back with ip -j), CHECK,
+     * a bad config, DEL (link, route and handle gone), STATUS and GC; the answers agree in
+     * everything but the pod's own address, MAC and host veth name, and weftd counts exactly the
+     * thick path's invocations as its own.
+     */
+    @Test
+    void bothPathsAnswerAlikeAndLeaveTheSameKernelState() throws Exception {
+        List<JsonNode> results = new ArrayList<>();
+        for (boolean thick : new boolean[] {true, false}) {
+            long served = weftd.thickServed();
+            String id = thick ? "thick1" : "plugin1";
+            String conf = conf(sock, "");
+            try (TestNetns pod = TestNetns.create()) {
+                Cmd.Result add = cni("ADD", id, pod, conf, thick);
+                assertEquals(0, add.exitCode(), add.toString());
+                JsonNode r = JSON.readTree(add.stdout());
+                results.add(r);
+                String ip = r.get("ips").get(0).get("address").asText();
+                assertTrue(ip.endsWith("/32") && Cidr.parse("10.214.0.0/24").contains(Cidr.parse(ip).address()), ip);
+                String hostVeth = r.get("interfaces").get(0).get("name").asText();
+                LinkInfo h = KernelState.requireLink(node.name(), hostVeth);
+                assertEquals("ee:ee:ee:ee:ee:ee", h.address());
+                assertEquals(1400, h.mtu());
+                String bare = ip.split("/")[0];
+                RouteInfo route = KernelState.routes(node.name(), 4).stream().filter(x -> bare.equals(x.dst())).findFirst().orElseThrow();
+                assertEquals(hostVeth, route.dev());
+                assertEquals("link", route.scope());
+                assertEquals("1", node.sysctl("net.ipv4.conf." + hostVeth + ".proxy_arp"));
+                assertEquals(List.of(ip), KernelState.addresses(pod.name(), "eth0").stream().filter(a -> !"link".equals(a.scope()))
+                        .map(a -> a.local() + "/" + a.prefixlen()).toList());
+                assertTrue(KernelState.routes(pod.name(), 4).stream().anyMatch(x -> "default".equals(x.dst()) && "169.254.1.1".equals(x.gateway())));
+                assertTrue(etcd.get(PREFIX + "/handle/thick." + id).isPresent(), "the address is the pod's handle's in etcd");
+
+                Cmd.Result check = cni("CHECK", id, pod, conf.substring(0, conf.length() - 1) + ",\"prevResult\":" + add.stdout().strip() + "}", thick);
+                assertEquals(0, check.exitCode(), check.toString());
+                Cmd.Result bad = cni("ADD", id + "b", pod, conf(sock, ",\"hostVethPrefix\":\"much-too-long-prefix\""), thick);
+                assertEquals(1, bad.exitCode(), bad.toString());
+                results.add(JSON.readTree(bad.stdout()));
+
+                Cmd.Result del = cni("DEL", id, pod, conf, thick);
+                assertEquals(0, del.exitCode(), del.toString());
+                assertEquals("", del.stdout());
+                assertTrue(KernelState.link(node.name(), hostVeth).isEmpty(), "DEL took the veth");
+                assertFalse(KernelState.routes(node.name(), 4).stream().anyMatch(x -> bare.equals(x.dst())), "and the host route");
+                assertFalse(etcd.get(PREFIX + "/handle/thick." + id).isPresent(), "and released the address");
+            }
+            // DEL once the pod's namespace is gone (CNI_NETNS leads nowhere) and a repeated DEL succeed
+            try (TestNetns gone = TestNetns.create()) {
+                gone.close();
+                assertEquals(0, cni("DEL", id, gone, conf(sock, ""), thick).exitCode());
+            }
+            assertEquals(0, cni("STATUS", "", null, conf(sock, ""), thick).exitCode());
+            Cmd.Result gc = cni("GC", "", null, conf(sock, ",\"cni.dev/valid-attachments\":[]"), thick);
+            assertEquals(0, gc.exitCode(), gc.toString());
+            assertEquals(thick ? 7 : 0, weftd.thickServed() - served, "weftd ran every thick invocation itself, and no other");
+        }
+        assertTrue(hostVeths().isEmpty(), hostVeths().toString());
+        // the answers agree but for what is the pod's own
+        assertEquals(shape(results.get(0)), shape(results.get(2)));
+        assertEquals(results.get(1), results.get(3), "the same error object");
+    }
+
+    /** The result with the pod's own values (address, MAC, host veth name) blanked. */
+    private static String shape(JsonNode r) {
+        return r.toString().replaceAll("\"10\\.214\\.0\\.[0-9]+/32\"", "ADDR").replaceAll("\"[0-9a-f:]{17}\"", "MAC")
+                .replaceAll("\"weft[0-9a-f]{11}\"", "HOSTVETH").replaceAll("/run/netns/[^\"]+", "NETNS");
+    }
+
+    /** Eight ADDs at once: weftd runs up to its limit in parallel, the rest run in their own JVMs; every pod gets its own address. */
+    @Test
+    void manyAddsAtOnce() throws Exception {
+        int n = 8;
+        List<TestNetns> pods = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            for (int i = 0; i < n; i++) {
+                pods.add(TestNetns.create());
+            }
+            List<Future<Cmd.Result>> adds = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                TestNetns pod = pods.get(i);
+                String id = "many" + i;
+                adds.add(pool.submit(() -> cni("ADD", id, pod, conf(sock, ""), true)));
+            }
+            Set<String> ips = new HashSet<>();
+            for (Future<Cmd.Result> f : adds) {
+                Cmd.Result r = f.get();
+                assertEquals(0, r.exitCode(), r.toString());
+                ips.add(JSON.readTree(r.stdout()).get("ips").get(0).get("address").asText());
+            }
+            assertEquals(n, ips.size(), ips.toString());
+            assertEquals(n, hostVeths().size());
+            for (int i = 0; i < n; i++) {
+                assertEquals(0, cni("DEL", "many" + i, pods.get(i), conf(sock, ""), true).exitCode());
+            }
+            assertTrue(hostVeths().isEmpty(), hostVeths().toString());
+        } finally {
+            pool.shutdownNow();
+            pods.forEach(TestNetns::close);
+        }
+    }
+
+    /**
+     * No weftd to ask: no socket at all, or a stale one nobody listens on. The shim's JVM runs the
+     * plugin, whose weft-ipam says weftd is not running, code 11, exactly as before the shim.
+     */
+    @Test
+    void withoutWeftdTheSameJvmRunsThePlugin() throws Exception {
+        Path stale = dir.resolve("stale.sock");
+        try (var ch = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.bind(UnixDomainSocketAddress.of(stale));
+        } // closed: the file stays, nobody listens
+        Files.writeString(dev.weft.cni.thick.ThickService.marker(stale), "1\n"); // and a weftd's marker, left by a kill -9
+        assertTrue(Files.exists(dev.weft.cni.thick.ThickService.marker(sock)), "the serving weftd advertises itself");
+        long served = weftd.thickServed();
+        try (TestNetns pod = TestNetns.create()) {
+            for (Path s : List.of(dir.resolve("none.sock"), stale)) {
+                Cmd.Result add = cni("ADD", "absent", pod, conf(s, ""), true);
+                assertEquals(1, add.exitCode(), add.toString());
+                JsonNode err = JSON.readTree(add.stdout());
+                assertEquals(11, err.get("code").asInt(), add.stdout());
+                assertTrue(err.get("msg").asText().startsWith("weftd is not running"), add.stdout());
+                assertTrue(hostVeths().isEmpty(), "nothing left of the failed ADD");
+            }
+        }
+        assertEquals(served, weftd.thickServed());
+    }
+
+    /**
+     * weftd stopping (its graceful stop's first step): the shim's request is declined, the shim's
+     * JVM runs the plugin, and weft-ipam gets weftd's refusal, code 11, as before the shim.
+     */
+    @Test
+    void whileWeftdStopsAnAddIsTryAgainLater() throws Exception {
+        Path sock2 = dir.resolve("run2/cni.sock");
+        BlockIpam stopping = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
+                "node-b", new BlockIpam.Settings(sock2, dir.resolve("journal2"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
+                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()));
+        try (TestNetns pod = TestNetns.create()) {
+            stopping.drain(Duration.ofSeconds(5));
+            Cmd.Result add = cni("ADD", "stopping", pod, conf(sock2, ""), true);
+            assertEquals(1, add.exitCode(), add.toString());
+            JsonNode err = JSON.readTree(add.stdout());
+            assertEquals(11, err.get("code").asInt(), add.stdout());
+            assertTrue(err.get("msg").asText().contains("weftd is stopping"), add.stdout());
+            assertEquals(0, stopping.thickServed());
+            assertEquals(1, stopping.thickDeclined(), "declined, then run by the shim's JVM");
+            assertTrue(hostVeths().isEmpty(), hostVeths().toString());
+        } finally {
+            stopping.close();
+        }
+    }
+
+    /** Requests no shim sends: each gets an error or a decline, and nothing on the node or in etcd changes. */
+    @Test
+    void badRequestsOnTheSocketChangeNothing() throws Exception {
+        long served = weftd.thickServed();
+        String netns = "\"callerNetns\":\"x\",\"targetNetns\":\"\"";
+        String good = "\"env\":{\"CNI_COMMAND\":\"ADD\",\"CNI_CONTAINERID\":\"evil\",\"CNI_IFNAME\":\"eth0\",\"CNI_PATH\":\"/x\"}";
+        String stdin = java.util.Base64.getEncoder().encodeToString(conf(sock, "").getBytes(StandardCharsets.UTF_8));
+        String[][] cases = {
+            {"{\"op\":\"cni\",\"plugin\":\"weft-routed\"," + netns + "," + good + ",\"stdin\":\"" + stdin + "\"}", "protocol version, an integer"},
+            {"{\"op\":\"cni\",\"v\":1,\"plugin\":\"weft-routed\"," + netns + ",\"env\":{\"PATH\":\"/bin\",\"CNI_COMMAND\":\"ADD\"},\"stdin\":\"\"}", "CNI_* names"},
+            {"{\"op\":\"cni\",\"v\":1,\"plugin\":\"weft-routed\"," + netns + "," + good + ",\"stdin\":\"%%%\"}", "base64"},
+            {"{\"op\":\"cni\",\"v\":1,\"plugin\":\"weft-routed\"," + netns + ",\"env\":{\"CNI_COMMAND\":\"VERSION\"},\"stdin\":\"\"}", "CNI_COMMAND"},
+            {"{\"op\":\"cni\",\"v\":1,\"plugin\":\"weft-routed\"," + netns + ",\"env\":{\"CNI_COMMAND\":\"ADD\",\"CNI_NETNS\":\"/run/netns/../../etc/passwd\"},"
+                    + "\"stdin\":\"\"}", "normalized"},
+            {"{\"op\":\"cni\",\"v\":1,\"plugin\":\"weft-routed\"," + netns + "," + good + ",\"stdin\":\"" + stdin + "\"}", "another network namespace"},
+            {"{\"op\":\"cni\",\"v\":2,\"plugin\":\"weft-routed\"," + netns + "," + good + ",\"stdin\":\"" + stdin + "\"}", "version 2"},
+            {"{\"op\":\"cni\",\"v\":1,\"plugin\":\"weft-bridge\"," + netns + "," + good + ",\"stdin\":\"" + stdin + "\"}", "does not run weft-bridge"},
+        };
+        for (String[] c : cases) {
+            String answer = ask(c[0].getBytes(StandardCharsets.UTF_8));
+            assertTrue(answer.contains(c[1]) && !answer.contains("\"exit\""), c[0] + " -> " + answer);
+        }
+        // longer than a frame may be: refused from its length alone, before a byte of it is read
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+            ch.write(ByteBuffer.allocate(4).putInt(IpamFrame.MAX_BYTES + 1).flip());
+            String answer = new String(IpamFrame.read(Channels.newInputStream(ch)), StandardCharsets.UTF_8);
+            assertTrue(answer.contains("longer than the limit"), answer);
+        }
+        assertEquals(served, weftd.thickServed());
+        assertTrue(hostVeths().isEmpty(), hostVeths().toString());
+        assertFalse(etcd.get(PREFIX + "/handle/thick.evil").isPresent());
+    }
+
+    private static String ask(byte[] frame) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+            IpamFrame.write(Channels.newOutputStream(ch), frame);
+            InputStream in = Channels.newInputStream(ch);
+            return new String(IpamFrame.read(in), StandardCharsets.UTF_8);
+        }
+    }
+}
