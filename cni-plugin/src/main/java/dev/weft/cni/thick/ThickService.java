@@ -6,6 +6,7 @@ import dev.weft.cni.invoke.InProcess;
 import dev.weft.cni.routed.RoutedPlugin;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.PluginRunner;
+import dev.weft.cni.spec.JsonString;
 import dev.weft.ipam.CniErrorCodes;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.socket.IpamClient;
@@ -86,6 +87,8 @@ public final class ThickService implements AutoCloseable {
      */
     public boolean advertise() throws IOException {
         if (!canEnterNamespaces()) {
+            // a marker a killed weftd with the capability left would cost every shim a declined round trip
+            java.nio.file.Files.deleteIfExists(marker(socket));
             return false;
         }
         java.nio.file.Files.writeString(marker(socket), ThickWire.VERSION + "\n");
@@ -137,12 +140,26 @@ public final class ThickService implements AutoCloseable {
             return decline("weftd is busy (" + PARALLEL + " invocations running)");
         }
         try {
-            ThickWire.Answer a = run(inv);
+            ThickWire.Answer a;
+            try {
+                a = run(inv);
+            } catch (RuntimeException e) {
+                // weftd may have acted already: never a decline (the shim would run it a second time)
+                a = failedMidway(e);
+            }
             served.incrementAndGet();
             return ThickWire.encode(a);
         } finally {
             slots.release();
         }
+    }
+
+    /** A served answer for a request that broke off inside weftd: CNI code 11, the runtime retries (DEL undoes). */
+    static ThickWire.Answer failedMidway(RuntimeException e) {
+        StringBuilder out = new StringBuilder(160).append("{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":");
+        JsonString.quote(out, "weftd failed while running the request; try again: " + e);
+        out.append("}\n");
+        return ThickWire.Answer.served(1, out.toString().getBytes(StandardCharsets.UTF_8), new byte[0]);
     }
 
     /** Why weftd cannot run {@code inv} exactly as the plugin process would, or null. */

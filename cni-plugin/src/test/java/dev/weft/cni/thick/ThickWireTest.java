@@ -56,6 +56,17 @@ class ThickWireTest {
     }
 
     @Test
+    void aRequestThatBrokeOffInsideWeftdIsServedAsCode11NeverDeclined() throws Exception {
+        ThickWire.Answer a = ThickWire.decodeAnswer(ThickWire.encode(
+                ThickService.failedMidway(new IllegalStateException("netlink said \"no\""))));
+        assertTrue(a.served(), "a decline would make the shim run the request a second time");
+        assertEquals(1, a.exit());
+        JsonNode err = JSON.readTree(a.stdout());
+        assertEquals(11, err.get("code").asInt());
+        assertTrue(err.get("msg").asText().contains("netlink said \"no\""), err.toString());
+    }
+
+    @Test
     void theShimFindsTheSocketItsWeftIpamNamesAndNothingForOtherIpam() {
         assertEquals(Path.of("/tmp/x.sock"), Shim.socket(conf("{\"type\":\"weft-ipam\",\"socket\":\"/tmp/x.sock\"}")));
         assertEquals(Path.of(Shim.DEFAULT_SOCKET), Shim.socket(conf("{\"families\":[\"ipv4\"],\"type\":\"weft-ipam\"}")));
