@@ -175,7 +175,10 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         }
         if (vxlan != null && blocks) {
             // the other bgp nodes' blocks on the vxlan device (CrossSubnet: direct where the node is on this L2)
-            vxlan.resync(leases.stream().filter(l -> BackendTypes.BGP.equals(l.attrs().backendType())).toList());
+            // a bgp node without a VtepMAC (Encap IPIP or None, during a change of mode) has no VTEP to
+            // reach: left out here rather than logged as a bad lease on every block snapshot
+            vxlan.resync(leases.stream().filter(l -> BackendTypes.BGP.equals(l.attrs().backendType())
+                    && l.attrs().backendData() != null && l.attrs().backendData().hasNonNull("VtepMAC")).toList());
         }
     }
 
