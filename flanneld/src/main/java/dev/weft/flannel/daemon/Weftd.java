@@ -299,6 +299,7 @@ final class Weftd {
             open.add(ipam);
         }
         ipam.releaseGoneNodes(new dev.weft.flannel.nodes.NodeKeys(o.store.etcdPrefix).dir()); // nodes here register, so one that does not is gone
+        ipam.releaseOtherTunnelAddresses(node, tunnelKind);
         this.blockIpam = ipam;
         Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
         // vxlan's device, tunl0 and udp's TUN take the own lease's first address: the tunnel address

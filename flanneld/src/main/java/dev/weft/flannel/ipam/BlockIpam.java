@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.cni.thick.ThickService;
+import dev.weft.flannel.lease.TunnelAddr;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.socket.IpamRequest;
 import dev.weft.ipam.socket.IpamResponse;
@@ -110,6 +111,28 @@ public final class BlockIpam implements AutoCloseable {
     public dev.weft.net.IpAddress tunnelAddress(String handle, String type) throws IpamException {
         return ipam.allocator().allocate(handle, new dev.weft.ipam.blocks.Attributes(java.util.Map.of("type", type)),
                 Family.V4).address();
+    }
+
+    /**
+     * Gives back the tunnel addresses this node holds for devices its backend no longer has (a node
+     * moved from udp or Encap IPIP to vxlan keeps one pool address per kind otherwise, and a block
+     * holding one is never released as a gone node's). {@code keep} is the kind in use, or null.
+     * A failure is logged: the address stays held, as before, and the next start tries again.
+     */
+    public void releaseOtherTunnelAddresses(String node, TunnelAddr.Kind keep) {
+        for (TunnelAddr.Kind k : TunnelAddr.Kind.values()) {
+            if (k == keep) {
+                continue;
+            }
+            try {
+                if (ipam.allocator().release(k.handle(node))) {
+                    LOG.info("released this node's tunnel address of {} (handle {}): the backend has no such device now",
+                            k.device(), k.handle(node));
+                }
+            } catch (IpamException e) {
+                LOG.warn("cannot release the tunnel address handle {}: {}", k.handle(node), e.getMessage());
+            }
+        }
     }
 
     /**
