@@ -98,6 +98,11 @@ public final class RtNetlink implements AutoCloseable {
         setFlags(index, 0, Rt.IFF_UP, "set down");
     }
 
+    /** NOARP: routes through the link need no neighbour resolution (a tunnel-like device). */
+    public void setNoArp(int index, boolean on) {
+        setFlags(index, on ? Rt.IFF_NOARP : 0, Rt.IFF_NOARP, "set noarp");
+    }
+
     public void setPromisc(int index, boolean on) {
         setFlags(index, on ? Rt.IFF_PROMISC : 0, Rt.IFF_PROMISC, "set promisc");
     }

@@ -189,10 +189,10 @@ public final class UserspaceIpip implements AutoCloseable {
      * {@code mode="userspace"}: for the bgp backend's /metrics in either case.
      */
     public static String modeMetricText(String mode) {
-        if (!mode.equals("kernel") && !mode.equals("userspace")) {
-            throw new IllegalArgumentException("ipip mode is kernel or userspace, not " + mode);
+        if (!mode.equals("kernel") && !mode.equals("userspace") && !mode.equals("bpf")) {
+            throw new IllegalArgumentException("ipip mode is kernel, bpf or userspace, not " + mode);
         }
-        return "# HELP weft_ipip_mode Which IPIP data path runs: the kernel's ipip device or weftd's userspace one.\n"
+        return "# HELP weft_ipip_mode Which IPIP data path runs: the kernel's ipip device, weftd's tc programs (bpf) or its userspace one.\n"
                 + "# TYPE weft_ipip_mode gauge\nweft_ipip_mode{mode=\"" + mode + "\"} 1\n";
     }
 
