@@ -267,7 +267,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         }
         IpipDataPlane.Factory f = settings.userspaceIpip();
         if (f == null) {
-            f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElse(UserspaceIpipPlane.FACTORY);
+            f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElse(IpipPathPlane.USERSPACE);
         }
         IpipDataPlane d = f.open(ctx, TUNNEL_DEVICE, mtu, tunnelAddr, local);
         LOG.info("bgp: IPIP data path: userspace ({}) on {} (the kernel has no ipip driver)", d.kind(), TUNNEL_DEVICE);

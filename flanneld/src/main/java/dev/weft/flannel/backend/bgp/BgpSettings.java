@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * @param userspaceIpip the userspace IPIP data path used when the kernel has no ipip driver, or
  *                     null to look one up through {@link java.util.ServiceLoader}
  * @param bpfIpip      the IPIP data path tried before the userspace one when the kernel has no ipip
- *                     driver: tc programs ({@link BpfIpipPlane}); a factory that throws
+ *                     driver: tc programs ({@link IpipPathPlane#BPF}); a factory that throws
  *                     {@link dev.weft.flannel.backend.BackendException} (the kernel refused) falls
  *                     back to {@code userspaceIpip}
  */
@@ -19,7 +19,7 @@ public record BgpSettings(String nodeName, Path statusSocket, IpipDataPlane.Fact
 
     /** The bpf data path first, then {@code userspaceIpip}. */
     public BgpSettings(String nodeName, Path statusSocket, IpipDataPlane.Factory userspaceIpip) {
-        this(nodeName, statusSocket, userspaceIpip, BpfIpipPlane.FACTORY);
+        this(nodeName, statusSocket, userspaceIpip, IpipPathPlane.BPF);
     }
 
     public static BgpSettings defaults() {

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * removes Weft's filters, the clsact qdisc on the underlay if this run added it and it holds no
  * other filter, and tunl0 with its peer (and so its routes).
  */
-public final class BpfIpip implements AutoCloseable {
+public final class BpfIpip implements IpipPath {
     private static final Logger LOG = LoggerFactory.getLogger(BpfIpip.class);
     /** The cls_bpf priority and handle of Weft's filters ("we"). */
     public static final int PRIORITY = 0x7765;

@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * into packets here and sent 64 at a time with sendmmsg (a raw socket has no GSO of its own); the
  * receiving side coalesces TCP segments into super-segments for the TUN ("tcp_coalesce").
  */
-public final class UserspaceIpip implements AutoCloseable {
+public final class UserspaceIpip implements IpipPath {
     private static final Logger LOG = LoggerFactory.getLogger(UserspaceIpip.class);
     /** The wire's name in the metrics: weft_ipip_*. */
     static final String WIRE = "ipip";

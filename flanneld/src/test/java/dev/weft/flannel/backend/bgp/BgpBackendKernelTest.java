@@ -120,7 +120,7 @@ class BgpBackendKernelTest {
         List<Lease> leases = new ArrayList<>();
         for (Node n : nodes) {
             // the first node runs the bpf data path, the others are refused it and fall back
-            BgpBackend b = backend(n, encap, state.resolve(n.host().label()), n == nodes.get(0) ? BpfIpipPlane.FACTORY : REFUSED_BPF);
+            BgpBackend b = backend(n, encap, state.resolve(n.host().label()), n == nodes.get(0) ? IpipPathPlane.BPF : REFUSED_BPF);
             LeaseAttrs attrs = b.prepare();
             bs.add(b);
             leases.add(new Lease(n.subnet(), null, attrs, 0, 0));

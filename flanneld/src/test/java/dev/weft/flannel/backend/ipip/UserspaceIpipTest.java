@@ -212,57 +212,55 @@ class UserspaceIpipTest {
      * tunl0 bytes must reach pod b, and b's packets to k must carry tunl0's outer fields.
      */
     static void talkToKernelNode(IpipLab lab) throws Exception {
-        {
-            lab.b.ip("route", "add", "10.244.3.0/24", "via", "192.168.30.2", "dev", "tunl0", "onlink");
-            lab.setPeersB(Map.of(
-                    Cidr.parse("10.244.1.0/24"), IpAddress.parse("192.168.10.2"),
-                    Cidr.parse("10.244.3.0/24"), IpAddress.parse("192.168.30.2")));
-            List<ByteBuf> got = new ArrayList<>();
-            try (Watched k = new Watched(lab.k, "python3", "-c", KERNEL_NODE, "3")) {
-                k.awaitLine("ready");
-                // pod b pings pod k's address: DF on and off, TTL 30, each ECN codepoint
-                lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "dont", "-t", "30", "-Q", "0x01", "10.244.3.2");
-                lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "do", "-Q", "0x03", "10.244.3.2");
-                String out = k.finish(10);
-                for (String l : out.lines().toList()) {
-                    if (l.startsWith("got ")) {
-                        got.add(Unpooled.wrappedBuffer(HexFormat.of().parseHex(l.substring(4))));
-                    }
-                }
-                assertTrue(got.size() >= 3, "echo reply and two requests expected at k:\n" + out);
-            }
-            boolean reply = false;
-            boolean dfOff = false;
-            boolean ce = false;
-            for (ByteBuf p : got) {
-                String what = ByteBufUtil.hexDump(p);
-                assertEquals(0x45, p.getUnsignedByte(0), "version 4, IHL 5: " + what);
-                assertEquals(4, p.getUnsignedByte(9), "protocol IPIP: " + what);
-                assertEquals(0, Ipv4Packets.checksum(p, 0, 20), "outer checksum: " + what);
-                assertEquals(IpAddress.parse("192.168.20.2").toV4Int(), p.getInt(12), "source: node b");
-                assertEquals(IpAddress.parse("192.168.30.2").toV4Int(), p.getInt(16), "destination: node k");
-                int innerTotal = p.getUnsignedShort(22);
-                assertEquals(20 + innerTotal, p.getUnsignedShort(2), "outer length: " + what);
-                assertEquals(p.readableBytes(), p.getUnsignedShort(2), "nothing after the inner packet");
-                // one router between b and k has decremented the outer TTL once
-                assertEquals(p.getUnsignedByte(28) - 1, p.getUnsignedByte(8), "TTL inherited from the inner: " + what);
-                int innerDf = p.getUnsignedShort(26) & 0x4000;
-                assertEquals(innerDf, p.getUnsignedShort(6), "DF copied, no fragment: " + what);
-                int innerEcn = p.getUnsignedByte(21) & 3;
-                assertEquals(innerEcn == 3 ? 2 : innerEcn, p.getUnsignedByte(1), "TOS: the inner ECN (CE as ECT(0)): " + what);
-                int icmpType = p.getUnsignedByte(40);
-                if (icmpType == 0 && p.getUnsignedShort(44) == 0x77) {
-                    reply = true; // pod b answered the kernel-format request: decapsulation worked
-                    assertEquals(63, p.getUnsignedByte(28), "pod's TTL 64 less b's forwarding");
-                } else if (icmpType == 8 && innerDf == 0) {
-                    dfOff = true;
-                    assertEquals(29, p.getUnsignedByte(28), "ping -t 30, forwarded once");
-                } else if (icmpType == 8 && innerEcn == 3) {
-                    ce = true;
+        lab.b.ip("route", "add", "10.244.3.0/24", "via", "192.168.30.2", "dev", "tunl0", "onlink");
+        lab.setPeersB(Map.of(
+                Cidr.parse("10.244.1.0/24"), IpAddress.parse("192.168.10.2"),
+                Cidr.parse("10.244.3.0/24"), IpAddress.parse("192.168.30.2")));
+        List<ByteBuf> got = new ArrayList<>();
+        try (Watched k = new Watched(lab.k, "python3", "-c", KERNEL_NODE, "3")) {
+            k.awaitLine("ready");
+            // pod b pings pod k's address: DF on and off, TTL 30, each ECN codepoint
+            lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "dont", "-t", "30", "-Q", "0x01", "10.244.3.2");
+            lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "do", "-Q", "0x03", "10.244.3.2");
+            String out = k.finish(10);
+            for (String l : out.lines().toList()) {
+                if (l.startsWith("got ")) {
+                    got.add(Unpooled.wrappedBuffer(HexFormat.of().parseHex(l.substring(4))));
                 }
             }
-            assertTrue(reply && dfOff && ce, "reply " + reply + ", DF-off request " + dfOff + ", CE request " + ce);
+            assertTrue(got.size() >= 3, "echo reply and two requests expected at k:\n" + out);
         }
+        boolean reply = false;
+        boolean dfOff = false;
+        boolean ce = false;
+        for (ByteBuf p : got) {
+            String what = ByteBufUtil.hexDump(p);
+            assertEquals(0x45, p.getUnsignedByte(0), "version 4, IHL 5: " + what);
+            assertEquals(4, p.getUnsignedByte(9), "protocol IPIP: " + what);
+            assertEquals(0, Ipv4Packets.checksum(p, 0, 20), "outer checksum: " + what);
+            assertEquals(IpAddress.parse("192.168.20.2").toV4Int(), p.getInt(12), "source: node b");
+            assertEquals(IpAddress.parse("192.168.30.2").toV4Int(), p.getInt(16), "destination: node k");
+            int innerTotal = p.getUnsignedShort(22);
+            assertEquals(20 + innerTotal, p.getUnsignedShort(2), "outer length: " + what);
+            assertEquals(p.readableBytes(), p.getUnsignedShort(2), "nothing after the inner packet");
+            // one router between b and k has decremented the outer TTL once
+            assertEquals(p.getUnsignedByte(28) - 1, p.getUnsignedByte(8), "TTL inherited from the inner: " + what);
+            int innerDf = p.getUnsignedShort(26) & 0x4000;
+            assertEquals(innerDf, p.getUnsignedShort(6), "DF copied, no fragment: " + what);
+            int innerEcn = p.getUnsignedByte(21) & 3;
+            assertEquals(innerEcn == 3 ? 2 : innerEcn, p.getUnsignedByte(1), "TOS: the inner ECN (CE as ECT(0)): " + what);
+            int icmpType = p.getUnsignedByte(40);
+            if (icmpType == 0 && p.getUnsignedShort(44) == 0x77) {
+                reply = true; // pod b answered the kernel-format request: decapsulation worked
+                assertEquals(63, p.getUnsignedByte(28), "pod's TTL 64 less b's forwarding");
+            } else if (icmpType == 8 && innerDf == 0) {
+                dfOff = true;
+                assertEquals(29, p.getUnsignedByte(28), "ping -t 30, forwarded once");
+            } else if (icmpType == 8 && innerEcn == 3) {
+                ce = true;
+            }
+        }
+        assertTrue(reply && dfOff && ce, "reply " + reply + ", DF-off request " + dfOff + ", CE request " + ce);
     }
 
     /** Bad arguments and a failed step: a clear error, and no TUN left behind. */
