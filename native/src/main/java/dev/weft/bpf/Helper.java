@@ -29,7 +29,8 @@ public final class Helper {
     /** The removed room was an outer IPv4 header (Linux 6.3+). */
     public static final int F_ADJ_ROOM_DECAP_L3_IPV4 = 1 << 7;
 
-    /** tc actions a direct-action classifier returns. */
+    /** tc actions a direct-action classifier returns; UNSPEC lets the hook's next filter classify the packet. */
+    public static final int TC_ACT_UNSPEC = -1;
     public static final int TC_ACT_OK = 0;
     public static final int TC_ACT_SHOT = 2;
     public static final int TC_ACT_REDIRECT = 7;

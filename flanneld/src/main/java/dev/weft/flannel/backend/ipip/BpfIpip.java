@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * underlay (SKB_GSO_IPXIP4), which the userspace path's raw socket cannot do.
  *
  * <p>The filters sit at their own priority and handle on each hook, replaced in place when
- * weftd restarts (a killed weftd leaves them working; the new one swaps its own in). Closing
+ * weftd restarts (a killed weftd leaves them working; the new one swaps its own in once its maps
+ * hold the first set of peers). Closing
  * removes Weft's filters, the clsact qdisc on the underlay if this run added it and it holds no
  * other filter, and tunl0 with its peer (and so its routes).
  */
@@ -62,6 +63,10 @@ public final class BpfIpip implements IpipPath {
     private final Map<Cidr, IpAddress> peers = new HashMap<>();
     private final Set<IpAddress> peerNodes = new HashSet<>();
     private boolean closed;
+    private int tunnelIndex;
+    /** The loaded programs until {@link #attach} puts them on their hooks (then the filters hold them). */
+    private BpfProgram encap;
+    private BpfProgram decap;
 
     private BpfIpip(Namespace ns, String device, String underlay) {
         this.ns = ns;
@@ -90,15 +95,41 @@ public final class BpfIpip implements IpipPath {
         if (mtu < 68 || mtu > 65_535 - IpipCodec.OUTER) {
             throw new BackendException("ipip: MTU " + mtu + " is outside 68.." + (65_535 - IpipCodec.OUTER));
         }
+        String release = osRelease();
+        if (!decapsulates(release)) {
+            throw new BackendException("ipip: the bpf data path needs Linux 6.3 or newer (bpf_skb_adjust_room's "
+                    + "DECAP_L3_IPV4; an older kernel loads the program and then refuses every decapsulation); this kernel is "
+                    + release);
+        }
         BpfIpip b = new BpfIpip(ns, device, underlayDevice);
         try {
             b.start(underlayAddr, mtu, tunnelAddress);
             return b;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
+            // LinkageError: the bpf(2) binding has no syscall number for this architecture
             b.close();
-            throw e instanceof BackendException ? e : new BackendException("ipip: cannot start the bpf data path on " + device
-                    + " and " + underlayDevice + ": " + e.getMessage(), e);
+            throw e instanceof BackendException be ? be : new BackendException("ipip: cannot start the bpf data path on " + device
+                    + " and " + underlayDevice + ": " + e, e);
         }
+    }
+
+    private static String osRelease() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease")).trim();
+        } catch (java.io.IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    /** Whether a kernel of this release (uname -r) strips an outer IPv4 header in bpf_skb_adjust_room: 6.3 on. */
+    static boolean decapsulates(String release) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d{1,4})\\.(\\d{1,4})").matcher(release);
+        if (!m.find()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return major > 6 || major == 6 && minor >= 3;
     }
 
     private void start(IpAddress underlayAddr, int mtu, IpAddress tunnelAddress) {
@@ -110,20 +141,31 @@ public final class BpfIpip implements IpipPath {
         nodes = BpfMap.create(Bpf.MAP_TYPE_HASH, 4, 4, MAX_NODES, Bpf.F_NO_PREALLOC, "weft_ipip_nodes");
         counters = BpfMap.create(Bpf.MAP_TYPE_PERCPU_ARRAY, 4, 8, Counter.values().length, 0, "weft_ipip_count");
         int local = BpfIpipPrograms.raw(underlayAddr.toV4Int());
-        try (BpfProgram encap = BpfProgram.loadClassifier("weft_ipip_encap",
+        tunnelIndex = tun.index();
+        // loaded (and so verified) now; attached by the first setPeers, once the maps hold the peers:
+        // after a kill -9 the old programs still run on the old maps, and swapping in new ones on
+        // empty maps would drop every packet until the first lease snapshot
+        encap = BpfProgram.loadClassifier("weft_ipip_encap",
                 BpfIpipPrograms.encapsulation(routes.fd(), counters.fd(), local, underlayIndex));
-             BpfProgram decap = BpfProgram.loadClassifier("weft_ipip_decap",
-                     BpfIpipPrograms.decapsulation(nodes.fd(), counters.fd(), local, tun.index(), tun.mac().toBytes()))) {
-            nl.addClsact(tun.index());
-            nl.attachBpf(tun.index(), TcHook.EGRESS, PRIORITY, HANDLE, encap.fd(), encap.name());
-            addedClsact = nl.addClsact(underlayIndex);
-            attachedIngress = true; // before the call: a half-done attach is still removed by close
-            nl.attachBpf(underlayIndex, TcHook.INGRESS, PRIORITY, HANDLE, decap.fd(), decap.name());
-        }
+        decap = BpfProgram.loadClassifier("weft_ipip_decap",
+                BpfIpipPrograms.decapsulation(nodes.fd(), counters.fd(), local, tun.index(), tun.mac().toBytes()));
         nl.setUp(nl.requireLink(peerName(device)).index());
         nl.setUp(tun.index());
-        LOG.info("ipip: bpf data path on {} (veth, MTU {}, {}) and {} ingress; tc filters at priority {} handle {}",
-                device, mtu, tunnelAddress, underlay, PRIORITY, HANDLE);
+        LOG.info("ipip: bpf data path on {} (veth, MTU {}, {}) and {} ingress; tc filters at priority {} handle {} "
+                + "once the peers are known", device, mtu, tunnelAddress, underlay, PRIORITY, HANDLE);
+    }
+
+    /** Puts the programs on their hooks (replacing a previous run's in place); the maps are filled. */
+    private void attach() {
+        nl.addClsact(tunnelIndex);
+        nl.attachBpf(tunnelIndex, TcHook.EGRESS, PRIORITY, HANDLE, encap.fd(), encap.name());
+        addedClsact = nl.addClsact(underlayIndex);
+        attachedIngress = true; // before the call: a half-done attach is still removed by close
+        nl.attachBpf(underlayIndex, TcHook.INGRESS, PRIORITY, HANDLE, decap.fd(), decap.name());
+        encap.close();
+        decap.close();
+        encap = null;
+        decap = null;
     }
 
     /** tunl0 as a NOARP veth with its peer, reused as it is after a restart (its routes stay). */
@@ -165,10 +207,16 @@ public final class BpfIpip implements IpipPath {
         if (closed) {
             return;
         }
-        Set<IpAddress> wantNodes = new HashSet<>(subnetToNode.values());
+        Set<IpAddress> wantNodes = new HashSet<>();
+        for (IpAddress n : subnetToNode.values()) {
+            if (n.isV4()) {
+                wantNodes.add(n);
+            }
+        }
         for (IpAddress n : wantNodes) {
-            if (peerNodes.add(n)) {
-                nodes.put(n.toBytes(), new byte[4]);
+            if (!peerNodes.contains(n)) {
+                nodes.put(n.toBytes(), new byte[4]); // first: a failed write is tried again with the next set
+                peerNodes.add(n);
             }
         }
         for (var e : subnetToNode.entrySet()) {
@@ -193,6 +241,9 @@ public final class BpfIpip implements IpipPath {
                 nodes.remove(n.toBytes());
                 it.remove();
             }
+        }
+        if (encap != null) {
+            attach();
         }
     }
 
@@ -273,6 +324,11 @@ public final class BpfIpip implements IpipPath {
                 first = first == null ? e : first;
             }
             nl.close();
+        }
+        for (BpfProgram p : new BpfProgram[] {encap, decap}) {
+            if (p != null) {
+                p.close();
+            }
         }
         for (BpfMap m : new BpfMap[] {routes, nodes, counters}) {
             if (m != null) {

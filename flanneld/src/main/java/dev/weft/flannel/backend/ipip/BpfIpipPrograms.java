@@ -35,13 +35,15 @@ import java.util.List;
  * fills in the next hop's MAC, so a node behind a router is reached as by the ipip device.
  * {@code BPF_F_ADJ_ROOM_FIXED_GSO} keeps the segment size: tunl0's MTU already leaves the 20 bytes.
  *
- * <p><b>Decapsulation</b> (ingress of the underlay): IPv4 protocol 4 addressed to this node, with
- * a valid unfragmented outer header and a source in the peer map (a node holding a lease), loses
+ * <p><b>Decapsulation</b> (ingress of the underlay): IPv4 protocol 4 addressed to this node from
+ * a source in the peer map (a node holding a lease), with a valid unfragmented outer header, loses
  * its outer header ({@code BPF_F_ADJ_ROOM_DECAP_L3_IPV4}, Linux 6.3+), gets RFC 6040's ECN (an
  * outer CE marks an ECN-capable inner packet CE, a not-ECN-capable one is dropped, as
  * {@code ip_tunnel_rcv} does) and is redirected into tunl0's receive path with tunl0's MAC as
  * destination, so it arrives on tunl0 as the ipip device's packets do (rp_filter, the firewall).
- * Everything else passes untouched. Dropped IPIP packets are counted by reason.
+ * Everything else, IPIP from a sender that holds no lease included (counted), passes untouched to
+ * the hook's next filter and the stack (TC_ACT_UNSPEC). A peer's IPIP that cannot be delivered is
+ * dropped and counted by reason.
  *
  * <p>Stack layout (accesses must be aligned): the Ethernet + outer IPv4 header at
  * {@link #ETH}..−16 (the IP header 4-aligned at {@link #IP}), the LPM or hash key at −8, the
@@ -139,16 +141,19 @@ final class BpfIpipPrograms {
         loadBytes(a, 0, ETH, ETH_HLEN + 20).jumpImm(Jmp.JNE, R0, 0, "pass");
         a.load(Size.B, R2, FP, IP + 9).jumpImm(Jmp.JNE, R2, IpipCodec.PROTOCOL, "pass");
         a.load(Size.W, R2, FP, IP + 16).loadImm64(R3, localRaw & 0xffffffffL).jump(Jmp.JNE, R2, R3, "pass");
-        // IPIP for this node from here on: it goes to tunl0 or is dropped and counted
+        // only a node holding a lease may send into tunl0; IPIP from anyone else is not ours (an admin's
+        // own tunnel, IPVS-TUN): counted and left to the rest of the stack, which the kernel without an
+        // ipip driver answers as it would without Weft
+        a.load(Size.W, R2, FP, IP + 12).store(Size.W, FP, KEY, R2);
+        a.loadMap(R1, peersFd).mov(R2, FP).aluImm(Alu.ADD, R2, KEY).call(Helper.MAP_LOOKUP_ELEM);
+        a.jumpImm(Jmp.JEQ, R0, 0, "unknown_sender");
+        // a peer's IPIP from here on: it goes to tunl0 or is dropped and counted
         a.load(Size.B, R2, FP, IP).jumpImm(Jmp.JNE, R2, 0x45, "bad_header");
         checksum(a, IP);
         a.jumpImm(Jmp.JNE, R0, 0xffff, "bad_header");
         a.load(Size.H, R2, FP, IP + 2).toBigEndian(R2, 16).jumpImm(Jmp.JLT, R2, 2 * IpipCodec.OUTER, "bad_header");
         a.load(Size.W, R3, R6, SKB_LEN).aluImm(Alu.SUB, R3, ETH_HLEN).jump(Jmp.JGT, R2, R3, "bad_header");
         a.load(Size.H, R2, FP, IP + 6).aluImm(Alu.AND, R2, FRAG_MASK_RAW).jumpImm(Jmp.JNE, R2, 0, "fragment");
-        a.load(Size.W, R2, FP, IP + 12).store(Size.W, FP, KEY, R2);
-        a.loadMap(R1, peersFd).mov(R2, FP).aluImm(Alu.ADD, R2, KEY).call(Helper.MAP_LOOKUP_ELEM);
-        a.jumpImm(Jmp.JEQ, R0, 0, "unknown_sender");
         loadBytes(a, ETH_HLEN + IpipCodec.OUTER, SCRATCH, 20).jumpImm(Jmp.JNE, R0, 0, "too_short");
         a.load(Size.B, R2, FP, SCRATCH).aluImm(Alu.AND, R2, 0xf0).jumpImm(Jmp.JNE, R2, 0x40, "bad_header");
         // RFC 6040 with an outer CE
@@ -173,8 +178,12 @@ final class BpfIpipPrograms {
         c.add(Counter.RX_PACKETS, -1);
         c.add(Counter.RX_BYTES, R8);
         a.movImm(R1, tunnelIndex).movImm(R2, Helper.F_INGRESS).call(Helper.REDIRECT).exit();
-        a.label("pass").movImm(R0, Helper.TC_ACT_OK).exit();
-        for (Counter d : List.of(Counter.BAD_HEADER, Counter.FRAGMENT, Counter.UNKNOWN_SENDER, Counter.TOO_SHORT,
+        a.label("unknown_sender");
+        c.add(Counter.UNKNOWN_SENDER, -1);
+        // UNSPEC, not OK: OK would end classification on the node's main interface, so another
+        // owner's filter behind ours would never see a packet again
+        a.label("pass").movImm(R0, Helper.TC_ACT_UNSPEC).exit();
+        for (Counter d : List.of(Counter.BAD_HEADER, Counter.FRAGMENT, Counter.TOO_SHORT,
                 Counter.CE_NOT_ECT, Counter.DECAP_FAILED)) {
             drop(a, c, d);
         }

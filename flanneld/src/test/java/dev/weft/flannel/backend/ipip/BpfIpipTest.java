@@ -10,6 +10,7 @@ import dev.weft.flannel.backend.BackendException;
 import dev.weft.flannel.backend.ipip.BpfIpipPrograms.Counter;
 import dev.weft.flannel.backend.ipip.IpipLab.Kind;
 import dev.weft.flannel.backend.ipip.UserspaceIpipTest.Watched;
+import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
 import dev.weft.netns.Namespace;
 import dev.weft.testkit.Cmd;
@@ -17,6 +18,7 @@ import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
 import dev.weft.testkit.TestNetns;
 import java.time.Duration;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -77,7 +79,7 @@ class BpfIpipTest {
             assertTrue(lab.bpfA.count(Counter.TX_BYTES) / tx > 3000, "super-segments leave tunl0 whole: "
                     + lab.bpfA.count(Counter.TX_BYTES) + " bytes in " + tx);
 
-            // an IPIP packet from a host that holds no lease (the router) is dropped and counted
+            // an IPIP packet from a host that holds no lease (the router) never reaches tunl0: counted and left to the stack
             long before = lab.bpfA.count(Counter.UNKNOWN_SENDER);
             lab.router.exec("python3", "-c", UserspaceIpipTest.STRANGER.replace("192.168.20.2',0", "192.168.10.2',0"));
             UserspaceIpipTest.await(() -> lab.bpfA.count(Counter.UNKNOWN_SENDER), before + 1, "unknown_sender drops on a");
@@ -86,6 +88,17 @@ class BpfIpipTest {
             assertTrue(text.contains("weft_ipip_mode{mode=\"bpf\"} 1\n"), text);
             assertTrue(text.contains("weft_ipip_packets_total{path=\"ipip_rx\"} "), text);
             assertTrue(text.contains("weft_ipip_peers 1\n"), text);
+        }
+    }
+
+    /** The decap flag came with Linux 6.3: an older kernel would load the program and refuse every packet, so it gets userspace. */
+    @Test
+    void kernelsBefore63AreNotGivenTheBpfPath() {
+        for (String ok : new String[] {"6.3.0", "6.18.44-fc-v1272", "7.0.1", "10.1"}) {
+            assertTrue(BpfIpip.decapsulates(ok), ok);
+        }
+        for (String old : new String[] {"6.2.16", "6.1.0-28-amd64", "5.15.0-91-generic", "4.18.0-513.el8.x86_64", "", "x.y"}) {
+            assertFalse(BpfIpip.decapsulates(old), old);
         }
     }
 
@@ -111,6 +124,10 @@ class BpfIpipTest {
             n.exec("tc", "filter", "add", "dev", "eth0", "ingress", "prio", "10", "protocol", "all",
                     "u32", "match", "u32", "0", "0", "flowid", "1:1").orThrow();
             BpfIpip b = IpipLab.startBpf(n, "192.168.40.2", "10.244.9.129");
+            assertFalse(n.exec("tc", "filter", "show", "dev", "eth0", "ingress").stdout().contains("weft"),
+                    "not attached before the maps hold the peers");
+            b.setPeers(Map.of(Cidr.parse("10.244.8.0/24"), IpAddress.parse("192.168.40.9")));
+            assertTrue(n.exec("tc", "filter", "show", "dev", "eth0", "ingress").stdout().contains("weft"), "attached with the first peers");
             b.close();
             assertTrue(KernelState.link(n.name(), "tunl0").isEmpty(), "tunl0 removed");
             assertTrue(KernelState.link(n.name(), "tunl0-peer").isEmpty(), "its peer too");
@@ -120,7 +137,10 @@ class BpfIpipTest {
 
             // without a clsact before: it is added, then removed with the filter
             n.exec("tc", "qdisc", "del", "dev", "eth0", "clsact").orThrow();
-            IpipLab.startBpf(n, "192.168.40.2", "10.244.9.129").close();
+            BpfIpip again = IpipLab.startBpf(n, "192.168.40.2", "10.244.9.129");
+            again.setPeers(Map.of(Cidr.parse("10.244.8.0/24"), IpAddress.parse("192.168.40.9")));
+            assertTrue(n.exec("tc", "qdisc", "show", "dev", "eth0").stdout().contains("clsact"), "clsact added");
+            again.close();
             assertFalse(n.exec("tc", "qdisc", "show", "dev", "eth0").stdout().contains("clsact"));
 
             // refused: an underlay that does not exist; an MTU out of range
