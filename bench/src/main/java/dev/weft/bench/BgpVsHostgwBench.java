@@ -17,15 +17,20 @@ import java.util.Map;
  * <p>IPIP runs on the same single L2 as the other three with CrossSubnet off, so every pod packet
  * is encapsulated; a router between the nodes would add a forwarding hop to both sides alike and
  * change nothing compared, while one L2 keeps all four modes on one topology (and on the
- * topology of udp-vs-vxlan). On a kernel without the ipip driver the IPIP path is weftd's
- * userspace one; each round prints the route the pod traffic takes and which IPIP path ran.
+ * topology of udp-vs-vxlan). On a kernel without the ipip driver the IPIP path is weftd's bpf one
+ * (bgp-ipip) or, forced, its userspace one (bgp-ipip-us); each round prints the route the pod
+ * traffic takes and which IPIP path ran.
  */
 public final class BgpVsHostgwBench {
     private BgpVsHostgwBench() {
     }
 
     /** A mode: its label, its Backend JSON, and the figure it is compared against. */
-    private record Mode(String label, String backend, String against, double goal) {
+    private record Mode(String label, String backend, String against, double goal, List<String> args) {
+        Mode(String label, String backend, String against, double goal) {
+            this(label, backend, against, goal, List.of());
+        }
+
         boolean bgp() {
             return backend.contains("\"bgp\"");
         }
@@ -35,6 +40,8 @@ public final class BgpVsHostgwBench {
             new Mode("bgp-none", "{\"Type\":\"bgp\",\"Encap\":\"None\"}", "host-gw", 0.95),
             new Mode("host-gw", "{\"Type\":\"host-gw\"}", null, 0),
             new Mode("bgp-ipip", "{\"Type\":\"bgp\",\"Encap\":\"IPIP\",\"CrossSubnet\":false}", "vxlan", 0.8),
+            new Mode("bgp-ipip-us", "{\"Type\":\"bgp\",\"Encap\":\"IPIP\",\"CrossSubnet\":false}", "vxlan", 0.8,
+                    List.of("-bgp-ipip-dataplane", "userspace")),
             new Mode("vxlan", "{\"Type\":\"vxlan\"}", null, 0));
 
     /** {@code [--rounds R] [--seconds S] [--warmup W] [--modes all|none|ipip]} */
@@ -57,7 +64,7 @@ public final class BgpVsHostgwBench {
             List<UdpVsVxlanBench.Run> l = runs.get(m.label());
             double g = UdpVsVxlanBench.median(l.stream().mapToDouble(UdpVsVxlanBench.Run::gbps).toArray());
             gbps.put(m.label(), g);
-            System.out.printf("  %-9s %6.2f Gbit/s  %6.1f %%CPU (machine) per Gbit/s  rtt p50 %.3f ms p99 %.3f ms%n", m.label(), g,
+            System.out.printf("  %-11s %6.2f Gbit/s  %6.1f %%CPU (machine) per Gbit/s  rtt p50 %.3f ms p99 %.3f ms%n", m.label(), g,
                     UdpVsVxlanBench.median(l.stream().mapToDouble(BgpVsHostgwBench::cpuPerGbps).toArray()),
                     UdpVsVxlanBench.median(l.stream().mapToDouble(UdpVsVxlanBench.Run::rttP50).toArray()),
                     UdpVsVxlanBench.median(l.stream().mapToDouble(UdpVsVxlanBench.Run::rttP99).toArray()));
@@ -71,12 +78,16 @@ public final class BgpVsHostgwBench {
         }
     }
 
-    /** {@code all}, {@code ipip} (bgp-ipip and vxlan) or {@code none} (bgp-none and host-gw). */
+    /**
+     * {@code all}, {@code ipip} (bgp-ipip: weftd's choice, the bpf path on this kernel;
+     * bgp-ipip-us: the userspace path forced with -bgp-ipip-dataplane userspace; and vxlan) or
+     * {@code none} (bgp-none and host-gw).
+     */
     private static List<Mode> modes(String which) {
         return switch (which) {
             case "all" -> MODES;
             case "none" -> MODES.subList(0, 2);
-            case "ipip" -> MODES.subList(2, 4);
+            case "ipip" -> MODES.subList(2, 5);
             default -> throw new IllegalArgumentException("--modes is all, none or ipip, not " + which);
         };
     }
@@ -89,7 +100,9 @@ public final class BgpVsHostgwBench {
         SimCluster.Options o = SimCluster.Options.of(0, m.backend());
         if (m.bgp()) {
             // the status socket's default is one path for the whole machine: one per node here
-            o = o.withExtraArgs(List.of("-bgp-status-socket", SimCluster.NODE_DIR + "/bgp.sock"));
+            List<String> extra = new ArrayList<>(List.of("-bgp-status-socket", SimCluster.NODE_DIR + "/bgp.sock"));
+            extra.addAll(m.args());
+            o = o.withExtraArgs(extra);
         }
         try (SimCluster c = ProductionWeftd.emptyCluster(o)) {
             for (int i = 1; i <= 2; i++) {
@@ -104,7 +117,7 @@ public final class BgpVsHostgwBench {
             String path = Cmd.of("ip", "-n", a.node().netns(), "route", "get", b.ip()).run().stdout().lines().findFirst().orElse("").strip();
             String ipip = m.backend().contains("IPIP") ? ipipPath(c.node(0)) : "";
             UdpVsVxlanBench.Run run = UdpVsVxlanBench.measure(a, b, seconds, warmup);
-            System.out.printf("  round %d %-9s %6.2f Gbit/s  cpu %5.1f %% = %5.1f %%CPU/Gbit/s  rtt p50 %.3f ms p99 %.3f ms  (warm-up %d s: %.2f Gbit/s)"
+            System.out.printf("  round %d %-11s %6.2f Gbit/s  cpu %5.1f %% = %5.1f %%CPU/Gbit/s  rtt p50 %.3f ms p99 %.3f ms  (warm-up %d s: %.2f Gbit/s)"
                     + "  node route: %s%s%n", round, m.label(), run.gbps(), run.cpuPercent(), cpuPerGbps(run), run.rttP50(), run.rttP99(),
                     warmup, run.warmupGbps(), path, ipip);
             for (SimCluster.Node n : c.nodes()) {

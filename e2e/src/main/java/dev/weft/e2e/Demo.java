@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
  * {@code bgp-crosssubnet} (Encap VXLAN, CrossSubnet) puts the last node on a second subnet behind a
  * router namespace and shows each node's pod routes: plain via eth0 on the same L2, vxlan across.
  * {@code bgp-ipip} (Encap IPIP) uses the same two subnets, encapsulates every node-to-node packet in
- * IPIP and says which IPIP data path each weftd runs (the kernel's ipip device, or weftd's own
- * userspace path where the kernel has no ipip driver). {@code --mode calico} runs {@link CalicoDemo}
+ * IPIP and says which IPIP data path each weftd runs (the kernel's ipip device; where the kernel
+ * has no ipip driver, weftd's tc programs, "bpf", or its userspace path when the kernel refuses them). {@code --mode calico} runs {@link CalicoDemo}
  * instead: the bgp backend on block IPAM with weft-routed + weft-ipam pods.
  */
 public final class Demo {

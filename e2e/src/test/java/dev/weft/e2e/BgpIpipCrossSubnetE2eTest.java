@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /**
  * weftd's bgp backend with Encap IPIP and CrossSubnet (Calico's IPIP CrossSubnet mode) on two L2
  * subnets joined by a router that knows no pod route. This kernel has no ipip driver, so tunl0 is
- * weftd's userspace data path: pods on one subnet talk unencapsulated ({@code via <node> dev
+ * weftd's bpf data path (tc programs on a veth tunl0 and on eth0): pods on one subnet talk unencapsulated ({@code via <node> dev
  * eth0}), pods across the router through {@code via <node> dev tunl0 onlink}, and a capture on the
  * router shows protocol-4 packets between node addresses whose inner header is the pods'.
  */
@@ -78,7 +78,7 @@ class BgpIpipCrossSubnetE2eTest {
             assertTrue(aToD >= 5 && dToA >= 5, "IPIP both ways with the pods' inner header: " + aToD + " / " + dToA
                     + "; " + BgpVxlanCrossSubnetE2eTest.describe(cross));
             assertEquals(0, BgpVxlanCrossSubnetE2eTest.count(cross, a.ip(), d.ip(), 1), "no plain pod packet on the router");
-            assertTrue(n1.weftd().logTail(20000).contains("IPIP data path: userspace"), "weftd says which IPIP data path runs");
+            assertTrue(n1.weftd().logTail(20000).contains("IPIP data path: bpf"), "weftd says which IPIP data path runs");
             for (SimCluster.Node n : c.nodes()) {
                 n.weftd().kill(); // before the second underlay goes
             }

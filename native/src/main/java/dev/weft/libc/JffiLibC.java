@@ -53,6 +53,7 @@ final class JffiLibC implements LibC {
         gettid = new Fn("gettid", I);
         ifNameToIndex = new Fn("if_nametoindex", I, P);
         poll = new Fn("poll", I, P, L, I);
+        syscall = new Fn("syscall", L, L, L, L, L);
     }
 
     /** One bound function: its address and how to call it. */
@@ -102,6 +103,7 @@ final class JffiLibC implements LibC {
     private final Fn gettid;
     private final Fn ifNameToIndex;
     private final Fn poll;
+    private final Fn syscall;
 
     /** A NUL-terminated copy of a Java string in native memory; free with {@link #free}. */
     private static long cstr(String s) {
@@ -339,5 +341,10 @@ final class JffiLibC implements LibC {
     @Override
     public int poll(long fds, long nfds, int timeoutMillis) {
         return i(poll, fds, nfds, timeoutMillis);
+    }
+
+    @Override
+    public long syscall(long number, long a, long b, long c) {
+        return call(syscall, number, a, b, c);
     }
 }

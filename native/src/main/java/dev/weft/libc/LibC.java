@@ -77,6 +77,9 @@ public interface LibC {
 
     int if_nametoindex(String name);
 
+    /** syscall(2) with three arguments, for calls libc does not wrap (bpf(2)); −1 with errno on failure. */
+    long syscall(long number, long a, long b, long c);
+
     /** The binding, loaded on first use and shared by every caller. */
     static LibC get() {
         return Loaded.LIBC;

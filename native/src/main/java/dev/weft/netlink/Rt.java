@@ -44,6 +44,11 @@ public final class Rt {
     static final int RTM_NEWNEIGH = 28;
     static final int RTM_DELNEIGH = 29;
     static final int RTM_GETNEIGH = 30;
+    static final int RTM_NEWQDISC = 36;
+    static final int RTM_DELQDISC = 37;
+    static final int RTM_NEWTFILTER = 44;
+    static final int RTM_DELTFILTER = 45;
+    static final int RTM_GETTFILTER = 46;
 
     // multicast groups (numbers for NETLINK_ADD_MEMBERSHIP)
     public static final int RTNLGRP_LINK = 1;

@@ -98,6 +98,11 @@ public final class RtNetlink implements AutoCloseable {
         setFlags(index, 0, Rt.IFF_UP, "set down");
     }
 
+    /** NOARP: routes through the link need no neighbour resolution (a tunnel-like device). */
+    public void setNoArp(int index, boolean on) {
+        setFlags(index, on ? Rt.IFF_NOARP : 0, Rt.IFF_NOARP, "set noarp");
+    }
+
     public void setPromisc(int index, boolean on) {
         setFlags(index, on ? Rt.IFF_PROMISC : 0, Rt.IFF_PROMISC, "set promisc");
     }
@@ -274,6 +279,69 @@ public final class RtNetlink implements AutoCloseable {
         } catch (NetlinkException e) {
             if (e.errno() == Errno.ENETUNREACH || e.errno() == Errno.EHOSTUNREACH) {
                 return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------------ traffic control
+
+    /**
+     * Adds a {@code clsact} qdisc to a link. Returns false when the link already has one (someone
+     * else's perhaps, with filters of its own: the caller must then not delete it).
+     */
+    public synchronized boolean addClsact(int index) {
+        try {
+            channel.call(Rt.RTM_NEWQDISC, Rt.NLM_F_CREATE | Rt.NLM_F_EXCL, "add clsact qdisc on link #" + index,
+                    w -> TcCodec.writeClsact(w, index), null);
+            return true;
+        } catch (NetlinkException e) {
+            if (e.errno() == Errno.EEXIST) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Deletes the link's {@code clsact} qdisc and every filter under it. */
+    public synchronized void deleteClsact(int index) {
+        channel.call(Rt.RTM_DELQDISC, 0, "delete clsact qdisc on link #" + index, w -> TcCodec.writeClsact(w, index), null);
+    }
+
+    /**
+     * Attaches a loaded {@code BPF_PROG_TYPE_SCHED_CLS} program as a direct-action cls_bpf filter
+     * at one priority and handle of a clsact hook, replacing the filter there if any (so a
+     * restarted daemon swaps its program in without a gap). The filter holds the program: the
+     * descriptor may be closed afterwards.
+     */
+    public synchronized void attachBpf(int index, TcHook hook, int priority, int handle, int progFd, String name) {
+        channel.call(Rt.RTM_NEWTFILTER, Rt.NLM_F_CREATE | Rt.NLM_F_REPLACE,
+                "attach bpf " + name + " to " + hook.name().toLowerCase(java.util.Locale.ROOT) + " of link #" + index,
+                w -> TcCodec.writeBpfFilter(w, index, hook, priority, handle, progFd, name), null);
+    }
+
+    /** Removes one filter; false when it was not there. */
+    public synchronized boolean detachBpf(int index, TcHook hook, int priority, int handle) {
+        try {
+            channel.call(Rt.RTM_DELTFILTER, 0, "detach bpf filter " + priority + ":" + handle + " of link #" + index,
+                    w -> TcCodec.writeFilterKey(w, index, hook, priority, handle), null);
+            return true;
+        } catch (NetlinkException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.EINVAL || e.errno() == Errno.ENODEV) {
+                return false; // no such filter, no clsact (EINVAL), no link
+            }
+            throw e;
+        }
+    }
+
+    /** The filters on one hook of a link's clsact qdisc; empty when it has none (or no clsact). */
+    public synchronized List<TcFilter> filters(int index, TcHook hook) {
+        try {
+            return channel.dump(Rt.RTM_GETTFILTER, "list filters of link #" + index, w -> TcCodec.writeFilterDump(w, index, hook),
+                    (b, type, from, to) -> TcCodec.decodeFilter(b, type, from, to, hook));
+        } catch (NetlinkException e) {
+            if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
+                return List.of();
             }
             throw e;
         }

@@ -110,10 +110,19 @@ public final class WeftdOptions {
             description = "bgp backend: the Unix socket weftctl bgp reads (empty: none)")
     String bgpStatusSocket;
 
+    @Option(names = {"-bgp-ipip-dataplane", "--bgp-ipip-dataplane"}, defaultValue = "${env:WEFTD_BGP_IPIP_DATAPLANE:-auto}",
+            description = "bgp backend, Encap IPIP on a kernel without the ipip driver: auto (tc programs, the userspace "
+                    + "path when the kernel refuses them) or userspace")
+    String bgpIpipDataplane;
+
     /** The bgp backend's settings from the -bgp-* flags. */
     BgpSettings bgpSettings() {
-        return new BgpSettings(node.resolvedNodeName(),
-                bgpStatusSocket == null || bgpStatusSocket.isEmpty() ? null : java.nio.file.Path.of(bgpStatusSocket), null);
+        java.nio.file.Path socket = bgpStatusSocket == null || bgpStatusSocket.isEmpty() ? null : java.nio.file.Path.of(bgpStatusSocket);
+        return switch (bgpIpipDataplane) {
+            case "auto" -> new BgpSettings(node.resolvedNodeName(), socket, null);
+            case "userspace" -> new BgpSettings(node.resolvedNodeName(), socket, null, null);
+            default -> throw new IllegalArgumentException("-bgp-ipip-dataplane is auto or userspace, not " + bgpIpipDataplane);
+        };
     }
 
     /** -node-name, -net-config-path and -state-dir, shared with weftctl ipam. */

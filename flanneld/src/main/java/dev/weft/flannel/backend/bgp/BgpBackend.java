@@ -254,7 +254,10 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         return c;
     }
 
-    /** The kernel's ipip device when it has the driver, else the userspace data path. */
+    /**
+     * The kernel's ipip device when it has the driver; else the bpf data path (tc programs on a
+     * veth tunl0); else, when the kernel refuses those, the userspace one.
+     */
     private IpipDataPlane openIpip(Cidr tunnelAddr) {
         int mtu = ctx.extIface().mtu() - Encap.IPIP.overhead();
         var kernel = KernelIpip.tryOpen(nl, TUNNEL_DEVICE, mtu, tunnelAddr);
@@ -262,13 +265,33 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             LOG.info("bgp: IPIP data path: the kernel's ipip device {} (MTU {}, address {})", TUNNEL_DEVICE, mtu, tunnelAddr);
             return kernel.get();
         }
+        IpAddress local = ctx.extIface().ifaceAddr();
+        if (settings.bpfIpip() != null) {
+            try {
+                IpipDataPlane d = settings.bpfIpip().open(ctx, TUNNEL_DEVICE, mtu, tunnelAddr, local);
+                LOG.info("bgp: IPIP data path: {} (tc programs on {} and {}; the kernel has no ipip driver)", d.kind(),
+                        TUNNEL_DEVICE, ctx.extIface().name());
+                return d;
+            } catch (BackendException e) {
+                LOG.warn("bgp: IPIP data path: the kernel refused the bpf one, falling back to userspace: {}", e.getMessage());
+                removeStaleVeth();
+            }
+        }
         IpipDataPlane.Factory f = settings.userspaceIpip();
         if (f == null) {
-            f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElse(UserspaceIpipPlane.FACTORY);
+            f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElse(IpipPathPlane.USERSPACE);
         }
-        IpipDataPlane d = f.open(ctx, TUNNEL_DEVICE, mtu, tunnelAddr, ctx.extIface().ifaceAddr());
+        IpipDataPlane d = f.open(ctx, TUNNEL_DEVICE, mtu, tunnelAddr, local);
         LOG.info("bgp: IPIP data path: userspace ({}) on {} (the kernel has no ipip driver)", d.kind(), TUNNEL_DEVICE);
         return d;
+    }
+
+    /** A veth tunl0 a bpf run left (killed, then refused now) would keep the userspace path's TUN from the name. */
+    private void removeStaleVeth() {
+        nl.link(TUNNEL_DEVICE).filter(l -> "veth".equals(l.kind())).ifPresent(l -> {
+            nl.delete(l.index());
+            LOG.info("bgp: removed the veth {} a bpf data path left", TUNNEL_DEVICE);
+        });
     }
 
     /**
@@ -401,7 +424,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             }
         }
         if (d != null) {
-            b.append("# HELP weft_bgp_ipip_dataplane Which IPIP data path runs (kernel or userspace).\n"
+            b.append("# HELP weft_bgp_ipip_dataplane Which IPIP data path runs (kernel, bpf or userspace).\n"
                     + "# TYPE weft_bgp_ipip_dataplane gauge\n"
                     + "weft_bgp_ipip_dataplane{kind=\"" + d.kind() + "\"} 1\n" + d.metricsText());
         }

@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * into packets here and sent 64 at a time with sendmmsg (a raw socket has no GSO of its own); the
  * receiving side coalesces TCP segments into super-segments for the TUN ("tcp_coalesce").
  */
-public final class UserspaceIpip implements AutoCloseable {
+public final class UserspaceIpip implements IpipPath {
     private static final Logger LOG = LoggerFactory.getLogger(UserspaceIpip.class);
     /** The wire's name in the metrics: weft_ipip_*. */
     static final String WIRE = "ipip";
@@ -189,10 +189,10 @@ public final class UserspaceIpip implements AutoCloseable {
      * {@code mode="userspace"}: for the bgp backend's /metrics in either case.
      */
     public static String modeMetricText(String mode) {
-        if (!mode.equals("kernel") && !mode.equals("userspace")) {
-            throw new IllegalArgumentException("ipip mode is kernel or userspace, not " + mode);
+        if (!mode.equals("kernel") && !mode.equals("userspace") && !mode.equals("bpf")) {
+            throw new IllegalArgumentException("ipip mode is kernel, bpf or userspace, not " + mode);
         }
-        return "# HELP weft_ipip_mode Which IPIP data path runs: the kernel's ipip device or weftd's userspace one.\n"
+        return "# HELP weft_ipip_mode Which IPIP data path runs: the kernel's ipip device, weftd's tc programs (bpf) or its userspace one.\n"
                 + "# TYPE weft_ipip_mode gauge\nweft_ipip_mode{mode=\"" + mode + "\"} 1\n";
     }
 

@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Two bgp backends in two namespaces on one L2, driven as weftd drives them (prepare, lease,
  * start, Snapshot), switching modes across restarts: Encap IPIP installs {@code via <node> dev
- * tunl0 onlink} (here through a TUN named tunl0 standing in for the userspace data path, since
- * this kernel has no ipip driver), Encap None then moves every route to {@code dev eth0} and
+ * tunl0 onlink} (this kernel has no ipip driver: the first node through the bpf data path's veth
+ * tunl0, the second refused it by the verifier and so through a TUN named tunl0 standing in for
+ * the userspace data path), Encap None then moves every route to {@code dev eth0} and
  * leaves none on tunl0 (calico#1325), and IPIP again moves them back.
  */
 @KernelTest
@@ -84,16 +85,33 @@ class BgpBackendKernelTest {
         return s;
     };
 
+    /**
+     * A bpf data path the kernel refuses for real: the verifier rejects the program (it reads a
+     * register nothing wrote), as it would a program this kernel cannot run.
+     */
+    static final IpipDataPlane.Factory REFUSED_BPF = (ctx, device, mtu, tunnelAddr, local) -> {
+        try (var p = dev.weft.bpf.BpfProgram.loadClassifier("wt_refused",
+                new dev.weft.bpf.BpfAssembler().mov(dev.weft.bpf.BpfAssembler.R0, dev.weft.bpf.BpfAssembler.R2).exit().assemble())) {
+            throw new AssertionError("the verifier took " + p.name());
+        } catch (dev.weft.bpf.BpfException e) {
+            throw new dev.weft.flannel.backend.BackendException("ipip: " + e.getMessage(), e);
+        }
+    };
+
     record Node(Underlay.Node host, NetNs ns, Cidr subnet) {
     }
 
     static BgpBackend backend(Node n, String encap, Path state) {
+        return backend(n, encap, state, REFUSED_BPF);
+    }
+
+    static BgpBackend backend(Node n, String encap, Path state, IpipDataPlane.Factory bpf) {
         NetworkConfig cfg = NetworkConfig.parse("{\"Network\":\"" + NETWORK + "\",\"Backend\":{\"Type\":\"bgp\",\"Encap\":\""
                 + encap + "\",\"KeepaliveSeconds\":3}}");
         int idx = KernelState.requireLink(n.host().netns(), "eth0").ifindex();
         ExternalInterface ext = ExternalInterface.v4("eth0", idx, IpAddress.parse(n.host().address()), 1500);
         BackendContext ctx = BackendContext.of(cfg, ext).withStateDir(state).inNetns(n.ns());
-        return new BgpBackend(ctx, new BgpSettings(n.host().label(), null, STAND_IN));
+        return new BgpBackend(ctx, new BgpSettings(n.host().label(), null, STAND_IN, bpf));
     }
 
     /** Starts both nodes' backends in {@code encap}, each told about the other's lease. */
@@ -101,7 +119,8 @@ class BgpBackendKernelTest {
         List<BgpBackend> bs = new ArrayList<>();
         List<Lease> leases = new ArrayList<>();
         for (Node n : nodes) {
-            BgpBackend b = backend(n, encap, state.resolve(n.host().label()));
+            // the first node runs the bpf data path, the others are refused it and fall back
+            BgpBackend b = backend(n, encap, state.resolve(n.host().label()), n == nodes.get(0) ? IpipPathPlane.BPF : REFUSED_BPF);
             LeaseAttrs attrs = b.prepare();
             bs.add(b);
             leases.add(new Lease(n.subnet(), null, attrs, 0, 0));
@@ -155,9 +174,13 @@ class BgpBackendKernelTest {
             awaitRoutes(b, ipipB, "IPIP routes of n2");
             assertEquals(1480, KernelState.requireLink(a.host().netns(), "tunl0").mtu());
             assertEquals(1480, running.get(0).mtu());
-            assertEquals(Map.of(Cidr.parse("10.244.2.0/24"), IpAddress.parse(b.host().address())), OPENED.get(0).peers,
+            assertEquals(Map.of(Cidr.parse("10.244.1.0/24"), IpAddress.parse(a.host().address())), OPENED.get(0).peers,
                     "the userspace data path learns which node holds which subnet");
-            assertTrue(running.get(0).metricsText().contains("weft_bgp_ipip_dataplane{kind=\"test-tun\"} 1"));
+            // n1 runs the bpf data path (a veth tunl0), n2 was refused it and fell back to the userspace one
+            assertEquals("veth", KernelState.requireLink(a.host().netns(), "tunl0").kind());
+            assertTrue(running.get(0).metricsText().contains("weft_bgp_ipip_dataplane{kind=\"bpf\"} 1"), running.get(0).metricsText());
+            assertTrue(running.get(0).metricsText().contains("weft_ipip_peers 1\n"));
+            assertTrue(running.get(1).metricsText().contains("weft_bgp_ipip_dataplane{kind=\"test-tun\"} 1"));
 
             for (String[] step : new String[][] {{"None", "eth0"}, {"IPIP", "tunl0"}}) {
                 running.forEach(BgpBackend::close);

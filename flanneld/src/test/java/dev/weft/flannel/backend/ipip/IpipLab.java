@@ -15,7 +15,8 @@ import java.util.Map;
  * 192.168.30.0/24 for a stranger k at .2 (a hand-made "kernel node" in the interop test). Each node
  * has a pod behind a veth (10.244.1.2 behind a, 10.244.2.2 behind b), the userspace IPIP data path
  * (tunl0, MTU 1480, tunnel address .129 of its subnet) and the routes a bgp backend would install:
- * {@code <other subnet> via <other node> dev tunl0 onlink}.
+ * {@code <other subnet> via <other node> dev tunl0 onlink}. Each node runs the userspace data path
+ * or the bpf one ({@link Kind}); the field of the other kind is null.
  */
 final class IpipLab implements AutoCloseable {
     final TestNetns router;
@@ -26,9 +27,18 @@ final class IpipLab implements AutoCloseable {
     final TestNetns podB;
     final UserspaceIpip ipipA;
     final UserspaceIpip ipipB;
+    final BpfIpip bpfA;
+    final BpfIpip bpfB;
     private final List<AutoCloseable> open = new ArrayList<>();
 
+    /** Which IPIP data path a node runs. */
+    enum Kind { USERSPACE, BPF }
+
     IpipLab() {
+        this(Kind.USERSPACE, Kind.USERSPACE);
+    }
+
+    IpipLab(Kind kindA, Kind kindB) {
         try {
             router = track(TestNetns.create("r"));
             a = track(TestNetns.create("a"));
@@ -42,15 +52,33 @@ final class IpipLab implements AutoCloseable {
             link(k, router, "192.168.30");
             pod(a, podA, "10.244.1");
             pod(b, podB, "10.244.2");
-            ipipA = track(start(a, "192.168.10.2", "10.244.1.129"));
-            ipipB = track(start(b, "192.168.20.2", "10.244.2.129"));
+            ipipA = kindA == Kind.USERSPACE ? track(start(a, "192.168.10.2", "10.244.1.129")) : null;
+            bpfA = kindA == Kind.BPF ? track(startBpf(a, "192.168.10.2", "10.244.1.129")) : null;
+            ipipB = kindB == Kind.USERSPACE ? track(start(b, "192.168.20.2", "10.244.2.129")) : null;
+            bpfB = kindB == Kind.BPF ? track(startBpf(b, "192.168.20.2", "10.244.2.129")) : null;
             a.ip("route", "add", "10.244.2.0/24", "via", "192.168.20.2", "dev", "tunl0", "onlink");
             b.ip("route", "add", "10.244.1.0/24", "via", "192.168.10.2", "dev", "tunl0", "onlink");
-            ipipA.setPeers(Map.of(Cidr.parse("10.244.2.0/24"), IpAddress.parse("192.168.20.2")));
-            ipipB.setPeers(Map.of(Cidr.parse("10.244.1.0/24"), IpAddress.parse("192.168.10.2")));
+            setPeersA(Map.of(Cidr.parse("10.244.2.0/24"), IpAddress.parse("192.168.20.2")));
+            setPeersB(Map.of(Cidr.parse("10.244.1.0/24"), IpAddress.parse("192.168.10.2")));
         } catch (RuntimeException | Error e) {
             close();
             throw e;
+        }
+    }
+
+    void setPeersA(Map<Cidr, IpAddress> peers) {
+        if (ipipA != null) {
+            ipipA.setPeers(peers);
+        } else {
+            bpfA.setPeers(peers);
+        }
+    }
+
+    void setPeersB(Map<Cidr, IpAddress> peers) {
+        if (ipipB != null) {
+            ipipB.setPeers(peers);
+        } else {
+            bpfB.setPeers(peers);
         }
     }
 
@@ -76,6 +104,12 @@ final class IpipLab implements AutoCloseable {
     private static UserspaceIpip start(TestNetns node, String underlay, String tunnel) {
         try (Namespace ns = Namespace.open(node.path().toString())) {
             return UserspaceIpip.open(ns, IpAddress.parse(underlay), "tunl0", 1480, IpAddress.parse(tunnel));
+        }
+    }
+
+    static BpfIpip startBpf(TestNetns node, String underlay, String tunnel) {
+        try (Namespace ns = Namespace.open(node.path().toString())) {
+            return BpfIpip.open(ns, IpAddress.parse(underlay), "eth0", "tunl0", 1480, IpAddress.parse(tunnel));
         }
     }
 

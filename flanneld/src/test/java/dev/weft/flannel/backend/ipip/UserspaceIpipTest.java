@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 @KernelTest
 class UserspaceIpipTest {
 
-    private static void ping(TestNetns from, String dst) {
+    static void ping(TestNetns from, String dst) {
         Cmd.Result r = from.tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", dst);
         assertTrue(r.ok(), "ping " + dst + " from " + from + " failed:\n" + r.stdout() + r.stderr());
     }
@@ -45,7 +45,7 @@ class UserspaceIpipTest {
         return String.format(java.util.Locale.ROOT, "%.1f", u.metrics().batchPackets(p) / (double) Math.max(1, u.metrics().batches(p)));
     }
 
-    private static void await(LongSupplier v, long atLeast, String what) throws InterruptedException {
+    static void await(LongSupplier v, long atLeast, String what) throws InterruptedException {
         long end = System.nanoTime() + 5_000_000_000L;
         while (v.getAsLong() < atLeast && System.nanoTime() < end) {
             Thread.sleep(20);
@@ -54,7 +54,7 @@ class UserspaceIpipTest {
     }
 
     /** A process in a namespace whose merged output is collected; {@link #awaitLine} waits for a line. */
-    private static final class Watched implements AutoCloseable {
+    static final class Watched implements AutoCloseable {
         final Process p;
         final StringBuffer out = new StringBuffer();
 
@@ -96,6 +96,20 @@ class UserspaceIpipTest {
         }
     }
 
+    /** Pod a pings pod b while the router captures: protocol-4 packets both ways, the pods' packets inside. */
+    static void pingCapturedOnTheRouter(IpipLab lab) throws Exception {
+        try (Watched dump = new Watched(lab.router, "timeout", "10", "tcpdump", "-i", "r20", "-n", "-v", "-l", "-c", "2", "ip proto 4")) {
+            dump.awaitLine("listening on");
+            ping(lab.podA, "10.244.2.2");
+            String cap = dump.finish(5);
+            assertTrue(cap.contains("proto IPIP (4)"), cap);
+            assertTrue(cap.contains("192.168.10.2 > 192.168.20.2: IP "), cap);
+            assertTrue(cap.contains("10.244.1.2 > 10.244.2.2: ICMP echo request"), cap);
+            assertTrue(cap.contains("192.168.20.2 > 192.168.10.2: IP "), cap);
+            assertTrue(cap.contains("10.244.2.2 > 10.244.1.2: ICMP echo reply"), cap);
+        }
+    }
+
     @Test
     void podsTalkAcrossTheRouterInIpip() throws Exception {
         try (IpipLab lab = new IpipLab()) {
@@ -106,17 +120,7 @@ class UserspaceIpipTest {
             assertTrue(lab.a.exec("ip", "-4", "-o", "addr", "show", "dev", "tunl0").stdout().contains("10.244.1.129/32"));
             assertTrue(lab.a.exec("ip", "route", "show", "10.244.2.0/24").stdout().contains("dev tunl0 onlink"));
 
-            // the router sees protocol-4 packets whose inner header is the pods'
-            try (Watched dump = new Watched(lab.router, "timeout", "10", "tcpdump", "-i", "r20", "-n", "-v", "-l", "-c", "2", "ip proto 4")) {
-                dump.awaitLine("listening on");
-                ping(lab.podA, "10.244.2.2");
-                String cap = dump.finish(5);
-                assertTrue(cap.contains("proto IPIP (4)"), cap);
-                assertTrue(cap.contains("192.168.10.2 > 192.168.20.2: IP "), cap);
-                assertTrue(cap.contains("10.244.1.2 > 10.244.2.2: ICMP echo request"), cap);
-                assertTrue(cap.contains("192.168.20.2 > 192.168.10.2: IP "), cap);
-                assertTrue(cap.contains("10.244.2.2 > 10.244.1.2: ICMP echo reply"), cap);
-            }
+            pingCapturedOnTheRouter(lab);
             ping(lab.podB, "10.244.1.2");
             // host → pod: the source is the tunnel address on tunl0, and the answer comes back to it
             Cmd.Result host = lab.a.tryExec("ping", "-c", "1", "-W", "2", "10.244.2.2");
@@ -156,7 +160,7 @@ class UserspaceIpipTest {
     }
 
     /** Python: an IPIP packet (kernel-made outer header, source 192.168.20.1) around a pod ping, to node b. */
-    private static final String PY_LIB = "import socket,struct,select,sys,time,json\n"
+    static final String PY_LIB = "import socket,struct,select,sys,time,json\n"
             + "def csum(b):\n"
             + " b=b+b'\\0'*(len(b)%2);s=sum(struct.unpack('!%dH'%(len(b)//2),b))\n"
             + " while s>>16: s=(s&0xffff)+(s>>16)\n"
@@ -168,7 +172,7 @@ class UserspaceIpipTest {
             + " icmp=struct.pack('!BBHHH',8,0,0,0x77,1)+b'weft-ipip-interop'*3\n"
             + " icmp=icmp[:2]+struct.pack('!H',csum(icmp))+icmp[4:]\n"
             + " return iph(tos,20+len(icmp),0x4242,0x4000,ttl,1,src,dst)+icmp\n";
-    private static final String STRANGER = PY_LIB
+    static final String STRANGER = PY_LIB
             + "s=socket.socket(socket.AF_INET,socket.SOCK_RAW,4)\n"
             + "s.sendto(echo('10.244.1.2','10.244.2.2',63,0),('192.168.20.2',0))\n";
     /**
@@ -176,7 +180,7 @@ class UserspaceIpipTest {
      * the exact bytes tunl0 emits (ttl inherit, nopmtudisc, TOS 0 with the inner ECN) for a pod
      * ping 10.244.3.2 → 10.244.2.2, then prints every IPIP packet it receives for argv[1] seconds.
      */
-    private static final String KERNEL_NODE = PY_LIB
+    static final String KERNEL_NODE = PY_LIB
             + "rx=socket.socket(socket.AF_INET,socket.SOCK_RAW,4)\n"
             + "tx=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_RAW)\n"
             + "inner=echo('10.244.3.2','10.244.2.2',63,0x02)\n"
@@ -198,57 +202,65 @@ class UserspaceIpipTest {
     @Test
     void wireFormatIsTheKernelTunnels() throws Exception {
         try (IpipLab lab = new IpipLab()) {
-            lab.b.ip("route", "add", "10.244.3.0/24", "via", "192.168.30.2", "dev", "tunl0", "onlink");
-            lab.ipipB.setPeers(Map.of(
-                    Cidr.parse("10.244.1.0/24"), IpAddress.parse("192.168.10.2"),
-                    Cidr.parse("10.244.3.0/24"), IpAddress.parse("192.168.30.2")));
-            List<ByteBuf> got = new ArrayList<>();
-            try (Watched k = new Watched(lab.k, "python3", "-c", KERNEL_NODE, "3")) {
-                k.awaitLine("ready");
-                // pod b pings pod k's address: DF on and off, TTL 30, each ECN codepoint
-                lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "dont", "-t", "30", "-Q", "0x01", "10.244.3.2");
-                lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "do", "-Q", "0x03", "10.244.3.2");
-                String out = k.finish(10);
-                for (String l : out.lines().toList()) {
-                    if (l.startsWith("got ")) {
-                        got.add(Unpooled.wrappedBuffer(HexFormat.of().parseHex(l.substring(4))));
-                    }
-                }
-                assertTrue(got.size() >= 3, "echo reply and two requests expected at k:\n" + out);
-            }
-            boolean reply = false;
-            boolean dfOff = false;
-            boolean ce = false;
-            for (ByteBuf p : got) {
-                String what = ByteBufUtil.hexDump(p);
-                assertEquals(0x45, p.getUnsignedByte(0), "version 4, IHL 5: " + what);
-                assertEquals(4, p.getUnsignedByte(9), "protocol IPIP: " + what);
-                assertEquals(0, Ipv4Packets.checksum(p, 0, 20), "outer checksum: " + what);
-                assertEquals(IpAddress.parse("192.168.20.2").toV4Int(), p.getInt(12), "source: node b");
-                assertEquals(IpAddress.parse("192.168.30.2").toV4Int(), p.getInt(16), "destination: node k");
-                int innerTotal = p.getUnsignedShort(22);
-                assertEquals(20 + innerTotal, p.getUnsignedShort(2), "outer length: " + what);
-                assertEquals(p.readableBytes(), p.getUnsignedShort(2), "nothing after the inner packet");
-                // one router between b and k has decremented the outer TTL once
-                assertEquals(p.getUnsignedByte(28) - 1, p.getUnsignedByte(8), "TTL inherited from the inner: " + what);
-                int innerDf = p.getUnsignedShort(26) & 0x4000;
-                assertEquals(innerDf, p.getUnsignedShort(6), "DF copied, no fragment: " + what);
-                int innerEcn = p.getUnsignedByte(21) & 3;
-                assertEquals(innerEcn == 3 ? 2 : innerEcn, p.getUnsignedByte(1), "TOS: the inner ECN (CE as ECT(0)): " + what);
-                int icmpType = p.getUnsignedByte(40);
-                if (icmpType == 0 && p.getUnsignedShort(44) == 0x77) {
-                    reply = true; // pod b answered the kernel-format request: decapsulation worked
-                    assertEquals(63, p.getUnsignedByte(28), "pod's TTL 64 less b's forwarding");
-                } else if (icmpType == 8 && innerDf == 0) {
-                    dfOff = true;
-                    assertEquals(29, p.getUnsignedByte(28), "ping -t 30, forwarded once");
-                } else if (icmpType == 8 && innerEcn == 3) {
-                    ce = true;
-                }
-            }
-            assertTrue(reply && dfOff && ce, "reply " + reply + ", DF-off request " + dfOff + ", CE request " + ce);
+            talkToKernelNode(lab);
             assertTrue(lab.ipipB.metrics().tunTxPackets() >= 1);
         }
+    }
+
+    /**
+     * Node k plays a kernel ipip node towards node b (whichever data path b runs): k's exact
+     * tunl0 bytes must reach pod b, and b's packets to k must carry tunl0's outer fields.
+     */
+    static void talkToKernelNode(IpipLab lab) throws Exception {
+        lab.b.ip("route", "add", "10.244.3.0/24", "via", "192.168.30.2", "dev", "tunl0", "onlink");
+        lab.setPeersB(Map.of(
+                Cidr.parse("10.244.1.0/24"), IpAddress.parse("192.168.10.2"),
+                Cidr.parse("10.244.3.0/24"), IpAddress.parse("192.168.30.2")));
+        List<ByteBuf> got = new ArrayList<>();
+        try (Watched k = new Watched(lab.k, "python3", "-c", KERNEL_NODE, "3")) {
+            k.awaitLine("ready");
+            // pod b pings pod k's address: DF on and off, TTL 30, each ECN codepoint
+            lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "dont", "-t", "30", "-Q", "0x01", "10.244.3.2");
+            lab.podB.tryExec("ping", "-c", "1", "-W", "1", "-M", "do", "-Q", "0x03", "10.244.3.2");
+            String out = k.finish(10);
+            for (String l : out.lines().toList()) {
+                if (l.startsWith("got ")) {
+                    got.add(Unpooled.wrappedBuffer(HexFormat.of().parseHex(l.substring(4))));
+                }
+            }
+            assertTrue(got.size() >= 3, "echo reply and two requests expected at k:\n" + out);
+        }
+        boolean reply = false;
+        boolean dfOff = false;
+        boolean ce = false;
+        for (ByteBuf p : got) {
+            String what = ByteBufUtil.hexDump(p);
+            assertEquals(0x45, p.getUnsignedByte(0), "version 4, IHL 5: " + what);
+            assertEquals(4, p.getUnsignedByte(9), "protocol IPIP: " + what);
+            assertEquals(0, Ipv4Packets.checksum(p, 0, 20), "outer checksum: " + what);
+            assertEquals(IpAddress.parse("192.168.20.2").toV4Int(), p.getInt(12), "source: node b");
+            assertEquals(IpAddress.parse("192.168.30.2").toV4Int(), p.getInt(16), "destination: node k");
+            int innerTotal = p.getUnsignedShort(22);
+            assertEquals(20 + innerTotal, p.getUnsignedShort(2), "outer length: " + what);
+            assertEquals(p.readableBytes(), p.getUnsignedShort(2), "nothing after the inner packet");
+            // one router between b and k has decremented the outer TTL once
+            assertEquals(p.getUnsignedByte(28) - 1, p.getUnsignedByte(8), "TTL inherited from the inner: " + what);
+            int innerDf = p.getUnsignedShort(26) & 0x4000;
+            assertEquals(innerDf, p.getUnsignedShort(6), "DF copied, no fragment: " + what);
+            int innerEcn = p.getUnsignedByte(21) & 3;
+            assertEquals(innerEcn == 3 ? 2 : innerEcn, p.getUnsignedByte(1), "TOS: the inner ECN (CE as ECT(0)): " + what);
+            int icmpType = p.getUnsignedByte(40);
+            if (icmpType == 0 && p.getUnsignedShort(44) == 0x77) {
+                reply = true; // pod b answered the kernel-format request: decapsulation worked
+                assertEquals(63, p.getUnsignedByte(28), "pod's TTL 64 less b's forwarding");
+            } else if (icmpType == 8 && innerDf == 0) {
+                dfOff = true;
+                assertEquals(29, p.getUnsignedByte(28), "ping -t 30, forwarded once");
+            } else if (icmpType == 8 && innerEcn == 3) {
+                ce = true;
+            }
+        }
+        assertTrue(reply && dfOff && ce, "reply " + reply + ", DF-off request " + dfOff + ", CE request " + ce);
     }
 
     /** Bad arguments and a failed step: a clear error, and no TUN left behind. */

@@ -1,0 +1,18 @@
+package dev.weft.flannel.backend.ipip;
+
+import dev.weft.net.Cidr;
+import dev.weft.net.IpAddress;
+import java.util.Map;
+
+/** What the bgp backend drives of an IPIP data path weftd runs itself ({@link UserspaceIpip}, {@link BpfIpip}). */
+public interface IpipPath extends AutoCloseable {
+
+    /** Every other node's pod subnet and underlay address (the outer destination); replaces the last set. */
+    void setPeers(Map<Cidr, IpAddress> subnetToNode);
+
+    /** The weft_ipip_* families in the Prometheus text format. */
+    String metricsText();
+
+    @Override
+    void close();
+}
