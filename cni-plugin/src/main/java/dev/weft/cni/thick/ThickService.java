@@ -82,7 +82,7 @@ public final class ThickService implements AutoCloseable {
 
     /**
      * Writes the marker once the socket serves, when this process can enter the pods' namespaces
-     * at all (setns needs CAP_SYS_ADMIN; a DaemonSet's weftd has only NET_ADMIN and NET_RAW).
+     * at all (setns needs CAP_SYS_ADMIN, which a container given only NET_ADMIN and NET_RAW lacks).
      * Returns whether it did; if not, every request is declined anyway.
      */
     public boolean advertise() throws IOException {

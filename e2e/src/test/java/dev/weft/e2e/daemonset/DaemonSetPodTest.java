@@ -117,6 +117,12 @@ class DaemonSetPodTest {
                 pods.add(pod);
             }
             assertNotEquals(pods.get(0).ip(), pods.get(1).ip());
+            // The thick path: each node's weftd (SYS_ADMIN, the host's /run/netns) ran its node's ADD
+            // of weft-routed itself, and declined none (the shim's JVM would have run those).
+            for (int i = 0; i < nodes.hosts.size(); i++) {
+                assertTrue(Files.exists(nodes.host(i, "/run/weft/cni.sock.thick")), "weftd on n" + (i + 1) + " advertises the thick path");
+                assertThick(nodes, i, 1);
+            }
             // Each node learned the other's block over BGP (protocol bgp, via the other node, Encap None).
             RouteInfo bToA = awaitBgpRoute(nodes, 1, pods.get(0).ip(), nodes.hosts.get(0).address(), blockSize);
             awaitBgpRoute(nodes, 0, pods.get(1).ip(), nodes.hosts.get(1).address(), blockSize);
@@ -177,6 +183,9 @@ class DaemonSetPodTest {
             Cmd.Result toNew = pods.get(1).netns().tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", after.ip());
             assertTrue(toNew.ok(), "pod on n2 -> the new pod on n1: " + toNew);
             nodes.deletePods();
+            // n1's second weftd: cpod-2's ADD, cpod-0's and cpod-2's DEL; n2's: cpod-1's ADD and DEL
+            assertThick(nodes, 0, 3);
+            assertThick(nodes, 1, 2);
 
             // A node leaving for good: weftctl shutdown --withdraw ends the sessions with a Cease, and
             // n2 drops n1's block route at once instead of keeping it stale.
@@ -196,6 +205,25 @@ class DaemonSetPodTest {
                             + " preStop %.1f s, restart to Established %.1f s): %s%n", (System.nanoTime() - start) / 1e9,
                     (ready - start) / 1e9, (routed - ready) / 1e9, hookSeconds, restartSeconds, line);
         }
+    }
+
+    /** Node {@code node}'s weftd served {@code served} weft-routed invocations itself and declined none, by its /metrics. */
+    private static void assertThick(ManifestNodes nodes, int node, long served) {
+        int port = nodes.manifest.podSpec().path("containers").get(0).path("livenessProbe").path("httpGet").path("port").asInt();
+        String metrics = nodes.kubelets.get(node).httpGet(port, "/metrics");
+        String log = nodes.kubelets.get(node).logs(nodes.weftd.get(node));
+        assertEquals(served, sample(metrics, "weft_cni_thick_served_total"), "n" + (node + 1) + "'s weftd ran weft-routed for the shim:\n" + log);
+        assertEquals(0, sample(metrics, "weft_cni_thick_declined_total"), "n" + (node + 1) + "'s weftd declined none:\n" + log);
+    }
+
+    /** An unlabelled sample's value in a Prometheus text exposition. */
+    private static long sample(String exposition, String name) {
+        for (String l : exposition.split("\n")) {
+            if (l.startsWith(name + " ")) {
+                return (long) Double.parseDouble(l.substring(name.length() + 1).strip());
+            }
+        }
+        throw new AssertionError("no " + name + " in /metrics:\n" + exposition);
     }
 
     /** The bgp route on node {@code node} whose block (/blockSize) holds {@code podIp}, via {@code gateway}; waits up to 30 s. */

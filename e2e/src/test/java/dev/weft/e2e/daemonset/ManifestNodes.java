@@ -153,7 +153,8 @@ final class ManifestNodes implements AutoCloseable {
             result = cni.add(containerId, pod);
         } catch (IOException | RuntimeException e) {
             pod.close();
-            throw e;
+            throw new IllegalStateException(e.getMessage() + "\nweftd on " + hosts.get(node).label() + ":\n"
+                    + kubelets.get(node).logs(weftd.get(node)), e);
         }
         podCleanups.add(() -> {
             Cmd.Result del = cni.del(containerId, pod, result);

@@ -63,7 +63,8 @@ final class NodeCni {
         for (JsonNode plugin : conflist.path("plugins")) {
             Cmd.Result r = run(plugin, prev, "ADD", containerId, pod);
             if (!r.ok()) {
-                throw new IllegalStateException("CNI ADD " + plugin.path("type").asText() + ": " + r);
+                throw new IllegalStateException("CNI ADD " + plugin.path("type").asText() + ": " + r + "\nstdout: " + r.stdout()
+                        + "\nstderr: " + r.stderr());
             }
             prev = JSON.readTree(r.stdout());
         }
@@ -96,6 +97,8 @@ final class NodeCni {
                 .unsetEnvPrefix("CNI_")
                 .env("CNI_COMMAND", verb).env("CNI_CONTAINERID", containerId).env("CNI_NETNS", pod.path().toString())
                 .env("CNI_IFNAME", "eth0").env("CNI_PATH", "/opt/cni/bin")
+                // which path ran it (thick or the plugin's own JVM), on stderr, shown when an ADD fails
+                .env("WEFT_TRACE", "1")
                 .input(conf.toString()).timeout(Duration.ofSeconds(60)).tryRun();
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * What kubelet does with a DaemonSet's pod on one node, without Kubernetes: the volumes (each
  * hostPath under this node's own root directory, so two nodes on one machine do not share their
- * /run/flannel or /opt/cni/bin; ConfigMap and Secret volumes as files), the environment
+ * /run/flannel or /opt/cni/bin, except /run/netns, where the pods' namespaces are; ConfigMap and Secret volumes as files), the environment
  * (values, ConfigMap keys, the node's name and address), the init containers one after another
  * to completion, then the container, with the spec's command, args, mounts and privileges, all in
  * the node's network namespace (hostNetwork). Containers are removed by ID in {@link #close()}.
@@ -27,6 +27,8 @@ final class SimKubelet implements AutoCloseable {
     private static final List<String> DEFAULT_CAPS = List.of("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD",
             "NET_RAW", "SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE");
     private static final Duration INIT_TIMEOUT = Duration.ofMinutes(4);
+    /** Where runtimes name the pods' network namespaces (/var/run/netns is the same directory). */
+    private static final String NETNS_DIR = "/run/netns";
 
     private final Manifest manifest;
     private final String nodeName;
@@ -141,6 +143,12 @@ final class SimKubelet implements AutoCloseable {
         }
     }
 
+    /** GET http://node:port/path from the node's network namespace, as a scraper would; the body. */
+    String httpGet(int port, String path) {
+        return Cmd.of("ip", "netns", "exec", netns, "curl", "-sf", "--max-time", "5", "http://" + nodeAddress + ":" + port + path)
+                .timeout(Duration.ofSeconds(10)).run().stdout();
+    }
+
     private String create(JsonNode c) {
         List<String> argv = Podman.command("create");
         argv.addAll(List.of("--pull=never", "--network", "ns:/run/netns/" + netns, "--log-driver", "k8s-file",
@@ -158,7 +166,15 @@ final class SimKubelet implements AutoCloseable {
             if (src == null) {
                 throw new IllegalStateException("volumeMount of an undeclared volume: " + m);
             }
-            argv.addAll(List.of("--volume", src + ":" + m.path("mountPath").asText() + (m.path("readOnly").asBoolean() ? ":ro" : "")));
+            List<String> opts = new ArrayList<>();
+            if (m.path("readOnly").asBoolean()) {
+                opts.add("ro");
+            }
+            String propagation = propagation(m.path("mountPropagation").asText("None"));
+            if (propagation != null) {
+                opts.add(propagation);
+            }
+            argv.addAll(List.of("--volume", src + ":" + m.path("mountPath").asText() + (opts.isEmpty() ? "" : ":" + String.join(",", opts))));
         }
         List<String> command = strings(c.path("command"));
         if (!command.isEmpty()) {
@@ -170,6 +186,16 @@ final class SimKubelet implements AutoCloseable {
         String id = Cmd.of(argv).timeout(Duration.ofSeconds(60)).run().stdout().strip();
         containerIds.add(id);
         return id;
+    }
+
+    /** A volumeMount's mountPropagation as the runtime maps it (CRI: rslave, rshared), null for None. */
+    private static String propagation(String k8s) {
+        return switch (k8s) {
+            case "None" -> null;
+            case "HostToContainer" -> "rslave";
+            case "Bidirectional" -> "rshared";
+            default -> throw new IllegalStateException("mountPropagation '" + k8s + "' is not known here");
+        };
     }
 
     private static void securityContext(JsonNode sc, List<String> argv) {
@@ -216,7 +242,9 @@ final class SimKubelet implements AutoCloseable {
         if (v.has("hostPath")) {
             String path = v.path("hostPath").path("path").asText();
             String type = v.path("hostPath").path("type").asText("");
-            Path p = host(path);
+            // The pods' namespaces are the machine's: the test's pods are made in the real /run/netns,
+            // as NodeCni's plugins see them (a runtime's CNI_NETNS on a node lives there too).
+            Path p = path.equals(NETNS_DIR) ? Path.of(path) : host(path);
             switch (type) {
                 case "DirectoryOrCreate" -> Files.createDirectories(p);
                 case "FileOrCreate" -> {

@@ -406,6 +406,15 @@ final class Weftd {
         if (bm != null) {
             bm.write(tail);
         }
+        BlockIpam ipam = blockIpam;
+        if (ipam != null) {
+            // which path ran weft-routed: an operator's check that a DaemonSet's weftd serves it
+            tail.counter("weft_cni_thick_served_total", "weft-routed invocations weftd ran itself for the plugin's shim (thick path).",
+                    ipam.thickServed());
+            tail.counter("weft_cni_thick_declined_total",
+                    "weft-routed invocations weftd declined; the shim's own JVM ran them (no marker, other namespace view, busy, stopping).",
+                    ipam.thickDeclined());
+        }
         NetlinkMetrics.write(tail);
         processMetrics.write(tail);
         return BUILD_INFO + status.metricsText() + (b == null ? "" : b.metricsText()) + leasePipeline.metricsText() + tail;
