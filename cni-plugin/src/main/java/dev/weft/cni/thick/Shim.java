@@ -1,6 +1,6 @@
 package dev.weft.cni.thick;
 
-import dev.weft.cni.spec.JsonString;
+import dev.weft.cni.skel.Stdin;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
@@ -30,10 +30,6 @@ import java.util.TreeMap;
 public final class Shim {
     /** weftd's CNI socket, unless the configuration's weft-ipam names another. */
     static final String DEFAULT_SOCKET = "/run/weft/cni.sock";
-    /** The verbs weftd may serve; VERSION and a bare call are answered here by the plugin itself. */
-    private static final String VERBS = " ADD DEL CHECK GC STATUS ";
-    /** Matches {@code Stdin.CAP}: one byte more than this is read, and then the plugin refuses it. */
-    private static final int STDIN_CAP = 1 << 20;
     /** How long weftd may take: as for weft-ipam's socket client, a minute means it is stuck. */
     private static final long ANSWER_TIMEOUT_MS = 60_000;
 
@@ -53,7 +49,7 @@ public final class Shim {
             // as the plugin reads it (it reads nothing on a bare call, which prints its version)
             byte[] stdin = null;
             try {
-                stdin = System.in.readNBytes(STDIN_CAP + 1);
+                stdin = System.in.readNBytes(Stdin.CAP + 1) /* one more: the plugin refuses it */;
             } catch (IOException e) {
                 // the plugin reads again and reports the error in its words
             }
@@ -92,7 +88,7 @@ public final class Shim {
         } catch (Stuck e) {
             // weftd took the request and then broke off: whether it did anything is unknown, so
             // neither run it again here nor say it failed for good; the runtime retries it later.
-            print(FileDescriptor.out, errorObject(e.getMessage()));
+            print(FileDescriptor.out, ThickWire.tryAgainLater(e.getMessage()));
             Runtime.getRuntime().halt(1);
             return "";
         }
@@ -137,8 +133,8 @@ public final class Shim {
             }
         }
         String verb = env.get("CNI_COMMAND");
-        if (verb == null || VERBS.indexOf(" ".concat(verb).concat(" ")) < 0 || "0".equals(System.getenv("WEFT_THICK"))
-                || stdin.length > STDIN_CAP || !Files.exists(socket.resolveSibling(socket.getFileName().toString().concat(".thick")))) {
+        if (verb == null || !ThickWire.VERBS.contains(verb) || "0".equals(System.getenv("WEFT_THICK"))
+                || stdin.length > Stdin.CAP || !Files.exists(socket.resolveSibling(socket.getFileName().toString().concat(".thick")))) {
             return null;
         }
         String netns = env.get("CNI_NETNS");
@@ -214,12 +210,6 @@ public final class Shim {
                 // the answer came first, or the channel is already closed
             }
         }
-    }
-
-    private static byte[] errorObject(String msg) {
-        StringBuilder s = new StringBuilder(128).append("{\"cniVersion\":\"1.1.0\",\"code\":11,\"msg\":");
-        JsonString.quote(s, msg);
-        return s.append("}\n").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static void print(FileDescriptor fd, byte[] b) {

@@ -6,7 +6,6 @@ import dev.weft.cni.invoke.InProcess;
 import dev.weft.cni.routed.RoutedPlugin;
 import dev.weft.cni.skel.CniPlugin;
 import dev.weft.cni.skel.PluginRunner;
-import dev.weft.cni.spec.JsonString;
 import dev.weft.ipam.CniErrorCodes;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.socket.IpamClient;
@@ -23,7 +22,6 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,7 +43,6 @@ import java.util.function.Function;
 public final class ThickService implements AutoCloseable {
     /** Invocations in weftd at once (the socket has more threads: IPAM requests keep being served). */
     public static final int PARALLEL = 4;
-    private static final Set<String> VERBS = Set.of("ADD", "DEL", "CHECK", "GC", "STATUS");
     private static final int MAX_ENV = 32;
     private static final int MAX_ENV_CHARS = 8192;
     private static final int MAX_ID_CHARS = 64;
@@ -144,7 +141,6 @@ public final class ThickService implements AutoCloseable {
             try {
                 a = run(inv);
             } catch (RuntimeException e) {
-                // weftd may have acted already: never a decline (the shim would run it a second time)
                 a = failedMidway(e);
             }
             served.incrementAndGet();
@@ -154,12 +150,10 @@ public final class ThickService implements AutoCloseable {
         }
     }
 
-    /** A served answer for a request that broke off inside weftd: CNI code 11, the runtime retries (DEL undoes). */
+    /** weftd may have acted already: a served code 11, never a decline (the shim would run it a second time). */
     static ThickWire.Answer failedMidway(RuntimeException e) {
-        StringBuilder out = new StringBuilder(160).append("{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":");
-        JsonString.quote(out, "weftd failed while running the request; try again: " + e);
-        out.append("}\n");
-        return ThickWire.Answer.served(1, out.toString().getBytes(StandardCharsets.UTF_8), new byte[0]);
+        return ThickWire.Answer.served(1, ThickWire.tryAgainLater("weftd failed while running the request; try again: " + e),
+                new byte[0]);
     }
 
     /** Why weftd cannot run {@code inv} exactly as the plugin process would, or null. */
@@ -275,8 +269,8 @@ public final class ThickService implements AutoCloseable {
                 }
                 env.put(e.getKey(), e.getValue().asText());
             }
-            if (!VERBS.contains(env.getOrDefault("CNI_COMMAND", ""))) {
-                throw bad("CNI_COMMAND must be one of " + new java.util.TreeSet<>(VERBS));
+            if (!ThickWire.VERBS.contains(env.getOrDefault("CNI_COMMAND", ""))) {
+                throw bad("CNI_COMMAND must be one of " + new java.util.TreeSet<>(ThickWire.VERBS));
             }
             String netns = env.getOrDefault("CNI_NETNS", "");
             if (!netns.isEmpty() && (!netns.startsWith("/") || !Path.of(netns).normalize().toString().equals(netns))) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The "cni" request kind on weftd's CNI socket (beside block IPAM's ops, same length-prefixed JSON
@@ -27,6 +28,8 @@ public final class ThickWire {
     public static final int VERSION = 1;
     /** The socket's frame limit (the same as {@code IpamFrame.MAX_BYTES}). */
     public static final int MAX_FRAME = 64 * 1024;
+    /** The verbs weftd may serve; VERSION and a bare call are answered by the plugin itself. */
+    public static final Set<String> VERBS = Set.of("ADD", "DEL", "CHECK", "GC", "STATUS");
 
     private ThickWire() {
     }
@@ -44,6 +47,16 @@ public final class ThickWire {
         public static Answer declined(String why) {
             return new Answer(false, 0, new byte[0], new byte[0], why);
         }
+    }
+
+    /**
+     * The plugin's stdout for an invocation that broke off after weftd took it: whether it acted is
+     * unknown, so CNI code 11 (try again later), never a decline, which the shim would run again.
+     */
+    public static byte[] tryAgainLater(String msg) {
+        StringBuilder s = new StringBuilder(160).append("{\"cniVersion\":\"1.1.0\",\"code\":11,\"msg\":");
+        JsonString.quote(s, msg);
+        return s.append("}\n").toString().getBytes(StandardCharsets.UTF_8);
     }
 
     public static byte[] encode(Request r) {

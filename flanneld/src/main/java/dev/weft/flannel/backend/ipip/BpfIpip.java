@@ -115,8 +115,8 @@ public final class BpfIpip implements IpipPath {
 
     private static String osRelease() {
         try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease")).trim();
-        } catch (java.io.IOException e) {
+            return Sysctl.read("kernel/osrelease");
+        } catch (java.io.UncheckedIOException e) {
             return "unknown (" + e.getMessage() + ")";
         }
     }
