@@ -1,5 +1,6 @@
 package dev.weft.flannel.backend;
 
+import dev.weft.flannel.lease.TunnelAddr;
 import dev.weft.ipam.blocks.Announcement;
 
 /**
@@ -21,23 +22,16 @@ public interface BlockAnnouncer {
     void announce(Announcement a);
 
     /**
-     * Whether the backend, with its options, needs a tunnel address from the pool (bgp with Encap
-     * IPIP: the address of tunl0, so traffic from the host to pods elsewhere has a source; Encap
-     * VXLAN: the vxlan device's, which the other nodes also use as the on-link gateway of this
-     * node's blocks). weftd then allocates it, publishes it in the registration
+     * The tunnel address the backend, with its options, takes from the pool, or null for none: bgp
+     * with Encap IPIP, tunl0's ({@code ipip-tunnel-addr-<node>}), so traffic from the host to pods
+     * elsewhere has a source; Encap VXLAN, the vxlan device's ({@code vxlan-tunnel-addr-<node>}, as
+     * the vxlan backend's and Calico's VXLAN mode's), which the other nodes also use as the on-link
+     * gateway of this node's blocks. weftd then allocates it, publishes it in the registration
      * ({@code BackendData.TunnelAddr}) and starts the backend on it: the lease {@link Backend#start}
      * is given is then that address as a /32.
      */
-    default boolean needsTunnelAddress() {
-        return false;
-    }
-
-    /**
-     * Whether that tunnel address is a vxlan device's (handle {@code vxlan-tunnel-addr-<node>}, as
-     * the vxlan backend's and Calico's VXLAN mode's) rather than tunl0's ({@code ipip-tunnel-addr-<node>}).
-     */
-    default boolean tunnelIsVxlan() {
-        return false;
+    default TunnelAddr.Kind tunnelKind() {
+        return null;
     }
 
     /**

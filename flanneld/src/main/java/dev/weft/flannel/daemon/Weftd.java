@@ -372,7 +372,7 @@ final class Weftd {
     /** Which tunnel address the backend's device takes from the pool on block IPAM, or null (host-gw, bgp with Encap None). */
     private static TunnelAddr.Kind tunnelKind(Backend backend, BlockAnnouncer announcer) {
         if (announcer != null) {
-            return !announcer.needsTunnelAddress() ? null : announcer.tunnelIsVxlan() ? TunnelAddr.Kind.VXLAN : TunnelAddr.Kind.IPIP;
+            return announcer.tunnelKind();
         }
         return switch (backend.type()) {
             case BackendTypes.VXLAN -> TunnelAddr.Kind.VXLAN;

@@ -16,6 +16,7 @@ import dev.weft.flannel.backend.vxlan.VxlanOptions;
 import dev.weft.flannel.config.BackendTypes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
+import dev.weft.flannel.lease.TunnelAddr;
 import dev.weft.libc.Linux;
 import dev.weft.net.Cidr;
 import dev.weft.net.IpAddress;
@@ -151,13 +152,12 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     }
 
     @Override
-    public boolean needsTunnelAddress() {
-        return options.encap() == Encap.IPIP || options.encap() == Encap.VXLAN;
-    }
-
-    @Override
-    public boolean tunnelIsVxlan() {
-        return options.encap() == Encap.VXLAN;
+    public TunnelAddr.Kind tunnelKind() {
+        return switch (options.encap()) {
+            case IPIP -> TunnelAddr.Kind.IPIP;
+            case VXLAN -> TunnelAddr.Kind.VXLAN;
+            case NONE -> null;
+        };
     }
 
     @Override
