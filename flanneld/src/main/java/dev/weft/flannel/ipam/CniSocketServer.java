@@ -29,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * weftd's CNI socket: accepts on a root-only Unix socket and serves each connection on a small
@@ -180,38 +181,35 @@ public final class CniSocketServer implements AutoCloseable {
     }
 
     private IpamResponse answer(IpamRequest req) {
-        synchronized (this) {
-            if (refusal != null) {
-                return IpamResponse.error(refusal);
-            }
-            inFlight++;
-        }
-        try {
-            return handler.apply(req);
-        } catch (RuntimeException e) {
+        return counted(IpamResponse::error, () -> handler.apply(req), e -> {
             LOG.warn("CNI socket: {} failed", req, e);
             return IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e));
-        } finally {
-            synchronized (this) {
-                inFlight--;
-                notifyAll();
-            }
-        }
+        });
     }
 
     /** A thick plugin's invocation, counted in flight like an IPAM request; while stopping, declined. */
     private byte[] execute(JsonNode request) {
+        return counted(r -> exec.decline("weftd is stopping: " + r.msg()), () -> exec.serve(request), e -> {
+            LOG.warn("CNI socket: a thick plugin invocation failed", e);
+            return IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e)).encode();
+        });
+    }
+
+    /**
+     * Runs {@code work} counted in flight, so that {@link #drain} waits for it, or answers
+     * {@code refused} once the drain began; a failure in it is {@code failed}'s answer.
+     */
+    private <T> T counted(Function<IpamException, T> refused, Supplier<T> work, Function<RuntimeException, T> failed) {
         synchronized (this) {
             if (refusal != null) {
-                return exec.decline("weftd is stopping: " + refusal.msg());
+                return refused.apply(refusal);
             }
             inFlight++;
         }
         try {
-            return exec.serve(request);
+            return work.get();
         } catch (RuntimeException e) {
-            LOG.warn("CNI socket: a thick plugin invocation failed", e);
-            return IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e)).encode();
+            return failed.apply(e);
         } finally {
             synchronized (this) {
                 inFlight--;
