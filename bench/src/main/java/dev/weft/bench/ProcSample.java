@@ -39,6 +39,10 @@ public record ProcSample(long cpuTicks, long childTicks, long rssKb, long hwmKb,
             return new Ticks(user + o.user, system + o.system);
         }
 
+        Ticks minus(Ticks o) {
+            return new Ticks(user - o.user, system - o.system);
+        }
+
         @Override
         public String toString() {
             return total() + " (u " + user + " s " + system + ")";
@@ -64,6 +68,20 @@ public record ProcSample(long cpuTicks, long childTicks, long rssKb, long hwmKb,
         }
         java.util.Map<String, Ticks> sorted = new java.util.LinkedHashMap<>();
         byName.entrySet().stream().filter(e -> e.getValue().total() > 0)
+                .sorted(java.util.Comparator.comparingLong((java.util.Map.Entry<String, Ticks> e) -> e.getValue().total()).reversed())
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
+    /**
+     * Per thread name, the ticks spent between two {@link #threadTicks} samples of one process
+     * (threads started in between count from zero), largest first; threads that spent none are left out.
+     */
+    public static java.util.Map<String, Ticks> threadTicksSince(java.util.Map<String, Ticks> before, java.util.Map<String, Ticks> after) {
+        java.util.Map<String, Ticks> sorted = new java.util.LinkedHashMap<>();
+        after.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), e.getValue().minus(before.getOrDefault(e.getKey(), new Ticks(0, 0)))))
+                .filter(e -> e.getValue().total() > 0)
                 .sorted(java.util.Comparator.comparingLong((java.util.Map.Entry<String, Ticks> e) -> e.getValue().total()).reversed())
                 .forEach(e -> sorted.put(e.getKey(), e.getValue()));
         return sorted;

@@ -74,6 +74,17 @@ public final class RtEvents implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Sets the socket's receive (and send) buffer to {@code bytes} (SO_RCVBUFFORCE when the
+     * process may, else capped by net.core.rmem_max): each event is its own skb of about 1 KB of
+     * truesize, so the default 4 MB holds only a few thousand, and a watcher that must follow a
+     * 100,000-route burst without an {@link RtEvent.Overflow} needs more.
+     */
+    public synchronized RtEvents withBufferSize(int bytes) {
+        socket.setBufferSizes(bytes);
+        return this;
+    }
+
     /** Whether the kernel, rather than {@link #next}, drops the ignored route adds. */
     public synchronized boolean kernelFiltered() {
         return kernelFiltered;

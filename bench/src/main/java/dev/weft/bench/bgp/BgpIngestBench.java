@@ -1,10 +1,6 @@
 package dev.weft.bench.bgp;
 
 import dev.weft.bench.ProcSample;
-import dev.weft.libc.Linux;
-import dev.weft.netlink.Route;
-import dev.weft.netlink.Rt;
-import dev.weft.netlink.RtNetlink;
 import dev.weft.netns.Namespace;
 import dev.weft.testkit.Underlay;
 import dev.weft.testkit.bgp.BgpLan;
@@ -22,7 +18,8 @@ import java.util.Map;
 /**
  * BGP route ingestion: an announcer BIRD sends N unique prefixes over iBGP to a target speaker,
  * and the bench measures, per target, the time from the first session reaching Established to
- * the last route being in the target's kernel table (counted by an rtnetlink dump every ~10 ms),
+ * the last route being in the target's kernel table (followed by its rtnetlink route events, see
+ * {@link KernelRouteWatch}),
  * the target's CPU time and its idle and peak resident memory.
  *
  * <p>P announcer peers are P BIRD processes, each in its own namespace on the segment with one
@@ -41,7 +38,7 @@ import java.util.Map;
  */
 public final class BgpIngestBench {
     private static final long AS = 64512;
-    /** --threads: per trial, the target's CPU by thread name (JIT, GC, session, RIB, FIB...). */
+    /** --threads: per trial, the target's CPU in the measured window by thread name (JIT, GC, session, RIB, FIB...). */
     private static boolean THREADS;
     /** Off with --no-nudge: see {@link AnnouncerNudge}. */
     private static boolean NUDGE = true;
@@ -88,8 +85,8 @@ public final class BgpIngestBench {
                 }
             }
         }
-        // The first trial of a JVM is slow on OUR side: the route counter's dump decoding is not
-        // compiled yet and lags the kernel by seconds. One uncounted trial per target warms it.
+        // The first trial of a JVM is slow on OUR side: the route watch's event decoding is not
+        // compiled yet and lags the kernel. One uncounted trial per target warms it.
         for (int w = 0; w < warmup; w++) {
             for (int t = 0; t < kinds.size(); t++) {
                 Trial tr = trial(create(kinds.get(t), labels.get(t)), 10_000, 1);
@@ -149,7 +146,9 @@ public final class BgpIngestBench {
             Underlay.Node tgt = lan.addSpeaker("tgt");
             target.start(tgt, AS, anns.stream().map(Underlay.Node::address).toList());
             ProcSample idle = ProcSample.of(target.pid());
-            try (Namespace ns = Namespace.openNamed(tgt.netns())) {
+            var idleThreads = THREADS ? ProcSample.threadTicks(target.pid()) : null;
+            try (Namespace ns = Namespace.openNamed(tgt.netns());
+                 KernelRouteWatch watch = new KernelRouteWatch(ns, target.kernelProtocol())) {
                 int per = routes / peers;
                 nudge = NUDGE ? new AnnouncerNudge() : null;
                 for (int i = 0; i < peers; i++) {
@@ -159,10 +158,15 @@ public final class BgpIngestBench {
                         nudge.add(a.controlSocket());
                     }
                 }
-                Instant[] firstAndLast = awaitRoutes(ns.netlink(), target.kernelProtocol(), routes, announcers);
+                Instant[] firstAndLast = watch.await(routes, INGEST_TIMEOUT, UP_TIMEOUT,
+                        () -> "first announcer: " + announcers.get(0).protocols() + "\n" + announcers.get(0).logTail());
+                if (watch.overflows() > 0) {
+                    System.out.println("    route events overflowed " + watch.overflows() + " times (each replaced by a dump)");
+                }
                 ProcSample done = ProcSample.of(target.pid());
                 if (THREADS) {
-                    System.out.println("    " + target.name() + " CPU ticks (1/100 s) by thread: " + ProcSample.threadTicks(target.pid()));
+                    System.out.println("    " + target.name() + " CPU ticks (1/100 s) by thread, measured window: "
+                            + ProcSample.threadTicksSince(idleThreads, ProcSample.threadTicks(target.pid())));
                 }
                 double announcerCpu = 0;
                 for (BirdPeer a : announcers) {
@@ -203,44 +207,6 @@ public final class BgpIngestBench {
         }
         int a = (10 << 24) | (1 << 23) | (i << 6);
         return (a >>> 24) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff) + "/26";
-    }
-
-    /**
-     * Dumps the target's main table every ~10 ms until it holds all routes of its protocol; returns
-     * when the first and when all were seen.
-     */
-    private static Instant[] awaitRoutes(RtNetlink nl, int protocol, int expected, List<BirdPeer> announcers)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + INGEST_TIMEOUT.toNanos();
-        long upDeadline = System.nanoTime() + UP_TIMEOUT.toNanos();
-        int seen = 0;
-        Instant firstSeen = null;
-        while (true) {
-            int count = 0;
-            for (Route r : nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN)) {
-                if (r.protocol() == protocol) {
-                    count++;
-                }
-            }
-            if (count >= expected) {
-                Instant now = Instant.now();
-                if (count > expected) {
-                    throw new IllegalStateException("target holds " + count + " routes, expected " + expected);
-                }
-                return new Instant[] {firstSeen == null ? now : firstSeen, now};
-            }
-            if (count > 0 && firstSeen == null) {
-                firstSeen = Instant.now();
-            }
-            seen = Math.max(seen, count);
-            long t = System.nanoTime();
-            if (t > deadline || (seen == 0 && t > upDeadline)) {
-                throw new IllegalStateException("target holds " + count + " of " + expected + " routes after "
-                        + (seen == 0 ? UP_TIMEOUT : INGEST_TIMEOUT) + "; first announcer: " + announcers.get(0).protocols()
-                        + "\n" + announcers.get(0).logTail());
-            }
-            Thread.sleep(10);
-        }
     }
 
     private static void print(int n, int rounds, List<Integer> peerCounts, List<String> labels, Map<String, List<Trial>> results) {
