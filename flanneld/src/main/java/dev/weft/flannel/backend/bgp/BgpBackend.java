@@ -7,6 +7,7 @@ import dev.weft.bgp.fib.KernelFib;
 import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
+import dev.weft.flannel.backend.ipip.BpfIpip;
 import dev.weft.flannel.backend.BlockAnnouncer;
 import dev.weft.ipam.blocks.Announcement;
 import dev.weft.flannel.backend.ExternalInterface;
@@ -130,6 +131,9 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     @Override
     protected void begin(Lease ownLease) {
         removeOtherModesRoutes();
+        if (options.encap() != Encap.IPIP) {
+            BpfIpip.removeLeftovers(nl, TUNNEL_DEVICE, ctx.extIface().index()); // an IPIP run before this mode change
+        }
         if (options.encap() == Encap.VXLAN) {
             vxlan.start(ownLease.subnet());
         } else if (options.encap() == Encap.IPIP) {
@@ -286,12 +290,9 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         return d;
     }
 
-    /** A veth tunl0 a bpf run left (killed, then refused now) would keep the userspace path's TUN from the name. */
+    /** A veth tunl0 a bpf run left (killed or restarted, then refused now) would keep the userspace path's TUN from the name. */
     private void removeStaleVeth() {
-        nl.link(TUNNEL_DEVICE).filter(l -> "veth".equals(l.kind())).ifPresent(l -> {
-            nl.delete(l.index());
-            LOG.info("bgp: removed the veth {} a bpf data path left", TUNNEL_DEVICE);
-        });
+        BpfIpip.removeLeftovers(nl, TUNNEL_DEVICE, ctx.extIface().index());
     }
 
     /**
@@ -459,7 +460,11 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             }
         }
         if (ipip != null) {
-            ipip.close();
+            if (withdrawOnClose) {
+                ipip.close(); // the node leaves: its tunnel goes with it
+            } else {
+                ipip.closeForRestart(); // as the kernel routes: the tunnel keeps forwarding until the next run
+            }
         }
         if (nl != null) {
             nl.close();

@@ -27,6 +27,11 @@ public interface IpipDataPlane extends AutoCloseable {
     @Override
     void close();
 
+    /** Ends this run for a weftd restart, leaving what the kernel still forwards with ({@link dev.weft.flannel.backend.ipip.IpipPath#closeForRestart}). */
+    default void closeForRestart() {
+        close();
+    }
+
     /**
      * Makes a userspace IPIP data path (the h-ipip work plugs in here, found through
      * {@link java.util.ServiceLoader} or given to {@link BgpFactory}).

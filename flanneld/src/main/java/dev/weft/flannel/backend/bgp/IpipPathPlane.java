@@ -52,4 +52,9 @@ final class IpipPathPlane implements IpipDataPlane {
     public void close() {
         path.close();
     }
+
+    @Override
+    public void closeForRestart() {
+        path.closeForRestart();
+    }
 }

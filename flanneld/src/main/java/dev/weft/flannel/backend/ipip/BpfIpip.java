@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * weftd restarts (a killed weftd leaves them working; the new one swaps its own in once its maps
  * hold the first set of peers). Closing
  * removes Weft's filters, the clsact qdisc on the underlay if this run added it and it holds no
- * other filter, and tunl0 with its peer (and so its routes).
+ * other filter, and tunl0 with its peer (and so its routes); closing for a restart leaves all of
+ * them, as a kill -9 does, so traffic keeps flowing until the next run swaps its filters in.
  */
 public final class BpfIpip implements IpipPath {
     private static final Logger LOG = LoggerFactory.getLogger(BpfIpip.class);
@@ -294,6 +295,41 @@ public final class BpfIpip implements IpipPath {
                 + "# TYPE weft_ipip_peers gauge\nweft_ipip_peers " + peers.size() + "\n";
     }
 
+    /**
+     * Lets go of the maps, programs and netlink socket only: the filters on their hooks hold the
+     * programs, the programs the maps, so tunl0 and its routes go on forwarding, exactly as after
+     * a kill -9, until the next run reuses tunl0 and replaces the filters in place.
+     */
+    @Override
+    public synchronized void closeForRestart() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (nl != null) {
+            nl.close();
+        }
+        releaseDescriptors();
+        LOG.info("ipip: {} and the filters stay for the next run (restart)", device);
+    }
+
+    /**
+     * Removes what a bpf run left behind when this run does not use it (another Encap, or the
+     * bpf path refused now): Weft's filter on the underlay's ingress and the veth tunl0 with its
+     * peer, its filter and its routes. Anything else on those hooks stays.
+     */
+    public static void removeLeftovers(RtNetlink nl, String device, int underlayIndex) {
+        var veth = nl.link(device).filter(l -> "veth".equals(l.kind()));
+        if (veth.isEmpty()) {
+            return; // no bpf run before (a kernel ipip tunl0 or none): no filter of ours either
+        }
+        if (nl.detachBpf(underlayIndex, TcHook.INGRESS, PRIORITY, HANDLE)) {
+            LOG.info("ipip: removed the decapsulation filter a bpf data path left on link #{}", underlayIndex);
+        }
+        nl.delete(veth.get().index());
+        LOG.info("ipip: removed the veth {} a bpf data path left", device);
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -325,6 +361,13 @@ public final class BpfIpip implements IpipPath {
             }
             nl.close();
         }
+        releaseDescriptors();
+        if (first != null) {
+            LOG.warn("ipip: closing the bpf data path: {}", first.getMessage());
+        }
+    }
+
+    private void releaseDescriptors() {
         for (BpfProgram p : new BpfProgram[] {encap, decap}) {
             if (p != null) {
                 p.close();
@@ -334,9 +377,6 @@ public final class BpfIpip implements IpipPath {
             if (m != null) {
                 m.close();
             }
-        }
-        if (first != null) {
-            LOG.warn("ipip: closing the bpf data path: {}", first.getMessage());
         }
     }
 

@@ -15,4 +15,13 @@ public interface IpipPath extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * Ends this run but leaves what the kernel still forwards with, as a weftd restart needs
+     * (SIGTERM, a rolling update): routes through tunl0 keep working until the next run takes
+     * over. A path that cannot outlive its process (a TUN device) just closes.
+     */
+    default void closeForRestart() {
+        close();
+    }
 }

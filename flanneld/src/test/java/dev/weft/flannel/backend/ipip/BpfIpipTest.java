@@ -91,6 +91,45 @@ class BpfIpipTest {
         }
     }
 
+    /**
+     * A weftd restart (SIGTERM) leaves the bpf path forwarding as a kill -9 does: tunl0, its
+     * routes and both filters stay, and the next run takes them over; removeLeftovers (a later
+     * run with another Encap) removes Weft's parts only.
+     */
+    @Test
+    void aRestartKeepsForwardingAndTheNextRunTakesOver() throws Exception {
+        try (IpipLab lab = new IpipLab(Kind.BPF, Kind.BPF)) {
+            ping(lab.podA, "10.244.2.2");
+            lab.bpfA.closeForRestart();
+            assertTrue(KernelState.link(lab.a.name(), "tunl0").isPresent(), "tunl0 stays");
+            assertTrue(lab.a.exec("ip", "-4", "-o", "route", "show", "dev", "tunl0").stdout().contains("10.244.2.0/24 via 192.168.20.2"),
+                    "its route stays");
+            assertTrue(lab.a.exec("tc", "filter", "show", "dev", "eth0", "ingress").stdout().contains("weft_ipip_decap"));
+            assertTrue(lab.a.exec("tc", "filter", "show", "dev", "tunl0", "egress").stdout().contains("weft_ipip_encap"));
+            ping(lab.podA, "10.244.2.2"); // no weftd on a now
+
+            BpfIpip next = IpipLab.startBpf(lab.a, "192.168.10.2", "10.244.1.129");
+            try {
+                next.setPeers(Map.of(Cidr.parse("10.244.2.0/24"), IpAddress.parse("192.168.20.2")));
+                long before = next.count(Counter.TX_PACKETS);
+                ping(lab.podA, "10.244.2.2");
+                assertTrue(next.count(Counter.TX_PACKETS) >= before + 2, "the new run's programs carry the traffic");
+                next.closeForRestart();
+            } finally {
+                next.close();
+            }
+            try (Namespace ns = Namespace.open(lab.a.path().toString())) {
+                int eth0 = ns.netlink().requireLink("eth0").index();
+                BpfIpip.removeLeftovers(ns.netlink(), "tunl0", eth0);
+                BpfIpip.removeLeftovers(ns.netlink(), "tunl0", eth0); // nothing left to remove: no error
+            }
+            assertTrue(KernelState.link(lab.a.name(), "tunl0").isEmpty(), "tunl0 removed");
+            assertTrue(KernelState.link(lab.a.name(), "tunl0-peer").isEmpty(), "its peer too");
+            assertFalse(lab.a.exec("tc", "filter", "show", "dev", "eth0", "ingress").stdout().contains("weft"));
+            assertTrue(KernelState.link(lab.b.name(), "tunl0").isPresent(), "b untouched");
+        }
+    }
+
     /** The decap flag came with Linux 6.3: an older kernel would load the program and refuse every packet, so it gets userspace. */
     @Test
     void kernelsBefore63AreNotGivenTheBpfPath() {
