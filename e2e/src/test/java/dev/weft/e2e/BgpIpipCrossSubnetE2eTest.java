@@ -79,6 +79,20 @@ class BgpIpipCrossSubnetE2eTest {
                     + "; " + BgpVxlanCrossSubnetE2eTest.describe(cross));
             assertEquals(0, BgpVxlanCrossSubnetE2eTest.count(cross, a.ip(), d.ip(), 1), "no plain pod packet on the router");
             assertTrue(n1.weftd().logTail(20000).contains("IPIP data path: bpf"), "weftd says which IPIP data path runs");
+
+            // A clean stop (SIGTERM, a rolling update) of the encapsulating node is a restart: tunl0,
+            // its routes and the tc programs stay and forward until the new weftd takes them over.
+            var ping = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> a.netns().tryExec("ping", "-c", "300", "-i", "0.02", "-W", "1", d.ip()));
+            SimCluster.sleep(1000);
+            n1.weftd().restart();
+            var r = ping.join();
+            int loss = BgpBackendE2eTest.lossPercent(r.stdout());
+            System.out.println("BgpIpipCrossSubnetE2eTest: SIGTERM restart of the bpf IPIP node during 300 pings: " + loss + " % loss");
+            assertTrue(loss <= 1, "loss " + loss + " %: " + r.stdout());
+            ClusterAssertions.eventually(Duration.ofSeconds(20), () -> expected(c, n1), () -> BgpBackendE2eTest.bgpRoutes(n1),
+                    "IPIP CrossSubnet routes of n1 after the restart");
+            assertTrue(a.netns().tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", d.ip()).ok(), "a -> d after the restart");
             for (SimCluster.Node n : c.nodes()) {
                 n.weftd().kill(); // before the second underlay goes
             }
