@@ -37,11 +37,18 @@ elif [ -f "$self.jsa" ]; then cds="-XX:SharedArchiveFile=$self.jsa"; fi
 # -Xmx bounds the heap far above a plugin's needs (a few MB). Running out is caught in Main, which
 # lets go of a reserve and prints an error object; -XX:+ExitOnOutOfMemoryError would instead end
 # the JVM with nothing on stdout, so it is deliberately not used.
-# weft-routed is a thick plugin: its entry (Shim) loads java.base only and hands the invocation to
+# weft-routed is a thick plugin: its entry (Shim) loads java.base and the libc binding only, and hands the invocation to
 # weftd over /run/weft/cni.sock; only when weftd does not serve it does the same JVM run the plugin.
 main=dev.weft.cni.Main
 case "${self##*/}" in weft-routed) main=dev.weft.cni.thick.Shim ;; esac
-exec "$java" -Xmx128m -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xss512k \
+# The client compiler only for what is really hot: at the default thresholds (a method's 200th call,
+# a loop's 60000th turn) its thread took ~18 % of the thick shim's CPU time (perf), compiling code a
+# ~100 ms process then hardly runs; ten times those thresholds cut the shim's CPU ~50 -> ~44 ms
+# and every plugin's ADD a few ms in bench/cni-latency (-Xint was no better, and would leave a
+# plugin with a long loop, a GC over many pods, interpreting it).
+exec "$java" -Xmx128m -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
+  -XX:Tier3InvocationThreshold=2000 -XX:Tier3MinInvocationThreshold=2000 -XX:Tier3CompileThreshold=20000 -XX:Tier3BackEdgeThreshold=200000 \
+  -XX:-UsePerfData -Xss512k \
   -Xshare:auto -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 $cds $lib -Duser.language=en -Duser.country=US \
   -Dweft.plugin="${self##*/}" -cp "$self" $main "$@"
 exit 127

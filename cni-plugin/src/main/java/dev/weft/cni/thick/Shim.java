@@ -1,17 +1,17 @@
 package dev.weft.cni.thick;
 
 import dev.weft.cni.skel.Stdin;
+import dev.weft.cni.skel.Trace;
+import dev.weft.ipam.socket.IpamFrame;
+import dev.weft.ipc.UnixStream;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -23,15 +23,23 @@ import java.util.TreeMap;
  * namespace, an older weftd, too big a config, or {@code WEFT_THICK=0}), this same JVM runs the
  * plugin itself, as {@link dev.weft.cni.Main} always did: no second process.
  *
- * <p>Only java.base is loaded on the forwarded path (no JNR, no Jackson, no logging framework):
- * that is the whole point. String concatenation and lambdas are avoided on it for the same
- * reason (each first use bootstraps through java.lang.invoke).
+ * <p>The forwarded path loads java.base and Weft's libc binding on jffi only (no JNR-FFI, no
+ * Jackson, no logging framework): that is the whole point. It reaches the socket through
+ * {@link UnixStream} rather than the JDK's Unix {@code SocketChannel}, whose first open cost the
+ * shim 18-28 ms of its ~60 (the NIO selector provider's service lookup opens the plugin jar, and
+ * {@code sun.nio.ch.UnixDomainSockets} seeds a SecureRandom, which initializes the security
+ * providers) against ~13 ms for binding libc through jffi, which the plugin run needs anyway when
+ * weftd does not serve. {@code WEFT_TRACE=1} prints the shim's phases. String concatenation and
+ * lambdas are avoided on it for the same reason (each first use bootstraps through java.lang.invoke).
  */
 public final class Shim {
     /** weftd's CNI socket, unless the configuration's weft-ipam names another. */
     static final String DEFAULT_SOCKET = "/run/weft/cni.sock";
-    /** How long weftd may take: as for weft-ipam's socket client, a minute means it is stuck. */
-    private static final long ANSWER_TIMEOUT_MS = 60_000;
+    /**
+     * How long weftd may take, each read and write of the socket bounded by it: as for weft-ipam's
+     * socket client, a minute means it is stuck.
+     */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private Shim() {
     }
@@ -42,6 +50,7 @@ public final class Shim {
     }
 
     public static void main(String[] args) throws Exception {
+        Trace.mark("shim main");
         String plugin = System.getProperty("weft.plugin", "");
         if (System.getenv("WEFT_CDS_TRAIN") != null) {
             ShimTraining.run(plugin); // the forwarded path's classes, then the plugin's own training
@@ -53,6 +62,7 @@ public final class Shim {
             } catch (IOException e) {
                 // the plugin reads again and reports the error in its words
             }
+            Trace.mark("stdin read");
             if (stdin != null) {
                 String why = forward(plugin, stdin);
                 if (!why.isEmpty() && System.getenv("WEFT_TRACE") != null) {
@@ -73,7 +83,9 @@ public final class Shim {
         if (socket == null) {
             return "";
         }
+        Trace.mark("config read");
         byte[] frame = frame(plugin, stdin, socket);
+        Trace.mark("request framed");
         if (frame == null) {
             return "";
         }
@@ -85,6 +97,9 @@ public final class Shim {
             a = call(socket, frame);
         } catch (IOException e) {
             return ""; // nobody listening: a stale socket of a stopped weftd
+        } catch (RuntimeException | LinkageError e) {
+            // libc not bound (no jffi stub): the plugin run below needs it too and reports it
+            return "cannot reach weftd's socket: ".concat(String.valueOf(e));
         } catch (Stuck e) {
             // weftd took the request and then broke off: whether it did anything is unknown, so
             // neither run it again here nor say it failed for good; the runtime retries it later.
@@ -95,8 +110,11 @@ public final class Shim {
         if (!a.served()) {
             return a.decline();
         }
+        Trace.mark("answer read");
         print(FileDescriptor.out, a.stdout());
         print(FileDescriptor.err, a.stderr());
+        Trace.mark("answer printed");
+        Trace.print();
         Runtime.getRuntime().halt(a.exit());
         return "";
     }
@@ -152,62 +170,19 @@ public final class Shim {
     }
 
     static ThickWire.Answer call(Path socket, byte[] frame) throws IOException, Stuck {
-        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-        Thread watchdog = null;
-        try {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            ByteBuffer out = ByteBuffer.allocate(4 + frame.length);
-            out.putInt(frame.length).put(frame).flip();
-            while (out.hasRemaining()) {
-                ch.write(out);
-            }
-            // A blocking channel has no read timeout: a watchdog closes it, which ends the read.
-            watchdog = new Thread(new Closer(ch), "weft-shim-timeout");
-            watchdog.setDaemon(true);
-            watchdog.start();
+        try (UnixStream ch = UnixStream.connect(socket, ANSWER_TIMEOUT)) {
+            Trace.mark("connected");
+            IpamFrame.write(ch.out(), frame);
+            Trace.mark("request sent");
             try {
-                ByteBuffer len = readFully(ch, 4);
-                int n = len.getInt(0);
-                if (n < 0 || n > ThickWire.MAX_FRAME) {
-                    throw new Stuck("weftd answered a frame longer than the limit; try again later");
+                byte[] answer = IpamFrame.read(ch.in());
+                if (answer == null) {
+                    throw new EOFException("end of stream");
                 }
-                return ThickWire.decodeAnswer(readFully(ch, n).array());
+                return ThickWire.decodeAnswer(answer);
             } catch (IOException e) {
+                // a read that timed out, a frame over the limit, the end of the stream
                 throw new Stuck("weftd broke off while serving the request (" + e + "); try again later");
-            }
-        } finally {
-            if (watchdog != null) {
-                watchdog.interrupt();
-            }
-            ch.close();
-        }
-    }
-
-    private static ByteBuffer readFully(SocketChannel ch, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n);
-        while (b.hasRemaining()) {
-            if (ch.read(b) < 0) {
-                throw new EOFException("end of stream");
-            }
-        }
-        return b;
-    }
-
-    /** Closes the channel once the answer timeout has passed; interrupted when the answer came. */
-    private static final class Closer implements Runnable {
-        private final SocketChannel ch;
-
-        Closer(SocketChannel ch) {
-            this.ch = ch;
-        }
-
-        @Override
-        public void run() {
-            try {
-                Thread.sleep(ANSWER_TIMEOUT_MS);
-                ch.close();
-            } catch (InterruptedException | IOException e) {
-                // the answer came first, or the channel is already closed
             }
         }
     }

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 /**
  * The shim's part of the installer's class-data training run: one forwarded invocation against a
  * stand-in for weftd in a temporary directory (answered, never printed), so that the archive
- * holds the classes of the forwarded path (the JDK's Unix socket channel above all). The plugin's
+ * holds the classes of the forwarded path (the libc binding on jffi above all). The plugin's
  * own training (a real ADD and DEL in throwaway namespaces) follows in the same JVM, for the path
  * where weftd does not serve.
  */
