@@ -20,6 +20,13 @@ import java.util.Map;
  * topology of udp-vs-vxlan). On a kernel without the ipip driver the IPIP path is weftd's bpf one
  * (bgp-ipip) or, forced, its userspace one (bgp-ipip-us); each round prints the route the pod
  * traffic takes and which IPIP path ran.
+ *
+ * <p>{@code --pods routed} runs every mode as Calico does: pods by weft-routed + weft-ipam (a veth
+ * per pod and a host route, no bridge) on block IPAM, so IPIP is compared with VXLAN on Calico's
+ * own data plane. The pod plumbing matters for IPIP: a decapsulated TCP super-segment keeps its
+ * tunnel marks (skb->encapsulation, SKB_GSO_IPXIP4) when a bpf program strips the outer header,
+ * and a bridge, which has no tunnel offloads, cuts each one into MTU-sized packets in software,
+ * where a pod's veth takes it whole; the kernel's own decapsulation (VXLAN) clears the marks.
  */
 public final class BgpVsHostgwBench {
     private BgpVsHostgwBench() {
@@ -44,21 +51,29 @@ public final class BgpVsHostgwBench {
                     List.of("-bgp-ipip-dataplane", "userspace")),
             new Mode("vxlan", "{\"Type\":\"vxlan\"}", null, 0));
 
-    /** {@code [--rounds R] [--seconds S] [--warmup W] [--modes all|none|ipip]} */
+    /** Block IPAM for {@code --pods routed}: Calico's /26 blocks in the bench's Network. */
+    private static final String IPAM = "{\"Type\":\"blocks\",\"BlockSize\":26}";
+
+    /** {@code [--rounds R] [--seconds S] [--warmup W] [--modes all|none|ipip] [--pods bridge|routed]} */
     public static void main(String[] args) {
         int rounds = UdpVsVxlanBench.intArg(args, "--rounds", 3);
         int seconds = UdpVsVxlanBench.intArg(args, "--seconds", 10);
         int warmup = UdpVsVxlanBench.intArg(args, "--warmup", 5);
         List<Mode> modes = modes(UdpVsVxlanBench.stringArg(args, "--modes", "all"));
+        String pods = UdpVsVxlanBench.stringArg(args, "--pods", "bridge");
+        if (!pods.equals("bridge") && !pods.equals("routed")) {
+            throw new IllegalArgumentException("--pods is bridge or routed, not " + pods);
+        }
+        boolean routed = pods.equals("routed");
         Map<String, List<UdpVsVxlanBench.Run>> runs = new LinkedHashMap<>();
         for (int r = 1; r <= rounds; r++) {
             for (Mode m : modes) {
-                UdpVsVxlanBench.Run run = once(m, r, seconds, warmup);
+                UdpVsVxlanBench.Run run = once(m, r, seconds, warmup, routed);
                 runs.computeIfAbsent(m.label(), k -> new ArrayList<>()).add(run);
             }
         }
-        System.out.printf("bgp-vs-hostgw: single TCP stream pod -> pod on one L2, %d s after a %d s warm-up, %d rounds each (medians)%n",
-                seconds, warmup, rounds);
+        System.out.printf("bgp-vs-hostgw: single TCP stream pod -> pod on one L2, %s, %d s after a %d s warm-up, %d rounds each (medians)%n",
+                routed ? "routed pods (weft-routed + weft-ipam, no bridge)" : "bridge pods (flannel + bridge)", seconds, warmup, rounds);
         Map<String, Double> gbps = new LinkedHashMap<>();
         for (Mode m : modes) {
             List<UdpVsVxlanBench.Run> l = runs.get(m.label());
@@ -96,9 +111,14 @@ public final class BgpVsHostgwBench {
         return r.cpuPercent() / Math.max(r.gbps(), 1e-9);
     }
 
-    private static UdpVsVxlanBench.Run once(Mode m, int round, int seconds, int warmup) {
-        SimCluster.Options o = SimCluster.Options.of(0, m.backend());
-        if (m.bgp()) {
+    private static UdpVsVxlanBench.Run once(Mode m, int round, int seconds, int warmup, boolean routed) {
+        SimCluster.Options o = routed ? SimCluster.Options.calico(0, "10.244.0.0/16", m.backend(), IPAM) : SimCluster.Options.of(0, m.backend());
+        if (routed) {
+            // calico's options already give each node its CNI and BGP status sockets
+            List<String> extra = new ArrayList<>(o.extraArgs());
+            extra.addAll(m.args());
+            o = o.withExtraArgs(extra);
+        } else if (m.bgp()) {
             // the status socket's default is one path for the whole machine: one per node here
             List<String> extra = new ArrayList<>(List.of("-bgp-status-socket", SimCluster.NODE_DIR + "/bgp.sock"));
             extra.addAll(m.args());
@@ -111,8 +131,8 @@ public final class BgpVsHostgwBench {
             for (SimCluster.Node n : c.nodes()) {
                 c.awaitSubnetEnv(n, Duration.ofSeconds(60));
             }
-            SimCluster.Pod a = c.addPod(c.node(0));
-            SimCluster.Pod b = c.addPod(c.node(1));
+            SimCluster.Pod a = routed ? c.addRoutedPod(c.node(0)) : c.addPod(c.node(0));
+            SimCluster.Pod b = routed ? c.addRoutedPod(c.node(1)) : c.addPod(c.node(1));
             awaitReachable(c, a, b);
             String path = Cmd.of("ip", "-n", a.node().netns(), "route", "get", b.ip()).run().stdout().lines().findFirst().orElse("").strip();
             String ipip = m.backend().contains("IPIP") ? ipipPath(c.node(0)) : "";
