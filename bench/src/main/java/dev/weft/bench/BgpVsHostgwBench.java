@@ -116,16 +116,37 @@ public final class BgpVsHostgwBench {
             awaitReachable(c, a, b);
             String path = Cmd.of("ip", "-n", a.node().netns(), "route", "get", b.ip()).run().stdout().lines().findFirst().orElse("").strip();
             String ipip = m.backend().contains("IPIP") ? ipipPath(c.node(0)) : "";
+            Hops before = Hops.read(b.node());
             UdpVsVxlanBench.Run run = UdpVsVxlanBench.measure(a, b, seconds, warmup);
+            Hops after = Hops.read(b.node());
             System.out.printf("  round %d %-11s %6.2f Gbit/s  cpu %5.1f %% = %5.1f %%CPU/Gbit/s  rtt p50 %.3f ms p99 %.3f ms  (warm-up %d s: %.2f Gbit/s)"
-                    + "  node route: %s%s%n", round, m.label(), run.gbps(), run.cpuPercent(), cpuPerGbps(run), run.rttP50(), run.rttP99(),
-                    warmup, run.warmupGbps(), path, ipip);
+                    + "  node route: %s%s  receiving node, bytes per packet: %s%n", round, m.label(), run.gbps(), run.cpuPercent(), cpuPerGbps(run),
+                    run.rttP50(), run.rttP99(), warmup, run.warmupGbps(), path, ipip, after.perPacketSince(before));
             for (SimCluster.Node n : c.nodes()) {
                 if (!n.weftd().isAlive()) {
                     throw new IllegalStateException("weftd on " + n.name() + " died during the run:\n" + n.weftd().logTail(4000));
                 }
             }
             return run;
+        }
+    }
+
+    /**
+     * The receiving node's eth0 (in) and cni0 (out, towards its pods) counters: their bytes per
+     * packet say where TCP super-segments are cut into MTU-sized packets (about 1,500 bytes) and
+     * where they pass whole (tens of KB), the difference between a cheap and a costly path.
+     */
+    private record Hops(long eth0RxPackets, long eth0RxBytes, long cni0TxPackets, long cni0TxBytes) {
+        static Hops read(SimCluster.Node n) {
+            String[] v = Cmd.of("ip", "netns", "exec", n.netns(), "cat", "/sys/class/net/eth0/statistics/rx_packets",
+                    "/sys/class/net/eth0/statistics/rx_bytes", "/sys/class/net/cni0/statistics/tx_packets",
+                    "/sys/class/net/cni0/statistics/tx_bytes").run().stdout().strip().split("\\s+");
+            return new Hops(Long.parseLong(v[0]), Long.parseLong(v[1]), Long.parseLong(v[2]), Long.parseLong(v[3]));
+        }
+
+        String perPacketSince(Hops b) {
+            return "eth0 in " + (eth0RxBytes - b.eth0RxBytes) / Math.max(1, eth0RxPackets - b.eth0RxPackets)
+                    + ", cni0 out " + (cni0TxBytes - b.cni0TxBytes) / Math.max(1, cni0TxPackets - b.cni0TxPackets);
         }
     }
 
