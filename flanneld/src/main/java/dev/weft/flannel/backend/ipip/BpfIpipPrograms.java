@@ -50,7 +50,7 @@ import java.util.List;
  * the same way) keeps {@code skb->encapsulation} and SKB_GSO_IPXIP4 after
  * {@code bpf_skb_adjust_room} has taken its outer header off. The kernel's own tunnels clear both
  * on receive ({@code iptunnel_pull_offloads}); no helper or flag of 6.18 does (a decap flag that
- * does is newer than this kernel, which refuses any unknown flag with -EINVAL). So the first device
+ * does is newer than this kernel: tried, with it set no packet got through). So the first device
  * after tunl0 whose tunnel offload features ({@code hw_enc_features}) lack TSO and checksumming
  * cuts the decapsulated packet into MTU-sized ones in software, checksums included, and everything
  * after it works packet by packet. A bridge has only SG (and GSO_PARTIAL) there: behind the bridge
