@@ -136,16 +136,44 @@ public final class BgpVsHostgwBench {
             awaitReachable(c, a, b);
             String path = Cmd.of("ip", "-n", a.node().netns(), "route", "get", b.ip()).run().stdout().lines().findFirst().orElse("").strip();
             String ipip = m.backend().contains("IPIP") ? ipipPath(c.node(0)) : "";
+            Hops before = Hops.read(b.node(), b.ip());
             UdpVsVxlanBench.Run run = UdpVsVxlanBench.measure(a, b, seconds, warmup);
+            Hops after = Hops.read(b.node(), b.ip());
             System.out.printf("  round %d %-11s %6.2f Gbit/s  cpu %5.1f %% = %5.1f %%CPU/Gbit/s  rtt p50 %.3f ms p99 %.3f ms  (warm-up %d s: %.2f Gbit/s)"
-                    + "  node route: %s%s%n", round, m.label(), run.gbps(), run.cpuPercent(), cpuPerGbps(run), run.rttP50(), run.rttP99(),
-                    warmup, run.warmupGbps(), path, ipip);
+                    + "  node route: %s%s  receiving node, bytes per packet: %s%n", round, m.label(), run.gbps(), run.cpuPercent(), cpuPerGbps(run),
+                    run.rttP50(), run.rttP99(), warmup, run.warmupGbps(), path, ipip, after.perPacketSince(before));
             for (SimCluster.Node n : c.nodes()) {
                 if (!n.weftd().isAlive()) {
                     throw new IllegalStateException("weftd on " + n.name() + " died during the run:\n" + n.weftd().logTail(4000));
                 }
             }
             return run;
+        }
+    }
+
+    /**
+     * The receiving node's eth0 (in) and the device towards its pod (out: cni0 for bridge pods,
+     * the pod's host veth for routed ones) counters: their bytes per packet say where TCP
+     * super-segments are cut into MTU-sized packets (about 1,500 bytes) and where they pass whole
+     * (tens of KB), the difference between a cheap and a costly path.
+     */
+    private record Hops(String podDevice, long eth0RxPackets, long eth0RxBytes, long podTxPackets, long podTxBytes) {
+        static Hops read(SimCluster.Node n, String podIp) {
+            String route = Cmd.of("ip", "-n", n.netns(), "-o", "route", "get", podIp).run().stdout();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(" dev (\\S+)").matcher(route);
+            if (!m.find()) {
+                throw new IllegalStateException("no device towards " + podIp + " on " + n.name() + ": " + route);
+            }
+            String dev = m.group(1);
+            String[] v = Cmd.of("ip", "netns", "exec", n.netns(), "cat", "/sys/class/net/eth0/statistics/rx_packets",
+                    "/sys/class/net/eth0/statistics/rx_bytes", "/sys/class/net/" + dev + "/statistics/tx_packets",
+                    "/sys/class/net/" + dev + "/statistics/tx_bytes").run().stdout().strip().split("\\s+");
+            return new Hops(dev, Long.parseLong(v[0]), Long.parseLong(v[1]), Long.parseLong(v[2]), Long.parseLong(v[3]));
+        }
+
+        String perPacketSince(Hops b) {
+            return "eth0 in " + (eth0RxBytes - b.eth0RxBytes) / Math.max(1, eth0RxPackets - b.eth0RxPackets)
+                    + ", " + podDevice + " out " + (podTxBytes - b.podTxBytes) / Math.max(1, podTxPackets - b.podTxPackets);
         }
     }
 

@@ -32,8 +32,11 @@ import org.slf4j.LoggerFactory;
  * veth (its peer {@code tunl0-peer} only gives it a carrier), its egress program encapsulates,
  * the underlay's ingress program decapsulates ({@link BpfIpipPrograms}); weftd keeps the maps
  * (pod subnet → node, the nodes allowed to send) and reads the counters. Packets never leave the
- * kernel, and TCP super-segments cross the path whole, cut into wire-sized packets only at the
- * underlay (SKB_GSO_IPXIP4), which the userspace path's raw socket cannot do.
+ * kernel, and TCP super-segments leave tunl0 whole, cut into wire-sized packets only at the
+ * underlay (SKB_GSO_IPXIP4), which the userspace path's raw socket cannot do. On the receiving
+ * node a decapsulated super-segment still carries its tunnel GSO marks (no bpf helper of Linux
+ * 6.18 clears them), so a bridge after tunl0 (cni0) cuts it in software: see
+ * {@link BpfIpipPrograms}.
  *
  * <p>The filters sit at their own priority and handle on each hook, replaced in place when
  * weftd restarts (a killed weftd leaves them working; the new one swaps its own in once its maps

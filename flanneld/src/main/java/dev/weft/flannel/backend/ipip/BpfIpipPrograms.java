@@ -45,6 +45,20 @@ import java.util.List;
  * the hook's next filter and the stack (TC_ACT_UNSPEC). A peer's IPIP that cannot be delivered is
  * dropped and counted by reason.
  *
+ * <p><b>What decapsulation cannot undo</b> (measured, Linux 6.18): a super-segment that arrives
+ * whole (veths carry them whole; the kernel's IPIP GRO builds them from a NIC's packets, marked
+ * the same way) keeps {@code skb->encapsulation} and SKB_GSO_IPXIP4 after
+ * {@code bpf_skb_adjust_room} has taken its outer header off. The kernel's own tunnels clear both
+ * on receive ({@code iptunnel_pull_offloads}); no helper or flag of 6.18 does (a decap flag that
+ * does is newer than this kernel: tried, with it set no packet got through). So the first device
+ * after tunl0 whose tunnel offload features ({@code hw_enc_features}) lack TSO and checksumming
+ * cuts the decapsulated packet into MTU-sized ones in software, checksums included, and everything
+ * after it works packet by packet. A bridge has only SG (and GSO_PARTIAL) there: behind the bridge
+ * CNI that is the receiving node's cni0, where VXLAN's packets pass whole; behind a routed veth
+ * per pod (a veth keeps all its offloads for tunnels) nothing is cut. Leaving the mark off when
+ * encapsulating is no way out: tried, the sending node's underlay veth dropped every such
+ * super-segment. Nothing in these programs can change that; see the README's bgp-vs-hostgw figures.
+ *
  * <p>Stack layout (accesses must be aligned): the Ethernet + outer IPv4 header at
  * {@link #ETH}..−16 (the IP header 4-aligned at {@link #IP}), the LPM or hash key at −8, the
  * header written (or the inner header read) at {@link #SCRATCH}, a counter key at −76, a MAC at −84.
