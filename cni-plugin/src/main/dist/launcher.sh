@@ -43,9 +43,10 @@ main=dev.weft.cni.Main
 case "${self##*/}" in weft-routed) main=dev.weft.cni.thick.Shim ;; esac
 # The client compiler only for what is really hot: at the default thresholds (a method's 200th call,
 # a loop's 60000th turn) its thread took ~18 % of the thick shim's CPU time (perf), compiling code a
-# ~100 ms process then hardly runs; ten times those thresholds cut the shim's CPU ~50 -> ~44 ms
-# and every plugin's ADD a few ms in bench/cni-latency (-Xint was no better, and would leave a
-# plugin with a long loop, a GC over many pods, interpreting it).
+# ~100 ms process then hardly runs. Measured with these values (not tuned one by one): calls at 10x
+# (2000, the minimum raised to the same 2000, the call+loop sum 20000), loops at 3.3x (200000); they
+# cut the shim's CPU ~61 -> ~50 ms and every plugin's ADD a few ms in bench/cni-latency (-Xint was
+# no better, and would leave a plugin with a long loop, a GC over many pods, interpreting it).
 exec "$java" -Xmx128m -Xlog:disable -Xlog:all=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
   -XX:Tier3InvocationThreshold=2000 -XX:Tier3MinInvocationThreshold=2000 -XX:Tier3CompileThreshold=20000 -XX:Tier3BackEdgeThreshold=200000 \
   -XX:-UsePerfData -Xss512k \

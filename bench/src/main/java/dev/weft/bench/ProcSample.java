@@ -76,6 +76,8 @@ public record ProcSample(long cpuTicks, long childTicks, long rssKb, long hwmKb,
     /**
      * Per thread name, the ticks spent between two {@link #threadTicks} samples of one process
      * (threads started in between count from zero), largest first; threads that spent none are left out.
+     * A thread that ended in between (the JVM's compiler threads come and go) takes its ticks with it,
+     * so its name may show less than it spent, or not at all: the process total is the sure figure.
      */
     public static java.util.Map<String, Ticks> threadTicksSince(java.util.Map<String, Ticks> before, java.util.Map<String, Ticks> after) {
         java.util.Map<String, Ticks> sorted = new java.util.LinkedHashMap<>();

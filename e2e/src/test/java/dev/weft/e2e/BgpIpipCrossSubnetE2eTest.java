@@ -85,11 +85,14 @@ class BgpIpipCrossSubnetE2eTest {
             var ping = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> a.netns().tryExec("ping", "-c", "300", "-i", "0.02", "-W", "1", d.ip()));
             SimCluster.sleep(1000);
+            long mark = n1.weftd().logSize();
             n1.weftd().restart();
             var r = ping.join();
             int loss = BgpBackendE2eTest.lossPercent(r.stdout());
             System.out.println("BgpIpipCrossSubnetE2eTest: SIGTERM restart of the bpf IPIP node during 300 pings: " + loss + " % loss");
             assertTrue(loss <= 1, "loss " + loss + " %: " + r.stdout());
+            assertTrue(n1.weftd().logFrom(mark).contains("the filters stay for the next run (restart)"),
+                    "a clean stop, not a kill after the stop timed out: " + n1.weftd().logFrom(mark));
             ClusterAssertions.eventually(Duration.ofSeconds(20), () -> expected(c, n1), () -> BgpBackendE2eTest.bgpRoutes(n1),
                     "IPIP CrossSubnet routes of n1 after the restart");
             assertTrue(a.netns().tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", d.ip()).ok(), "a -> d after the restart");

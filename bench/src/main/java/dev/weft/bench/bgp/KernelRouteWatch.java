@@ -41,8 +41,15 @@ final class KernelRouteWatch implements AutoCloseable {
     KernelRouteWatch(Namespace ns, int protocol) {
         this.ns = ns;
         this.protocol = protocol;
-        this.events = ns.subscribe(Rt.RTNLGRP_IPV4_ROUTE).withBufferSize(BUFFER_BYTES);
-        resync();
+        RtEvents e = ns.subscribe(Rt.RTNLGRP_IPV4_ROUTE);
+        try {
+            e.withBufferSize(BUFFER_BYTES);
+            this.events = e;
+            resync();
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
     }
 
     /**

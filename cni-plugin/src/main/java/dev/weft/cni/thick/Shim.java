@@ -180,8 +180,9 @@ public final class Shim {
                     throw new EOFException("end of stream");
                 }
                 return ThickWire.decodeAnswer(answer);
-            } catch (IOException e) {
-                // a read that timed out, a frame over the limit, the end of the stream
+            } catch (IOException | RuntimeException e) {
+                // a read that timed out, a frame over the limit, the end of the stream, an answer that
+                // does not decode: the request is sent, so running the plugin here could ADD twice
                 throw new Stuck("weftd broke off while serving the request (" + e + "); try again later");
             }
         }

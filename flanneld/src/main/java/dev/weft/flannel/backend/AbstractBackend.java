@@ -1,8 +1,11 @@
 package dev.weft.flannel.backend;
 
+import dev.weft.flannel.backend.ipip.BpfIpip;
+import dev.weft.flannel.config.BackendTypes;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
 import dev.weft.flannel.lease.LeaseEvent;
+import dev.weft.netlink.RtNetlink;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -63,9 +66,24 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalStateException(type + " backend already started with " + own.subnet()
                     + "; a changed own lease is the daemon's to handle (see Backend)");
         }
+        if (!BackendTypes.BGP.equals(type) && ctx.namespace() != null) {
+            removeBgpIpipLeftovers();
+        }
         begin(ownLease);
         own = ownLease;
         filter.setOwnSubnet(ownLease.subnet());
+    }
+
+    /**
+     * A bgp backend with Encap IPIP keeps its bpf tunl0 (and the routes through it) across a
+     * restart; when this node now runs another backend type, they would stay in its way.
+     */
+    private void removeBgpIpipLeftovers() {
+        try (RtNetlink nl = ctx.openNetlink()) {
+            BpfIpip.removeLeftovers(nl, "tunl0", ctx.extIface().index());
+        } catch (RuntimeException e) {
+            LOG.warn("{}: could not remove what a bgp backend's bpf IPIP path left: {}", type, e.getMessage());
+        }
     }
 
     @Override

@@ -7,11 +7,11 @@ import dev.weft.bgp.fib.KernelFib;
 import dev.weft.flannel.backend.AbstractBackend;
 import dev.weft.flannel.backend.BackendContext;
 import dev.weft.flannel.backend.BackendException;
-import dev.weft.flannel.backend.ipip.BpfIpip;
 import dev.weft.flannel.backend.BlockAnnouncer;
 import dev.weft.ipam.blocks.Announcement;
 import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.backend.RouteTag;
+import dev.weft.flannel.backend.ipip.BpfIpip;
 import dev.weft.flannel.backend.vxlan.VxlanDataPlane;
 import dev.weft.flannel.backend.vxlan.VxlanOptions;
 import dev.weft.flannel.config.BackendTypes;
@@ -70,6 +70,12 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     private boolean blocks;
     /** Block IPAM: where each other node's block and borrowed address is (the userspace IPIP path's peers). */
     private Map<Cidr, IpAddress> blockPeers = Map.of();
+    /**
+     * Whether blockRoutes has given the blocks at least once. Until then the IPIP path gets no
+     * peers on block IPAM: its first set swaps its programs in, and a set without the blocks would
+     * replace a restarted node's working filters with programs that drop everything.
+     */
+    private boolean blockPeersKnown;
     /** Block IPAM: what was last asked for, and what the agent originates now (prefix → with a blackhole). */
     private Announcement wantedAnnouncement = Announcement.NONE;
     private final Map<Cidr, Boolean> originated = new LinkedHashMap<>();
@@ -132,7 +138,11 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     protected void begin(Lease ownLease) {
         removeOtherModesRoutes();
         if (options.encap() != Encap.IPIP) {
-            BpfIpip.removeLeftovers(nl, TUNNEL_DEVICE, ctx.extIface().index()); // an IPIP run before this mode change
+            try {
+                BpfIpip.removeLeftovers(nl, TUNNEL_DEVICE, ctx.extIface().index()); // an IPIP run before this mode change
+            } catch (RuntimeException e) {
+                LOG.warn("bgp: could not remove what a bpf IPIP run left: {}", e.getMessage());
+            }
         }
         if (options.encap() == Encap.VXLAN) {
             vxlan.start(ownLease.subnet());
@@ -171,6 +181,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             m.put(l.subnet(), l.attrs().publicIp());
         }
         blockPeers = m;
+        blockPeersKnown = true;
         if (isClosed()) {
             return;
         }
@@ -278,9 +289,9 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
                 return d;
             } catch (BackendException e) {
                 LOG.warn("bgp: IPIP data path: the kernel refused the bpf one, falling back to userspace: {}", e.getMessage());
-                removeStaleVeth();
             }
         }
+        removeStaleVeth(); // the bpf path refused now or not wanted (-bgp-ipip-dataplane userspace)
         IpipDataPlane.Factory f = settings.userspaceIpip();
         if (f == null) {
             f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElse(IpipPathPlane.USERSPACE);
@@ -370,7 +381,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             await(have == null ? agent.addPeer(p) : agent.updatePeer(p));
             peers.put(p.ip(), p);
         }
-        if (ipip != null) {
+        if (ipip != null && (!blocks || blockPeersKnown)) {
             // on block IPAM the leases are the nodes themselves (their /32s); the blocks come from blockRoutes()
             Map<Cidr, IpAddress> subnetToNode = new LinkedHashMap<>(blocks ? blockPeers : Map.of());
             if (!blocks) {

@@ -22,6 +22,7 @@ import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -196,12 +197,19 @@ public final class BpfIpip implements IpipPath {
                 LOG.debug("ipip: IPv6 stays on {}: {}", n, e.toString());
             }
         }
-        boolean present = false;
-        for (Address a : nl.addresses(Linux.AF_INET, l.index())) {
-            present |= a.cidr().equals(Cidr.ofHost(tunnelAddress));
+        Cidr mine = Cidr.ofHost(tunnelAddress);
+        List<Address> before = nl.addresses(Linux.AF_INET, l.index());
+        if (before.stream().noneMatch(a -> a.cidr().equals(mine))) {
+            nl.addAddress(Address.of(l.index(), mine));
         }
-        if (!present) {
-            nl.addAddress(Address.of(l.index(), Cidr.ofHost(tunnelAddress)));
+        for (Address a : before) {
+            if (!a.cidr().equals(mine)) {
+                // a reused tunl0 with an earlier run's tunnel address (on block IPAM it can change across a
+                // restart): left there, that address would stay local here after a pod elsewhere got it.
+                // Removed only after the new one is on: a device left with no IPv4 address loses its routes
+                nl.deleteAddress(a);
+                LOG.info("ipip: removed {} from {}, an earlier run's tunnel address", a.cidr(), device);
+            }
         }
         return nl.requireLink(device);
     }
@@ -322,15 +330,25 @@ public final class BpfIpip implements IpipPath {
      * peer, its filter and its routes. Anything else on those hooks stays.
      */
     public static void removeLeftovers(RtNetlink nl, String device, int underlayIndex) {
+        // the filter first and on its own: a run whose takeover failed may have left it without tunl0,
+        // and it would then pull every IPIP packet from a known node into a device that is gone
+        detachOurDecap(nl, underlayIndex);
         var veth = nl.link(device).filter(l -> "veth".equals(l.kind()));
-        if (veth.isEmpty()) {
-            return; // no bpf run before (a kernel ipip tunl0 or none): no filter of ours either
+        if (veth.isPresent() && nl.link(peerName(device)).filter(l -> "veth".equals(l.kind())).isPresent()) {
+            nl.delete(veth.get().index());
+            LOG.info("ipip: removed the veth {} a bpf data path left", device);
         }
-        if (nl.detachBpf(underlayIndex, TcHook.INGRESS, PRIORITY, HANDLE)) {
+    }
+
+    /** Detaches the filter at Weft's priority and handle from the underlay's ingress if it is Weft's decapsulation. */
+    private static void detachOurDecap(RtNetlink nl, int underlayIndex) {
+        boolean ours = false;
+        for (dev.weft.netlink.TcFilter f : nl.filters(underlayIndex, TcHook.INGRESS)) {
+            ours |= f.priority() == PRIORITY && f.handle() == HANDLE && f.bpfName() != null && f.bpfName().startsWith("weft_ipip_decap");
+        }
+        if (ours && nl.detachBpf(underlayIndex, TcHook.INGRESS, PRIORITY, HANDLE)) {
             LOG.info("ipip: removed the decapsulation filter a bpf data path left on link #{}", underlayIndex);
         }
-        nl.delete(veth.get().index());
-        LOG.info("ipip: removed the veth {} a bpf data path left", device);
     }
 
     @Override
@@ -348,6 +366,10 @@ public final class BpfIpip implements IpipPath {
                             && nl.filters(underlayIndex, TcHook.EGRESS).isEmpty()) {
                         nl.deleteClsact(underlayIndex);
                     }
+                } else if (underlayIndex > 0) {
+                    // a previous run's filter, still attached (this run took tunl0 over and failed or
+                    // closed before its first peers): it must not outlive the tunl0 deleted below
+                    detachOurDecap(nl, underlayIndex);
                 }
             } catch (RuntimeException e) {
                 first = e;

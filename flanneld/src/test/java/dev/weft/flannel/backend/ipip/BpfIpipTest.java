@@ -108,8 +108,11 @@ class BpfIpipTest {
             assertTrue(lab.a.exec("tc", "filter", "show", "dev", "tunl0", "egress").stdout().contains("weft_ipip_encap"));
             ping(lab.podA, "10.244.2.2"); // no weftd on a now
 
-            BpfIpip next = IpipLab.startBpf(lab.a, "192.168.10.2", "10.244.1.129");
+            // the next run takes tunl0 over with another tunnel address (block IPAM may give one): the old one goes
+            BpfIpip next = IpipLab.startBpf(lab.a, "192.168.10.2", "10.244.1.130");
             try {
+                String addrs = lab.a.exec("ip", "-4", "-o", "addr", "show", "dev", "tunl0").stdout();
+                assertTrue(addrs.contains("10.244.1.130/32") && !addrs.contains("10.244.1.129"), addrs);
                 next.setPeers(Map.of(Cidr.parse("10.244.2.0/24"), IpAddress.parse("192.168.20.2")));
                 long before = next.count(Counter.TX_PACKETS);
                 ping(lab.podA, "10.244.2.2");
@@ -119,6 +122,13 @@ class BpfIpipTest {
                 next.close();
             }
             try (Namespace ns = Namespace.open(lab.a.path().toString())) {
+                // a takeover that fails (here: an underlay that is not there) gives up the reused tunl0;
+                // the old run's decapsulation filter stays on eth0 until removeLeftovers, which weftd
+                // runs before the userspace fallback, takes it off without needing tunl0
+                assertThrows(BackendException.class, () -> BpfIpip.open(ns, IpAddress.parse("192.168.10.2"), "wt-none", "tunl0", 1480,
+                        IpAddress.parse("10.244.1.129")));
+                assertTrue(KernelState.link(lab.a.name(), "tunl0").isEmpty(), "the failed run gave tunl0 up");
+                assertTrue(lab.a.exec("tc", "filter", "show", "dev", "eth0", "ingress").stdout().contains("weft_ipip_decap"));
                 int eth0 = ns.netlink().requireLink("eth0").index();
                 BpfIpip.removeLeftovers(ns.netlink(), "tunl0", eth0);
                 BpfIpip.removeLeftovers(ns.netlink(), "tunl0", eth0); // nothing left to remove: no error
