@@ -66,11 +66,7 @@ public record ProcSample(long cpuTicks, long childTicks, long rssKb, long hwmKb,
         } catch (IOException e) {
             throw new IllegalStateException("cannot read /proc/" + pid + "/task: " + e.getMessage(), e);
         }
-        java.util.Map<String, Ticks> sorted = new java.util.LinkedHashMap<>();
-        byName.entrySet().stream().filter(e -> e.getValue().total() > 0)
-                .sorted(java.util.Comparator.comparingLong((java.util.Map.Entry<String, Ticks> e) -> e.getValue().total()).reversed())
-                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
-        return sorted;
+        return largestFirst(byName.entrySet().stream());
     }
 
     /**
@@ -80,10 +76,14 @@ public record ProcSample(long cpuTicks, long childTicks, long rssKb, long hwmKb,
      * so its name may show less than it spent, or not at all: the process total is the sure figure.
      */
     public static java.util.Map<String, Ticks> threadTicksSince(java.util.Map<String, Ticks> before, java.util.Map<String, Ticks> after) {
+        return largestFirst(after.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), e.getValue().minus(before.getOrDefault(e.getKey(), new Ticks(0, 0))))));
+    }
+
+    /** The names whose ticks are above zero, largest first. */
+    private static java.util.Map<String, Ticks> largestFirst(java.util.stream.Stream<java.util.Map.Entry<String, Ticks>> byName) {
         java.util.Map<String, Ticks> sorted = new java.util.LinkedHashMap<>();
-        after.entrySet().stream()
-                .map(e -> java.util.Map.entry(e.getKey(), e.getValue().minus(before.getOrDefault(e.getKey(), new Ticks(0, 0)))))
-                .filter(e -> e.getValue().total() > 0)
+        byName.filter(e -> e.getValue().total() > 0)
                 .sorted(java.util.Comparator.comparingLong((java.util.Map.Entry<String, Ticks> e) -> e.getValue().total()).reversed())
                 .forEach(e -> sorted.put(e.getKey(), e.getValue()));
         return sorted;

@@ -1,7 +1,7 @@
 package dev.weft.flannel.backend;
 
 import dev.weft.flannel.backend.ipip.BpfIpip;
-import dev.weft.flannel.config.BackendTypes;
+import dev.weft.flannel.backend.ipip.IpipPath;
 import dev.weft.flannel.lease.Lease;
 import dev.weft.flannel.lease.LeaseAttrs;
 import dev.weft.flannel.lease.LeaseEvent;
@@ -66,8 +66,8 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalStateException(type + " backend already started with " + own.subnet()
                     + "; a changed own lease is the daemon's to handle (see Backend)");
         }
-        if (!BackendTypes.BGP.equals(type) && ctx.namespace() != null) {
-            removeBgpIpipLeftovers();
+        if (!usesBpfIpip() && ctx.namespace() != null) {
+            removeBpfIpipLeftovers();
         }
         begin(ownLease);
         own = ownLease;
@@ -75,14 +75,19 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * A bgp backend with Encap IPIP keeps its bpf tunl0 (and the routes through it) across a
-     * restart; when this node now runs another backend type, they would stay in its way.
+     * Whether this backend may run the bpf IPIP path (the bgp backend with Encap IPIP). That path
+     * keeps its veth tunl0, the routes through it and its tc filters across a restart; every other
+     * backend, and the bgp backend with another Encap, removes them before it starts.
      */
-    private void removeBgpIpipLeftovers() {
+    protected boolean usesBpfIpip() {
+        return false;
+    }
+
+    private void removeBpfIpipLeftovers() {
         try (RtNetlink nl = ctx.openNetlink()) {
-            BpfIpip.removeLeftovers(nl, "tunl0", ctx.extIface().index());
+            BpfIpip.removeLeftovers(nl, IpipPath.DEVICE, ctx.extIface().index());
         } catch (RuntimeException e) {
-            LOG.warn("{}: could not remove what a bgp backend's bpf IPIP path left: {}", type, e.getMessage());
+            LOG.warn("{}: could not remove what a bpf IPIP path left: {}", type, e.getMessage());
         }
     }
 

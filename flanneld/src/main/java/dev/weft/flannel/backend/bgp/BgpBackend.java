@@ -12,6 +12,7 @@ import dev.weft.ipam.blocks.Announcement;
 import dev.weft.flannel.backend.ExternalInterface;
 import dev.weft.flannel.backend.RouteTag;
 import dev.weft.flannel.backend.ipip.BpfIpip;
+import dev.weft.flannel.backend.ipip.IpipPath;
 import dev.weft.flannel.backend.vxlan.VxlanDataPlane;
 import dev.weft.flannel.backend.vxlan.VxlanOptions;
 import dev.weft.flannel.config.BackendTypes;
@@ -52,7 +53,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BgpBackend extends AbstractBackend implements BlockAnnouncer {
     private static final Logger LOG = LoggerFactory.getLogger(BgpBackend.class);
-    static final String TUNNEL_DEVICE = "tunl0";
+    static final String TUNNEL_DEVICE = IpipPath.DEVICE;
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
     private final BgpOptions options;
@@ -135,15 +136,13 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     }
 
     @Override
+    protected boolean usesBpfIpip() {
+        return options.encap() == Encap.IPIP;
+    }
+
+    @Override
     protected void begin(Lease ownLease) {
         removeOtherModesRoutes();
-        if (options.encap() != Encap.IPIP) {
-            try {
-                BpfIpip.removeLeftovers(nl, TUNNEL_DEVICE, ctx.extIface().index()); // an IPIP run before this mode change
-            } catch (RuntimeException e) {
-                LOG.warn("bgp: could not remove what a bpf IPIP run left: {}", e.getMessage());
-            }
-        }
         if (options.encap() == Encap.VXLAN) {
             vxlan.start(ownLease.subnet());
         } else if (options.encap() == Encap.IPIP) {
@@ -291,7 +290,9 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
                 LOG.warn("bgp: IPIP data path: the kernel refused the bpf one, falling back to userspace: {}", e.getMessage());
             }
         }
-        removeStaleVeth(); // the bpf path refused now or not wanted (-bgp-ipip-dataplane userspace)
+        // the bpf path refused now or not wanted (-bgp-ipip-dataplane userspace): a veth tunl0 an earlier
+        // bpf run left would keep the TUN from the name, and its decapsulation filter would take the packets
+        BpfIpip.removeLeftovers(nl, TUNNEL_DEVICE, ctx.extIface().index());
         IpipDataPlane.Factory f = settings.userspaceIpip();
         if (f == null) {
             f = ServiceLoader.load(IpipDataPlane.Factory.class).findFirst().orElse(IpipPathPlane.USERSPACE);
@@ -299,11 +300,6 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         IpipDataPlane d = f.open(ctx, TUNNEL_DEVICE, mtu, tunnelAddr, local);
         LOG.info("bgp: IPIP data path: userspace ({}) on {} (the kernel has no ipip driver)", d.kind(), TUNNEL_DEVICE);
         return d;
-    }
-
-    /** A veth tunl0 a bpf run left (killed or restarted, then refused now) would keep the userspace path's TUN from the name. */
-    private void removeStaleVeth() {
-        BpfIpip.removeLeftovers(nl, TUNNEL_DEVICE, ctx.extIface().index());
     }
 
     /**

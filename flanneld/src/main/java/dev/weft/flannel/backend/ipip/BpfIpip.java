@@ -51,6 +51,8 @@ public final class BpfIpip implements IpipPath {
     /** The cls_bpf priority and handle of Weft's filters ("we"). */
     public static final int PRIORITY = 0x7765;
     public static final int HANDLE = 1;
+    /** The decapsulation program's name, as tc shows it: how a leftover filter is told to be Weft's. */
+    private static final String DECAP_NAME = "weft_ipip_decap";
     private static final int MAX_ROUTES = 65_536;
     private static final int MAX_NODES = 65_536;
 
@@ -152,7 +154,7 @@ public final class BpfIpip implements IpipPath {
         // empty maps would drop every packet until the first lease snapshot
         encap = BpfProgram.loadClassifier("weft_ipip_encap",
                 BpfIpipPrograms.encapsulation(routes.fd(), counters.fd(), local, underlayIndex));
-        decap = BpfProgram.loadClassifier("weft_ipip_decap",
+        decap = BpfProgram.loadClassifier(DECAP_NAME,
                 BpfIpipPrograms.decapsulation(nodes.fd(), counters.fd(), local, tun.index(), tun.mac().toBytes()));
         nl.setUp(nl.requireLink(peerName(device)).index());
         nl.setUp(tun.index());
@@ -342,10 +344,8 @@ public final class BpfIpip implements IpipPath {
 
     /** Detaches the filter at Weft's priority and handle from the underlay's ingress if it is Weft's decapsulation. */
     private static void detachOurDecap(RtNetlink nl, int underlayIndex) {
-        boolean ours = false;
-        for (dev.weft.netlink.TcFilter f : nl.filters(underlayIndex, TcHook.INGRESS)) {
-            ours |= f.priority() == PRIORITY && f.handle() == HANDLE && f.bpfName() != null && f.bpfName().startsWith("weft_ipip_decap");
-        }
+        boolean ours = nl.filters(underlayIndex, TcHook.INGRESS).stream().anyMatch(f -> f.priority() == PRIORITY
+                && f.handle() == HANDLE && f.bpfName() != null && f.bpfName().startsWith(DECAP_NAME));
         if (ours && nl.detachBpf(underlayIndex, TcHook.INGRESS, PRIORITY, HANDLE)) {
             LOG.info("ipip: removed the decapsulation filter a bpf data path left on link #{}", underlayIndex);
         }

@@ -6,6 +6,8 @@ import java.util.Map;
 
 /** What the bgp backend drives of an IPIP data path weftd runs itself ({@link UserspaceIpip}, {@link BpfIpip}). */
 public interface IpipPath extends AutoCloseable {
+    /** The tunnel device's name, Calico's (and the kernel ipip driver's fallback device's). */
+    String DEVICE = "tunl0";
 
     /** Every other node's pod subnet and underlay address (the outer destination); replaces the last set. */
     void setPeers(Map<Cidr, IpAddress> subnetToNode);
