@@ -165,6 +165,8 @@ class SessionsKernelTest {
             a.sessions.removePeer(new PeerId(b.address));
             await("b sees the session end", Duration.ofSeconds(10), () -> !b.downs.isEmpty());
             assertEquals(Notification.of(6, 3), b.downs.get(0).received().orElseThrow());
+            // a's listener runs on its own executor, so b can see the close before a's report arrives.
+            await("a reports the session down", Duration.ofSeconds(10), () -> !a.downs.isEmpty());
             assertTrue(a.sessions.status().isEmpty());
             assertEquals(Notification.of(6, 3), a.downs.get(0).sent().orElseThrow());
         }
