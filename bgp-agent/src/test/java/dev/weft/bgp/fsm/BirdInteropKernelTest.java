@@ -42,7 +42,7 @@ class BirdInteropKernelTest {
             assertEquals(Sessions.SendResult.OK, a.sessions.send(new PeerId(IpAddress.parse(B)), ours));
             await("bird learns 10.244.1.0/26", Duration.ofSeconds(15),
                     () -> bird.birdc("show", "route", "protocol", "weft").contains("10.244.1.0/26"));
-            Negotiated n = a.established.get(0);
+            Negotiated n = a.firstEstablished();
             assertTrue(n.enhancedRouteRefresh() && n.routeRefresh() && n.fourOctetAs());
             assertEquals(9, n.holdTime());
         }
@@ -75,7 +75,7 @@ class BirdInteropKernelTest {
              TestSpeaker a = TestSpeaker.start("a", na, A, 64512)) {
             a.sessions.addPeer(a.peer(B, 64512).withGracefulRestart(120));
             a.awaitState(new PeerId(IpAddress.parse(B)), SessionState.ESTABLISHED);
-            assertEquals(90, a.established.get(0).gracefulRestart().orElseThrow().restartTime());
+            assertEquals(90, a.firstEstablished().gracefulRestart().orElseThrow().restartTime());
             bird.crash();
             await("the session drops", Duration.ofSeconds(15), () -> !a.downs.isEmpty());
             DownReason r = a.downs.get(0);

@@ -68,7 +68,7 @@ class SessionsKernelTest {
             assertEquals(List.of(Nlri.of(Cidr.parse("10.244.1.0/26"))), got.nlri());
             assertEquals(IpAddress.parse(A), got.attribute(PathAttribute.NextHop.class).orElseThrow().address());
             assertEquals(1, connections(na).size(), "collision detection left one connection");
-            Negotiated n = a.established.get(0);
+            Negotiated n = a.firstEstablished();
             assertEquals(9, n.holdTime());
             assertTrue(n.fourOctetAs() && n.routeRefresh());
         }

@@ -116,6 +116,15 @@ final class TestSpeaker implements SessionListener, AutoCloseable {
         }
     }
 
+    /**
+     * The first session's negotiated parameters. The listener runs on the RIB executor, so the FSM
+     * can show Established before established() has been called: wait for it.
+     */
+    Negotiated firstEstablished() {
+        await(name + " told of an Established session", Duration.ofSeconds(10), () -> !established.isEmpty());
+        return established.get(0);
+    }
+
     void awaitState(TestSpeaker other, SessionState s) {
         awaitState(new PeerId(other.address), s);
     }
