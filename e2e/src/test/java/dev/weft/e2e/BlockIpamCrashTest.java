@@ -113,9 +113,11 @@ class BlockIpamCrashTest {
                     "no pod allocation left in etcd (" + viaGc.size() + " released by GC)");
             String blocks = c.etcd().etcdctl("get", "--prefix", "--print-value-only", "--", SimCluster.PREFIX + "/ipam/v2/assignment/");
             assertTrue(!blocks.contains("\"net1."), "no block holds a pod's address: " + blocks);
-            assertEquals(0, vethCount(node), "no host veth left");
-            String routes = Cmd.runInNetns(node.netns(), "ip", "-j", "route", "show", "proto", "boot").stdout();
-            assertTrue(!routes.contains("\"dst\":\"10.246."), "no /32 pod route left: " + routes);
+            // a deleted namespace takes its veth (and the host route through it) down a little later,
+            // in the kernel's own time: wait for that rather than read it once
+            ClusterAssertions.eventually(Duration.ofSeconds(10), () -> 0, () -> vethCount(node), "no host veth left");
+            ClusterAssertions.eventually(Duration.ofSeconds(10), () -> !Cmd.runInNetns(node.netns(), "ip", "-j", "route", "show",
+                    "proto", "boot").stdout().contains("\"dst\":\"10.246."), "no /32 pod route left");
         } finally {
             for (TestNetns p : pods) {
                 p.close();

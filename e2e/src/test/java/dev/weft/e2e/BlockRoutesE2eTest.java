@@ -73,7 +73,16 @@ class BlockRoutesE2eTest {
                 assertEquals(List.of(tunnel + "/32"), KernelState.addresses(n.netns(), "flannel0").stream()
                         .filter(a -> a.family().equals("inet")).map(a -> a.local() + "/" + a.prefixlen()).toList(), "flannel0 on " + n.name());
                 assertEquals(Set.of(NETWORK + " via null dev flannel0"), weftRoutes(n), "one route through the TUN on " + n.name());
-                assertBlockMetrics(n, "udp", expected(ipam, c, n, o2 -> "").size());
+                // the other node's blocks reach this one through its block watch, in their own time
+                int udpRoutes = expected(ipam, c, n, o2 -> "").size();
+                ClusterAssertions.eventually(Duration.ofSeconds(10), () -> (long) udpRoutes, () -> {
+                    try {
+                        return WeftMetrics.scrape(n, METRICS_PORT).get("weft_block_routes{backend=\"udp\"}");
+                    } catch (IllegalStateException notYet) {
+                        return -1L;
+                    }
+                }, "udp block routes on " + n.name());
+                assertBlockMetrics(n, "udp", udpRoutes);
                 assertEquals(0, WeftMetrics.scrape(n, METRICS_PORT).get("weft_block_borrowed_addresses"), "nothing borrowed yet on " + n.name());
             }
             pingAcross(pods);

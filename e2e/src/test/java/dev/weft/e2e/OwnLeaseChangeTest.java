@@ -35,7 +35,8 @@ class OwnLeaseChangeTest {
             SimCluster.Node b = c.node(1);
             SimCluster.Pod oldPod = c.addPod(a);
             SimCluster.Pod podB = c.addPod(b);
-            assertTrue(ping(oldPod, podB.ip()), "a -> b before the move");
+            // each node learns the other's lease through its watch: the first ping waits for that
+            ClusterAssertions.eventually(Duration.ofSeconds(15), () -> ping(oldPod, podB.ip()), "a -> b before the move");
             String oldSubnet = SimCluster.readSubnetEnv(a).get("FLANNEL_SUBNET");
             String bValue = c.etcd().etcdctl("get", "--print-value-only", key(SimCluster.readSubnetEnv(b).get("FLANNEL_SUBNET"))).strip();
 

@@ -41,7 +41,9 @@ class RestartAndOutageTest {
         try (SimCluster c = SimCluster.start(SimCluster.Options.of(2, "{\"Type\":\"" + backend + "\"}"))) {
             SimCluster.Pod a = c.addPod(c.node(0));
             SimCluster.Pod b = c.addPod(c.node(1));
-            assertTrue(a.netns().tryExec("ping", "-c", "2", "-W", "2", b.ip()).ok());
+            // each node learns the other's lease through its watch: the first ping waits for that
+            ClusterAssertions.eventually(Duration.ofSeconds(15), () -> a.netns().tryExec("ping", "-c", "2", "-W", "2", b.ip()).ok(),
+                    "a reaches b before the restarts");
             CompletableFuture<Double> loss = ping(a, b.ip(), 300, "0.05");
             SimCluster.sleep(1500);
             c.node(1).weftd().restart();

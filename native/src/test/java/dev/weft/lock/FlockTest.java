@@ -32,7 +32,7 @@ class FlockTest {
         Path lock = dir.resolve("lock");
         Files.createFile(lock);
         // -o: only flock(1) itself holds the lock, not its child, so the lock ends with it.
-        Process holder = new ProcessBuilder("flock", "-o", lock.toString(), "sleep", "2").start();
+        Process holder = new ProcessBuilder("flock", "-o", lock.toString(), "sleep", "4").start(); // long enough to be seen holding it on a loaded machine
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (Cmd.tryRun("flock", "-n", lock.toString(), "true").exitCode() == 0) {

@@ -67,7 +67,8 @@ class LauncherTest {
                     return has(now, "10.244.3.0/26") ? null : Boolean.TRUE;
                 }, "the route BIRD no longer announces to be swept");
                 assertTrue(agent.log().contains("restarted with routes of the previous run"), agent.log());
-                assertTrue(agent.log().contains("every peer sent End-of-RIB"), agent.log());
+                // logged once the sweep is done, so it can reach the log just after the route went
+                AgentNode.await(() -> agent.log().contains("every peer sent End-of-RIB") ? Boolean.TRUE : null, "End-of-RIB from every peer logged");
                 assertEquals("blackhole", agent.awaitRoute(4, "10.244.1.0/26").type());
                 assertEquals(b.address(), agent.awaitRoute(4, "10.244.2.0/26").gateway());
 
@@ -102,7 +103,8 @@ class LauncherTest {
                     assertTrue(has(now, "10.244.2.0/26"), "a re-announced route went: " + now);
                     return has(now, "10.244.3.0/26") ? null : Boolean.TRUE;
                 }, "the route BIRD no longer announces to be swept");
-                assertTrue(agent.log().contains("every peer sent End-of-RIB"), agent.log());
+                // logged once the sweep is done, so it can reach the log just after the route went
+                AgentNode.await(() -> agent.log().contains("every peer sent End-of-RIB") ? Boolean.TRUE : null, "End-of-RIB from every peer logged");
                 assertTrue(!neighbourCaps(bird).contains("Graceful restart"), neighbourCaps(bird));
 
                 // SIGTERM without GR: the agent's routes go with it

@@ -57,6 +57,17 @@ class ConcurrencyAndCrashTest {
     }
 
     private void assertNothingLeft() throws IOException {
+        // a pod namespace deleted without a DEL takes its veth down in the kernel's own time, a little
+        // after the namespace's file is gone: wait for it (10 s) instead of reading the links once
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (KernelState.links(host.name()).stream().anyMatch(l -> l.ifname().startsWith("veth")) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         assertTrue(KernelState.links(host.name()).stream().noneMatch(l -> l.ifname().startsWith("veth")), "no veth left");
         Path ipam = dir.resolve("ipam").resolve("wtload");
         if (Files.isDirectory(ipam)) {

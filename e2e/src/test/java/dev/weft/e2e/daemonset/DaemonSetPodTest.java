@@ -154,7 +154,12 @@ class DaemonSetPodTest {
                         "n2 keeps " + bToA.dst() + " via n1 while n1's weftd is down: " + onB);
                 Cmd.Result whileDown = pods.get(1).netns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "2", pods.get(0).ip());
                 assertTrue(whileDown.ok(), "pod on n2 -> pod on n1 while n1's weftd is down: " + whileDown);
+                // n2's log line and podman's capture of it come in their own time: poll for it (10 s)
                 String bLog = nodes.kubelets.get(1).logs(nodes.weftd.get(1));
+                for (long until = System.nanoTime() + 10_000_000_000L; !bLog.contains("(graceful)") && System.nanoTime() < until; ) {
+                    Thread.sleep(250);
+                    bLog = nodes.kubelets.get(1).logs(nodes.weftd.get(1));
+                }
                 assertTrue(bLog.contains("(graceful)"), "n2 saw a graceful session end:\n" + bLog);
 
                 // The DaemonSet's next pod on n1: a new weftd container; the session comes back.

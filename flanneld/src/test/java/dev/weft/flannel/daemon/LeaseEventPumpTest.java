@@ -131,6 +131,8 @@ class LeaseEventPumpTest {
             until(() -> !backend.handled.isEmpty(), "a delivery once the backend recovers");
             LeaseEvent.Snapshot s = (LeaseEvent.Snapshot) backend.handled.get(0);
             assertEquals(view, s.leases(), "the lost event comes back as part of the whole set");
+            // the pump marks its progress just after the backend returns: wait for that, then ask /readyz
+            until(pipeline::healthy, "ready again");
             assertEquals(200, get(hs.port(), "/readyz").statusCode());
             // only the delivery that went through is timed; the failed ones are counted above
             until(() -> pump.applySeconds().count() == 1, "the successful delivery timed");

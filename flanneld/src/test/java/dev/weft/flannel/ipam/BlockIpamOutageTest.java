@@ -75,8 +75,9 @@ class BlockIpamOutageTest {
                     IpamResponse r = c.call(add("off" + i));
                     long ms = (System.nanoTime() - t0) / 1_000_000;
                     // The first one waits for the etcd request to time out (1 s here); later ones do not
-                    // wait for etcd at all, nor for the background probe of it.
-                    assertTrue(i == 0 ? ms < 3_000 : ms < 500, "offline ADD " + i + " took " + ms + " ms");
+                    // wait for etcd at all, nor for the background probe of it (under its 1 s timeout, with
+                    // room for a loaded machine).
+                    assertTrue(i == 0 ? ms < 3_000 : ms < 900, "offline ADD " + i + " took " + ms + " ms");
                     assertTrue(r.isOk(), r.toString());
                     offline.put("net.off" + i, r.ips().get(0));
                     assertTrue(reserve.containsKey(r.ips().get(0).toString()), r.ips() + " comes from the reserve " + reserve);

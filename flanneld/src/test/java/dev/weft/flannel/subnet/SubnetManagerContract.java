@@ -341,12 +341,14 @@ abstract class SubnetManagerContract {
         config(CONFIG);
         SubnetManager m = manager(options(Duration.ofSeconds(30), Duration.ofSeconds(10)));
         Lease a = m.acquireLease(Nodes.node(52), null);
-        List<Lease> changes = new ArrayList<>();
+        // written by the renewer's thread, which counts the re-acquisition before it tells the listener
+        List<Lease> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
         LeaseRenewer keeper = track(m.keepLease(a, changes::add));
         try (StderrCapture err = new StderrCapture()) {
             Await.sleep(300); // let the own-key watch start
             rawDelete(key(a.subnet()));
             Await.until(WAIT, () -> keeper.reacquisitions() == 1, () -> "re-acquisition");
+            Await.until(WAIT, () -> !changes.isEmpty(), () -> "the listener told of the new lease");
             assertTrue(err.text().contains("Lease has been revoked"), err.text());
         }
         assertEquals(a.subnet(), keeper.current().subnet());

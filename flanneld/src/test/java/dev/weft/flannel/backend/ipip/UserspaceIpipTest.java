@@ -57,10 +57,11 @@ class UserspaceIpipTest {
     static final class Watched implements AutoCloseable {
         final Process p;
         final StringBuffer out = new StringBuffer();
+        private final Thread reader;
 
         Watched(TestNetns ns, String... cmd) throws Exception {
             p = new ProcessBuilder(Cmd.inNetns(ns.name(), cmd)).redirectErrorStream(true).start();
-            Thread t = new Thread(() -> {
+            reader = new Thread(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                     for (String l; (l = r.readLine()) != null; ) {
                         out.append(l).append('\n');
@@ -69,8 +70,8 @@ class UserspaceIpipTest {
                     out.append("read failed: ").append(e).append('\n');
                 }
             }, "watched-output");
-            t.setDaemon(true);
-            t.start();
+            reader.setDaemon(true);
+            reader.start();
         }
 
         void awaitLine(String contains) throws InterruptedException {
@@ -86,7 +87,7 @@ class UserspaceIpipTest {
                 p.destroy();
                 p.waitFor(2, TimeUnit.SECONDS);
             }
-            Thread.sleep(50); // the reader's last lines
+            reader.join(5_000); // the reader's last lines: it ends at the output's end
             return out.toString();
         }
 

@@ -363,8 +363,14 @@ class UdpBackendTest {
             long drop0 = m.udpRxDropped();
             sendFrom(b, junk, new InetSocketAddress(a.ext.ifaceAddr().toInetAddress(), 8285));
             await(m::udpRxPackets, rx0 + junk.size() * 99L / 100, "datagrams received");
-            Thread.sleep(200);
-            long rx = m.udpRxPackets() - rx0;
+            // the loop may still be draining the last ones: every datagram counted as received is
+            // either written to the TUN or dropped once the counters settle (read apart, not at once)
+            long settle = System.nanoTime() + 5_000_000_000L;
+            long rx;
+            do {
+                Thread.sleep(200);
+                rx = m.udpRxPackets() - rx0;
+            } while (rx != (m.tunTxPackets() - tun0) + (m.udpRxDropped() - drop0) && System.nanoTime() < settle);
             assertEquals(rx, (m.tunTxPackets() - tun0) + (m.udpRxDropped() - drop0), m.toString());
             for (UdpMetrics.Drop d : List.of(UdpMetrics.Drop.TOO_SHORT, UdpMetrics.Drop.OVERSIZE,
                     UdpMetrics.Drop.BAD_TOTAL_LENGTH, UdpMetrics.Drop.BAD_HEADER_LENGTH, UdpMetrics.Drop.TTL_EXPIRED,
