@@ -37,9 +37,10 @@ public final class Shim {
     static final String DEFAULT_SOCKET = "/run/weft/cni.sock";
     /**
      * How long weftd may take, each read and write of the socket bounded by it: as for weft-ipam's
-     * socket client, a minute means it is stuck.
+     * socket client, a minute means it is stuck. weftd's own deadline ({@link ThickService#DEADLINE})
+     * is below it, and weftd undoes an ADD this shim did not get.
      */
-    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private Shim() {
     }
