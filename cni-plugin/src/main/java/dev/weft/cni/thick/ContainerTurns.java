@@ -2,8 +2,9 @@ package dev.weft.cni.thick;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One invocation per container in weftd at a time, in the order they came: a runtime that gave up
@@ -30,7 +31,8 @@ final class ContainerTurns {
     }
 
     private static final class Turn {
-        final ReentrantLock lock = new ReentrantLock(true); // fair: the DEL that came second runs second
+        // fair: the DEL that came second runs second; not a lock, which the thread holding it could take twice
+        final Semaphore permit = new Semaphore(1, true);
         int users;
     }
 
@@ -53,8 +55,8 @@ final class ContainerTurns {
         }
         boolean got = false;
         try {
-            // tryLock() would barge ahead of those already waiting; a timed one with no time keeps their order
-            got = t.lock.tryLock(0, TimeUnit.NANOSECONDS) || waitFor(t, timeoutNanos);
+            // tryAcquire() would barge ahead of those already waiting; a timed one with no time keeps their order
+            got = t.permit.tryAcquire(0, TimeUnit.NANOSECONDS) || waitFor(t, timeoutNanos);
         } finally {
             if (!got) {
                 leave(containerId, t);
@@ -63,9 +65,12 @@ final class ContainerTurns {
         if (!got) {
             return null;
         }
+        AtomicBoolean closed = new AtomicBoolean();
         return () -> {
-            t.lock.unlock();
-            leave(containerId, t);
+            if (closed.compareAndSet(false, true)) { // a second close must not free the turn twice
+                t.permit.release();
+                leave(containerId, t);
+            }
         };
     }
 
@@ -77,7 +82,7 @@ final class ContainerTurns {
             waiting++;
         }
         try {
-            return t.lock.tryLock(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
+            return t.permit.tryAcquire(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
         } finally {
             synchronized (this) {
                 waiting--;
