@@ -245,9 +245,9 @@ public final class ThickService implements AutoCloseable {
             return;
         }
         if (System.nanoTime() - deadline > 0) {
-            undo(inv, "it ended after weftd's deadline of " + this.deadline.toSeconds() + " s");
+            undo(inv, "it ended after weftd's deadline of " + seconds(this.deadline));
             caller.answer(ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater("weftd took longer than "
-                    + this.deadline.toSeconds() + " s to run the ADD and has undone it; try again"), new byte[0])));
+                    + seconds(this.deadline) + " to run the ADD and has undone it; try again"), new byte[0])));
         } else if (caller.gone() || !caller.answer(ThickWire.encode(a))) {
             undo(inv, "its caller was gone when it ended (killed by the runtime, or timed out)");
         }
@@ -267,6 +267,10 @@ public final class ThickService implements AutoCloseable {
         log.accept("thick ADD of container " + containerOf(add) + " undone, " + why + ": its DEL "
                 + (del.exit() == 0 ? "released the address and removed the link"
                 : "failed (exit " + del.exit() + "): " + new String(del.stdout(), StandardCharsets.UTF_8).strip()));
+    }
+
+    private static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() / 1000.0 + " s";
     }
 
     private static String containerOf(Invocation inv) {
