@@ -104,6 +104,7 @@ public final class Shim {
         } catch (Stuck e) {
             // weftd took the request and then broke off: whether it did anything is unknown, so
             // neither run it again here nor say it failed for good; the runtime retries it later.
+            // (An ADD that weftd finishes after this JVM is gone is undone there: ThickService.)
             print(FileDescriptor.out, ThickWire.tryAgainLater(e.getMessage()));
             Runtime.getRuntime().halt(1);
             return "";

@@ -209,8 +209,9 @@ public final class CniSocketServer implements AutoCloseable {
     }
 
     /**
-     * A shim's connection: it sends one request and then only reads, so anything readable on it
-     * while weftd works is its end of stream: the runtime killed it, or it gave up.
+     * A shim's connection: it sends one request and then only reads (it never shuts its sending
+     * side down), so an end of stream on it while weftd works means the shim is gone: the runtime
+     * killed it, or it gave up.
      */
     private static final class Connection implements Caller {
         private final SocketChannel c;
