@@ -34,10 +34,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -271,6 +274,158 @@ class ThickRoutedTest {
         } finally {
             stopping.close();
         }
+    }
+
+    /**
+     * weft-routed as a runtime execs it, but started rather than waited for: a shim the test can
+     * kill by its PID (ip netns exec and the launcher both exec, so the PID is the shim's JVM) or
+     * race with another. stderr goes to a file beside the test's others.
+     */
+    private static Process startCni(String verb, String id, TestNetns pod, String conf) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", node.name(), launchers.plugin("weft-routed").toString());
+        pb.environment().keySet().removeIf(k -> k.startsWith("CNI_"));
+        pb.environment().putAll(Map.of("CNI_COMMAND", verb, "CNI_PATH", launchers.cniBin().toString(), "CNI_CONTAINERID", id,
+                "CNI_NETNS", pod.path().toString(), "CNI_IFNAME", "eth0"));
+        pb.redirectError(dir.resolve(id + "-" + verb + ".stderr").toFile());
+        Process p = pb.start();
+        try (var in = p.getOutputStream()) {
+            in.write(conf.getBytes(StandardCharsets.UTF_8));
+        }
+        return p;
+    }
+
+    /** Holds every thick ADD of {@code id} in {@code weftd} (just before the plugin runs) until the returned latch opens. */
+    private static CountDownLatch holdAdds(BlockIpam weftd, String id, CountDownLatch entered) {
+        CountDownLatch release = new CountDownLatch(1);
+        weftd.beforeThickRunForTest(env -> {
+            if (id.equals(env.get("CNI_CONTAINERID")) && "ADD".equals(env.get("CNI_COMMAND"))) {
+                entered.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        return release;
+    }
+
+    /** Nothing of container {@code id} on the node or in etcd: no host veth, no route to a pool address, no handle or attribute. */
+    private static void assertNothingLeftOf(String id, TestNetns pod) {
+        assertTrue(hostVeths().isEmpty(), "no host veth: " + hostVeths());
+        assertEquals(List.of(), KernelState.routes(node.name(), 4).stream().filter(r -> r.dst() != null && r.dst().startsWith("10.214."))
+                .map(RouteInfo::dst).toList(), "no host route to a pod");
+        assertTrue(KernelState.link(pod.name(), "eth0").isEmpty(), "no eth0 in the pod");
+        assertFalse(etcd.get(PREFIX + "/handle/thick." + id).isPresent(), "no handle");
+        String all = etcd.etcdctl("get", "--prefix", PREFIX);
+        assertFalse(all.contains(id), "no allocation of " + id + " in the blocks:\n" + all);
+    }
+
+    /**
+     * The runtime kills the shim (kill -9 by its PID, as containerd does at its timeout) while
+     * weftd runs the ADD. weftd's ADD then completes (veth, route, address), finds its caller gone
+     * and runs the plugin's DEL: once weftd counts it abandoned, nothing of the pod is left.
+     */
+    @Test
+    void anAddWhoseShimIsKilledLeavesNothing() throws Exception {
+        String id = "killedadd1";
+        long served = weftd.thickServed();
+        long abandoned = weftd.thickAbandoned();
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = holdAdds(weftd, id, entered);
+        try (TestNetns pod = TestNetns.create()) {
+            Process shim = startCni("ADD", id, pod, conf(sock, ""));
+            assertTrue(entered.await(30, TimeUnit.SECONDS), "weftd got the ADD");
+            assertTrue(shim.info().command().orElse("").endsWith("/java"), "the PID is the shim's JVM: " + shim.info());
+            Cmd.run("kill", "-9", String.valueOf(shim.pid()));
+            assertTrue(shim.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(137, shim.exitValue(), "killed");
+            release.countDown();
+            awaitCount(weftd::thickAbandoned, abandoned + 1);
+            assertEquals(served + 1, weftd.thickServed(), "the ADD ran to its end in weftd");
+            assertNothingLeftOf(id, pod);
+            // the runtime's DEL, whenever it comes, finds nothing to do
+            assertEquals(0, cni("DEL", id, pod, conf(sock, ""), true).exitCode());
+        } finally {
+            weftd.beforeThickRunForTest(null);
+            release.countDown();
+        }
+    }
+
+    /**
+     * The runtime's DEL arrives while weftd still runs the ADD of the same container (its shim
+     * alive): the DEL waits for its turn and runs after the ADD, so the ADD's veth, route and
+     * address do not outlive it.
+     */
+    @Test
+    void aDelDuringItsAddRunsAfterIt() throws Exception {
+        String id = "raceddel1";
+        long abandoned = weftd.thickAbandoned();
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = holdAdds(weftd, id, entered);
+        try (TestNetns pod = TestNetns.create()) {
+            Process add = startCni("ADD", id, pod, conf(sock, ""));
+            assertTrue(entered.await(30, TimeUnit.SECONDS), "weftd got the ADD");
+            Process del = startCni("DEL", id, pod, conf(sock, ""));
+            // the DEL reaches weftd and waits behind the ADD (without the turns it would run at once, and end)
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (weftd.thickWaiting() == 0 && del.isAlive() && System.nanoTime() < end) {
+                Thread.sleep(5);
+            }
+            boolean waited = weftd.thickWaiting() == 1 && del.isAlive();
+            release.countDown();
+            assertTrue(add.waitFor(30, TimeUnit.SECONDS) && del.waitFor(30, TimeUnit.SECONDS));
+            String added = new String(add.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, add.exitValue(), added);
+            assertTrue(JSON.readTree(added).get("ips").get(0).get("address").asText().startsWith("10.214.0."), added);
+            assertEquals(0, del.exitValue(), new String(del.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            assertNothingLeftOf(id, pod);
+            assertTrue(waited, "the DEL waited in weftd for the ADD");
+            assertEquals(abandoned, weftd.thickAbandoned(), "the ADD's answer was delivered: nothing for weftd to undo");
+        } finally {
+            weftd.beforeThickRunForTest(null);
+            release.countDown();
+        }
+    }
+
+    /**
+     * An ADD that ends after weftd's deadline (here 0.5 s instead of 50) is undone even though its
+     * shim still waits: the shim gets code 11 (try again later) and the node keeps nothing.
+     */
+    @Test
+    void anAddPastWeftdsDeadlineIsUndoneAndTryAgainLater() throws Exception {
+        Path sock3 = dir.resolve("run3/cni.sock");
+        BlockIpam late = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
+                "node-c", new BlockIpam.Settings(sock3, dir.resolve("journal3"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
+                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()).withThickDeadline(Duration.ofMillis(500)));
+        late.beforeThickRunForTest(env -> {
+            try {
+                Thread.sleep(1000); // past the deadline, deterministically: it runs after the request was read
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        String id = "lateadd1";
+        try (TestNetns pod = TestNetns.create()) {
+            Cmd.Result add = cni("ADD", id, pod, conf(sock3, ""), true);
+            assertEquals(1, add.exitCode(), add.toString());
+            JsonNode err = JSON.readTree(add.stdout());
+            assertEquals(11, err.get("code").asInt(), add.stdout());
+            assertTrue(err.get("msg").asText().contains("has undone it"), add.stdout());
+            assertEquals(1, late.thickServed());
+            assertEquals(1, late.thickAbandoned());
+            assertNothingLeftOf(id, pod);
+        } finally {
+            late.close();
+        }
+    }
+
+    private static void awaitCount(java.util.function.LongSupplier count, long want) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (count.getAsLong() != want && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertEquals(want, count.getAsLong());
     }
 
     /** Requests no shim sends: each gets an error or a decline, and nothing on the node or in etcd changes. */

@@ -37,9 +37,10 @@ public final class Shim {
     static final String DEFAULT_SOCKET = "/run/weft/cni.sock";
     /**
      * How long weftd may take, each read and write of the socket bounded by it: as for weft-ipam's
-     * socket client, a minute means it is stuck.
+     * socket client, a minute means it is stuck. weftd's own deadline ({@link ThickService#DEADLINE})
+     * is below it, and weftd undoes an ADD this shim did not get.
      */
-    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private Shim() {
     }
@@ -103,6 +104,7 @@ public final class Shim {
         } catch (Stuck e) {
             // weftd took the request and then broke off: whether it did anything is unknown, so
             // neither run it again here nor say it failed for good; the runtime retries it later.
+            // (An ADD that weftd finishes after this JVM is gone is undone there: ThickService.)
             print(FileDescriptor.out, ThickWire.tryAgainLater(e.getMessage()));
             Runtime.getRuntime().halt(1);
             return "";

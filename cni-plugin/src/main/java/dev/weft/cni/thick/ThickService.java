@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -39,6 +40,12 @@ import java.util.function.Function;
  * ({@link NetNs#run}), so no weftd thread is ever left in a pod's namespace, whatever fails. At most
  * {@link #PARALLEL} invocations run at once; the next is declined at once rather than queued, so a
  * stuck namespace can hold only those, never the socket's other requests.
+ *
+ * <p>A runtime kills a plugin that takes too long and then sends DEL. So an invocation for a
+ * container waits for the one weftd is running for it ({@link ContainerTurns}: the DEL acts after
+ * the ADD, never before), and an ADD that succeeds after its shim is gone, or after
+ * {@link #DEADLINE}, is taken back with the plugin's own DEL ({@link #abandoned}): an ADD the
+ * runtime did not get leaves no veth, route or address behind.
  */
 public final class ThickService implements AutoCloseable {
     /** Invocations in weftd at once (the socket has more threads: IPAM requests keep being served). */
@@ -48,6 +55,14 @@ public final class ThickService implements AutoCloseable {
     private static final int MAX_ID_CHARS = 64;
     /** stderr sent back is cut here (a stack trace at most); stdout, the protocol, never is. */
     private static final int MAX_STDERR = 8 * 1024;
+    /**
+     * How long an invocation may take in weftd, its wait for the container's turn included: below
+     * the shim's answer timeout, so a success weftd still sends is one the shim still reads. A
+     * successful ADD that ends later is undone and answered code 11.
+     */
+    public static final java.time.Duration DEADLINE = Shim.ANSWER_TIMEOUT.minusSeconds(10);
+    /** Invocations that may wait for their container's turn at once (each holds a socket thread). */
+    static final int MAX_WAITING = 2;
 
     private final Path socket;
     private final NetNs serving; // null: weftd's own namespace, the calling thread's
@@ -55,17 +70,28 @@ public final class ThickService implements AutoCloseable {
     private final Semaphore slots = new Semaphore(PARALLEL);
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong declined = new AtomicLong();
+    private final AtomicLong abandoned = new AtomicLong();
+    private final ContainerTurns turns = new ContainerTurns(MAX_WAITING);
     private final boolean canEnter = canEnterNamespaces();
+    private final java.time.Duration deadline;
+    /** weftd's log (warnings): this module has no logging framework, the shim must not load one. */
+    private final Consumer<String> log;
+    /** Test seam, null in weftd: runs just before the plugin, on the invocation's thread, with its CNI env. */
+    private volatile Consumer<Map<String, String>> beforeRun;
 
     /**
      * @param socket     the CNI socket this weftd serves (a weft-ipam config must name it, or default to it)
      * @param servingNetns the node's namespace when weftd's threads are not in it (tests, benchmarks), else null
      * @param ipam       weftd's block IPAM, called directly
+     * @param deadline   {@link #DEADLINE} but in tests
+     * @param log        where weftd logs an undone ADD
      */
-    public ThickService(Path socket, String servingNetns, IpamTransport ipam) {
+    public ThickService(Path socket, String servingNetns, IpamTransport ipam, java.time.Duration deadline, Consumer<String> log) {
         this.socket = socket;
         this.serving = servingNetns == null ? null : NetNs.open(servingNetns);
         this.ipam = ipam;
+        this.deadline = deadline;
+        this.log = log;
     }
 
     /**
@@ -115,39 +141,140 @@ public final class ThickService implements AutoCloseable {
         return declined.get();
     }
 
+    /** Successful ADDs weftd undid because nobody received them (shim gone, deadline passed), and those not run for that. */
+    public long abandoned() {
+        return abandoned.get();
+    }
+
+    /** Invocations waiting now for an earlier one of the same container. */
+    public int waiting() {
+        return turns.waiting();
+    }
+
+    /** Test only: {@code hook} runs right before the plugin does, with the invocation's CNI env (to hold an ADD in weftd). */
+    public void beforeRunForTest(Consumer<Map<String, String>> hook) {
+        beforeRun = hook;
+    }
+
     /** The answer for a request that weftd does not serve at all now (it is stopping). */
     public byte[] decline(String why) {
         declined.incrementAndGet();
         return ThickWire.encode(ThickWire.Answer.declined(why));
     }
 
-    /** Serves one request (a frame's JSON object, bounded by the socket); a malformed one gets an error. */
-    public byte[] serve(JsonNode req) {
+    /**
+     * Serves one request (a frame's JSON object, bounded by the socket), answering through
+     * {@code caller}; a malformed one gets an error. An invocation for a container waits for the one
+     * running for the same container ({@link ContainerTurns}) and then takes a slot.
+     */
+    public void serve(JsonNode req, Caller caller) {
+        long deadline = System.nanoTime() + this.deadline.toNanos();
         Invocation inv;
         try {
             inv = Invocation.parse(req);
         } catch (IpamException e) {
-            return IpamResponse.error(e).encode();
+            caller.answer(IpamResponse.error(e).encode());
+            return;
         }
         String why = whyNot(inv);
         if (why != null) {
-            return decline(why);
+            caller.answer(decline(why));
+            return;
         }
-        if (!slots.tryAcquire()) {
-            return decline("weftd is busy (" + PARALLEL + " invocations running)");
+        String id = inv.env().getOrDefault("CNI_CONTAINERID", "");
+        ContainerTurns.Held turn = turnOf(id, deadline);
+        if (turn == null) {
+            // never a decline: the shim would run it beside the invocation still running here
+            caller.answer(ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater(
+                    "an earlier invocation for container " + id + " is still running in weftd; try again later"), new byte[0])));
+            return;
         }
-        try {
-            ThickWire.Answer a;
-            try {
-                a = run(inv);
-            } catch (RuntimeException e) {
-                a = failedMidway(e);
+        try (turn) {
+            // behind its container's turn, so a DEL the shim then runs itself comes after what ran here
+            if (!slots.tryAcquire()) {
+                caller.answer(decline("weftd is busy (" + PARALLEL + " invocations running)"));
+                return;
             }
-            served.incrementAndGet();
-            return ThickWire.encode(a);
-        } finally {
-            slots.release();
+            try {
+                runFor(caller, inv, deadline);
+            } finally {
+                slots.release();
+            }
         }
+    }
+
+    /** {@code id}'s turn, or null when it did not come by the deadline (or weftd is stopping). */
+    private ContainerTurns.Held turnOf(String id, long deadline) {
+        try {
+            return turns.await(id, deadline - System.nanoTime());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /**
+     * Runs {@code inv} and answers it. A successful ADD is kept only when its answer reaches a caller
+     * in time: one whose shim is gone (killed by the runtime, or given up) or that ends after the
+     * deadline is taken back by the plugin's own DEL, as the runtime would have done had it known
+     * the ADD succeeded; an ADD whose shim is gone before it begins is not run at all.
+     */
+    private void runFor(Caller caller, Invocation inv, long deadline) {
+        boolean add = "ADD".equals(inv.env().get("CNI_COMMAND"));
+        if (add && caller.gone()) {
+            abandoned.incrementAndGet();
+            log.accept("thick ADD of container " + containerOf(inv) + " not run: its caller was gone before its turn came");
+            return;
+        }
+        Consumer<Map<String, String>> hook = beforeRun;
+        if (hook != null) {
+            hook.accept(inv.env());
+        }
+        ThickWire.Answer a;
+        boolean midway = false;
+        try {
+            a = run(inv);
+        } catch (RuntimeException e) {
+            a = failedMidway(e);
+            midway = true;
+        }
+        served.incrementAndGet();
+        if (!add || (a.exit() != 0 && !midway)) {
+            // a failed ADD has unwound what it made (the plugin's UndoStack); a late answer to it is harmless
+            caller.answer(ThickWire.encode(a));
+            return;
+        }
+        if (System.nanoTime() - deadline > 0) {
+            undo(inv, "it ended after weftd's deadline of " + seconds(this.deadline));
+            caller.answer(ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater("weftd took longer than "
+                    + seconds(this.deadline) + " to run the ADD and has undone it; try again"), new byte[0])));
+        } else if (caller.gone() || !caller.answer(ThickWire.encode(a))) {
+            undo(inv, "its caller was gone when it ended (killed by the runtime, or timed out)");
+        }
+    }
+
+    /** The plugin's DEL for an ADD nobody received: the same env and config, in weftd; counted and logged. */
+    private void undo(Invocation add, String why) {
+        Map<String, String> env = new TreeMap<>(add.env());
+        env.put("CNI_COMMAND", "DEL");
+        ThickWire.Answer del;
+        try {
+            del = run(add.withEnv(env));
+        } catch (RuntimeException e) {
+            del = failedMidway(e);
+        }
+        abandoned.incrementAndGet(); // once the DEL is done: whoever reads it may count on the node being clean
+        log.accept("thick ADD of container " + containerOf(add) + " undone, " + why + ": its DEL "
+                + (del.exit() == 0 ? "released the address and removed the link"
+                : "failed (exit " + del.exit() + "): " + new String(del.stdout(), StandardCharsets.UTF_8).strip()));
+    }
+
+    private static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() / 1000.0 + " s";
+    }
+
+    private static String containerOf(Invocation inv) {
+        return inv.env().getOrDefault("CNI_CONTAINERID", "") + " (" + inv.env().getOrDefault("CNI_IFNAME", "") + ")";
     }
 
     /** weftd may have acted already: a served code 11, never a decline (the shim would run it a second time). */
@@ -199,6 +326,7 @@ public final class ThickService implements AutoCloseable {
         return null;
     }
 
+    /** Runs the plugin in weftd as its own process would: the node's namespace, weft-ipam bound to the allocator. */
     private ThickWire.Answer run(Invocation inv) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -283,6 +411,10 @@ public final class ThickService implements AutoCloseable {
                 throw bad("\"stdin\" is not base64");
             }
             return new Invocation(v.asInt(), plugin, caller, target, env, stdin);
+        }
+
+        Invocation withEnv(Map<String, String> other) {
+            return new Invocation(version, plugin, callerNetns, targetNetns, other, stdin);
         }
 
         private static String text(JsonNode o, String field, int max, boolean emptyOk) throws IpamException {

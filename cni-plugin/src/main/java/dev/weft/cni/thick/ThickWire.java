@@ -20,6 +20,8 @@ import java.util.Set;
  * </pre>
  *
  * An answer without "exit" (a decline, or an older weftd's "unknown op" error) means: not served.
+ * A request is the last on its connection: weftd closes it after the answer, and takes a closed
+ * connection before the answer as a shim that is gone (it then undoes a successful ADD).
  */
 public final class ThickWire {
     /** The request kind's op, beside allocate/release/check/gc/status. */

@@ -414,6 +414,10 @@ final class Weftd {
             tail.counter("weft_cni_thick_declined_total",
                     "weft-routed invocations weftd declined; the shim's own JVM ran them (no marker, other namespace view, busy, stopping).",
                     ipam.thickDeclined());
+            tail.counter("weft_cni_thick_abandoned_total",
+                    "weft-routed ADDs weftd undid with the plugin's DEL because their shim never got the answer (killed, timed out,"
+                            + " past weftd's deadline), or did not run because the shim was gone before their turn.",
+                    ipam.thickAbandoned());
         }
         NetlinkMetrics.write(tail);
         processMetrics.write(tail);

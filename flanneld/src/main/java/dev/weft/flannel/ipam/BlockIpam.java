@@ -41,19 +41,26 @@ public final class BlockIpam implements AutoCloseable {
      * @param nodeNetns    where the node's network is when it is not weftd's own namespace (tests and
      *                      benchmarks, which play a node in a wt- namespace), else null: the namespace in
      *                      which weftd runs weft-routed for its thick shim ({@link ThickService})
+     * @param thickDeadline how long weftd runs a thick invocation before a successful ADD is undone
+     *                      ({@link ThickService#DEADLINE}; shorter only in tests)
      */
     public record Settings(Path socket, Path journal, int reserve, long tickInterval, BlockAllocator.Options etcd,
-                           Duration goneNodeGrace, String nodeNetns) {
+                           Duration goneNodeGrace, String nodeNetns, Duration thickDeadline) {
         public static final int DEFAULT_RESERVE = 8;
         public static final Duration DEFAULT_GONE_NODE_GRACE = Duration.ofMinutes(5);
 
         public Settings(Path socket, Path journal, int reserve, long tickInterval, BlockAllocator.Options etcd, Duration goneNodeGrace) {
-            this(socket, journal, reserve, tickInterval, etcd, goneNodeGrace, null);
+            this(socket, journal, reserve, tickInterval, etcd, goneNodeGrace, null, ThickService.DEADLINE);
         }
 
         /** These settings with the node's network in {@code netns} (a path) instead of weftd's own namespace. */
         public Settings inNodeNetns(String netns) {
-            return new Settings(socket, journal, reserve, tickInterval, etcd, goneNodeGrace, netns);
+            return new Settings(socket, journal, reserve, tickInterval, etcd, goneNodeGrace, netns, thickDeadline);
+        }
+
+        /** These settings with another deadline for thick invocations (tests). */
+        public Settings withThickDeadline(Duration d) {
+            return new Settings(socket, journal, reserve, tickInterval, etcd, goneNodeGrace, nodeNetns, d);
         }
 
         public static Settings defaults(Path socket, Path journal) {
@@ -169,13 +176,13 @@ public final class BlockIpam implements AutoCloseable {
         NodeIpam ipam = new NodeIpam(allocator, families, OfflineJournal.load(s.journal()), s.reserve());
         ipam.start();
         // weft-routed's thick shim: weftd runs the plugin, and weft-ipam calls the allocator directly
-        ThickService thick = new ThickService(s.socket(), s.nodeNetns(), new DirectIpam(ipam));
+        ThickService thick = new ThickService(s.socket(), s.nodeNetns(), new DirectIpam(ipam), s.thickDeadline(), LOG::warn);
         CniSocketServer server;
         try {
             server = CniSocketServer.start(s.socket(), ipam::handle, new CniSocketServer.ExecHandler() {
                 @Override
-                public byte[] serve(JsonNode request) {
-                    return thick.serve(request);
+                public void serve(JsonNode request, dev.weft.cni.thick.Caller caller) {
+                    thick.serve(request, caller);
                 }
 
                 @Override
@@ -236,6 +243,21 @@ public final class BlockIpam implements AutoCloseable {
 
     public long thickDeclined() {
         return thick.declined();
+    }
+
+    /** Successful thick ADDs weftd undid because their shim never got the answer (and those it did not run for that). */
+    public long thickAbandoned() {
+        return thick.abandoned();
+    }
+
+    /** Thick invocations waiting now for an earlier one of the same container. */
+    public int thickWaiting() {
+        return thick.waiting();
+    }
+
+    /** Test only: {@code hook} runs in weftd right before weft-routed does, with the invocation's CNI env. */
+    public void beforeThickRunForTest(java.util.function.Consumer<java.util.Map<String, String>> hook) {
+        thick.beforeRunForTest(hook);
     }
 
     /** The allocator as weft-ipam's transport inside weftd: the socket's handler, without the socket. */

@@ -1,6 +1,7 @@
 package dev.weft.flannel.ipam;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weft.cni.thick.Caller;
 import dev.weft.ipam.CniErrorCodes;
 import dev.weft.ipam.IpamException;
 import dev.weft.ipam.socket.IpamFrame;
@@ -15,6 +16,7 @@ import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
@@ -59,11 +61,12 @@ public final class CniSocketServer implements AutoCloseable {
 
     /**
      * The other request kind on this socket, op {@value #EXEC_OP}: a whole CNI invocation from a
-     * thick plugin's shim (dev.weft.cni.thick), answered with the payload the handler returns.
+     * thick plugin's shim (dev.weft.cni.thick), which the handler answers through the connection,
+     * the last request on it.
      */
     public interface ExecHandler {
-        /** The answer to one request (its frame's JSON object). */
-        byte[] serve(JsonNode request);
+        /** Serves one request (its frame's JSON object), answering through {@code caller}. */
+        void serve(JsonNode request, Caller caller);
 
         /** The answer that tells the shim weftd does not serve it now, so it runs the plugin itself. */
         byte[] decline(String why);
@@ -171,7 +174,11 @@ public final class CniSocketServer implements AutoCloseable {
                 } finally {
                     idle.cancel(false);
                 }
-                IpamFrame.write(out, req == null ? execute(o) : answer(req).encode());
+                if (req == null) {
+                    execute(o, new Connection(c, out));
+                    return; // the shim's one request: what follows it is only ever its end of stream
+                }
+                IpamFrame.write(out, answer(req).encode());
             }
         } catch (IOException e) {
             LOG.debug("CNI socket connection: {}", e.toString());
@@ -187,12 +194,61 @@ public final class CniSocketServer implements AutoCloseable {
         });
     }
 
-    /** A thick plugin's invocation, counted in flight like an IPAM request; while stopping, declined. */
-    private byte[] execute(JsonNode request) {
-        return counted(r -> exec.decline("weftd is stopping: " + r.msg()), () -> exec.serve(request), e -> {
+    /** A thick plugin's invocation, counted in flight like an IPAM request (an undone ADD too); while stopping, declined. */
+    private void execute(JsonNode request, Connection caller) {
+        byte[] last = counted(r -> exec.decline("weftd is stopping: " + r.msg()), () -> {
+            exec.serve(request, caller);
+            return null;
+        }, e -> {
             LOG.warn("CNI socket: a thick plugin invocation failed", e);
             return IpamResponse.error(new IpamException(CniErrorCodes.INTERNAL, "weftd failed: " + e)).encode();
         });
+        if (last != null && !caller.answered) {
+            caller.answer(last);
+        }
+    }
+
+    /**
+     * A shim's connection: it sends one request and then only reads (it never shuts its sending
+     * side down), so an end of stream on it while weftd works means the shim is gone: the runtime
+     * killed it, or it gave up.
+     */
+    private static final class Connection implements Caller {
+        private final SocketChannel c;
+        private final OutputStream out;
+        private volatile boolean answered;
+
+        Connection(SocketChannel c, OutputStream out) {
+            this.c = c;
+            this.out = out;
+        }
+
+        @Override
+        public boolean gone() {
+            try {
+                synchronized (c.blockingLock()) {
+                    c.configureBlocking(false);
+                    try {
+                        return c.read(ByteBuffer.allocate(1)) < 0; // 0: nothing yet; a byte more is dropped with the connection
+                    } finally {
+                        c.configureBlocking(true);
+                    }
+                }
+            } catch (IOException e) {
+                return true; // reset, or closed by weftd's own stop
+            }
+        }
+
+        @Override
+        public boolean answer(byte[] payload) {
+            answered = true;
+            try {
+                IpamFrame.write(out, payload);
+                return true;
+            } catch (IOException e) {
+                return false; // EPIPE: the shim closed its end
+            }
+        }
     }
 
     /**

@@ -215,6 +215,55 @@ class CniSocketServerTest {
         }
     }
 
+    /**
+     * A thick invocation's caller as the handler sees it: one still connected is not gone and gets
+     * the answer, after which the connection ends (a shim sends one request); one that closed while
+     * the handler worked (a shim the runtime killed) is gone, and the answer cannot be written.
+     */
+    @Test
+    void aThickCallerThatClosesIsSeenGone(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("cni.sock");
+        java.util.concurrent.BlockingQueue<java.util.concurrent.CountDownLatch> entered = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.BlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        CniSocketServer.ExecHandler exec = new CniSocketServer.ExecHandler() {
+            @Override
+            public void serve(com.fasterxml.jackson.databind.JsonNode request, dev.weft.cni.thick.Caller caller) {
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                entered.add(go);
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                boolean gone = caller.gone();
+                seen.add("gone=" + gone + " answered=" + caller.answer("{\"v\":1,\"exit\":0}".getBytes(StandardCharsets.UTF_8)));
+            }
+
+            @Override
+            public byte[] decline(String why) {
+                throw new AssertionError(why);
+            }
+        };
+        byte[] req = frame("{\"op\":\"cni\"}".getBytes(StandardCharsets.UTF_8));
+        try (CniSocketServer s = CniSocketServer.start(sock, r -> IpamResponse.ok(List.of(), "x"), exec)) {
+            try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+                Channels.newOutputStream(ch).write(req);
+                entered.poll(30, java.util.concurrent.TimeUnit.SECONDS).countDown();
+                assertEquals("gone=false answered=true", seen.poll(30, java.util.concurrent.TimeUnit.SECONDS));
+                InputStream in = Channels.newInputStream(ch);
+                assertEquals("{\"v\":1,\"exit\":0}", new String(IpamFrame.read(in), StandardCharsets.UTF_8));
+                assertNull(IpamFrame.read(in), "the connection ends after a thick request's answer");
+            }
+            java.util.concurrent.CountDownLatch go;
+            try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+                Channels.newOutputStream(ch).write(req);
+                go = entered.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+            } // closed while the handler works
+            go.countDown();
+            assertEquals("gone=true answered=false", seen.poll(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void theSocketIsRootOnlyAndNeverTakenFromALiveWeftd(@TempDir Path dir) throws Exception {
         Path sock = dir.resolve("run/weft/cni.sock");
