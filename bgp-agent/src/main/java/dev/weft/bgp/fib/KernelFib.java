@@ -298,14 +298,14 @@ public final class KernelFib implements AutoCloseable {
 
     // ------------------------------------------------------------------------------ program
 
-    /** One queued request: the prefix, and the route for an install or null for a delete. */
-    private record Op(Cidr prefix, Route route) {
-    }
-
     /** Brings the kernel to the desired state for {@code prefixes} in one batch. */
     private List<FibProblem> program(Collection<Cidr> prefixes) {
         RtNetlink.Batch batch = nl.batch();
-        List<Op> ops = new ArrayList<>();
+        // the queued requests in batch order: the prefix, and the route for an install or null for
+        // a delete (two arrays rather than a record per route: a full table's batches hold 100,000)
+        Cidr[] opPrefix = new Cidr[prefixes.size()];
+        Route[] opRoute = new Route[prefixes.size()];
+        int ops = 0;
         List<FibProblem> out = new ArrayList<>();
         Map<String, Integer> devices = new HashMap<>();
         for (Cidr p : prefixes) {
@@ -315,7 +315,7 @@ public final class KernelFib implements AutoCloseable {
                 forgetProblem(p);
                 if (have != null && !stale.contains(p)) {
                     batch.deleteRoute(RouteShape.ours(p, have.type(), table, protocol));
-                    ops.add(new Op(p, null));
+                    opPrefix[ops++] = p;
                 }
                 continue;
             }
@@ -337,9 +337,10 @@ public final class KernelFib implements AutoCloseable {
             } else {
                 batch.addRoute(r); // NLM_F_EXCL: a foreign route with this key answers EEXIST
             }
-            ops.add(new Op(p, r));
+            opPrefix[ops] = p;
+            opRoute[ops++] = r;
         }
-        if (ops.isEmpty()) {
+        if (ops == 0) {
             return out;
         }
         List<BatchFailure> failed = batch.execute();
@@ -347,21 +348,22 @@ public final class KernelFib implements AutoCloseable {
         for (BatchFailure f : failed) {
             failures.put(f.index(), f);
         }
-        for (int i = 0; i < ops.size(); i++) {
-            Op op = ops.get(i);
+        for (int i = 0; i < ops; i++) {
+            Cidr p = opPrefix[i];
+            Route r = opRoute[i];
             BatchFailure f = failures.isEmpty() ? null : failures.get(i); // no boxing per route
-            if (op.route() == null) {
+            if (r == null) {
                 if (f == null || f.error().isNotFound()) {
-                    kernel.remove(op.prefix());
+                    kernel.remove(p);
                 } else {
-                    LOG.warn("could not delete {}: {}", op.prefix(), f.error().getMessage());
+                    LOG.warn("could not delete {}: {}", p, f.error().getMessage());
                 }
             } else if (f == null) {
-                kernel.put(op.prefix(), op.route());
-                forgetProblem(op.prefix());
+                kernel.put(p, r);
+                forgetProblem(p);
             } else {
                 NetlinkException e = f.error();
-                out.add(fail(op.prefix(), e.errno(), e.getMessage()));
+                out.add(fail(p, e.errno(), e.getMessage()));
             }
         }
         return out;
