@@ -22,17 +22,37 @@ final class RequestChannel implements AutoCloseable {
     }
 
     /**
-     * A request awaiting its ACK: its sequence number, message type (for {@link NetlinkRequests})
-     * and description. The description is only spelled out when the kernel refuses it: a batch of
-     * 100,000 routes would otherwise format 100,000 addresses that nobody reads.
+     * The requests of one send, numbered {@link #firstSeq()} on in steps of one (each took
+     * {@link #nextSeq()} in turn): their message types (for {@link NetlinkRequests}) and
+     * descriptions. A description is only spelled out when the kernel refuses that request: a batch
+     * of 100,000 routes would otherwise format 100,000 addresses that nobody reads, and a view over
+     * the batch's own queue holds no object per request.
      */
-    record Pending(int seq, int type, String verb, Object subject) {
-        Pending(int seq, int type, String description) {
-            this(seq, type, description, null);
+    interface Window {
+        int size();
+
+        int firstSeq();
+
+        int type(int i);
+
+        String description(int i);
+    }
+
+    /** One request's window. */
+    private record Single(int firstSeq, int type, String description) implements Window {
+        @Override
+        public int size() {
+            return 1;
         }
 
-        String description() {
-            return subject == null ? verb : verb + " " + subject;
+        @Override
+        public int type(int i) {
+            return type;
+        }
+
+        @Override
+        public String description(int i) {
+            return description;
         }
     }
 
@@ -64,7 +84,7 @@ final class RequestChannel implements AutoCloseable {
         writer.end();
         List<T> replies = new ArrayList<>(1);
         List<BatchFailure> failures = new ArrayList<>(1);
-        sendAndAwait(List.of(new Pending(s, type, description)), replies, parser, failures);
+        sendAndAwait(new Single(s, type, description), replies, parser, failures);
         if (!failures.isEmpty()) {
             throw failures.get(0).error();
         }
@@ -156,20 +176,21 @@ final class RequestChannel implements AutoCloseable {
     }
 
     /**
-     * Sends every message currently in the writer (each already numbered, described by
-     * {@code pending}) and collects failures; the writer must hold at most {@link #WINDOW} messages.
-     * The last message must ask for an ACK; the others may not: the kernel answers a failure
-     * whether asked or not, and handles the messages in order, so the last one's answer comes
-     * after every other. A request with no answer by then succeeded.
+     * Sends every message currently in the writer (numbered and described by {@code window}) and
+     * collects failures; the writer must hold at most {@link #WINDOW} messages. The last message
+     * must ask for an ACK; the others may not: the kernel answers a failure whether asked or not,
+     * and handles the messages in order, so the last one's answer comes after every other. A
+     * request with no answer by then succeeded.
      */
-    <T> void sendAndAwait(List<Pending> pending, List<T> replies, Parser<T> parser, List<BatchFailure> failures) {
+    <T> void sendAndAwait(Window window, List<T> replies, Parser<T> parser, List<BatchFailure> failures) {
         ByteBuffer out = writer.flip();
         socket.send(out, NetlinkSocket.pointerTo(out));
         writer.reset();
-        int first = pending.get(0).seq();
-        int last = pending.get(pending.size() - 1).seq();
-        java.util.BitSet answered = new java.util.BitSet(pending.size());
-        while (!answered.get(pending.size() - 1)) {
+        int n = window.size();
+        int first = window.firstSeq();
+        int last = first + n - 1;
+        java.util.BitSet answered = new java.util.BitSet(n);
+        while (!answered.get(n - 1)) {
             socket.receive(rx, rxAddress, false);
             int p = 0;
             while (p + 16 <= rx.limit()) {
@@ -185,11 +206,11 @@ final class RequestChannel implements AutoCloseable {
                     if (mtype == Rt.NLMSG_ERROR) {
                         answered.set(idx);
                         int err = rx.getInt(p + 16);
-                        NetlinkRequests.count(pending.get(idx).type(), Math.min(err, 0));
+                        NetlinkRequests.count(window.type(idx), Math.min(err, 0));
                         if (err < 0) {
-                            Pending req = pending.get(idx);
-                            failures.add(new BatchFailure(idx, req.description(),
-                                    new NetlinkException(req.description(), err, extAck(p, len, mflags))));
+                            String description = window.description(idx);
+                            failures.add(new BatchFailure(idx, description,
+                                    new NetlinkException(description, err, extAck(p, len, mflags))));
                         }
                     } else if (parser != null && mtype != Rt.NLMSG_DONE && mtype != Rt.NLMSG_NOOP) {
                         T v = parser.parse(rx, mtype, p + 16, p + len);
@@ -201,8 +222,8 @@ final class RequestChannel implements AutoCloseable {
                 p += (len + 3) & ~3;
             }
         }
-        for (int i = answered.nextClearBit(0); i < pending.size(); i = answered.nextClearBit(i + 1)) {
-            NetlinkRequests.count(pending.get(i).type(), 0);
+        for (int i = answered.nextClearBit(0); i < n; i = answered.nextClearBit(i + 1)) {
+            NetlinkRequests.count(window.type(i), 0);
         }
     }
 

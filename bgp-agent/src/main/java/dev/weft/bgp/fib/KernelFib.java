@@ -66,9 +66,11 @@ public final class KernelFib implements AutoCloseable {
     private final int table;
     private final int protocol = BGP_PROTOCOL;
     private final int blackholeMetric;
-    private final Map<Cidr, List<NextHop>> desired = new HashMap<>();
-    /** Our routes as the kernel holds them, as far as we know. */
-    private final Map<Cidr, Route> kernel = new HashMap<>();
+    /** Per prefix, what is wanted and what the kernel holds of ours ({@link FibEntry}). */
+    private final Map<Cidr, FibEntry> entries = new HashMap<>();
+    /** Entries with a wanted state, and with a route of ours in the kernel: status asks often. */
+    private int desiredCount;
+    private int installedCount;
     /** Adopted at start and not re-announced yet. */
     private final Set<Cidr> stale = new HashSet<>();
     private final Map<Cidr, FibProblem> problems = new HashMap<>();
@@ -115,8 +117,8 @@ public final class KernelFib implements AutoCloseable {
     }
 
     private synchronized void adopt() {
-        kernel.putAll(dumpOurs());
-        stale.addAll(kernel.keySet());
+        dumpOurs().forEach((p, r) -> setHave(entry(p), r));
+        stale.addAll(entries.keySet());
         if (!stale.isEmpty()) {
             LOG.info("adopted {} routes of protocol {} in table {} of {}; those not re-announced go after the initial sync",
                     stale.size(), protocol, table, ns);
@@ -147,9 +149,10 @@ public final class KernelFib implements AutoCloseable {
     public synchronized List<FibProblem> apply(List<? extends FibChange> changes) {
         Set<Cidr> touched = new LinkedHashSet<>();
         for (FibChange c : changes) {
-            touched.add(desire(c));
+            desire(c);
+            touched.add(c.prefix());
         }
-        return program(touched);
+        return programPrefixes(touched);
     }
 
     /**
@@ -157,27 +160,63 @@ public final class KernelFib implements AutoCloseable {
      * batches): no set to make them distinct, which a full table paid once per route.
      */
     synchronized List<FibProblem> applyDistinct(List<? extends FibChange> changes) {
-        List<Cidr> touched = new ArrayList<>(changes.size());
+        List<FibEntry> touched = new ArrayList<>(changes.size());
         for (FibChange c : changes) {
-            touched.add(desire(c));
+            FibEntry e = desire(c);
+            if (e != null) {
+                touched.add(e);
+            }
         }
         return program(touched);
     }
 
-    /** Records what {@code c} wants for its prefix; returns the prefix. */
-    private Cidr desire(FibChange c) {
+    /**
+     * Records what {@code c} wants for its prefix; returns its entry, or null for a removal of a
+     * prefix that has none (nothing wanted, nothing held: only a problem to forget).
+     */
+    private FibEntry desire(FibChange c) {
         Cidr p = c.prefix();
         if (!stale.isEmpty()) {
             stale.remove(p);
         }
         if (c instanceof FibChange.Install i) {
-            desired.put(p, i.hops());
+            FibEntry e = entry(p);
+            setWant(e, i.hops());
+            return e;
         } else if (c instanceof FibChange.Blackhole) {
-            desired.put(p, BLACKHOLE);
-        } else {
-            desired.remove(p);
+            FibEntry e = entry(p);
+            setWant(e, BLACKHOLE);
+            return e;
         }
-        return p;
+        FibEntry e = entries.get(p);
+        if (e == null) {
+            forgetProblem(p);
+            return null;
+        }
+        setWant(e, null);
+        return e;
+    }
+
+    /** The entry of {@code p}, made (empty) if it has none; the caller gives it a state. */
+    private FibEntry entry(Cidr p) {
+        return entries.computeIfAbsent(p, FibEntry::new);
+    }
+
+    private void setWant(FibEntry e, List<NextHop> want) {
+        desiredCount += (want != null ? 1 : 0) - (e.want != null ? 1 : 0);
+        e.want = want;
+    }
+
+    private void setHave(FibEntry e, Route have) {
+        installedCount += (have != null ? 1 : 0) - (e.have != null ? 1 : 0);
+        e.have = have;
+    }
+
+    /** Drops {@code e} from the map once it holds nothing. */
+    private void dropIfEmpty(FibEntry e) {
+        if (e.isEmpty()) {
+            entries.remove(e.prefix);
+        }
     }
 
     /**
@@ -187,7 +226,7 @@ public final class KernelFib implements AutoCloseable {
     public synchronized int initialSyncDone() {
         List<Cidr> sweep = new ArrayList<>(stale);
         stale.clear();
-        program(sweep);
+        programPrefixes(sweep);
         if (!sweep.isEmpty()) {
             LOG.info("initial sync done: removed {} adopted routes no peer re-announced", sweep.size());
         }
@@ -196,11 +235,13 @@ public final class KernelFib implements AutoCloseable {
 
     /** Deletes every route of Weft-BGP in the table and forgets the desired state (a withdrawal on shutdown). */
     public synchronized void clear() {
-        desired.clear();
+        for (FibEntry e : entries.values()) {
+            setWant(e, null);
+        }
         stale.clear();
         problems.clear();
-        kernel.putAll(dumpOurs());
-        program(new ArrayList<>(kernel.keySet()));
+        dumpOurs().forEach((p, r) -> setHave(entry(p), r));
+        program(new ArrayList<>(entries.values()));
     }
 
     /**
@@ -209,13 +250,21 @@ public final class KernelFib implements AutoCloseable {
      */
     public synchronized List<FibProblem> resync() {
         Map<Cidr, Route> now = dumpOurs();
-        kernel.clear();
-        kernel.putAll(now);
+        List<FibEntry> gone = new ArrayList<>();
+        for (FibEntry e : entries.values()) {
+            setHave(e, now.get(e.prefix));
+            if (e.isEmpty()) {
+                gone.add(e);
+            }
+        }
+        gone.forEach(this::dropIfEmpty);
+        now.forEach((p, r) -> setHave(entry(p), r));
         stale.retainAll(now.keySet());
-        Set<Cidr> touched = new LinkedHashSet<>(desired.keySet());
-        for (Cidr p : now.keySet()) {
-            if (!desired.containsKey(p) && !stale.contains(p)) {
-                touched.add(p);
+        // what is wanted, and routes of ours that nothing wants (adopted ones wait for the sweep)
+        List<FibEntry> touched = new ArrayList<>();
+        for (FibEntry e : entries.values()) {
+            if (e.want != null || !stale.contains(e.prefix)) {
+                touched.add(e);
             }
         }
         return program(touched);
@@ -234,7 +283,7 @@ public final class KernelFib implements AutoCloseable {
                 default -> failed++;
             }
         }
-        return new FibStatus(desired.size(), kernel.size(), stale.size(), unreachable, conflicts, failed);
+        return new FibStatus(desiredCount, installedCount, stale.size(), unreachable, conflicts, failed);
     }
 
     /** The problems now outstanding, for status output. */
@@ -244,7 +293,8 @@ public final class KernelFib implements AutoCloseable {
 
     /** What the FIB wants for {@code prefix}: its hops, an empty list for a blackhole, or empty. */
     public synchronized Optional<List<NextHop>> desired(Cidr prefix) {
-        return Optional.ofNullable(desired.get(prefix.network()));
+        FibEntry e = entries.get(prefix.network());
+        return Optional.ofNullable(e == null ? null : e.want);
     }
 
     // ------------------------------------------------------------------------ kernel events
@@ -264,7 +314,10 @@ public final class KernelFib implements AutoCloseable {
                     continue;
                 }
                 if (r.protocol() == protocol) {
-                    resync |= rc.removed() && kernel.containsKey(r.dst());
+                    if (rc.removed() && !resync) {
+                        FibEntry held = entries.get(r.dst());
+                        resync = held != null && held.have != null;
+                    }
                 } else if (rc.removed()) {
                     FibProblem p = problems.get(r.dst());
                     if (p != null && p.kind() == FibProblem.Kind.CONFLICT) {
@@ -292,30 +345,48 @@ public final class KernelFib implements AutoCloseable {
             }
         }
         if (!freed.isEmpty()) {
-            program(freed);
+            programPrefixes(freed);
         }
     }
 
     // ------------------------------------------------------------------------------ program
 
-    /** One queued request: the prefix, and the route for an install or null for a delete. */
-    private record Op(Cidr prefix, Route route) {
+    /** {@link #program} for prefixes; one without an entry only has its problem forgotten. */
+    private List<FibProblem> programPrefixes(Collection<Cidr> prefixes) {
+        List<FibEntry> touched = new ArrayList<>(prefixes.size());
+        for (Cidr p : prefixes) {
+            FibEntry e = entries.get(p);
+            if (e == null) {
+                forgetProblem(p);
+            } else {
+                touched.add(e);
+            }
+        }
+        return program(touched);
     }
 
-    /** Brings the kernel to the desired state for {@code prefixes} in one batch. */
-    private List<FibProblem> program(Collection<Cidr> prefixes) {
+    /** Brings the kernel to the desired state for {@code touched} (distinct entries) in one batch. */
+    private List<FibProblem> program(List<FibEntry> touched) {
         RtNetlink.Batch batch = nl.batch();
-        List<Op> ops = new ArrayList<>();
+        // the queued requests in batch order: the prefix, and the route for an install or null for
+        // a delete (two arrays rather than a record per route: a full table's batches hold 100,000)
+        FibEntry[] opEntry = new FibEntry[touched.size()];
+        Route[] opRoute = new Route[touched.size()];
+        int ops = 0;
         List<FibProblem> out = new ArrayList<>();
         Map<String, Integer> devices = new HashMap<>();
-        for (Cidr p : prefixes) {
-            List<NextHop> want = desired.get(p);
-            Route have = kernel.get(p);
+        for (int t = 0; t < touched.size(); t++) {
+            FibEntry e = touched.get(t);
+            Cidr p = e.prefix;
+            List<NextHop> want = e.want;
+            Route have = e.have;
             if (want == null) {
                 forgetProblem(p);
                 if (have != null && !stale.contains(p)) {
                     batch.deleteRoute(RouteShape.ours(p, have.type(), table, protocol));
-                    ops.add(new Op(p, null));
+                    opEntry[ops++] = e;
+                } else if (have == null) {
+                    entries.remove(p);
                 }
                 continue;
             }
@@ -337,9 +408,10 @@ public final class KernelFib implements AutoCloseable {
             } else {
                 batch.addRoute(r); // NLM_F_EXCL: a foreign route with this key answers EEXIST
             }
-            ops.add(new Op(p, r));
+            opEntry[ops] = e;
+            opRoute[ops++] = r;
         }
-        if (ops.isEmpty()) {
+        if (ops == 0) {
             return out;
         }
         List<BatchFailure> failed = batch.execute();
@@ -347,21 +419,24 @@ public final class KernelFib implements AutoCloseable {
         for (BatchFailure f : failed) {
             failures.put(f.index(), f);
         }
-        for (int i = 0; i < ops.size(); i++) {
-            Op op = ops.get(i);
+        for (int i = 0; i < ops; i++) {
+            FibEntry e = opEntry[i];
+            Cidr p = e.prefix;
+            Route r = opRoute[i];
             BatchFailure f = failures.isEmpty() ? null : failures.get(i); // no boxing per route
-            if (op.route() == null) {
+            if (r == null) {
                 if (f == null || f.error().isNotFound()) {
-                    kernel.remove(op.prefix());
+                    setHave(e, null);
+                    dropIfEmpty(e);
                 } else {
-                    LOG.warn("could not delete {}: {}", op.prefix(), f.error().getMessage());
+                    LOG.warn("could not delete {}: {}", p, f.error().getMessage());
                 }
             } else if (f == null) {
-                kernel.put(op.prefix(), op.route());
-                forgetProblem(op.prefix());
+                setHave(e, r);
+                forgetProblem(p);
             } else {
-                NetlinkException e = f.error();
-                out.add(fail(op.prefix(), e.errno(), e.getMessage()));
+                NetlinkException err = f.error();
+                out.add(fail(p, err.errno(), err.getMessage()));
             }
         }
         return out;

@@ -50,6 +50,26 @@ public record NextHop(IpAddress gateway, String device, int ifindex, boolean onl
         return new NextHop(gateway, device, ifindex, onlink, w);
     }
 
+    /*
+     * By hand, with the generated formula: the record's own go through method handles, which the
+     * client compiler does not inline, and the RIB thread compares one hop per learned route
+     * (FibRoutes.LastHop).
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof NextHop h && h.ifindex == ifindex && h.onlink == onlink && h.weight == weight
+                && h.gateway.equals(gateway) && java.util.Objects.equals(h.device, device);
+    }
+
+    @Override
+    public int hashCode() {
+        int r = gateway.hashCode();
+        r = 31 * r + java.util.Objects.hashCode(device);
+        r = 31 * r + ifindex;
+        r = 31 * r + Boolean.hashCode(onlink);
+        return 31 * r + weight;
+    }
+
     @Override
     public String toString() {
         String dev = device != null ? " dev " + device : ifindex != 0 ? " dev #" + ifindex : "";
