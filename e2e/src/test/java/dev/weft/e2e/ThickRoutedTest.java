@@ -420,6 +420,51 @@ class ThickRoutedTest {
         }
     }
 
+    /**
+     * weftd begins its graceful stop while it runs an ADD, and the runtime (which gave up on that
+     * ADD) sends DEL for the same container: the DEL is not declined, since the shim would then run
+     * it beside the ADD and the ADD would leave what it makes; it gets code 11, and the runtime's
+     * retry, served by the next weftd, removes the pod.
+     */
+    @Test
+    void aDelWhileWeftdStopsBehindItsAddIsTryAgainLater() throws Exception {
+        Path sock4 = dir.resolve("run4/cni.sock");
+        BlockIpam stopping = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
+                "node-d", new BlockIpam.Settings(sock4, dir.resolve("journal4"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
+                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()));
+        String id = "stopdel1";
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = holdAdds(stopping, id, entered);
+        java.util.concurrent.ExecutorService drainer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (TestNetns pod = TestNetns.create()) {
+            Process add = startCni("ADD", id, pod, conf(sock4, ""));
+            assertTrue(entered.await(30, TimeUnit.SECONDS), "weftd got the ADD");
+            java.util.concurrent.Future<String> drained = drainer.submit(() -> stopping.drain(Duration.ofSeconds(30)));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!stopping.stopping() && System.nanoTime() < end) {
+                Thread.sleep(5);
+            }
+            assertTrue(stopping.stopping(), "the drain began");
+            Cmd.Result del = cni("DEL", id, pod, conf(sock4, ""), true);
+            assertEquals(1, del.exitCode(), del.toString());
+            JsonNode err = JSON.readTree(del.stdout());
+            assertEquals(11, err.get("code").asInt(), del.stdout());
+            assertTrue(err.get("msg").asText().contains("still running here"), del.stdout());
+            assertEquals(0, stopping.thickDeclined(), "not declined: the shim did not run the DEL itself");
+            release.countDown();
+            assertTrue(add.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, add.exitValue(), "the ADD weftd was running ends and is answered");
+            assertTrue(drained.get(30, TimeUnit.SECONDS).contains("1 in-flight request(s) finished"), "the drain waited for the ADD");
+            // the runtime's retry of the DEL, served by the next weftd (here the test's main one)
+            assertEquals(0, cni("DEL", id, pod, conf(sock, ""), true).exitCode());
+            assertNothingLeftOf(id, pod);
+        } finally {
+            release.countDown();
+            drainer.shutdownNow();
+            stopping.close();
+        }
+    }
+
     private static void awaitCount(java.util.function.LongSupplier count, long want) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (count.getAsLong() != want && System.nanoTime() < end) {

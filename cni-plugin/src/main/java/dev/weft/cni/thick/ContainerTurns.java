@@ -96,6 +96,11 @@ final class ContainerTurns {
         }
     }
 
+    /** Whether an invocation of {@code containerId} runs or waits now. */
+    synchronized boolean busy(String containerId) {
+        return turns.containsKey(containerId);
+    }
+
     /** Invocations waiting now for an earlier one of their container. */
     synchronized int waiting() {
         return waiting;

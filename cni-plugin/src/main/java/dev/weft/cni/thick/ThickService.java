@@ -163,6 +163,26 @@ public final class ThickService implements AutoCloseable {
     }
 
     /**
+     * The answer for {@code req} once weftd is stopping: a decline (the shim runs the plugin
+     * itself), unless an invocation of the same container still runs or waits here. A DEL the shim
+     * ran itself then would act before that ADD ends and leave what the ADD makes; code 11 has the
+     * runtime ask again, of the next weftd.
+     */
+    public byte[] refuseWhileStopping(JsonNode req, String why) {
+        String id;
+        try {
+            id = Invocation.parse(req).env().getOrDefault("CNI_CONTAINERID", "");
+        } catch (IpamException e) {
+            id = "";
+        }
+        if (!id.isEmpty() && turns.busy(id)) {
+            return ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater(why + "; an earlier invocation for container "
+                    + id + " is still running here: try again later"), new byte[0]));
+        }
+        return decline(why);
+    }
+
+    /**
      * Serves one request (a frame's JSON object, bounded by the socket), answering through
      * {@code caller}; a malformed one gets an error. An invocation for a container waits for the one
      * running for the same container ({@link ContainerTurns}) and then takes a slot.
@@ -224,6 +244,12 @@ public final class ThickService implements AutoCloseable {
         if (add && caller.gone()) {
             abandoned.incrementAndGet();
             log.accept("thick ADD of container " + containerOf(inv) + " not run: its caller was gone before its turn came");
+            return;
+        }
+        if (add && System.nanoTime() - deadline > 0) {
+            // its turn came after the deadline: it would only be undone once it ended
+            caller.answer(ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater("the ADD waited in weftd past its deadline of "
+                    + seconds(this.deadline) + " behind an earlier invocation of its container; try again"), new byte[0])));
             return;
         }
         Consumer<Map<String, String>> hook = beforeRun;

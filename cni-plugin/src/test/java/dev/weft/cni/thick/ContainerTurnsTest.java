@@ -21,6 +21,8 @@ class ContainerTurnsTest {
         List<String> order = new CopyOnWriteArrayList<>();
         ContainerTurns.Held add = turns.await("c1", LONG);
         assertNotNull(add);
+        assertTrue(turns.busy("c1"), "c1 runs (weftd stopping answers its DEL code 11, not a decline)");
+        assertTrue(!turns.busy("c2"));
         CompletableFuture<Void> del = CompletableFuture.runAsync(() -> {
             try (ContainerTurns.Held t = turns.await("c1", LONG)) {
                 order.add("DEL");
@@ -39,6 +41,7 @@ class ContainerTurnsTest {
         add.close();
         del.get(30, TimeUnit.SECONDS);
         assertEquals(List.of("ADD", "DEL"), order);
+        assertTrue(!turns.busy("c1"), "nothing of c1 runs or waits");
         try (ContainerTurns.Held again = turns.await("c1", 0)) {
             assertNotNull(again, "free again once both are done");
         }

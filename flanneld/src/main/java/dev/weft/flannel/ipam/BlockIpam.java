@@ -186,8 +186,8 @@ public final class BlockIpam implements AutoCloseable {
                 }
 
                 @Override
-                public byte[] decline(String why) {
-                    return thick.decline(why);
+                public byte[] refuseWhileStopping(JsonNode request, String why) {
+                    return thick.refuseWhileStopping(request, why);
                 }
             });
         } catch (IOException | RuntimeException e) {
@@ -284,6 +284,11 @@ public final class BlockIpam implements AutoCloseable {
 
     public Path socket() {
         return server.path();
+    }
+
+    /** Whether {@link #drain} has begun. */
+    public boolean stopping() {
+        return server.refusing();
     }
 
     /**

@@ -68,8 +68,12 @@ public final class CniSocketServer implements AutoCloseable {
         /** Serves one request (its frame's JSON object), answering through {@code caller}. */
         void serve(JsonNode request, Caller caller);
 
-        /** The answer that tells the shim weftd does not serve it now, so it runs the plugin itself. */
-        byte[] decline(String why);
+        /**
+         * The answer to {@code request} while weftd is stopping: as a rule a decline, which tells the
+         * shim to run the plugin itself; but code 11 when an invocation of the same container still
+         * runs here, which the shim's own run would overtake.
+         */
+        byte[] refuseWhileStopping(JsonNode request, String why);
     }
 
     public static final String EXEC_OP = "cni";
@@ -196,7 +200,7 @@ public final class CniSocketServer implements AutoCloseable {
 
     /** A thick plugin's invocation, counted in flight like an IPAM request (an undone ADD too); while stopping, declined. */
     private void execute(JsonNode request, Connection caller) {
-        byte[] last = counted(r -> exec.decline("weftd is stopping: " + r.msg()), () -> {
+        byte[] last = counted(r -> exec.refuseWhileStopping(request, "weftd is stopping: " + r.msg()), () -> {
             exec.serve(request, caller);
             return null;
         }, e -> {
@@ -272,6 +276,11 @@ public final class CniSocketServer implements AutoCloseable {
                 notifyAll();
             }
         }
+    }
+
+    /** Whether {@link #drain} has begun: every request is refused from then on. */
+    public synchronized boolean refusing() {
+        return refusal != null;
     }
 
     /**

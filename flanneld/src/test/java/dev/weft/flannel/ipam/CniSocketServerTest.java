@@ -240,7 +240,7 @@ class CniSocketServerTest {
             }
 
             @Override
-            public byte[] decline(String why) {
+            public byte[] refuseWhileStopping(com.fasterxml.jackson.databind.JsonNode request, String why) {
                 throw new AssertionError(why);
             }
         };
