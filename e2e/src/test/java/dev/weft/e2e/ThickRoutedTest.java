@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.cni.thick.ThickService;
 import dev.weft.flannel.ipam.BlockIpam;
 import dev.weft.ipam.blocks.BlockAllocator;
 import dev.weft.ipam.blocks.Pool;
@@ -258,9 +259,7 @@ class ThickRoutedTest {
     @Test
     void whileWeftdStopsAnAddIsTryAgainLater() throws Exception {
         Path sock2 = dir.resolve("run2/cni.sock");
-        BlockIpam stopping = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
-                "node-b", new BlockIpam.Settings(sock2, dir.resolve("journal2"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
-                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()));
+        BlockIpam stopping = anotherWeftd("node-b", sock2, ThickService.DEADLINE);
         try (TestNetns pod = TestNetns.create()) {
             stopping.drain(Duration.ofSeconds(5));
             Cmd.Result add = cni("ADD", "stopping", pod, conf(sock2, ""), true);
@@ -395,9 +394,7 @@ class ThickRoutedTest {
     @Test
     void anAddPastWeftdsDeadlineIsUndoneAndTryAgainLater() throws Exception {
         Path sock3 = dir.resolve("run3/cni.sock");
-        BlockIpam late = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
-                "node-c", new BlockIpam.Settings(sock3, dir.resolve("journal3"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
-                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()).withThickDeadline(Duration.ofMillis(500)));
+        BlockIpam late = anotherWeftd("node-c", sock3, Duration.ofMillis(500));
         late.beforeThickRunForTest(env -> {
             try {
                 Thread.sleep(1000); // past the deadline, deterministically: it runs after the request was read
@@ -429,9 +426,7 @@ class ThickRoutedTest {
     @Test
     void aDelWhileWeftdStopsBehindItsAddIsTryAgainLater() throws Exception {
         Path sock4 = dir.resolve("run4/cni.sock");
-        BlockIpam stopping = BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
-                "node-d", new BlockIpam.Settings(sock4, dir.resolve("journal4"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
-                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()));
+        BlockIpam stopping = anotherWeftd("node-d", sock4, ThickService.DEADLINE);
         String id = "stopdel1";
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = holdAdds(stopping, id, entered);
@@ -463,6 +458,13 @@ class ThickRoutedTest {
             drainer.shutdownNow();
             stopping.close();
         }
+    }
+
+    /** A second weftd's block IPAM on the same pool and node namespace, serving thick plugins on {@code socket}. */
+    private static BlockIpam anotherWeftd(String nodeName, Path socket, Duration thickDeadline) throws Exception {
+        return BlockIpam.start(client, PREFIX, new PoolConfig(List.of(new Pool(Cidr.parse("10.214.0.0/24"), 26)), false, 20),
+                nodeName, new BlockIpam.Settings(socket, socket.resolveSibling("journal"), 0, 1000, new BlockAllocator.Options(Duration.ofSeconds(2), 100),
+                        BlockIpam.Settings.DEFAULT_GONE_NODE_GRACE).inNodeNetns(node.path().toString()).withThickDeadline(thickDeadline));
     }
 
     private static void awaitCount(java.util.function.LongSupplier count, long want) throws InterruptedException {
