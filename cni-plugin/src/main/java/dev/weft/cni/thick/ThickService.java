@@ -176,8 +176,8 @@ public final class ThickService implements AutoCloseable {
             id = "";
         }
         if (!id.isEmpty() && turns.busy(id)) {
-            return ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater(why + "; an earlier invocation for container "
-                    + id + " is still running here: try again later"), new byte[0]));
+            return ThickWire.encode(tryAgain(why + "; an earlier invocation for container "
+                    + id + " is still running here: try again later"));
         }
         return decline(why);
     }
@@ -205,8 +205,8 @@ public final class ThickService implements AutoCloseable {
         ContainerTurns.Held turn = turnOf(id, deadline);
         if (turn == null) {
             // never a decline: the shim would run it beside the invocation still running here
-            caller.answer(ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater(
-                    "an earlier invocation for container " + id + " is still running in weftd; try again later"), new byte[0])));
+            caller.answer(ThickWire.encode(tryAgain(
+                    "an earlier invocation for container " + id + " is still running in weftd; try again later")));
             return;
         }
         try (turn) {
@@ -248,8 +248,8 @@ public final class ThickService implements AutoCloseable {
         }
         if (add && System.nanoTime() - deadline > 0) {
             // its turn came after the deadline: it would only be undone once it ended
-            caller.answer(ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater("the ADD waited in weftd past its deadline of "
-                    + seconds(this.deadline) + " behind an earlier invocation of its container; try again"), new byte[0])));
+            caller.answer(ThickWire.encode(tryAgain("the ADD waited in weftd past its deadline of "
+                    + seconds(this.deadline) + " behind an earlier invocation of its container; try again")));
             return;
         }
         Consumer<Map<String, String>> hook = beforeRun;
@@ -272,8 +272,8 @@ public final class ThickService implements AutoCloseable {
         }
         if (System.nanoTime() - deadline > 0) {
             undo(inv, "it ended after weftd's deadline of " + seconds(this.deadline));
-            caller.answer(ThickWire.encode(ThickWire.Answer.served(1, ThickWire.tryAgainLater("weftd took longer than "
-                    + seconds(this.deadline) + " to run the ADD and has undone it; try again"), new byte[0])));
+            caller.answer(ThickWire.encode(tryAgain("weftd took longer than "
+                    + seconds(this.deadline) + " to run the ADD and has undone it; try again")));
         } else if (caller.gone() || !caller.answer(ThickWire.encode(a))) {
             undo(inv, "its caller was gone when it ended (killed by the runtime, or timed out)");
         }
@@ -303,10 +303,14 @@ public final class ThickService implements AutoCloseable {
         return inv.env().getOrDefault("CNI_CONTAINERID", "") + " (" + inv.env().getOrDefault("CNI_IFNAME", "") + ")";
     }
 
+    /** Served, with CNI code 11 (try again later) as the plugin's answer: the shim prints it and never runs the request itself. */
+    private static ThickWire.Answer tryAgain(String msg) {
+        return ThickWire.Answer.served(1, ThickWire.tryAgainLater(msg), new byte[0]);
+    }
+
     /** weftd may have acted already: a served code 11, never a decline (the shim would run it a second time). */
     static ThickWire.Answer failedMidway(RuntimeException e) {
-        return ThickWire.Answer.served(1, ThickWire.tryAgainLater("weftd failed while running the request; try again: " + e),
-                new byte[0]);
+        return tryAgain("weftd failed while running the request; try again: " + e);
     }
 
     /** Why weftd cannot run {@code inv} exactly as the plugin process would, or null. */
