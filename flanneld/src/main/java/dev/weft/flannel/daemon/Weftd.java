@@ -379,9 +379,9 @@ final class Weftd {
     /**
      * On block IPAM, the pods of host-gw and vxlan get IPv6 addresses routed to their node when
      * EnableIPv6 is on. Whatever would leave a pod with an IPv6 address no other node routes stops
-     * weftd with the reason: the udp backend with EnableIPv6 (it carries IPv4 only, as flannel's,
-     * where flannel-mode udp warns and leases no IPv6 subnet; here the pools would still hand out
-     * IPv6 addresses), and IPv6 pools with EnableIPv6 off.
+     * weftd with the reason: the udp backend with EnableIPv6 (it carries IPv4 only, as flannel's;
+     * in flannel mode it only warns that IPv6 is ignored, but here the pools would hand pods IPv6
+     * addresses), and IPv6 pools with EnableIPv6 off.
      */
     private void refuseUnroutedIpv6(NetworkConfig cfg, Backend backend, KvStore store) throws IOException {
         if (cfg.enableIPv6() && backend instanceof UdpBackend) {
