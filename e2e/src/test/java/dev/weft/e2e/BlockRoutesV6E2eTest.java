@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.testkit.Cmd;
 import dev.weft.testkit.KernelState;
 import dev.weft.testkit.KernelTest;
-import dev.weft.testkit.RouteInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -187,13 +186,7 @@ class BlockRoutesV6E2eTest {
 
     /** Weft's (protocol 87) IPv6 routes, as "dst via gw dev d [onlink]" ({@code ip -j -6 route}). */
     static Set<String> weftRoutes6(SimCluster.Node n) {
-        Set<String> out = new TreeSet<>();
-        for (RouteInfo r : KernelState.routes(n.netns(), 6)) {
-            if (r.protocol().equals("87")) {
-                out.add(r.dst() + " via " + r.gateway() + " dev " + r.dev() + (r.flags().contains("onlink") ? " onlink" : ""));
-            }
-        }
-        return out;
+        return BlockRoutesE2eTest.weftRoutes(n, 6);
     }
 
     /** A /125 of IPv6Network that no node has claimed. */
