@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * order they were submitted. A list, not a map by prefix: the map's entry per route and its
  * iteration were a fifth of the FIB thread's samples and a tenth of the RIB thread's during a full
  * table (bench/bgp-ingest profile). So that a flapping prefix cannot grow the list without bound
- * while the kernel is slow, it is cut to each prefix's latest change when it reaches the larger of
- * {@value #MIN_COMPACT} and twice what the last cut kept, so it stays below about that (plus a submit).
+ * while the kernel is slow, it is cut to each prefix's latest change on reaching the larger of
+ * {@value #MIN_COMPACT} and twice what the last cut kept, which bounds it (plus one submit).
  * {@link #afterPending} runs a task once every change submitted before it is in the kernel (the
  * initial-sync sweep must never delete an adopted route whose re-announcement is still queued).
  */
