@@ -185,7 +185,7 @@ public final class CidrMap<V> {
         return true;
     }
 
-    /** Empties slot {@code i} and shifts back the entries after it that probed past it (no tombstones). */
+    /** Empties slot {@code i}, shifting back the entries that probed past it (no tombstones). */
     private void removeAt(int i) {
         v4Size--;
         int gap = i;
