@@ -16,6 +16,8 @@ final class FibEntry {
     List<NextHop> want;
     /** Our route in the kernel as far as we know (installed or adopted), or null for none. */
     Route have;
+    /** The number of the last {@link KernelFib#applyInOrder} batch that touched it (once per batch). */
+    int batch;
 
     FibEntry(Cidr prefix) {
         this.prefix = prefix;

@@ -4,8 +4,10 @@ import dev.weft.bgp.trace.IngestTrace;
 import dev.weft.net.Cidr;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,12 +17,15 @@ import org.slf4j.LoggerFactory;
  * goes on deciding while the kernel installs: a full table's route inserts are system time spent
  * in the netlink send, and with one thread for both the two only ever took turns (bench/bgp-ingest).
  *
- * <p>Changes are coalesced by prefix: only the latest of a prefix waits (a flap of 10,000 updates
- * costs a route write per batch the FIB thread takes meanwhile, and the backlog never exceeds twice
- * the number of prefixes: what waits, and what the FIB thread took). The kernel sees a prefix's
- * changes in the order they were submitted. The FIB thread takes the whole backlog at once and
- * applies it in batches of {@value #MAX_BATCH}: taking part of a map meant removing its entries
- * one by one, a fifth of the thread's time while a full table arrived (bench/bgp-ingest).
+ * <p>Changes wait in a list in the order they were submitted; the FIB thread takes the whole
+ * backlog at once and applies it in batches of {@value #MAX_BATCH}, each coalesced by prefix in
+ * {@link KernelFib#applyInOrder} (only a prefix's latest change in a batch reaches the kernel, so a
+ * flap of 10,000 updates costs a route write per batch). The kernel sees a prefix's changes in the
+ * order they were submitted. A list, not a map by prefix: the map's entry per route and its
+ * iteration were a fifth of the FIB thread's samples and a tenth of the RIB thread's during a full
+ * table (bench/bgp-ingest profile). So that a flapping prefix cannot grow the list without bound
+ * while the kernel is slow, it is cut to each prefix's latest change on reaching the larger of
+ * {@value #MIN_COMPACT} and twice what the last cut kept, which bounds it (plus one submit).
  * {@link #afterPending} runs a task once every change submitted before it is in the kernel (the
  * initial-sync sweep must never delete an adopted route whose re-announcement is still queued).
  */
@@ -28,12 +33,15 @@ public final class FibPump implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FibPump.class);
     /** Changes applied per kernel batch; bounds the batch's own memory. */
     private static final int MAX_BATCH = 8192;
+    /** The least backlog that is compacted: far above a full table's 100,000 (never compacted). */
+    private static final int MIN_COMPACT = 1 << 18;
 
     private final KernelFib fib;
     private final Thread thread;
     private final Object lock = new Object();
     // guarded by lock
-    private LinkedHashMap<Cidr, FibChange> pending = new LinkedHashMap<>();
+    private ArrayList<FibChange> pending = new ArrayList<>();
+    private int compactAt = MIN_COMPACT;
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     private boolean closing;
     private boolean busy;
@@ -59,15 +67,27 @@ public final class FibPump implements AutoCloseable {
             if (closing) {
                 return;
             }
-            for (FibChange c : changes) {
-                // a re-submitted prefix moves to the end, after what came before it
-                if (pending.put(c.prefix(), c) != null) {
-                    pending.remove(c.prefix());
-                    pending.put(c.prefix(), c);
-                }
+            pending.addAll(changes);
+            if (pending.size() >= compactAt) {
+                compact();
             }
             lock.notifyAll();
         }
+    }
+
+    /** Keeps only each prefix's latest change, in order; under lock. */
+    private void compact() {
+        Set<Cidr> later = new HashSet<>();
+        ArrayList<FibChange> kept = new ArrayList<>();
+        for (int i = pending.size() - 1; i >= 0; i--) {
+            FibChange c = pending.get(i);
+            if (later.add(c.prefix())) {
+                kept.add(c);
+            }
+        }
+        Collections.reverse(kept);
+        pending = kept;
+        compactAt = Math.max(MIN_COMPACT, 2 * kept.size());
     }
 
     /** Runs {@code task} on the FIB thread once every change submitted so far is applied. */
@@ -98,10 +118,9 @@ public final class FibPump implements AutoCloseable {
     }
 
     private void run() {
-        List<FibChange> batch = new ArrayList<>();
         while (true) {
             Runnable task;
-            LinkedHashMap<Cidr, FibChange> taken;
+            ArrayList<FibChange> taken;
             synchronized (lock) {
                 busy = false;
                 lock.notifyAll();
@@ -115,18 +134,15 @@ public final class FibPump implements AutoCloseable {
                 // a task waits for everything submitted before it: all of it is taken here
                 task = tasks.poll();
                 taken = pending;
-                pending = new LinkedHashMap<>();
+                pending = new ArrayList<>();
+                compactAt = MIN_COMPACT;
             }
             if (IngestTrace.ON) {
                 IngestTrace.record(IngestTrace.Event.FIB_TAKE, 0, taken.size());
             }
-            for (FibChange c : taken.values()) {
-                batch.add(c);
-                if (batch.size() == MAX_BATCH) {
-                    apply(batch);
-                }
+            for (int from = 0; from < taken.size(); from += MAX_BATCH) {
+                apply(taken.subList(from, Math.min(taken.size(), from + MAX_BATCH)));
             }
-            apply(batch);
             if (task != null) {
                 try {
                     task.run();
@@ -137,16 +153,13 @@ public final class FibPump implements AutoCloseable {
         }
     }
 
-    /** Applies and empties {@code batch}, whose prefixes are distinct (they come from one map). */
+    /** Applies {@code batch} (submission order) in one kernel batch. */
     private void apply(List<FibChange> batch) {
-        if (batch.isEmpty()) {
-            return;
-        }
         try {
             if (IngestTrace.ON) {
                 IngestTrace.record(IngestTrace.Event.FIB_BATCH_OUT, 0, batch.size());
             }
-            fib.applyDistinct(batch);
+            fib.applyInOrder(batch);
             if (IngestTrace.ON) {
                 IngestTrace.record(IngestTrace.Event.FIB_BATCH_BACK, 0, batch.size());
             }
@@ -154,7 +167,6 @@ public final class FibPump implements AutoCloseable {
             // KernelFib keeps what failed as desired and retries it; the pump itself goes on
             LOG.warn("fib: applying {} changes failed: {}", batch.size(), e.toString());
         }
-        batch.clear();
     }
 
     private void waitQuietly() {

@@ -3,6 +3,7 @@ package dev.weft.bgp.fib;
 import dev.weft.libc.Errno;
 import dev.weft.libc.Linux;
 import dev.weft.net.Cidr;
+import dev.weft.net.CidrMap;
 import dev.weft.netlink.BatchFailure;
 import dev.weft.netlink.Link;
 import dev.weft.netlink.NetlinkException;
@@ -66,8 +67,12 @@ public final class KernelFib implements AutoCloseable {
     private final int table;
     private final int protocol = BGP_PROTOCOL;
     private final int blackholeMetric;
-    /** Per prefix, what is wanted and what the kernel holds of ours ({@link FibEntry}). */
-    private final Map<Cidr, FibEntry> entries = new HashMap<>();
+    /**
+     * Per prefix, what is wanted and what the kernel holds of ours ({@link FibEntry}); primitive-keyed
+     * for IPv4 ({@link CidrMap}): a HashMap's lookups and rehashing were a quarter of the FIB
+     * thread's samples during a full table (bench/bgp-ingest profile).
+     */
+    private final CidrMap<FibEntry> entries = new CidrMap<>();
     /** Entries with a wanted state, and with a route of ours in the kernel: status asks often. */
     private int desiredCount;
     private int installedCount;
@@ -75,6 +80,8 @@ public final class KernelFib implements AutoCloseable {
     private final Set<Cidr> stale = new HashSet<>();
     private final Map<Cidr, FibProblem> problems = new HashMap<>();
     private FibWatcher watcher;
+    /** Batches of {@link #applyInOrder} so far: the stamp that keeps a batch's entries distinct. */
+    private int batches;
 
     private KernelFib(Namespace ns, int table, int blackholeMetric) {
         if (blackholeMetric < 0) {
@@ -118,7 +125,7 @@ public final class KernelFib implements AutoCloseable {
 
     private synchronized void adopt() {
         dumpOurs().forEach((p, r) -> setHave(entry(p), r));
-        stale.addAll(entries.keySet());
+        stale.addAll(entries.keys());
         if (!stale.isEmpty()) {
             LOG.info("adopted {} routes of protocol {} in table {} of {}; those not re-announced go after the initial sync",
                     stale.size(), protocol, table, ns);
@@ -156,14 +163,18 @@ public final class KernelFib implements AutoCloseable {
     }
 
     /**
-     * As {@link #apply}, for changes that each name a different prefix ({@link FibPump}'s coalesced
-     * batches): no set to make them distinct, which a full table paid once per route.
+     * As {@link #apply}, for {@link FibPump}'s batches: changes in the order they were made, a
+     * prefix's later change winning. Each entry remembers the batch that last touched it, so a
+     * prefix is programmed once without a set to make the batch distinct (which a full table paid
+     * once per route).
      */
-    synchronized List<FibProblem> applyDistinct(List<? extends FibChange> changes) {
+    synchronized List<FibProblem> applyInOrder(List<? extends FibChange> changes) {
+        int stamp = ++batches;
         List<FibEntry> touched = new ArrayList<>(changes.size());
-        for (FibChange c : changes) {
-            FibEntry e = desire(c);
-            if (e != null) {
+        for (int i = 0; i < changes.size(); i++) {
+            FibEntry e = desire(changes.get(i));
+            if (e != null && e.batch != stamp) {
+                e.batch = stamp;
                 touched.add(e);
             }
         }
@@ -241,7 +252,7 @@ public final class KernelFib implements AutoCloseable {
         stale.clear();
         problems.clear();
         dumpOurs().forEach((p, r) -> setHave(entry(p), r));
-        program(new ArrayList<>(entries.values()));
+        program(entries.values()); // a snapshot: program removes entries
     }
 
     /**
