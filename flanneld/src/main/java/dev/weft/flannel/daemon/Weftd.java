@@ -266,7 +266,7 @@ final class Weftd {
         if (announcer != null) {
             announcer.useBlocks();
         } else if (cfg.enableIPv6()) {
-            // (the bgp backend refuses IPv6 itself, blocks or not)
+            // (the bgp backend announces IPv6 blocks itself on a dual-stack node)
             throw new IllegalArgumentException("block IPAM with the " + backend.type() + " backend routes IPv4 blocks only; "
                     + "set EnableIPv6 false");
         }
