@@ -108,13 +108,18 @@ public final class SimCluster implements AutoCloseable {
 
     /** Builds the underlay and etcd, writes the network config, and starts weftd on every node. */
     public static SimCluster start(Options o) {
+        return start(o, null);
+    }
+
+    /** The same on a dual-stack underlay: every node's eth0 also has an address of {@code ipv6Subnet} (null: IPv4 only). */
+    public static SimCluster start(Options o, String ipv6Subnet) {
         Path work;
         try {
             work = Files.createTempDirectory("wt-cluster");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Underlay ul = Underlay.builder().subnet("192.168.213.0/24").build();
+        Underlay ul = Underlay.builder().subnet("192.168.213.0/24").ipv6Subnet(ipv6Subnet).build();
         SimCluster c = null;
         try {
             Underlay.Node etcdHost = ul.addNode("etcd");

@@ -1,0 +1,250 @@
+package dev.weft.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.bgp.status.cli.Weftctl;
+import dev.weft.testkit.AddrInfo;
+import dev.weft.testkit.Cmd;
+import dev.weft.testkit.KernelState;
+import dev.weft.testkit.LinkInfo;
+import dev.weft.testkit.RouteInfo;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Dual-stack with the bgp backend, Calico-style (issue 15): three nodes on a dual-stack underlay,
+ * Encap None, block IPAM with {@code Network} and {@code IPv6Network}, pods made by weft-routed +
+ * weft-ipam as separate processes with one address of each family. Each pair of nodes has an IPv6
+ * session between their IPv6 addresses beside the IPv4 one; each node announces its IPv6 /122
+ * blocks there and installs the others' via their IPv6 addresses. The IPv4 side is checked as
+ * {@link CalicoModeE2eTest} checks it.
+ */
+@dev.weft.testkit.KernelTest
+class CalicoDualStackE2eTest {
+    static final String UNDERLAY6 = "fd00:213::/64";
+    static final String NETWORK6 = "fd00:244::/120"; // four /122 blocks: one each, no borrowing
+    static final SimCluster.Options DUAL = dual(3);
+
+    static SimCluster.Options dual(int nodes) {
+        SimCluster.Options o = SimCluster.Options.calico(nodes, "10.244.0.0/24",
+                "{\"Type\":\"bgp\",\"Encap\":\"None\",\"KeepaliveSeconds\":3}", "{\"Type\":\"blocks\",\"BlockSize\":26,\"StrictAffinity\":false}");
+        return o.withNetConf(o.netConf().replace("{\"Network\"", "{\"EnableIPv6\":true,\"IPv6Network\":\"" + NETWORK6 + "\",\"Network\""));
+    }
+
+    record Pod6(SimCluster.Pod pod, String ip6) {
+    }
+
+    @Test
+    void podsReachEachOtherOverIpv6AndIpv4AndEachNodeRoutesTheOthersIpv6Blocks() {
+        long t0 = System.nanoTime();
+        try (SimCluster c = SimCluster.start(DUAL, UNDERLAY6)) {
+            for (SimCluster.Node n : c.nodes()) {
+                String reg = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElseThrow();
+                assertTrue(reg.contains("\"PublicIPv6\":\"" + n.host().address6() + "\"")
+                        && reg.contains("\"IPv6Address\":\"" + n.host().address6() + "/64\""), reg);
+            }
+            List<Pod6> pods = new ArrayList<>();
+            for (SimCluster.Node n : c.nodes()) {
+                for (int i = 0; i < 2; i++) {
+                    SimCluster.Pod p = c.addRoutedPod(n);
+                    pods.add(new Pod6(p, podIpv6(p)));
+                }
+            }
+            Map<String, Set<String>> blocks6 = blocks6(c);
+            for (SimCluster.Node n : c.nodes()) {
+                assertEquals(1, blocks6.getOrDefault(n.name(), Set.of()).size(), "one /122 per node: " + blocks6);
+                for (Pod6 p : pods) {
+                    if (p.pod().node() == n) {
+                        assertTrue(inAny(p.ip6(), blocks6.get(n.name())), p.ip6() + " from " + n.name() + "'s block " + blocks6);
+                    }
+                }
+            }
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(20), () -> expected6(c, blocks6, n), () -> learned6(n),
+                        "IPv6 routes " + n.name() + " learned over BGP");
+                ClusterAssertions.eventually(Duration.ofSeconds(10), () -> CalicoModeE2eTest.expectedLearned(c, n),
+                        () -> CalicoModeE2eTest.learned(n), "IPv4 routes " + n.name() + " learned over BGP");
+                assertEquals(localPods6(pods, n), hostRoutes6(n), "a /128 per local pod on " + n.name());
+                assertEquals(blocks6.get(n.name()), blackholes6(n), "a blackhole per own IPv6 block on " + n.name());
+                assertEquals(CalicoModeE2eTest.localPods(pods.stream().map(Pod6::pod).toList(), n), CalicoModeE2eTest.hostRoutes(n),
+                        "a /32 per local pod on " + n.name());
+                for (SimCluster.Node peer : c.nodes()) {
+                    if (peer != n) {
+                        String v6 = BgpSessions.details(n, peer.host().address6());
+                        assertTrue(v6.contains("Established") && v6.contains("flaps 0"), n.name() + " -> " + peer.name() + " (IPv6):\n" + v6);
+                        String v4 = BgpSessions.details(n, peer.address());
+                        assertTrue(v4.contains("Established") && v4.contains("flaps 0"), n.name() + " -> " + peer.name() + " (IPv4):\n" + v4);
+                    }
+                }
+            }
+            // weftctl bgp routes -f ipv6: the IPv6 Loc-RIB, own blocks and learned ones
+            String rib = weftctl(c.node(0), "bgp", "routes", "-f", "ipv6");
+            for (Set<String> bs : blocks6.values()) {
+                bs.forEach(b -> assertTrue(rib.contains(b), b + " in weftctl bgp routes -f ipv6:\n" + rib));
+            }
+            for (Pod6 a : pods) {
+                for (Pod6 b : pods) {
+                    if (a != b) {
+                        Cmd.Result r6 = a.pod().netns().tryExec("ping", "-6", "-c", "1", "-W", "2", b.ip6());
+                        assertTrue(r6.ok(), a.ip6() + " on " + a.pod().node().name() + " -> " + b.ip6() + " on " + b.pod().node().name() + ": " + r6);
+                        Cmd.Result r4 = a.pod().netns().tryExec("ping", "-c", "1", "-W", "2", b.pod().ip());
+                        assertTrue(r4.ok(), a.pod().ip() + " -> " + b.pod().ip() + ": " + r4);
+                    }
+                }
+            }
+            System.out.println("CalicoDualStackE2eTest: 3 dual-stack nodes, 6 pods reaching each other over both families after "
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms");
+
+            // a pod removed: its /128 goes with it
+            Pod6 gone = pods.remove(pods.size() - 1);
+            SimCluster.Node its = gone.pod().node();
+            c.removePod(gone.pod());
+            assertEquals(localPods6(pods, its), hostRoutes6(its), "the removed pod's /128 went on " + its.name());
+
+            // a node stopped (kill -9): as on the IPv4 side, graceful restart keeps its routes as stale on the others
+            SimCluster.Node n3 = c.node(2);
+            Set<String> n3Routes = new TreeSet<>();
+            blocks6.get(n3.name()).forEach(b -> n3Routes.add(b + " via " + n3.host().address6()));
+            n3.weftd().kill();
+            SimCluster.sleep(1500);
+            for (SimCluster.Node n : List.of(c.node(0), c.node(1))) {
+                assertTrue(learned6(n).containsAll(n3Routes), "n3's IPv6 routes kept (graceful restart) on " + n.name() + ": " + learned6(n));
+                assertTrue(CalicoModeE2eTest.learned(n).stream().anyMatch(r -> r.endsWith(" via " + n3.address())),
+                        "and its IPv4 ones too on " + n.name());
+            }
+            // ... and its registration gone (the node left): every session with it and every route of it goes
+            c.etcd().etcdctl("del", SimCluster.PREFIX + "/nodes/" + n3.name());
+            for (SimCluster.Node n : List.of(c.node(0), c.node(1))) {
+                ClusterAssertions.eventually(Duration.ofSeconds(15),
+                        () -> learned6(n).stream().noneMatch(n3Routes::contains)
+                                && CalicoModeE2eTest.learned(n).stream().noneMatch(r -> r.endsWith(" via " + n3.address()))
+                                && !BgpSessions.table(n).contains(n3.host().address6())
+                                && !BgpSessions.table(n).contains(n3.address() + " "),
+                        "n3's sessions and IPv6 and IPv4 routes gone from " + n.name() + ": " + learned6(n) + "\n" + BgpSessions.table(n));
+            }
+            // (n3 stays in the cluster object: close() removes its pods' namespaces; its weftd is gone)
+
+            // EnableIPv6 on a node whose interface has no IPv6 address: weftd exits naming it, and leaves nothing
+            SimCluster.Node bad = c.addNode("n9", c.underlay(), h -> h.exec("ip", "-6", "addr", "flush", "dev", "eth0", "scope", "global"));
+            ClusterAssertions.eventually(Duration.ofSeconds(30), () -> !bad.weftd().isAlive(), "weftd on n9 exits");
+            assertTrue(bad.weftd().logTail(4000).contains("has no global IPv6 address"), bad.weftd().logTail(4000));
+            assertTrue(c.etcd().get(SimCluster.PREFIX + "/nodes/n9").isEmpty(), "no registration");
+            assertEquals(Set.of("lo", "eth0"), new TreeSet<>(KernelState.links(bad.netns()).stream().map(LinkInfo::ifname).toList()));
+            assertTrue(KernelState.routes(bad.netns(), 6).stream().noneMatch(r -> "weft-bgp".equals(r.protocol())));
+            assertFalse(java.nio.file.Files.exists(bad.subnetEnv()));
+            c.removeNode(bad);
+        }
+        System.out.println("CalicoDualStackE2eTest: total " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    /** The pod's global IPv6 address on its eth0 (weft-routed gives it as a /128). */
+    static String podIpv6(SimCluster.Pod p) {
+        List<AddrInfo> a = KernelState.addresses(p.netns().name(), "eth0").stream()
+                .filter(x -> "inet6".equals(x.family()) && "global".equals(x.scope())).toList();
+        assertEquals(1, a.size(), "one global IPv6 address in " + p.netns().name() + ": " + a);
+        assertEquals(128, a.get(0).prefixlen());
+        return a.get(0).local();
+    }
+
+    /** Each node's IPv6 blocks (affinity host:<node>), from the block keys with plain JSON. */
+    static Map<String, Set<String>> blocks6(SimCluster c) {
+        String out = c.etcd().etcdctl("get", "--prefix", SimCluster.PREFIX + "/ipam/v2/assignment/ipv6/block/");
+        List<String> lines = out.lines().toList();
+        Map<String, Set<String>> m = new TreeMap<>();
+        for (int i = 0; i + 1 < lines.size(); i += 2) {
+            try {
+                JsonNode b = new ObjectMapper().readTree(lines.get(i + 1));
+                String aff = b.path("affinity").asText("");
+                if (aff.startsWith("host:")) {
+                    m.computeIfAbsent(aff.substring(5), k -> new TreeSet<>()).add(b.get("cidr").asText());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return m;
+    }
+
+    static boolean inAny(String ip, Set<String> blocks) {
+        dev.weft.net.IpAddress a = dev.weft.net.IpAddress.parse(ip);
+        return blocks.stream().anyMatch(b -> dev.weft.net.Cidr.parse(b).contains(a));
+    }
+
+    /** Every other node's IPv6 blocks, via that node's IPv6 address. */
+    static Set<String> expected6(SimCluster c, Map<String, Set<String>> blocks6, SimCluster.Node self) {
+        Set<String> out = new TreeSet<>();
+        for (SimCluster.Node o : c.nodes()) {
+            if (o != self) {
+                blocks6.getOrDefault(o.name(), Set.of()).forEach(b -> out.add(b + " via " + o.host().address6()));
+            }
+        }
+        return out;
+    }
+
+    /** {@code ip -j -6 route}, protocol weft-bgp, unicast: "dst via gw", each out of eth0 without onlink. */
+    static Set<String> learned6(SimCluster.Node n) {
+        Set<String> out = new TreeSet<>();
+        for (RouteInfo r : KernelState.routes(n.netns(), 6)) {
+            if (r.protocol().equals("weft-bgp") && r.type().equals("unicast")) {
+                assertEquals("eth0", r.dev(), r.raw().toString());
+                assertFalse(r.flags().contains("onlink"), r.raw().toString());
+                out.add(r.dst() + " via " + r.gateway());
+            }
+        }
+        return out;
+    }
+
+    /** The host routes weft-routed made for IPv6 pods: {@code <pod>/128 dev <veth>}, no gateway. */
+    static Set<String> hostRoutes6(SimCluster.Node n) {
+        Set<String> out = new TreeSet<>();
+        dev.weft.net.Cidr pool = dev.weft.net.Cidr.parse(NETWORK6);
+        for (RouteInfo r : KernelState.routes(n.netns(), 6)) {
+            if (r.type().equals("unicast") && r.gateway() == null && r.dev() != null && !r.dev().equals("eth0")
+                    && !r.dst().contains("/") && pool.contains(dev.weft.net.IpAddress.parse(r.dst()))) {
+                out.add(r.dst());
+            }
+        }
+        return out;
+    }
+
+    static Set<String> localPods6(List<Pod6> pods, SimCluster.Node n) {
+        Set<String> out = new TreeSet<>();
+        pods.stream().filter(p -> p.pod().node() == n).forEach(p -> out.add(p.ip6()));
+        return out;
+    }
+
+    static Set<String> blackholes6(SimCluster.Node n) {
+        Set<String> out = new TreeSet<>();
+        for (RouteInfo r : KernelState.routes(n.netns(), 6)) {
+            if (r.type().equals("blackhole")) {
+                assertEquals("weft-bgp", r.protocol(), r.raw().toString());
+                out.add(r.dst());
+            }
+        }
+        return out;
+    }
+
+    static String weftctl(SimCluster.Node n, String... args) {
+        List<String> a = new ArrayList<>(List.of("--endpoint", "unix:" + n.dir().resolve("bgp.sock")));
+        a.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Weftctl.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, rc, "weftctl " + a + ": " + err);
+        return out.toString();
+    }
+}
