@@ -40,8 +40,13 @@ class CalicoDualStackE2eTest {
     static final SimCluster.Options DUAL = dual(3);
 
     static SimCluster.Options dual(int nodes) {
+        return dual(nodes, "None");
+    }
+
+    static SimCluster.Options dual(int nodes, String encap) {
         SimCluster.Options o = SimCluster.Options.calico(nodes, "10.244.0.0/24",
-                "{\"Type\":\"bgp\",\"Encap\":\"None\",\"KeepaliveSeconds\":3}", "{\"Type\":\"blocks\",\"BlockSize\":26,\"StrictAffinity\":false}");
+                "{\"Type\":\"bgp\",\"Encap\":\"" + encap + "\",\"KeepaliveSeconds\":3}",
+                "{\"Type\":\"blocks\",\"BlockSize\":26,\"StrictAffinity\":false}");
         return o.withNetConf(o.netConf().replace("{\"Network\"", "{\"EnableIPv6\":true,\"IPv6Network\":\"" + NETWORK6 + "\",\"Network\""));
     }
 
@@ -149,6 +154,38 @@ class CalicoDualStackE2eTest {
             c.removeNode(bad);
         }
         System.out.println("CalicoDualStackE2eTest: total " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    /**
+     * Encap IPIP: IPv4 pod traffic goes through tunl0 (on-link routes; the bpf data path where the
+     * kernel has no ipip driver), IPv6 natively beside it, as Calico does (no IPIP for IPv6).
+     */
+    @Test
+    void withIpipTheIpv6RoutesGoNativelyBesideTheTunnel() {
+        long t0 = System.nanoTime();
+        try (SimCluster c = SimCluster.start(dual(2, "IPIP"), UNDERLAY6)) {
+            Pod6 a = new Pod6(c.addRoutedPod(c.node(0)), null);
+            a = new Pod6(a.pod(), podIpv6(a.pod()));
+            SimCluster.Pod pb = c.addRoutedPod(c.node(1));
+            Pod6 b = new Pod6(pb, podIpv6(pb));
+            Map<String, Set<String>> blocks6 = blocks6(c);
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expected6(c, blocks6, n), () -> learned6(n),
+                        "IPv6 routes of " + n.name() + " out of eth0, no tunnel");
+                SimCluster.Node other = n == c.node(0) ? c.node(1) : c.node(0);
+                ClusterAssertions.eventually(Duration.ofSeconds(30),
+                        () -> CalicoModeE2eTest.learnedOn(n, "tunl0").stream().anyMatch(r -> r.endsWith(" via " + other.address())),
+                        "IPv4 routes of " + n.name() + " through tunl0");
+                assertEquals(blocks6.get(n.name()), blackholes6(n), "a blackhole per own IPv6 block on " + n.name());
+            }
+            for (Pod6[] pair : new Pod6[][] {{a, b}, {b, a}}) {
+                Cmd.Result r6 = pair[0].pod().netns().tryExec("ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", pair[1].ip6());
+                assertTrue(r6.ok(), pair[0].ip6() + " -> " + pair[1].ip6() + " natively: " + r6);
+                Cmd.Result r4 = pair[0].pod().netns().tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", pair[1].pod().ip());
+                assertTrue(r4.ok(), pair[0].pod().ip() + " -> " + pair[1].pod().ip() + " through IPIP: " + r4);
+            }
+        }
+        System.out.println("CalicoDualStackE2eTest: IPIP + native IPv6, 2 nodes: " + (System.nanoTime() - t0) / 1_000_000 + " ms");
     }
 
     /** The pod's global IPv6 address on its eth0 (weft-routed gives it as a /128). */
