@@ -188,6 +188,46 @@ class CalicoDualStackE2eTest {
         System.out.println("CalicoDualStackE2eTest: IPIP + native IPv6, 2 nodes: " + (System.nanoTime() - t0) / 1_000_000 + " ms");
     }
 
+    /**
+     * Without block IPAM (flannel's leases, the bridge and weft-flannel) a dual-stack node announces
+     * its IPv6 subnet the same way: over the IPv6 sessions, with a blackhole kept locally.
+     */
+    @Test
+    void onSubnetLeasesTheIpv6SubnetIsAnnouncedTheSameWay() {
+        long t0 = System.nanoTime();
+        SimCluster.Options o = SimCluster.Options.of(2, "{}").withNetConf("{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,"
+                + "\"IPv6Network\":\"fd00:244::/48\",\"Backend\":{\"Type\":\"bgp\",\"Encap\":\"None\",\"KeepaliveSeconds\":3}}");
+        try (SimCluster c = SimCluster.start(o, UNDERLAY6)) {
+            Map<SimCluster.Node, String> subnet6 = new java.util.HashMap<>();
+            for (SimCluster.Node n : c.nodes()) {
+                String s = SimCluster.readSubnetEnv(n).get("FLANNEL_IPV6_SUBNET");
+                subnet6.put(n, dev.weft.net.Cidr.parse(s).network().toString());
+            }
+            for (SimCluster.Node n : c.nodes()) {
+                SimCluster.Node other = n == c.node(0) ? c.node(1) : c.node(0);
+                ClusterAssertions.eventually(Duration.ofSeconds(20), () -> Set.of(subnet6.get(other) + " via " + other.host().address6()),
+                        () -> learned6(n), "the other node's IPv6 subnet on " + n.name());
+                assertEquals(Set.of(subnet6.get(n)), blackholes6(n), "a blackhole for the own IPv6 subnet on " + n.name());
+            }
+            SimCluster.Pod a = c.addPod(c.node(0));
+            SimCluster.Pod b = c.addPod(c.node(1));
+            String a6 = globalIpv6(a);
+            String b6 = globalIpv6(b);
+            // retried: in one run of five the first echo right after the ADDs went unanswered (the bridge
+            // chain's side settling; the routes it needs are checked above and were in place)
+            ClusterAssertions.eventually(Duration.ofSeconds(10), () -> a.netns().tryExec("ping", "-6", "-c", "1", "-W", "1", b6).ok(),
+                    a6 + " -> " + b6);
+            assertTrue(b.netns().tryExec("ping", "-6", "-c", "1", "-W", "2", a6).ok(), b6 + " -> " + a6);
+            assertTrue(a.netns().tryExec("ping", "-c", "1", "-W", "2", b.ip()).ok(), a.ip() + " -> " + b.ip());
+        }
+        System.out.println("CalicoDualStackE2eTest: subnet leases, 2 nodes: " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    static String globalIpv6(SimCluster.Pod p) {
+        return KernelState.addresses(p.netns().name(), "eth0").stream()
+                .filter(x -> "inet6".equals(x.family()) && "global".equals(x.scope())).findFirst().orElseThrow().local();
+    }
+
     /** The pod's global IPv6 address on its eth0 (weft-routed gives it as a /128). */
     static String podIpv6(SimCluster.Pod p) {
         List<AddrInfo> a = KernelState.addresses(p.netns().name(), "eth0").stream()
