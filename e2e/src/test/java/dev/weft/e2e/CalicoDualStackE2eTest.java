@@ -96,6 +96,14 @@ class CalicoDualStackE2eTest {
                     }
                 }
             }
+            // weftctl nodes: each node's blocks of both families and its IPv6Address
+            Cmd.Result table = NodeTable.run(c, c.node(0));
+            assertEquals(0, table.exitCode(), table.toString());
+            for (SimCluster.Node n : c.nodes()) {
+                String b6 = blocks6.get(n.name()).iterator().next();
+                assertTrue(table.stdout().lines().anyMatch(l -> l.startsWith(n.name() + " ") && l.contains(b6)
+                        && l.contains("\"IPv6Address\":\"" + n.host().address6() + "/64\"")), n.name() + ", " + b6 + ":\n" + table.stdout());
+            }
             // weftctl bgp routes -f ipv6: the IPv6 Loc-RIB, own blocks and learned ones
             String rib = weftctl(c.node(0), "bgp", "routes", "-f", "ipv6");
             for (Set<String> bs : blocks6.values()) {
@@ -213,8 +221,8 @@ class CalicoDualStackE2eTest {
             SimCluster.Pod b = c.addPod(c.node(1));
             String a6 = globalIpv6(a);
             String b6 = globalIpv6(b);
-            // retried: in one run of five the first echo right after the ADDs went unanswered (the bridge
-            // chain's side settling; the routes it needs are checked above and were in place)
+            // retried: in one run the first echo right after the ADDs went unanswered (the bridge chain's
+            // side settling; the routes it needs are checked above and were in place)
             ClusterAssertions.eventually(Duration.ofSeconds(10), () -> a.netns().tryExec("ping", "-6", "-c", "1", "-W", "1", b6).ok(),
                     a6 + " -> " + b6);
             assertTrue(b.netns().tryExec("ping", "-6", "-c", "1", "-W", "2", a6).ok(), b6 + " -> " + a6);

@@ -102,18 +102,10 @@ public record BgpLeaseData(Cidr address, long as, String nodeName, Cidr address6
         }
         GoObject o = GoObject.of(data);
         JsonNode a = o.get(ADDRESS);
-        if (a == null || !a.isTextual() || a.textValue().length() > 18) {
+        if (a == null) {
             throw new IllegalArgumentException("BackendData." + ADDRESS + " is missing or not an IPv4 CIDR");
         }
-        Cidr address;
-        try {
-            address = Cidr.parse(a.textValue());
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("BackendData." + ADDRESS + ": " + e.getMessage(), e);
-        }
-        if (!address.isV4()) {
-            throw new IllegalArgumentException("BackendData." + ADDRESS + " is not IPv4: " + address);
-        }
+        Cidr address = cidr(a, ADDRESS, false);
         JsonNode as = o.get(AS);
         if (as == null || !as.isIntegralNumber() || !as.canConvertToLong() || as.longValue() < 1 || as.longValue() > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("BackendData." + AS + " is missing or not an AS number");
@@ -124,21 +116,25 @@ public record BgpLeaseData(Cidr address, long as, String nodeName, Cidr address6
                     + MAX_NODE_NAME + " characters)");
         }
         JsonNode a6 = o.get(ADDRESS6);
-        Cidr address6 = null;
-        if (a6 != null && !a6.isNull()) {
-            // 39 characters of address, "/" and 3 of prefix length
-            if (!a6.isTextual() || a6.textValue().length() > 43) {
-                throw new IllegalArgumentException("BackendData." + ADDRESS6 + " is not an IPv6 CIDR");
-            }
-            try {
-                address6 = Cidr.parse(a6.textValue());
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException("BackendData." + ADDRESS6 + ": " + e.getMessage(), e);
-            }
-            if (!address6.isV6()) {
-                throw new IllegalArgumentException("BackendData." + ADDRESS6 + " is not IPv6: " + address6);
-            }
-        }
+        Cidr address6 = a6 == null || a6.isNull() ? null : cidr(a6, ADDRESS6, true);
         return new BgpLeaseData(address, as.longValue(), name == null ? null : name.textValue(), address6);
+    }
+
+    /** A CIDR of one family, its text bounded before parsing (18 characters for IPv4, 43 for IPv6). */
+    private static Cidr cidr(JsonNode n, String field, boolean v6) {
+        String family = v6 ? "IPv6" : "IPv4";
+        if (!n.isTextual() || n.textValue().length() > (v6 ? 43 : 18)) {
+            throw new IllegalArgumentException("BackendData." + field + " is missing or not an " + family + " CIDR");
+        }
+        Cidr c;
+        try {
+            c = Cidr.parse(n.textValue());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("BackendData." + field + ": " + e.getMessage(), e);
+        }
+        if (c.isV6() != v6) {
+            throw new IllegalArgumentException("BackendData." + field + " is not " + family + ": " + c);
+        }
+        return c;
     }
 }
