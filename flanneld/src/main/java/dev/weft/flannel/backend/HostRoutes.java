@@ -67,7 +67,7 @@ public final class HostRoutes {
      * backend device's own address, also those of an earlier lease of this node. So are flannel's
      * own vxlan routes on a flannel vxlan device: the vxlan backend takes them over. Routes of
      * Weft's BGP agent (protocol 88) are Weft's too: the bgp backend's FIB adopts them on a restart.
-     * So are routed pods' host routes (a /32 or /128, scope link, on a host veth with weft-routed's
+     * So are routed pods' host routes (a /32 or /128 onto the device, on a host veth with weft-routed's
      * and Calico's MAC ee:ee:ee:ee:ee:ee): with block IPAM the node's own pods have addresses from the
      * Network, and weftd restarting on a node with pods must not refuse them.
      */
@@ -84,12 +84,20 @@ public final class HostRoutes {
             if (r.protocol() == Rt.RTPROT_KERNEL && r.dst().prefixLength() >= subnetLen) {
                 continue;
             }
-            if (r.scope() == Rt.RT_SCOPE_LINK && r.dst().prefixLength() == r.dst().address().bitLength() && podVeth.test(r.oif())) {
+            if (isDeviceRoute(r) && r.dst().prefixLength() == r.dst().address().bitLength() && podVeth.test(r.oif())) {
                 continue;
             }
             return r;
         }
         return null;
+    }
+
+    /**
+     * A route straight onto its device: scope link for IPv4; IPv6 routes have no scope (the kernel
+     * reports every one as universe), so there it is one without a gateway.
+     */
+    private static boolean isDeviceRoute(Route r) {
+        return r.dst().isV6() ? r.gateway() == null : r.scope() == Rt.RT_SCOPE_LINK;
     }
 
     /** flannel's vxlan device names, {@code flannel.<VNI>} and {@code flannel-v6.<VNI>}. */

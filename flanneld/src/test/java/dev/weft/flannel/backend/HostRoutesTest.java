@@ -92,4 +92,22 @@ class HostRoutesTest {
             assertTrue(e.getMessage().startsWith("Network 10.244.0.0/16 overlaps the route 10.244.3.6/32"), e.getMessage());
         }
     }
+
+    /** The same for a dual-stack pod's /128, which the kernel reports with scope universe (IPv6 routes have no scope). */
+    @org.junit.jupiter.api.Test
+    void routedPodsIpv6HostRoutesAreNoCollision(@TempDir Path state) {
+        String conf = "{\"EnableIPv6\":true,\"Network\":\"10.244.0.0/16\",\"IPv6Network\":\"fd00:244::/56\","
+                + "\"Backend\":{\"Type\":\"vxlan\"}}";
+        try (Underlay ul = Underlay.builder().ipv6Subnet("fd00:213::/64").build(); TestNode n = TestNode.of(ul.addNode("a"), state)) {
+            n.sh("ip", "link", "add", "wt-pod0", "address", "ee:ee:ee:ee:ee:ee", "type", "veth", "peer", "name", "wt-pod0p");
+            n.sh("ip", "link", "set", "wt-pod0", "up");
+            n.sh("ip", "link", "set", "wt-pod0p", "up");
+            n.sh("ip", "-6", "route", "add", "fd00:244::5/128", "dev", "wt-pod0"); // as weft-routed makes it
+            n.backend(conf).prepare();
+
+            n.sh("ip", "-6", "route", "add", "fd00:244::6/128", "dev", "wt-pod0p"); // not a routed pod's veth
+            BackendException e = assertThrows(BackendException.class, () -> n.backend(conf).prepare());
+            assertTrue(e.getMessage().startsWith("Network fd00:244::/56 overlaps the route fd00:244::6/128"), e.getMessage());
+        }
+    }
 }
