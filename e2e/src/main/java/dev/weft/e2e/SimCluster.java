@@ -34,8 +34,14 @@ public final class SimCluster implements AutoCloseable {
      * @param leaseTtl weftd's -subnet-lease-ttl (e.g. "24h", "20s")
      * @param extraArgs more weftd flags for every node; {@value #NODE_DIR} in one stands for the node's
      *                  own directory (a per-node socket path such as the bgp status socket)
+     * @param underlayV6 the underlay's IPv6 subnet (every node's eth0 gets an address in it), or null for none
      */
-    public record Options(int nodes, String netConf, String leaseTtl, List<String> extraArgs, List<String> etcdArgs) {
+    public record Options(int nodes, String netConf, String leaseTtl, List<String> extraArgs, List<String> etcdArgs,
+                          String underlayV6) {
+        public Options(int nodes, String netConf, String leaseTtl, List<String> extraArgs, List<String> etcdArgs) {
+            this(nodes, netConf, leaseTtl, extraArgs, etcdArgs, null);
+        }
+
         public static Options of(int nodes, String backendJson) {
             return new Options(nodes, "{\"Network\":\"10.244.0.0/16\",\"Backend\":" + backendJson + "}", "24h", List.of(), List.of());
         }
@@ -52,19 +58,24 @@ public final class SimCluster implements AutoCloseable {
         }
 
         public Options withLeaseTtl(String ttl) {
-            return new Options(nodes, netConf, ttl, extraArgs, etcdArgs);
+            return new Options(nodes, netConf, ttl, extraArgs, etcdArgs, underlayV6);
         }
 
         public Options withExtraArgs(List<String> a) {
-            return new Options(nodes, netConf, leaseTtl, a, etcdArgs);
+            return new Options(nodes, netConf, leaseTtl, a, etcdArgs, underlayV6);
         }
 
         public Options withNetConf(String c) {
-            return new Options(nodes, c, leaseTtl, extraArgs, etcdArgs);
+            return new Options(nodes, c, leaseTtl, extraArgs, etcdArgs, underlayV6);
         }
 
         public Options withEtcdArgs(List<String> a) {
-            return new Options(nodes, netConf, leaseTtl, extraArgs, a);
+            return new Options(nodes, netConf, leaseTtl, extraArgs, a, underlayV6);
+        }
+
+        /** A dual-stack underlay: every node's eth0 also gets an address in {@code subnet} (e.g. fd00:213::/64). */
+        public Options withUnderlayV6(String subnet) {
+            return new Options(nodes, netConf, leaseTtl, extraArgs, etcdArgs, subnet);
         }
     }
 
@@ -81,10 +92,20 @@ public final class SimCluster implements AutoCloseable {
         public String address() {
             return host.address();
         }
+
+        /** The node's eth0 IPv6 address, or null on an IPv4-only underlay. */
+        public String address6() {
+            return host.address6();
+        }
     }
 
-    /** A pod: its namespace, the node it runs on, and the address the CNI result gave it. */
-    public record Pod(String containerId, TestNetns netns, Node node, String ip) {
+    /**
+     * A pod: its namespace, the node it runs on, and the addresses the CNI result gave it.
+     *
+     * @param ip  its (first) address
+     * @param ip6 its IPv6 address when the result has one as well as an IPv4 one (dual-stack), else null
+     */
+    public record Pod(String containerId, TestNetns netns, Node node, String ip, String ip6) {
     }
 
     private final Options options;
@@ -108,18 +129,14 @@ public final class SimCluster implements AutoCloseable {
 
     /** Builds the underlay and etcd, writes the network config, and starts weftd on every node. */
     public static SimCluster start(Options o) {
-        return start(o, null);
-    }
-
-    /** The same on a dual-stack underlay: every node's eth0 also has an address of {@code ipv6Subnet} (null: IPv4 only). */
-    public static SimCluster start(Options o, String ipv6Subnet) {
         Path work;
         try {
             work = Files.createTempDirectory("wt-cluster");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Underlay ul = Underlay.builder().subnet("192.168.213.0/24").ipv6Subnet(ipv6Subnet).build();
+        Underlay.Builder ub = Underlay.builder().subnet("192.168.213.0/24");
+        Underlay ul = (o.underlayV6() == null ? ub : ub.ipv6Subnet(o.underlayV6())).build();
         SimCluster c = null;
         try {
             Underlay.Node etcdHost = ul.addNode("etcd");
@@ -273,7 +290,8 @@ public final class SimCluster implements AutoCloseable {
             throw new IllegalStateException("CNI ADD on " + n.name() + " failed: " + r.stdout() + " " + r.stderr());
         }
         String ip = parseIp(r.stdout());
-        Pod p = new Pod(id, ns, n, ip);
+        String ip6 = parseIp6(r.stdout());
+        Pod p = new Pod(id, ns, n, ip, ip.equals(ip6) ? null : ip6);
         pods.add(p);
         return p;
     }
@@ -304,6 +322,18 @@ public final class SimCluster implements AutoCloseable {
         }
         int s = i + 11;
         return json.substring(s, json.indexOf('/', s));
+    }
+
+    /** The first IPv6 address in a CNI result, or null. */
+    private static String parseIp6(String json) {
+        for (int i = json.indexOf("\"address\":\""); i >= 0; i = json.indexOf("\"address\":\"", i + 1)) {
+            int s = i + 11;
+            String a = json.substring(s, json.indexOf('/', s));
+            if (a.contains(":")) {
+                return a;
+            }
+        }
+        return null;
     }
 
     public List<Node> nodes() {

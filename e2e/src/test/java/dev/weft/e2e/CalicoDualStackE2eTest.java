@@ -56,7 +56,7 @@ class CalicoDualStackE2eTest {
     @Test
     void podsReachEachOtherOverIpv6AndIpv4AndEachNodeRoutesTheOthersIpv6Blocks() {
         long t0 = System.nanoTime();
-        try (SimCluster c = SimCluster.start(DUAL, UNDERLAY6)) {
+        try (SimCluster c = SimCluster.start(DUAL.withUnderlayV6(UNDERLAY6))) {
             for (SimCluster.Node n : c.nodes()) {
                 String reg = c.etcd().get(SimCluster.PREFIX + "/nodes/" + n.name()).orElseThrow();
                 assertTrue(reg.contains("\"PublicIPv6\":\"" + n.host().address6() + "\"")
@@ -128,6 +128,35 @@ class CalicoDualStackE2eTest {
             c.removePod(gone.pod());
             assertEquals(localPods6(pods, its), hostRoutes6(its), "the removed pod's /128 went on " + its.name());
 
+            // a clean stop (SIGTERM, a rolling update) is a restart on the IPv6 sessions as on the IPv4 ones:
+            // the others keep n1's IPv6 routes meanwhile, n1 adopts its own, and everything is learned again
+            SimCluster.Node n1 = c.node(0);
+            Set<String> n1Routes = new TreeSet<>();
+            blocks6.get(n1.name()).forEach(b -> n1Routes.add(b + " via " + n1.host().address6()));
+            long mark = c.node(1).weftd().logSize();
+            n1.weftd().restart();
+            assertTrue(learned6(c.node(1)).containsAll(n1Routes), "n1's IPv6 routes kept on n2 while it restarts: " + learned6(c.node(1)));
+            for (SimCluster.Node n : c.nodes()) {
+                ClusterAssertions.eventually(Duration.ofSeconds(30), () -> expected6(c, blocks6, n), () -> learned6(n),
+                        "IPv6 routes of " + n.name() + " after n1's restart");
+                assertEquals(blocks6.get(n.name()), blackholes6(n), "blackholes of " + n.name() + " after n1's restart");
+            }
+            for (SimCluster.Node peer : List.of(c.node(1), c.node(2))) {
+                // up again, and n1 received (and sent) the one IPv6 block each side has: not only its adopted routes
+                java.util.function.BooleanSupplier up = () -> BgpSessions.table(n1).lines().anyMatch(l -> l.startsWith(peer.host().address6() + " ")
+                        && l.contains("Established") && l.contains(" 1/1/1"));
+                long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!up.getAsBoolean() && System.nanoTime() < until) {
+                    SimCluster.sleep(200);
+                }
+                assertTrue(up.getAsBoolean(), "n1's IPv6 session with " + peer.name() + " after its restart:\n" + BgpSessions.table(n1)
+                        + "\n" + BgpSessions.table(peer) + "\n" + n1.weftd().logTail(6000));
+            }
+            String n2Log = c.node(1).weftd().logFrom(mark);
+            assertTrue(n2Log.lines().anyMatch(l -> l.contains(n1.host().address6()) && l.contains("session down") && l.contains("(graceful)")),
+                    "n2 saw n1's IPv6 session go down gracefully: " + n2Log);
+            assertTrue(pods.get(2).pod().netns().tryExec("ping", "-6", "-c", "1", "-W", "2", pods.get(0).ip6()).ok(), "reach n1's pod again");
+
             // a node stopped (kill -9): as on the IPv4 side, graceful restart keeps its routes as stale on the others
             SimCluster.Node n3 = c.node(2);
             Set<String> n3Routes = new TreeSet<>();
@@ -171,7 +200,7 @@ class CalicoDualStackE2eTest {
     @Test
     void withIpipTheIpv6RoutesGoNativelyBesideTheTunnel() {
         long t0 = System.nanoTime();
-        try (SimCluster c = SimCluster.start(dual(2, "IPIP"), UNDERLAY6)) {
+        try (SimCluster c = SimCluster.start(dual(2, "IPIP").withUnderlayV6(UNDERLAY6))) {
             Pod6 a = new Pod6(c.addRoutedPod(c.node(0)), null);
             a = new Pod6(a.pod(), podIpv6(a.pod()));
             SimCluster.Pod pb = c.addRoutedPod(c.node(1));
@@ -205,7 +234,7 @@ class CalicoDualStackE2eTest {
         long t0 = System.nanoTime();
         SimCluster.Options o = SimCluster.Options.of(2, "{}").withNetConf("{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,"
                 + "\"IPv6Network\":\"fd00:244::/48\",\"Backend\":{\"Type\":\"bgp\",\"Encap\":\"None\",\"KeepaliveSeconds\":3}}");
-        try (SimCluster c = SimCluster.start(o, UNDERLAY6)) {
+        try (SimCluster c = SimCluster.start(o.withUnderlayV6(UNDERLAY6))) {
             Map<SimCluster.Node, String> subnet6 = new java.util.HashMap<>();
             for (SimCluster.Node n : c.nodes()) {
                 String s = SimCluster.readSubnetEnv(n).get("FLANNEL_IPV6_SUBNET");
@@ -242,6 +271,7 @@ class CalicoDualStackE2eTest {
                 .filter(x -> "inet6".equals(x.family()) && "global".equals(x.scope())).toList();
         assertEquals(1, a.size(), "one global IPv6 address in " + p.netns().name() + ": " + a);
         assertEquals(128, a.get(0).prefixlen());
+        assertEquals(p.ip6(), a.get(0).local(), "the CNI result's IPv6 address");
         return a.get(0).local();
     }
 
