@@ -100,6 +100,14 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         }
         if (ctx.network().enableIPv6()) {
             checkDualStack(ctx, options);
+        } else {
+            for (int i = 0; i < options.peers().size(); i++) {
+                IpAddress ip = options.peers().get(i).ip();
+                if (ip.isV6()) {
+                    throw new BackendException("Backend.Peers[" + i + "].PeerIP: " + ip + " is IPv6; an IPv6 peer needs"
+                            + " EnableIPv6 (the node's IPv6 address and IPv6Network)");
+                }
+            }
         }
         this.vxlanOptions = new VxlanOptions(VxlanOptions.DEFAULT_VNI, 0, false, false, options.crossSubnet(), 0);
         LOG.info("bgp config: {}", options);

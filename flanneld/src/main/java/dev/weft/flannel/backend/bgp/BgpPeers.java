@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The sessions a node wants, computed from the leases and the options. Pure. Mesh peers are the
  * other bgp leases (Calico's {@code Mesh_<ip>}); the lower address of a pair is passive, so a pair
- * has one TCP session. External peers are the {@code Peers} whose selector picks this node.
+ * has one TCP session. External peers are the {@code Peers} whose selector picks this node (an
+ * IPv6 {@code PeerIP}: a session from the node's IPv6 address, carrying IPv6 unicast).
  *
  * <p>With a {@code RouteReflector}, the lease's {@code NodeName} decides each pair: two reflectors
  * always peer (a full mesh among them, as ordinary iBGP peers sharing the cluster id); a reflector
@@ -43,8 +44,10 @@ final class BgpPeers {
     static Map<IpAddress, AgentConfig.Peer> wanted(BgpLeaseData self, String nodeName, BgpOptions o, Collection<Lease> leases) {
         Map<IpAddress, AgentConfig.Peer> out = new LinkedHashMap<>();
         for (BgpOptions.ExternalPeer p : o.peers()) {
-            if (p.selector().matches(nodeName) && !p.ip().equals(self.ip())) {
-                out.put(p.ip(), peer(self.ip(), p.ip(), p.asNumber(), false, p.password(), o));
+            // an IPv6 peer gets a session from the node's IPv6 address (none on an IPv4-only node), carrying IPv6 only
+            IpAddress local = p.ip().isV6() ? self.ip6() : self.ip();
+            if (local != null && p.selector().matches(nodeName) && !p.ip().equals(local)) {
+                out.put(p.ip(), peer(local, p.ip(), p.asNumber(), false, p.password(), o));
             }
         }
         boolean selfReflects = o.reflects(nodeName);

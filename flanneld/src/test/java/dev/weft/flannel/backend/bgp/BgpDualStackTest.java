@@ -104,6 +104,26 @@ class BgpDualStackTest {
     }
 
     @Test
+    void anIpv6ExternalPeerGetsASessionFromTheNodesIpv6Address() throws Exception {
+        BgpOptions o = BgpOptions.parse(new ObjectMapper().readTree("""
+                {"NodeMesh": false, "Peers": [{"PeerIP": "192.168.1.254", "ASNumber": 65001},
+                                              {"PeerIP": "fd00:213::fe", "ASNumber": 65001, "Password": "k"}]}"""));
+        Map<IpAddress, AgentConfig.Peer> p = BgpPeers.wanted(SELF, "n2", o, List.of());
+        AgentConfig.Peer v6 = p.get(IpAddress.parse("fd00:213::fe"));
+        assertEquals("fd00:213::2", v6.localAddress());
+        assertEquals(List.of("ipv6"), v6.families());
+        assertEquals("k", v6.password());
+        assertEquals("192.168.1.2", p.get(IpAddress.parse("192.168.1.254")).localAddress());
+        assertEquals(List.of(IpAddress.parse("192.168.1.254")), List.copyOf(BgpPeers.wanted(new BgpLeaseData(SELF.address(), 64512, "n2"),
+                "n2", o, List.of()).keySet()), "an IPv4-only node has no IPv6 session");
+        NetworkConfig v4only = NetworkConfig.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"bgp\",\"Peers\":"
+                + "[{\"PeerIP\":\"fd00:213::fe\",\"ASNumber\":65001}]}}");
+        assertTrue(assertThrows(BackendException.class, () -> new BgpBackend(BackendContext.of(v4only,
+                ExternalInterface.v4("eth0", 2, IpAddress.parse("192.168.1.2"), 1500)), new BgpSettings("n2", null, null)))
+                .getMessage().contains("Backend.Peers[0].PeerIP: fd00:213::fe is IPv6; an IPv6 peer needs EnableIPv6"));
+    }
+
+    @Test
     void reflectorRolesHoldOnTheIpv6SessionsToo() throws Exception {
         BgpOptions o = BgpOptions.parse(new ObjectMapper().readTree("""
                 {"NodeMesh": false, "RouteReflector": {"ClusterID": "244.0.0.1", "Nodes": ["n2"]}}"""));
