@@ -260,6 +260,45 @@ class CalicoDualStackE2eTest {
         System.out.println("CalicoDualStackE2eTest: subnet leases, 2 nodes: " + (System.nanoTime() - t0) / 1_000_000 + " ms");
     }
 
+    /**
+     * A BIRD ToR on the nodes' L2 with an eBGP session to the node's IPv4 address and one to its
+     * IPv6 address (BIRD 2 configured the usual way, one channel per session): the node's IPv6
+     * block reaches the ToR's kernel over the IPv6 session, the ToR's IPv6 route reaches the node's,
+     * and the ToR pings the pod's IPv6 address.
+     */
+    @Test
+    void aBirdTorPeersWithTheNodeOverIpv6AsOverIpv4() {
+        long t0 = System.nanoTime();
+        try (SimCluster c = SimCluster.start(dual(0).withUnderlayV6(UNDERLAY6))) {
+            dev.weft.testkit.Underlay.Node tor = c.underlay().addNode("tor");
+            c.etcd().put(SimCluster.PREFIX + "/config", "{\"EnableIPv6\":true,\"IPv6Network\":\"" + NETWORK6
+                    + "\",\"Network\":\"10.244.0.0/24\",\"Backend\":{\"Type\":\"bgp\",\"KeepaliveSeconds\":3,\"NodeMesh\":false,"
+                    + "\"Peers\":[{\"PeerIP\":\"" + tor.address() + "\",\"ASNumber\":65001},{\"PeerIP\":\"" + tor.address6()
+                    + "\",\"ASNumber\":65001}]},\"IPAM\":{\"Type\":\"blocks\",\"BlockSize\":26}}");
+            SimCluster.Node n1 = c.addNode("n1");
+            c.awaitSubnetEnv(n1, Duration.ofSeconds(60));
+            SimCluster.Pod pod = c.addRoutedPod(n1);
+            String block6 = blocks6(c).get("n1").iterator().next();
+            dev.weft.testkit.bgp.BirdConfig cfg = dev.weft.testkit.bgp.BirdConfig.of(tor.address(), 65001).localV6(tor.address6())
+                    .neighbour(dev.weft.testkit.bgp.BirdConfig.Neighbour.of("n1v4", n1.address()).peerAs(64512).passive().timers(9, 3))
+                    .neighbour(dev.weft.testkit.bgp.BirdConfig.Neighbour.of("n1v6", n1.host().address6()).peerAs(64512).passive().timers(9, 3))
+                    .staticRoute("fd00:99::/64");
+            try (dev.weft.testkit.bgp.BirdPeer bird = dev.weft.testkit.bgp.BirdPeer.start(tor.netns(), cfg)) {
+                bird.waitEstablished("n1v6", Duration.ofSeconds(20));
+                ClusterAssertions.eventually(Duration.ofSeconds(15), () -> bird.routes(6).stream()
+                        .anyMatch(r -> r.dst().equals(block6) && n1.host().address6().equals(r.gateway())),
+                        "the ToR's kernel routes " + block6 + " via n1's IPv6 address");
+                ClusterAssertions.eventually(Duration.ofSeconds(15), () -> KernelState.routes(n1.netns(), 6).stream()
+                        .anyMatch(r -> "weft-bgp".equals(r.protocol()) && "fd00:99::/64".equals(r.dst()) && tor.address6().equals(r.gateway())),
+                        "n1 routes the ToR's fd00:99::/64 via the ToR's IPv6 address");
+                assertTrue(BgpSessions.details(n1, tor.address6()).contains("Established"), BgpSessions.table(n1));
+                assertTrue(tor.tryExec("ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", podIpv6(pod)).ok(), "ToR -> pod over IPv6");
+                assertTrue(tor.tryExec("ping", "-c", "2", "-i", "0.2", "-W", "2", pod.ip()).ok(), "ToR -> pod over IPv4");
+            }
+        }
+        System.out.println("CalicoDualStackE2eTest: BIRD ToR over IPv6: " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
     static String globalIpv6(SimCluster.Pod p) {
         return KernelState.addresses(p.netns().name(), "eth0").stream()
                 .filter(x -> "inet6".equals(x.family()) && "global".equals(x.scope())).findFirst().orElseThrow().local();
