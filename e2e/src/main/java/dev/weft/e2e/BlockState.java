@@ -27,7 +27,12 @@ public record BlockState(Map<String, TreeSet<String>> blocks, Map<String, TreeSe
 
     /** Reads every IPv4 block under {@code <etcdPrefix>/ipam/v2}. */
     public static BlockState read(EtcdServer etcd, String etcdPrefix) {
-        String out = etcd.etcdctl("get", "--prefix", etcdPrefix + "/ipam/v2/assignment/ipv4/block/");
+        return read(etcd, etcdPrefix, false);
+    }
+
+    /** Reads every IPv4 block, or every IPv6 block, under {@code <etcdPrefix>/ipam/v2}. */
+    public static BlockState read(EtcdServer etcd, String etcdPrefix, boolean ipv6) {
+        String out = etcd.etcdctl("get", "--prefix", etcdPrefix + "/ipam/v2/assignment/" + (ipv6 ? "ipv6" : "ipv4") + "/block/");
         List<String> lines = out.lines().toList();
         BlockState s = new BlockState(new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
         for (int i = 0; i + 1 < lines.size(); i += 2) {
@@ -73,14 +78,16 @@ public record BlockState(Map<String, TreeSet<String>> blocks, Map<String, TreeSe
         return borrowed.getOrDefault(node, new TreeSet<>());
     }
 
-    /** The address at {@code ordinal} in the IPv4 block {@code cidr}. */
+    /** The address at {@code ordinal} in the block {@code cidr} (IPv6 in its short form, as {@code ip} prints it). */
     static String address(String cidr, int ordinal) {
         try {
             byte[] base = InetAddress.getByName(cidr.substring(0, cidr.indexOf('/'))).getAddress();
             byte[] a = new BigInteger(1, base).add(BigInteger.valueOf(ordinal)).toByteArray();
-            byte[] four = new byte[4];
-            System.arraycopy(a, Math.max(0, a.length - 4), four, Math.max(0, 4 - a.length), Math.min(4, a.length));
-            return InetAddress.getByAddress(four).getHostAddress();
+            int n = base.length;
+            byte[] out = new byte[n];
+            System.arraycopy(a, Math.max(0, a.length - n), out, Math.max(0, n - a.length), Math.min(n, a.length));
+            String text = InetAddress.getByAddress(out).getHostAddress();
+            return n == 4 ? text : dev.weft.net.IpAddress.parse(text).toString();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -322,8 +322,13 @@ class BlockRoutesE2eTest {
 
     /** Weft's (protocol 87) routes into the pod network, as "dst via gw dev d [onlink]" ({@code ip -j route}). */
     static Set<String> weftRoutes(SimCluster.Node n) {
+        return weftRoutes(n, 4);
+    }
+
+    /** The same for one family (4 or 6: {@code ip -j -6 route}). */
+    static Set<String> weftRoutes(SimCluster.Node n, int family) {
         Set<String> out = new TreeSet<>();
-        for (RouteInfo r : KernelState.routes(n.netns(), 4)) {
+        for (RouteInfo r : KernelState.routes(n.netns(), family)) {
             if (r.protocol().equals("87")) {
                 out.add(r.dst() + " via " + r.gateway() + " dev " + r.dev() + (r.flags().contains("onlink") ? " onlink" : ""));
             }

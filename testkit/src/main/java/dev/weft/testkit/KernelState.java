@@ -206,8 +206,13 @@ public final class KernelState {
      * {@code "neigh <ip> <mac>"} and {@code "fdb <mac> <dst>"}: what a VTEP programmer keeps per peer.
      */
     public static java.util.Set<String> vtepEntries(String ns, String dev) {
+        return vtepEntries(ns, dev, 4);
+    }
+
+    /** The same with the neighbours of {@code family} (4 or 6: an IPv6 vxlan device's are IPv6). */
+    public static java.util.Set<String> vtepEntries(String ns, String dev, int family) {
         java.util.Set<String> out = new java.util.TreeSet<>();
-        for (NeighInfo nb : neighbours(ns, 4, dev)) {
+        for (NeighInfo nb : neighbours(ns, family, dev)) {
             if (nb.isPermanent()) {
                 out.add("neigh " + nb.dst() + " " + nb.lladdr());
             }

@@ -36,7 +36,7 @@ public final class LeaseTypeFilter {
     }
 
     public synchronized boolean accepts(Lease l) {
-        if (l.subnet().equals(ownSubnet)) {
+        if (l.subnet() != null && l.subnet().equals(ownSubnet)) { // (an IPv6-only block route is never the own lease)
             return false;
         }
         String t = l.attrs().backendType();
@@ -46,7 +46,7 @@ public final class LeaseTypeFilter {
         if (warned.size() >= REMEMBERED) {
             warned.clear(); // some may be logged again; memory stays bounded
         }
-        if (warned.add(l.subnet() + "/" + t)) {
+        if (warned.add(l.anySubnet() + "/" + t)) {
             LOG.warn("ignoring non-{} subnet {} (v6 {}): type={}", type, l.subnet(), l.subnetV6(),
                     t.isEmpty() ? "(none)" : t);
         }

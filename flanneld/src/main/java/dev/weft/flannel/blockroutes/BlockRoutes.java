@@ -26,6 +26,9 @@ public final class BlockRoutes {
 
     private final String ownName;
     private final Consumer<LeaseEvent> listener;
+    private final boolean ipv6;
+    /** Nodes whose IPv6 blocks were last found unroutable (no PublicIPv6), so each is warned about once. */
+    private java.util.Set<String> noIpv6Address = java.util.Set.of();
     private Map<String, NodeRecord> nodes;
     private BlockSet blocks;
     private volatile List<Lease> current = List.of();
@@ -38,9 +41,19 @@ public final class BlockRoutes {
                 || dev.weft.flannel.config.BackendTypes.UDP.equals(backendType);
     }
 
+    /** IPv4 blocks only. */
     public BlockRoutes(String ownName, Consumer<LeaseEvent> listener) {
+        this(ownName, listener, false);
+    }
+
+    /**
+     * @param ipv6 whether IPv6 blocks and borrowed IPv6 addresses are routed too (host-gw and vxlan with
+     *             EnableIPv6): each is a lease with an IPv6 half only ({@link dev.weft.flannel.lease.Lease#ofV6})
+     */
+    public BlockRoutes(String ownName, Consumer<LeaseEvent> listener, boolean ipv6) {
         this.ownName = ownName;
         this.listener = listener;
+        this.ipv6 = ipv6;
     }
 
     /** The registrations in use changed (the node watcher's listener). */
@@ -66,7 +79,9 @@ public final class BlockRoutes {
             return;
         }
         List<Lease> before = current;
-        List<Lease> now = BlockLeases.of(blocks, nodes, ownName);
+        BlockLeases.Result result = BlockLeases.of(blocks, nodes, ownName, ipv6);
+        warnNoIpv6Address(result.noIpv6Address());
+        List<Lease> now = result.leases();
         TreeMap<String, Lease> old = byKey(before);
         TreeMap<String, Lease> fresh = byKey(now);
         List<Lease> added = new ArrayList<>();
@@ -104,9 +119,20 @@ public final class BlockRoutes {
                 out.add("... " + (ls.size() - 20) + " more");
                 break;
             }
-            out.add(l.subnet() + " via " + l.attrs().publicIp());
+            out.add(l.subnet() != null ? l.subnet() + " via " + l.attrs().publicIp() : l.subnetV6() + " via " + l.attrs().publicIpV6());
         }
         return out;
+    }
+
+    /** Logs the nodes that newly have IPv6 blocks no route can lead to. */
+    private void warnNoIpv6Address(java.util.Set<String> now) {
+        for (String n : now) {
+            if (!noIpv6Address.contains(n)) {
+                LOG.warn("block routes: node {} holds IPv6 blocks or addresses but registered no IPv6 address (PublicIPv6): "
+                        + "they are not routed to it (is EnableIPv6 on there, with an IPv6 address on its interface?)", n);
+            }
+        }
+        noIpv6Address = now;
     }
 
     /** What the backend was handed last (the pump's resync view). */

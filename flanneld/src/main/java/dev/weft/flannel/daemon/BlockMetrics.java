@@ -24,16 +24,21 @@ import java.util.function.Consumer;
 final class BlockMetrics implements Consumer<Announcement> {
     private final String backend;
     private final Cidr network;
+    private final Cidr network6;
     private final RtNetlink nl;
     private final Consumer<Announcement> next;
     private volatile Announcement announced;
     private volatile BlockWatcher watcher;
     private volatile BlockRoutes routes;
 
-    /** @param next where the allocator's announcements go on to (the bgp backend's), or null */
-    BlockMetrics(String backend, Cidr network, RtNetlink nl, Consumer<Announcement> next) {
+    /**
+     * @param network6 the IPv6Network when IPv6 is on, else null
+     * @param next     where the allocator's announcements go on to (the bgp backend's), or null
+     */
+    BlockMetrics(String backend, Cidr network, Cidr network6, RtNetlink nl, Consumer<Announcement> next) {
         this.backend = backend;
         this.network = network;
+        this.network6 = network6;
         this.nl = nl;
         this.next = next;
     }
@@ -70,17 +75,25 @@ final class BlockMetrics implements Consumer<Announcement> {
     }
 
     /**
-     * Unicast routes inside the Network that Weft installed for other nodes (protocol 87: host-gw,
-     * vxlan and bgp's Encap VXLAN; 88: what bgp learned), the Network's own route (udp's TUN route)
-     * left out. The udp backend keeps its block routes in user space: what its table was handed.
+     * Unicast routes inside the Network (and IPv6Network) that Weft installed for other nodes
+     * (protocol 87: host-gw, vxlan and bgp's Encap VXLAN; 88: what bgp learned), the Network's own
+     * route (udp's TUN route) left out. The udp backend keeps its block routes in user space: what
+     * its table was handed.
      */
     private int remoteRoutes() {
         BlockRoutes r = routes;
         if (BackendTypes.UDP.equals(backend)) {
             return r == null ? 0 : r.view().size();
         }
+        return remoteRoutes(Linux.AF_INET, network) + (network6 == null ? 0 : remoteRoutes(Linux.AF_INET6, network6));
+    }
+
+    private int remoteRoutes(int af, Cidr network) {
+        if (network == null) {
+            return 0;
+        }
         int n = 0;
-        for (Route route : nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN)) {
+        for (Route route : nl.routes(af, Rt.RT_TABLE_MAIN)) {
             if (route.type() == Rt.RTN_UNICAST && (route.protocol() == RouteTag.PROTOCOL || route.protocol() == KernelFib.BGP_PROTOCOL)
                     && network.contains(route.dst()) && !route.dst().equals(network)) {
                 n++;

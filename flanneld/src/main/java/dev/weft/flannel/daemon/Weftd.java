@@ -258,33 +258,36 @@ final class Weftd {
      * tunnel address from the pool for its device and publishes it in the registration, as bgp with
      * Encap IPIP does for tunl0 and with Encap VXLAN for its vxlan device (and it is told where the
      * blocks are, for the userspace IPIP path and the vxlan device's routes), and as udp does for
-     * its TUN device (its route table is fed the blocks as vxlan's device is).
+     * its TUN device (its route table is fed the blocks as vxlan's device is). With EnableIPv6,
+     * host-gw and vxlan route the IPv6 blocks too, each as a lease with an IPv6 half only (host-gw via
+     * the node's PublicIPv6; vxlan through its IPv6 device, which takes an IPv6 tunnel address from
+     * the pool and publishes it in BackendV6Data); udp, which carries IPv4 only, refuses IPv6.
      */
     private int runOnBlocks(List<AutoCloseable> open, KvStore store, RtNetlink nl, NetworkConfig cfg, Backend backend, LeaseAttrs attrs)
             throws IOException, InterruptedException {
         BlockAnnouncer announcer = backend instanceof BlockAnnouncer a ? a : null;
         if (announcer != null) {
-            announcer.useBlocks();
-        } else if (cfg.enableIPv6()) {
-            // (the bgp backend announces IPv6 blocks itself on a dual-stack node)
-            throw new IllegalArgumentException("block IPAM with the " + backend.type() + " backend routes IPv4 blocks only; "
-                    + "set EnableIPv6 false");
+            announcer.useBlocks(); // (the bgp backend announces IPv6 blocks itself on a dual-stack node)
         }
+        refuseUnroutedIpv6(cfg, backend, store);
         String node = o.node.resolvedNodeName();
         BlockIpam ipam = null;
         IpAddress tunnel = null;
+        IpAddress tunnel6 = null;
         TunnelAddr.Kind tunnelKind = tunnelKind(backend, announcer);
+        java.util.Set<TunnelAddr.Kind> tunnelKinds = java.util.EnumSet.noneOf(TunnelAddr.Kind.class);
         if (tunnelKind != null) {
             ipam = startBlockIpam(store);
             open.add(ipam);
-            String handle = tunnelKind.handle(node);
-            try {
-                tunnel = ipam.tunnelAddress(handle, tunnelKind.attributeType());
-            } catch (IpamException e) {
-                throw new IOException("no tunnel address for " + tunnelKind.device() + " from block IPAM: " + e.getMessage(), e);
-            }
+            tunnel = tunnelAddress(ipam, node, tunnelKind);
             attrs = TunnelAddr.into(attrs, tunnel);
-            LOG.info("tunnel address {} (handle {})", tunnel, handle);
+            tunnelKinds.add(tunnelKind);
+            if (tunnelKind == TunnelAddr.Kind.VXLAN && announcer == null && cfg.enableIPv6()) {
+                // the IPv6 device's address: the on-link gateway and neighbour of this node's IPv6 blocks on the others
+                tunnel6 = tunnelAddress(ipam, node, TunnelAddr.Kind.VXLAN_V6);
+                attrs = TunnelAddr.intoV6(attrs, tunnel6);
+                tunnelKinds.add(TunnelAddr.Kind.VXLAN_V6);
+            }
         }
         if (backend instanceof UdpBackend udp) {
             udp.useBlocks();
@@ -299,22 +302,25 @@ final class Weftd {
             open.add(ipam);
         }
         ipam.releaseGoneNodes(new dev.weft.flannel.nodes.NodeKeys(o.store.etcdPrefix).dir()); // nodes here register, so one that does not is gone
-        ipam.releaseOtherTunnelAddresses(node, tunnelKind);
+        ipam.releaseOtherTunnelAddresses(node, tunnelKinds);
         this.blockIpam = ipam;
         Lease self = new NodeRecord(node, attrs, 0, 0, registration.expiresAt()).asPeerLease();
-        // vxlan's device, tunl0 and udp's TUN take the own lease's first address: the tunnel address
-        backend.start(tunnel == null ? self : new Lease(Cidr.ofHost(tunnel), null, attrs, self.expirationEpochMillis(), 0));
+        // vxlan's devices, tunl0 and udp's TUN take the own lease's first address: the tunnel address (of each family)
+        backend.start(tunnel == null ? self : new Lease(Cidr.ofHost(tunnel), tunnel6 == null ? null : Cidr.ofHost(tunnel6), attrs,
+                self.expirationEpochMillis(), 0));
         BlockAnnouncements announcements = null;
         if (announcer != null) {
             announcements = new BlockAnnouncements(announcer);
             open.add(announcements);
         }
-        BlockMetrics metrics = new BlockMetrics(backend.type(), cfg.network(), nl, announcements);
+        BlockMetrics metrics = new BlockMetrics(backend.type(), cfg.network(), cfg.enableIPv6() ? cfg.ipv6Network() : null, nl,
+                announcements);
         ipam.onAnnouncementChange(metrics);
         this.blockMetrics = metrics;
 
-        // masquerade and forward rules: with no subnet of its own, the node's pods are anywhere in Network
-        dev.weft.flannel.rules.RulesKeeper rules = Traffic.start(o, cfg, new Lease(cfg.network(), null, attrs, 0, 0));
+        // masquerade and forward rules: with no subnet of its own, the node's pods are anywhere in Network (and IPv6Network)
+        dev.weft.flannel.rules.RulesKeeper rules = Traffic.start(o, cfg, new Lease(cfg.network(),
+                cfg.enableIPv6() ? cfg.ipv6Network() : null, attrs, 0, 0));
         if (rules != null) {
             open.add(rules);
             status.rules(rules);
@@ -344,7 +350,7 @@ final class Weftd {
             leasePipeline.alsoWatch(blockPump::healthy);
             pump.start(watcher::view);
         } else {
-            BlockRoutes routes = new BlockRoutes(node, pump::accept);
+            BlockRoutes routes = new BlockRoutes(node, pump::accept, cfg.enableIPv6());
             watcher = NodeWatcher.start(store, o.store.etcdPrefix, node, null, routes::nodes);
             open.add(watcher);
             watchBlocks(open, store, routes, metrics);
@@ -367,6 +373,42 @@ final class Weftd {
         open.add(w);
         leasePipeline.alsoWatch(w::healthy);
         metrics.watching(w, routes);
+    }
+
+    /**
+     * On block IPAM, the pods of host-gw and vxlan get IPv6 addresses routed to their node when
+     * EnableIPv6 is on. Whatever would leave a pod with an IPv6 address no other node routes stops
+     * weftd with the reason: the udp backend with EnableIPv6 (it carries IPv4 only, as flannel's;
+     * in flannel mode it only warns that IPv6 is ignored, but here the pools would hand pods IPv6
+     * addresses), and IPv6 pools with EnableIPv6 off.
+     */
+    private void refuseUnroutedIpv6(NetworkConfig cfg, Backend backend, KvStore store) throws IOException {
+        if (cfg.enableIPv6() && backend instanceof UdpBackend) {
+            throw new IllegalArgumentException("block IPAM with the udp backend routes IPv4 blocks only (udp carries IPv4 only, as "
+                    + "flannel's): its pods' IPv6 addresses would reach no other node; set EnableIPv6 false, or use vxlan or host-gw");
+        }
+        if (!cfg.enableIPv6()) {
+            try {
+                if (!PoolConfig.fromNetConf(o.node.rawNetConf(store, o.store.etcdPrefix)).pools(dev.weft.ipam.blocks.Family.V6).isEmpty()) {
+                    throw new IllegalArgumentException("block IPAM: the pools include IPv6 (IPv6Network or Pools) but EnableIPv6 is false: "
+                            + "pods would get IPv6 addresses that the " + backend.type() + " backend does not route; set EnableIPv6 true"
+                            + (backend instanceof UdpBackend ? " with vxlan or host-gw" : "") + ", or drop the IPv6 pools");
+                }
+            } catch (IpamException e) {
+                // a bad IPAM object: the allocator's start says what is wrong with it
+            }
+        }
+    }
+
+    private static IpAddress tunnelAddress(BlockIpam ipam, String node, TunnelAddr.Kind kind) throws IOException {
+        IpAddress a;
+        try {
+            a = ipam.tunnelAddress(node, kind);
+        } catch (IpamException e) {
+            throw new IOException("no tunnel address for " + kind.device() + " from block IPAM: " + e.getMessage(), e);
+        }
+        LOG.info("tunnel address {} (handle {})", a, kind.handle(node));
+        return a;
     }
 
     /** Which tunnel address the backend's device takes from the pool on block IPAM, or null (host-gw, bgp with Encap None). */

@@ -110,25 +110,27 @@ public final class BlockIpam implements AutoCloseable {
     }
 
     /**
-     * The node's IPv4 tunnel address (vxlan, or bgp with IPIP, on block IPAM): the address
-     * {@code handle} holds, else a new one from the node's blocks (claiming or borrowing as a pod ADD
-     * would), recorded with Calico's {@code type} attribute ({@code vxlanTunnelAddress},
-     * {@code ipipTunnelAddress}). A restarted weftd gets the same address back.
+     * The node's tunnel address of a kind (vxlan, or bgp with IPIP, on block IPAM): the address its
+     * handle holds, else a new one from the node's blocks (claiming or borrowing as a pod ADD would),
+     * recorded with Calico's {@code type} attribute ({@code vxlanTunnelAddress},
+     * {@code ipipTunnelAddress}, ...). IPv6 for {@link TunnelAddr.Kind#VXLAN_V6}, else IPv4. A
+     * restarted weftd gets the same address back.
      */
-    public dev.weft.net.IpAddress tunnelAddress(String handle, String type) throws IpamException {
-        return ipam.allocator().allocate(handle, new dev.weft.ipam.blocks.Attributes(java.util.Map.of("type", type)),
-                Family.V4).address();
+    public dev.weft.net.IpAddress tunnelAddress(String node, TunnelAddr.Kind kind) throws IpamException {
+        return ipam.allocator().allocate(kind.handle(node), new dev.weft.ipam.blocks.Attributes(java.util.Map.of("type",
+                kind.attributeType())), kind == TunnelAddr.Kind.VXLAN_V6 ? Family.V6 : Family.V4).address();
     }
 
     /**
      * Gives back the tunnel addresses this node holds for devices its backend no longer has (a node
      * moved from udp or Encap IPIP to vxlan keeps one pool address per kind otherwise, and a block
-     * holding one is never released as a gone node's). {@code keep} is the kind in use, or null.
+     * holding one is never released as a gone node's; so does a vxlan node whose IPv6 was switched
+     * off). {@code keep} are the kinds in use.
      * A failure is logged: the address stays held, as before, and the next start tries again.
      */
-    public void releaseOtherTunnelAddresses(String node, TunnelAddr.Kind keep) {
+    public void releaseOtherTunnelAddresses(String node, java.util.Set<TunnelAddr.Kind> keep) {
         for (TunnelAddr.Kind k : TunnelAddr.Kind.values()) {
-            if (k == keep) {
+            if (keep.contains(k)) {
                 continue;
             }
             try {

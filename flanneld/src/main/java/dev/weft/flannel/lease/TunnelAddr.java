@@ -15,6 +15,8 @@ import java.util.Optional;
  * neighbour of that node's blocks. A subnet lease has none (its gateway is the subnet's first
  * address). The bgp backend with Encap IPIP takes one too ({@code ipip-tunnel-addr-<node>}), as the
  * address of tunl0, and the udp backend one for its TUN device ({@code udp-tunnel-addr-<node>}).
+ * With IPv6 blocks the vxlan backend's IPv6 device takes an IPv6 one
+ * ({@code vxlan-v6-tunnel-addr-<node>}, as Calico's), published in BackendV6Data.
  */
 public final class TunnelAddr {
     public static final String FIELD = "TunnelAddr";
@@ -23,6 +25,8 @@ public final class TunnelAddr {
     public enum Kind {
         /** A vxlan device (the vxlan backend's, or the bgp backend's with Encap VXLAN). */
         VXLAN("vxlan-tunnel-addr-", "vxlanTunnelAddress", "the vxlan device"),
+        /** The vxlan backend's IPv6 device (flannel-v6.&lt;VNI&gt;), on block IPAM with IPv6 blocks: an IPv6 address. */
+        VXLAN_V6("vxlan-v6-tunnel-addr-", "vxlanV6TunnelAddress", "the IPv6 vxlan device"),
         /** tunl0 (the bgp backend with Encap IPIP). */
         IPIP("ipip-tunnel-addr-", "ipipTunnelAddress", "tunl0"),
         /** The udp backend's TUN device, flannel0 (Weft's own: Calico has no udp mode). */
@@ -96,9 +100,20 @@ public final class TunnelAddr {
 
     /** {@code attrs} with BackendData carrying {@code tunnel}. */
     public static LeaseAttrs into(LeaseAttrs attrs, IpAddress tunnel) {
-        JsonNode had = attrs.backendData(); // a copy
+        return new LeaseAttrs(attrs.publicIp(), attrs.publicIpV6(), attrs.backendType(), with(attrs.backendData(), tunnel),
+                attrs.backendV6Data());
+    }
+
+    /** {@code attrs} with BackendV6Data carrying the IPv6 {@code tunnel}. */
+    public static LeaseAttrs intoV6(LeaseAttrs attrs, IpAddress tunnel) {
+        return new LeaseAttrs(attrs.publicIp(), attrs.publicIpV6(), attrs.backendType(), attrs.backendData(),
+                with(attrs.backendV6Data(), tunnel));
+    }
+
+    /** {@code had} (a copy, or null) with the tunnel address field set. */
+    private static ObjectNode with(JsonNode had, IpAddress tunnel) {
         ObjectNode data = had != null && had.isObject() ? (ObjectNode) had : JsonNodeFactory.instance.objectNode();
         data.put(FIELD, tunnel.toString());
-        return new LeaseAttrs(attrs.publicIp(), attrs.publicIpV6(), attrs.backendType(), data, attrs.backendV6Data());
+        return data;
     }
 }

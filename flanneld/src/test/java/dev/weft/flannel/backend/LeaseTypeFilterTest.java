@@ -21,4 +21,14 @@ class LeaseTypeFilterTest {
         }
         assertTrue(f.accepts(new Lease(subnet, null, LeaseAttrs.of(IpAddress.parse("10.0.0.2"), "vxlan", null), 0, 1)));
     }
+
+    @Test
+    void anIpv6BlockRouteIsJudgedByItsTypeAndIsNeverTheOwnLease() {
+        LeaseTypeFilter f = new LeaseTypeFilter("host-gw");
+        f.setOwnSubnet(Cidr.parse("192.168.1.1/32")); // a node on block IPAM: its own lease is its address
+        LeaseAttrs a = new LeaseAttrs(IpAddress.parse("192.168.1.2"), IpAddress.parse("fd00:1::2"), "host-gw", null, null);
+        assertTrue(f.accepts(Lease.ofV6(Cidr.parse("fd00:244::/122"), a, 0, 1)));
+        LeaseAttrs other = new LeaseAttrs(IpAddress.parse("192.168.1.2"), IpAddress.parse("fd00:1::2"), "vxlan", null, null);
+        assertFalse(f.accepts(Lease.ofV6(Cidr.parse("fd00:244::/122"), other, 0, 1)));
+    }
 }

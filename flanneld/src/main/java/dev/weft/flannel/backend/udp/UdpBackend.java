@@ -199,7 +199,8 @@ public final class UdpBackend extends AbstractBackend {
     /** flannel's udp backend takes every other IPv4 lease, whatever its BackendType. */
     @Override
     protected boolean accepts(Lease l) {
-        return !l.subnet().equals(ownLease().subnet()) && l.subnet().isV4();
+        // IPv4 only, as flannel's udp: an IPv6-only block route (which weftd does not let reach udp) is not carried
+        return l.subnet() != null && !l.subnet().equals(ownLease().subnet()) && l.subnet().isV4();
     }
 
     @Override

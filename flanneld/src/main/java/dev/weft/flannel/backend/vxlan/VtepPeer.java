@@ -30,17 +30,21 @@ record VtepPeer(Cidr subnet, IpAddress gateway, IpAddress publicIp, MacAddress m
     /**
      * Reads a lease's half for one family.
      *
-     * @return null when the lease has no such half (no v6 subnet, no PublicIPv6)
-     * @throws IllegalArgumentException when BackendData is unusable (the message says why)
+     * @return null when the lease has no half of this family (no v6 subnet; on block IPAM, no v4 subnet in
+     *         the route to an IPv6 block)
+     * @throws IllegalArgumentException when BackendData is unusable, or the half has no PublicIP(v6) (the message says why)
      */
     static VtepPeer of(Lease lease, LeaseFamily family) {
         Cidr subnet = family.subnet(lease);
-        IpAddress publicIp = family.publicIp(lease.attrs());
-        if (subnet == null || publicIp == null) {
-            if (family == LeaseFamily.V4) {
-                throw new IllegalArgumentException("no " + family + " subnet or PublicIP");
-            }
+        if (subnet == null) {
             return null;
+        }
+        IpAddress publicIp = family.publicIp(lease.attrs());
+        if (publicIp == null) {
+            if (family == LeaseFamily.V4) {
+                throw new IllegalArgumentException("no PublicIP"); // (LeaseAttrs never lacks one)
+            }
+            return null; // a v6 half with no PublicIPv6 has no VTEP to reach (weftd's block routes never make one)
         }
         String field = family == LeaseFamily.V4 ? "BackendData" : "BackendV6Data";
         JsonNode data = family.backendData(lease.attrs());

@@ -383,7 +383,7 @@ final class VtepProgrammer {
         try {
             return VtepPeer.of(lease, family);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}: ignoring lease {}: error decoding subnet lease JSON: {}", devName, lease.subnet(), e.getMessage());
+            LOG.error("{}: ignoring lease {}: error decoding subnet lease JSON: {}", devName, family.subnet(lease), e.getMessage());
             return null;
         }
     }
