@@ -267,10 +267,9 @@ final class Weftd {
             throws IOException, InterruptedException {
         BlockAnnouncer announcer = backend instanceof BlockAnnouncer a ? a : null;
         if (announcer != null) {
-            announcer.useBlocks(); // (the bgp backend refuses IPv6 itself, blocks or not)
-        } else {
-            refuseUnroutedIpv6(cfg, backend, store);
+            announcer.useBlocks(); // (the bgp backend announces IPv6 blocks itself on a dual-stack node)
         }
+        refuseUnroutedIpv6(cfg, backend, store);
         String node = o.node.resolvedNodeName();
         BlockIpam ipam = null;
         IpAddress tunnel = null;

@@ -50,6 +50,13 @@ import org.slf4j.LoggerFactory;
  * backend's device from the leases instead (on block IPAM, from the other nodes' blocks:
  * {@link #blockRoutes}). Graceful restart is on towards every peer: a restart
  * (kill -9 included) leaves the routes in the kernel, and the next run adopts and reconciles them.
+ *
+ * <p>Dual-stack (EnableIPv6 + IPv6Network): the node publishes its IPv6 underlay address
+ * ({@code IPv6Address}, PublicIPv6), peers with every other dual-stack node over a second session
+ * between the two IPv6 addresses ({@link BgpPeers}: Calico's bird6, which BIRD 2 and FRR peers also
+ * speak), announces its IPv6 blocks (blackhole kept locally), borrowed /128s (or its IPv6 subnet)
+ * there, and installs the learned ones natively via the node's IPv6 address whatever the encap
+ * ({@link CalicoRouteShapes}).
  */
 public final class BgpBackend extends AbstractBackend implements BlockAnnouncer {
     private static final Logger LOG = LoggerFactory.getLogger(BgpBackend.class);
@@ -88,11 +95,19 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         super(ctx, BackendTypes.BGP);
         this.options = BgpOptions.parse(ctx.network().backend());
         this.settings = settings;
-        if (ctx.network().enableIPv6()) {
-            throw new BackendException("bgp: IPv6 (EnableIPv6) is not supported by the bgp backend yet");
-        }
         if (ctx.extIface().ifaceAddr() == null) {
             throw new BackendException("bgp: interface " + ctx.extIface().name() + " has no IPv4 address");
+        }
+        if (ctx.network().enableIPv6()) {
+            checkDualStack(ctx, options);
+        } else {
+            for (int i = 0; i < options.peers().size(); i++) {
+                IpAddress ip = options.peers().get(i).ip();
+                if (ip.isV6()) {
+                    throw new BackendException("Backend.Peers[" + i + "].PeerIP: " + ip + " is IPv6; an IPv6 peer needs"
+                            + " EnableIPv6 (the node's IPv6 address and IPv6Network)");
+                }
+            }
         }
         this.vxlanOptions = new VxlanOptions(VxlanOptions.DEFAULT_VNI, 0, false, false, options.crossSubnet(), 0);
         LOG.info("bgp config: {}", options);
@@ -102,18 +117,43 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         return options;
     }
 
+    /**
+     * What dual-stack needs, checked before anything is made: an IPv6 address on the external
+     * interface that is its own (the IPv6 sessions run from it and peers route to it, so a NATed
+     * PublicIPv6 cannot work) and an encap that leaves IPv6 native. IPIP (and CrossSubnet) stay
+     * IPv4 only, as in Calico: IPv6 is routed natively beside them.
+     */
+    private static void checkDualStack(BackendContext ctx, BgpOptions options) {
+        ExternalInterface e = ctx.extIface();
+        if (e.ifaceAddrV6() == null) {
+            throw new BackendException("bgp: EnableIPv6 is set but interface " + e.name()
+                    + " has no global IPv6 address (the IPv6 sessions and routes need one)");
+        }
+        if (!e.ifaceAddrV6().equals(e.extAddrV6())) {
+            throw new BackendException("bgp: the PublicIPv6 " + e.extAddrV6() + " is not " + e.name() + "'s own address "
+                    + e.ifaceAddrV6() + "; IPv6 sessions and routes need the node's own address (no NAT)");
+        }
+        if (options.encap() == Encap.VXLAN) {
+            throw new BackendException("bgp: EnableIPv6 with Encap VXLAN is not supported; use Encap None or IPIP"
+                    + " (IPv6 pod traffic is then routed natively, as Calico does)");
+        }
+    }
+
     @Override
     protected LeaseAttrs setUp() {
         ExternalInterface ext = ctx.extIface();
         nl = ctx.openNetlink();
         try {
             self = new BgpLeaseData(underlay(nl, ext), options.asNumber(), settings.nodeName());
+            if (ctx.network().enableIPv6()) {
+                self = self.withAddress6(underlay6(nl, ext));
+            }
             ObjectNode data = self.toJson();
             if (options.encap() == Encap.VXLAN) {
                 vxlan = VxlanDataPlane.create(ctx, nl, vxlanOptions);
                 vxlan.describe(data, vxlanOptions);
             }
-            return new LeaseAttrs(ext.extAddr() != null ? ext.extAddr() : ext.ifaceAddr(), null, BackendTypes.BGP, data, null);
+            return new LeaseAttrs(ext.extAddr() != null ? ext.extAddr() : ext.ifaceAddr(), self.ip6(), BackendTypes.BGP, data, null);
         } catch (RuntimeException e) {
             nl.close();
             nl = null;
@@ -135,6 +175,16 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         throw new BackendException("bgp: " + ext.ifaceAddr() + " is not an address of " + ext.name());
     }
 
+    /** The external interface's IPv6 address with its prefix length (published as IPv6Address). */
+    static Cidr underlay6(RtNetlink nl, ExternalInterface ext) {
+        for (Address a : nl.addresses(Linux.AF_INET6, ext.index())) {
+            if (a.cidr().address().equals(ext.ifaceAddrV6())) {
+                return a.cidr();
+            }
+        }
+        throw new BackendException("bgp: " + ext.ifaceAddrV6() + " is not an address of " + ext.name());
+    }
+
     @Override
     protected boolean usesBpfIpip() {
         return options.encap() == Encap.IPIP;
@@ -149,7 +199,7 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
             ipip = openIpip(Cidr.of(ownLease.subnet().networkAddress(), 32));
         }
         CalicoRouteShapes shapes = new CalicoRouteShapes(ctx.network().network(), options.encap(), options.crossSubnet(),
-                self.address().network(), ctx.extIface().index(), TUNNEL_DEVICE);
+                self.address().network(), ctx.extIface().index(), TUNNEL_DEVICE, network6());
         AgentConfig config = agentConfig();
         // the mesh comes with the first lease snapshot: until then, peers added are start-time peers
         agent = BgpAgent.start(config, ctx.namespace(), shapes, true);
@@ -162,6 +212,15 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         await(agent.originate(ownLease.subnet(), true));
         LOG.info("bgp: announcing {} as AS {} from {}; encap {}{}", ownLease.subnet(), options.asNumber(), self.address(),
                 options.encap(), options.crossSubnet() ? " (CrossSubnet)" : "");
+        if (network6() != null && ownLease.subnetV6() != null) {
+            await(agent.originate(ownLease.subnetV6(), true));
+            LOG.info("bgp: announcing {} from {} (IPv6, routed natively)", ownLease.subnetV6(), self.address6());
+        }
+    }
+
+    /** The IPv6 network this node routes, or null when it is IPv4 only. */
+    private Cidr network6() {
+        return ctx.network().enableIPv6() ? ctx.network().ipv6Network() : null;
     }
 
     @Override
@@ -217,18 +276,28 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
         }
     }
 
-    private void syncAnnouncement() {
+    /**
+     * What the agent originates for an announcement: each block with a local blackhole (true), each
+     * borrowed host prefix without (false). IPv6 ones only on a dual-stack node ({@code v6}), where
+     * they go out on its IPv6 sessions; an IPv4-only node leaves them out as before.
+     */
+    static Map<Cidr, Boolean> originations(Announcement a, boolean v6) {
         Map<Cidr, Boolean> want = new LinkedHashMap<>();
-        for (Cidr b : wantedAnnouncement.blocks()) {
-            if (b.isV4()) {
+        for (Cidr b : a.blocks()) {
+            if (b.isV4() || v6) {
                 want.put(b, true);
             }
         }
-        for (Cidr h : wantedAnnouncement.borrowed()) {
-            if (h.isV4()) {
+        for (Cidr h : a.borrowed()) {
+            if (h.isV4() || v6) {
                 want.putIfAbsent(h, false);
             }
         }
+        return want;
+    }
+
+    private void syncAnnouncement() {
+        Map<Cidr, Boolean> want = originations(wantedAnnouncement, network6() != null);
         for (Cidr c : List.copyOf(originated.keySet())) {
             if (!originated.get(c).equals(want.get(c))) {
                 await(agent.withdraw(c));
@@ -247,8 +316,10 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
     }
 
     private AgentConfig agentConfig() {
+        // dual-stack: one listener for both families' sessions (the IPv6 ones arrive on the IPv6 address)
+        String listen = self.ip6() != null ? "::" : self.ip().toString();
         AgentConfig c = AgentConfig.of(self.ip().toString(), options.asNumber())
-                .withListen(new AgentConfig.Listen(self.ip().toString(), options.listenPort()))
+                .withListen(new AgentConfig.Listen(listen, options.listenPort()))
                 .withGracefulRestart(options.gracefulRestartSeconds() > 0
                         ? AgentConfig.GracefulRestart.of(true, options.gracefulRestartSeconds(), 120)
                         : AgentConfig.GracefulRestart.of(false, 0, 120));
@@ -309,8 +380,14 @@ public final class BgpBackend extends AbstractBackend implements BlockAnnouncer 
      */
     private void removeOtherModesRoutes() {
         int stale = options.encap() == Encap.VXLAN ? KernelFib.BGP_PROTOCOL : RouteTag.PROTOCOL;
-        Cidr network = ctx.network().network();
-        for (Route r : nl.routes(Linux.AF_INET, Rt.RT_TABLE_MAIN)) {
+        removeRoutes(Linux.AF_INET, ctx.network().network(), stale);
+        if (network6() != null) {
+            removeRoutes(Linux.AF_INET6, network6(), stale);
+        }
+    }
+
+    private void removeRoutes(int family, Cidr network, int stale) {
+        for (Route r : nl.routes(family, Rt.RT_TABLE_MAIN)) {
             if (r.protocol() == stale && r.type() == Rt.RTN_UNICAST && network.contains(r.dst())) {
                 try {
                     nl.deleteRoute(r);

@@ -14,6 +14,11 @@ import dev.weft.net.IpAddress;
  *
  * <pre>{@code {"IPv4Address":"192.168.213.2/24","ASNumber":64512,"NodeName":"node-a"}}</pre>
  *
+ * A dual-stack node (EnableIPv6) adds {@code "IPv6Address":"fd00:213::2/64"}, Calico's
+ * {@code ipv6Address}: the address its IPv6 sessions run between, and so the next hop of its IPv6
+ * routes. It is optional both ways: an IPv4-only lease reads as before, and a node without it
+ * gets no IPv6 session.
+ *
  * {@code IPv4Address} is the node's BGP address with the prefix length of its underlay subnet
  * (never a /32: calico#3003), so a peer can tell whether it shares the node's L2 (CrossSubnet).
  * With Encap VXLAN the vxlan backend's {@code VNI} and {@code VtepMAC} are added, so the vxlan
@@ -24,16 +29,22 @@ import dev.weft.net.IpAddress;
  * @param address  the node's BGP address and underlay prefix
  * @param as       the node's AS
  * @param nodeName the node's name, or null when the lease does not say
+ * @param address6 the node's IPv6 BGP address and its underlay prefix, or null (IPv4 only)
  */
-public record BgpLeaseData(Cidr address, long as, String nodeName) {
+public record BgpLeaseData(Cidr address, long as, String nodeName, Cidr address6) {
     static final String ADDRESS = "IPv4Address";
+    static final String ADDRESS6 = "IPv6Address";
     static final String AS = "ASNumber";
     static final String NODE_NAME = "NodeName";
     /** A DNS subdomain name, what Kubernetes allows for a node. */
     static final int MAX_NODE_NAME = 253;
 
     public BgpLeaseData(Cidr address, long as) {
-        this(address, as, null);
+        this(address, as, null, null);
+    }
+
+    public BgpLeaseData(Cidr address, long as, String nodeName) {
+        this(address, as, nodeName, null);
     }
 
     public BgpLeaseData {
@@ -44,6 +55,9 @@ public record BgpLeaseData(Cidr address, long as, String nodeName) {
         if (!address.isV4()) {
             throw new IllegalArgumentException("the BGP address must be IPv4: " + address);
         }
+        if (address6 != null && !address6.isV6()) {
+            throw new IllegalArgumentException("the IPv6 BGP address must be IPv6: " + address6);
+        }
         if (as < 1 || as > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("not an AS number: " + as);
         }
@@ -53,12 +67,24 @@ public record BgpLeaseData(Cidr address, long as, String nodeName) {
         return address.address();
     }
 
+    /** The IPv6 session address, or null for an IPv4-only node. */
+    public IpAddress ip6() {
+        return address6 == null ? null : address6.address();
+    }
+
+    public BgpLeaseData withAddress6(Cidr a6) {
+        return new BgpLeaseData(address, as, nodeName, a6);
+    }
+
     public ObjectNode toJson() {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put(ADDRESS, address.toString());
         o.put(AS, as);
         if (nodeName != null) {
             o.put(NODE_NAME, nodeName);
+        }
+        if (address6 != null) {
+            o.put(ADDRESS6, address6.toString());
         }
         return o;
     }
@@ -76,18 +102,10 @@ public record BgpLeaseData(Cidr address, long as, String nodeName) {
         }
         GoObject o = GoObject.of(data);
         JsonNode a = o.get(ADDRESS);
-        if (a == null || !a.isTextual() || a.textValue().length() > 18) {
+        if (a == null) {
             throw new IllegalArgumentException("BackendData." + ADDRESS + " is missing or not an IPv4 CIDR");
         }
-        Cidr address;
-        try {
-            address = Cidr.parse(a.textValue());
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("BackendData." + ADDRESS + ": " + e.getMessage(), e);
-        }
-        if (!address.isV4()) {
-            throw new IllegalArgumentException("BackendData." + ADDRESS + " is not IPv4: " + address);
-        }
+        Cidr address = cidr(a, ADDRESS, false);
         JsonNode as = o.get(AS);
         if (as == null || !as.isIntegralNumber() || !as.canConvertToLong() || as.longValue() < 1 || as.longValue() > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("BackendData." + AS + " is missing or not an AS number");
@@ -97,6 +115,26 @@ public record BgpLeaseData(Cidr address, long as, String nodeName) {
             throw new IllegalArgumentException("BackendData." + NODE_NAME + " is not a node name (a string of 1.."
                     + MAX_NODE_NAME + " characters)");
         }
-        return new BgpLeaseData(address, as.longValue(), name == null ? null : name.textValue());
+        JsonNode a6 = o.get(ADDRESS6);
+        Cidr address6 = a6 == null || a6.isNull() ? null : cidr(a6, ADDRESS6, true);
+        return new BgpLeaseData(address, as.longValue(), name == null ? null : name.textValue(), address6);
+    }
+
+    /** A CIDR of one family, its text bounded before parsing (18 characters for IPv4, 43 for IPv6). */
+    private static Cidr cidr(JsonNode n, String field, boolean v6) {
+        String family = v6 ? "IPv6" : "IPv4";
+        if (!n.isTextual() || n.textValue().length() > (v6 ? 43 : 18)) {
+            throw new IllegalArgumentException("BackendData." + field + " is missing or not an " + family + " CIDR");
+        }
+        Cidr c;
+        try {
+            c = Cidr.parse(n.textValue());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("BackendData." + field + ": " + e.getMessage(), e);
+        }
+        if (c.isV6() != v6) {
+            throw new IllegalArgumentException("BackendData." + field + " is not " + family + ": " + c);
+        }
+        return c;
     }
 }

@@ -133,10 +133,8 @@ public record BgpOptions(long asNumber, boolean nodeMesh, Encap encap, boolean c
             if (ipNode == null) {
                 throw new BackendException(where + ".PeerIP: required");
             }
-            IpAddress ip = address(text(ipNode, where + ".PeerIP"), where + ".PeerIP");
-            if (!ip.isV4()) {
-                throw new BackendException(where + ".PeerIP: " + ip + " is not IPv4 (weftd's bgp backend is IPv4 only)");
-            }
+            // an IPv6 peer (a ToR's IPv6 session, Calico's BGPPeer with an IPv6 peerIP) needs EnableIPv6: BgpBackend checks
+            IpAddress ip = address(text(ipNode, where + ".PeerIP"), where + ".PeerIP").unmap();
             if (!seen.add(ip)) {
                 throw new BackendException(where + ".PeerIP: " + ip + " is listed twice");
             }

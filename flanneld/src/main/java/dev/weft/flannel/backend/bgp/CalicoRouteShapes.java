@@ -14,12 +14,17 @@ import dev.weft.net.Cidr;
  *   ones, the vxlan backend's DirectRouting) come from the leases, as Felix programs Calico's VXLAN
  *   routes from the datastore rather than from BIRD.</li>
  * </ul>
+ * IPv6 (dual-stack, {@code network6}): every learned prefix of the IPv6 network goes
+ * {@code <block> via <node's IPv6 address> dev <ext>}, whatever the encap: Calico has no IPIP for
+ * IPv6 (IPIP is IPv4-in-IPv4), so with IPIP or CrossSubnet the IPv6 pod traffic is routed natively
+ * and the nodes' IPv6 addresses must share the L2 (or the underlay must route the IPv6 pool), as
+ * with Encap None. (Encap VXLAN with IPv6 is refused by {@link BgpBackend}.)
  * Prefixes outside the flannel network (what an external peer may send) stay as learned. The
  * shape depends only on the next hop, so a restart in another mode re-shapes every adopted route
  * in place and none stays on the old device (calico#1325).
  */
 record CalicoRouteShapes(Cidr network, Encap encap, boolean crossSubnet, Cidr underlay, int extIndex,
-                         String tunnelDevice) implements FibShaper {
+                         String tunnelDevice, Cidr network6) implements FibShaper {
     /**
      * Metric of the own subnet's blackhole: above the connected route (metric 0) the bridge's
      * {@code .1/24} address makes for the same prefix, so the blackhole only catches what the
@@ -31,10 +36,22 @@ record CalicoRouteShapes(Cidr network, Encap encap, boolean crossSubnet, Cidr un
         if (underlay.prefixLength() == 32) {
             throw new IllegalArgumentException("the underlay subnet must not be a /32 (calico#3003): " + underlay);
         }
+        if (network6 != null && !network6.isV6()) {
+            throw new IllegalArgumentException("the IPv6 network must be IPv6: " + network6);
+        }
+    }
+
+    /** IPv4 only. */
+    CalicoRouteShapes(Cidr network, Encap encap, boolean crossSubnet, Cidr underlay, int extIndex, String tunnelDevice) {
+        this(network, encap, crossSubnet, underlay, extIndex, tunnelDevice, null);
     }
 
     @Override
     public NextHop shape(Cidr prefix, NextHop learned) {
+        if (prefix.isV6()) {
+            // native whatever the encap (no IPIP for IPv6), out of the external interface
+            return network6 != null && network6.contains(prefix) ? learned.dev(extIndex) : learned;
+        }
         if (!network.contains(prefix)) {
             return learned;
         }
