@@ -153,14 +153,26 @@ class BlockRoutesV6E2eTest {
                     "no IPv4 neighbour or FDB entry of n2 on n1");
 
             // udp carries IPv4 only: on block IPAM with EnableIPv6 it does not start, and says why
-            c.etcd().put(SimCluster.PREFIX + "/config", netConf("{\"Type\":\"udp\"}"));
-            long from = n1.weftd().logSize();
-            n1.weftd().restart();
-            ClusterAssertions.eventually(Duration.ofSeconds(30), () -> !n1.weftd().isAlive(), "weftd with udp and IPv6 blocks exits");
-            String log = n1.weftd().logFrom(from);
-            assertTrue(log.contains("block IPAM with the udp backend routes IPv4 blocks only (udp carries IPv4 only"), log);
+            refused(c, n1, netConf("{\"Type\":\"udp\"}"), "block IPAM with the udp backend routes IPv4 blocks only (udp carries IPv4 only");
+
+            // no family a pod gets an address of may go unrouted: IPv6 pools with EnableIPv6 off, and an IPv6-only network
+            String hostGw = ",\"Backend\":{\"Type\":\"host-gw\"},\"IPAM\":" + IPAM + "}";
+            refused(c, n1, "{\"Network\":\"" + NETWORK + "\",\"IPv6Network\":\"" + NETWORK6 + "\",\"EnableIPv6\":false" + hostGw,
+                    "the pools include IPv6 (IPv6Network or Pools) but EnableIPv6 is false");
+            refused(c, n1, "{\"EnableIPv4\":false,\"IPv6Network\":\"" + NETWORK6 + "\",\"EnableIPv6\":true" + hostGw,
+                    "block IPAM needs IPv4 (EnableIPv4 true and a Network)");
             System.out.println("BlockRoutesV6E2eTest: node gone and udp took " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         }
+    }
+
+    /** With {@code netConf} in etcd, n's weftd stops at start and logs {@code why}. */
+    private static void refused(SimCluster c, SimCluster.Node n, String netConf, String why) {
+        c.etcd().put(SimCluster.PREFIX + "/config", netConf);
+        long from = n.weftd().logSize();
+        n.weftd().restart();
+        ClusterAssertions.eventually(Duration.ofSeconds(30), () -> !n.weftd().isAlive(), "weftd exits on " + netConf);
+        String log = n.weftd().logFrom(from);
+        assertTrue(log.contains(why), log);
     }
 
     /** The node's registration as JSON ({} while it has none). */

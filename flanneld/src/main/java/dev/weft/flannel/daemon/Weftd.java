@@ -380,9 +380,17 @@ final class Weftd {
      * EnableIPv6 is on. Whatever would leave a pod with an IPv6 address no other node routes stops
      * weftd with the reason: the udp backend with EnableIPv6 (it carries IPv4 only, as flannel's;
      * in flannel mode it only warns that IPv6 is ignored, but here the pools would hand pods IPv6
-     * addresses), and IPv6 pools with EnableIPv6 off.
+     * addresses), IPv6 pools with EnableIPv6 off, and an IPv6-only network (EnableIPv4 false): a
+     * node's registration, host-gw's next hop, vxlan's and tunl0's tunnel address and the bgp
+     * router id are all IPv4, so no backend would route its pods (and an IPv4 Network left in the
+     * net-conf would still hand out IPv4 addresses).
      */
     private void refuseUnroutedIpv6(NetworkConfig cfg, Backend backend, KvStore store) throws IOException {
+        if (!cfg.enableIPv4()) {
+            throw new IllegalArgumentException("block IPAM needs IPv4 (EnableIPv4 true and a Network): an IPv6-only network is not "
+                    + "supported on blocks yet, the nodes register and route through their IPv4 addresses; use dual-stack "
+                    + "(Network and IPv6Network with EnableIPv6)");
+        }
         if (cfg.enableIPv6() && backend instanceof UdpBackend) {
             throw new IllegalArgumentException("block IPAM with the udp backend routes IPv4 blocks only (udp carries IPv4 only, as "
                     + "flannel's): its pods' IPv6 addresses would reach no other node; set EnableIPv6 false, or use vxlan or host-gw");
