@@ -115,15 +115,45 @@ public record BgpLeaseData(Cidr address, long as, String nodeName, Cidr address6
             throw new IllegalArgumentException("BackendData." + NODE_NAME + " is not a node name (a string of 1.."
                     + MAX_NODE_NAME + " characters)");
         }
-        JsonNode a6 = o.get(ADDRESS6);
-        Cidr address6 = a6 == null || a6.isNull() ? null : cidr(a6, ADDRESS6, true);
-        return new BgpLeaseData(address, as.longValue(), name == null ? null : name.textValue(), address6);
+        return new BgpLeaseData(address, as.longValue(), name == null ? null : name.textValue(), address6(o.get(ADDRESS6)));
     }
 
-    /** A CIDR of one family, its text bounded before parsing (18 characters for IPv4, 43 for IPv6). */
+    /**
+     * The IPv6Address, or null when there is none or it is unusable: the IPv6 session is an
+     * addition, so a bad IPv6 half must not cost the node its IPv4 session (Calico's bird and bird6
+     * were independent too). {@link #address6Problem} says what was wrong.
+     */
+    private static Cidr address6(JsonNode a6) {
+        return address6Problem(a6) == null && a6 != null && !a6.isNull() ? cidr(a6, ADDRESS6, true) : null;
+    }
+
+    /** Why a lease's IPv6Address is ignored, or null when it is usable or absent. */
+    public static String address6Problem(Lease lease) {
+        JsonNode data = lease.attrs().backendData();
+        return data == null || !data.isObject() ? null : address6Problem(GoObject.of(data).get(ADDRESS6));
+    }
+
+    private static String address6Problem(JsonNode a6) {
+        if (a6 == null || a6.isNull()) {
+            return null;
+        }
+        try {
+            cidr(a6, ADDRESS6, true);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * A CIDR of one family, its text bounded before parsing (18 characters for IPv4, 49 for IPv6,
+     * whose longest form ends in a dotted quad). An IPv6 session address must be one a peer can
+     * connect to from another node: not IPv4-mapped (that is an IPv4 node, whose session exists
+     * already), link-local (no scope to say which link), multicast, loopback or unspecified.
+     */
     private static Cidr cidr(JsonNode n, String field, boolean v6) {
         String family = v6 ? "IPv6" : "IPv4";
-        if (!n.isTextual() || n.textValue().length() > (v6 ? 43 : 18)) {
+        if (!n.isTextual() || n.textValue().length() > (v6 ? 49 : 18)) {
             throw new IllegalArgumentException("BackendData." + field + " is missing or not an " + family + " CIDR");
         }
         Cidr c;
@@ -134,6 +164,10 @@ public record BgpLeaseData(Cidr address, long as, String nodeName, Cidr address6
         }
         if (c.isV6() != v6) {
             throw new IllegalArgumentException("BackendData." + field + " is not " + family + ": " + c);
+        }
+        IpAddress a = c.address();
+        if (v6 && (a.isV4Mapped() || a.isLinkLocalUnicast() || a.isMulticast() || a.isLoopback() || a.isUnspecified())) {
+            throw new IllegalArgumentException("BackendData." + field + " is not an address another node can reach: " + c);
         }
         return c;
     }

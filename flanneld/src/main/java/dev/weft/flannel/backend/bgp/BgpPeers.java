@@ -62,17 +62,24 @@ final class BgpPeers {
                 LOG.warn("ignoring the bgp lease of {}: {}", l.subnet(), e.getMessage());
                 continue;
             }
-            if (other.ip().equals(self.ip()) || out.containsKey(other.ip())) {
-                continue; // an external peer's address wins: it was configured on purpose
+            String problem6 = BgpLeaseData.address6Problem(l);
+            if (problem6 != null) {
+                LOG.warn("no IPv6 session with the node of {} (its IPv4 session stays): {}", l.subnet(), problem6);
+            }
+            if (other.ip().equals(self.ip())) {
+                continue;
             }
             boolean otherReflects = o.reflects(other.nodeName());
             if (!selfReflects && !otherReflects && !o.nodeMesh()) {
                 continue; // two clients: they learn each other through the reflectors
             }
-            boolean passive = self.ip().compareTo(other.ip()) < 0;
             // RFC 4456 reflects only iBGP: an eBGP neighbour is an ordinary peer whatever its role.
             boolean client = selfReflects && !otherReflects && other.as() == self.as();
-            out.put(other.ip(), peer(self.ip(), other.ip(), other.as(), passive, "", o).withRrClient(client));
+            // an external peer's address wins, per family: it was configured on purpose
+            if (!out.containsKey(other.ip())) {
+                boolean passive = self.ip().compareTo(other.ip()) < 0;
+                out.put(other.ip(), peer(self.ip(), other.ip(), other.as(), passive, "", o).withRrClient(client));
+            }
             if (self.ip6() != null && other.ip6() != null && !other.ip6().equals(self.ip6()) && !out.containsKey(other.ip6())) {
                 boolean passive6 = self.ip6().compareTo(other.ip6()) < 0;
                 out.put(other.ip6(), peer(self.ip6(), other.ip6(), other.as(), passive6, "", o).withRrClient(client));

@@ -139,12 +139,49 @@ class BgpDualStackTest {
                 SELF.toJson().toString());
         assertEquals(SELF, BgpLeaseData.of(lease("192.168.1.2", SELF)));
         assertNull(BgpLeaseData.of(lease("192.168.1.2", new BgpLeaseData(SELF.address(), 64512))).ip6());
-        ObjectMapper m = new ObjectMapper();
-        for (String bad : List.of("192.168.1.2/24", "fd00::zz/64", "x".repeat(60))) {
-            Lease l = new Lease(Cidr.parse("10.244.1.0/24"), null, new LeaseAttrs(IpAddress.parse("192.168.1.2"), null, "bgp",
-                    m.createObjectNode().put("IPv4Address", "192.168.1.2/24").put("ASNumber", 1).put("IPv6Address", bad), null), 0, 0);
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> BgpLeaseData.of(l)).getMessage().contains("IPv6Address"), bad);
+        // the longest IPv6 form (49 characters, a dotted quad at its end) is within the bound
+        String longest = "fd00:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128";
+        assertEquals(49, longest.length());
+        assertEquals(Cidr.parse(longest), BgpLeaseData.of(withIpv6Address("192.168.1.2", longest)).address6());
+        assertNull(BgpLeaseData.address6Problem(withIpv6Address("192.168.1.2", longest)));
+        // a bad IPv6 half is ignored, said why, and costs the node nothing on the IPv4 side
+        for (String bad : List.of("192.168.1.2/24", "fd00::zz/64", "f" + longest, "::ffff:192.168.1.1/64", "fe80::2/64",
+                "ff02::2/64", "::1/128", "::/0")) {
+            Lease l = withIpv6Address("192.168.1.2", bad);
+            BgpLeaseData d = BgpLeaseData.of(l);
+            assertNull(d.ip6(), bad);
+            assertEquals(IpAddress.parse("192.168.1.2"), d.ip(), bad);
+            String problem = BgpLeaseData.address6Problem(l);
+            assertTrue(problem != null && problem.contains("IPv6Address"), bad + ": " + problem);
         }
+    }
+
+    @Test
+    void aNodeWithAnUnusableIpv6AddressKeepsItsIpv4SessionAndNoOtherSessionIsTouched() throws Exception {
+        BgpOptions o = BgpOptions.parse(new ObjectMapper().readTree("{}"));
+        // n1's IPv6Address maps n3's IPv4 address: it must neither add a second n3 session nor lose n1's own
+        Map<IpAddress, AgentConfig.Peer> p = BgpPeers.wanted(SELF, "n2", o, List.of(
+                withIpv6Address("192.168.1.1", "::ffff:192.168.1.3/64"),
+                lease("192.168.1.3", new BgpLeaseData(Cidr.parse("192.168.1.3/24"), 64512, "n3", Cidr.parse("fd00:213::3/64")))));
+        assertEquals(List.of("192.168.1.1", "192.168.1.3", "fd00:213::3"), p.values().stream().map(AgentConfig.Peer::address).toList());
+        assertEquals(List.of("192.168.1.2", "192.168.1.2", "fd00:213::2"), p.values().stream().map(AgentConfig.Peer::localAddress)
+                .toList());
+    }
+
+    @Test
+    void anExternalIpv4PeerAtANodesAddressLeavesThatNodesIpv6SessionAlone() throws Exception {
+        BgpOptions o = BgpOptions.parse(new ObjectMapper().readTree("""
+                {"Peers": [{"PeerIP": "192.168.1.1", "ASNumber": 64600}]}"""));
+        Map<IpAddress, AgentConfig.Peer> p = BgpPeers.wanted(SELF, "n2", o, List.of(
+                lease("192.168.1.1", new BgpLeaseData(Cidr.parse("192.168.1.1/24"), 64512, "n1", Cidr.parse("fd00:213::1/64")))));
+        assertEquals(64600L, p.get(IpAddress.parse("192.168.1.1")).as(), "the configured peer wins on IPv4");
+        assertEquals(64512L, p.get(IpAddress.parse("fd00:213::1")).as(), "the node's IPv6 session is still there");
+    }
+
+    private static Lease withIpv6Address(String ip, String ipv6Address) {
+        return new Lease(Cidr.parse("10.244.1.0/24"), null, new LeaseAttrs(IpAddress.parse(ip), null, "bgp",
+                new ObjectMapper().createObjectNode().put("IPv4Address", ip + "/24").put("ASNumber", 64512)
+                        .put("IPv6Address", ipv6Address), null), 0, 0);
     }
 
     static BackendContext ctx(String encap, ExternalInterface ext) {
