@@ -141,9 +141,13 @@ final class Weftd {
             Backend backend = Backends.create(cfg, ext, Path.of(o.node.stateDir), o.udpSettings(), o.bgpSettings());
             open.add(backend);
             this.backend = backend;
+            boolean onBlocks = (backend instanceof BlockAnnouncer || BlockRoutes.routesBlocks(backend.type()))
+                    && BlockIpam.wanted(o.node.rawNetConf(store, o.store.etcdPrefix));
+            if (onBlocks) {
+                refuseUnroutedIpv6(cfg, backend, store); // before prepare() makes a device a refused start would leave
+            }
             LeaseAttrs attrs = backend.prepare();
-            if ((backend instanceof BlockAnnouncer || BlockRoutes.routesBlocks(backend.type()))
-                    && BlockIpam.wanted(o.node.rawNetConf(store, o.store.etcdPrefix))) {
+            if (onBlocks) {
                 return runOnBlocks(open, store, nl, cfg, backend, attrs);
             }
             PreviousSubnets prev = PreviousSubnets.read(Path.of(o.subnetFile));
@@ -269,7 +273,6 @@ final class Weftd {
         if (announcer != null) {
             announcer.useBlocks(); // (the bgp backend announces IPv6 blocks itself on a dual-stack node)
         }
-        refuseUnroutedIpv6(cfg, backend, store);
         String node = o.node.resolvedNodeName();
         BlockIpam ipam = null;
         IpAddress tunnel = null;
