@@ -37,9 +37,11 @@ public final class Main {
                 description = "YAML or JSON (.json) settings: router id, AS, listen, peers, originate, fib")
         Path config;
 
-        @CommandLine.Option(names = "--rt-protos-dir", paramLabel = "DIR",
+        // a constant, not RtProtos.DEFAULT_DIR: that would load RtProtos and its logger, and so fix
+        // the logging settings (level, timestamps) before main sets them from these options
+        @CommandLine.Option(names = "--rt-protos-dir", paramLabel = "DIR", defaultValue = RtProtos.DEFAULT_DIR_NAME,
                 description = "where weft.conf names protocols 87/88 for iproute2 (default: ${DEFAULT-VALUE})")
-        Path rtProtosDir = RtProtos.DEFAULT_DIR;
+        Path rtProtosDir;
 
         @CommandLine.Option(names = "-v", description = "verbosity: 1 and above logs debug")
         int verbosity;

@@ -17,7 +17,13 @@ import org.slf4j.LoggerFactory;
  * ({@value #RESOURCE}); the agent installs it at start.
  */
 public final class RtProtos {
-    public static final Path DEFAULT_DIR = Path.of("/etc/iproute2/rt_protos.d");
+    /**
+     * {@link #DEFAULT_DIR} as a constant: a command line can name it as its default without
+     * initialising this class, whose logger would fix the logging settings before the command line
+     * has set them.
+     */
+    public static final String DEFAULT_DIR_NAME = "/etc/iproute2/rt_protos.d";
+    public static final Path DEFAULT_DIR = Path.of(DEFAULT_DIR_NAME);
     public static final String FILE_NAME = "weft.conf";
     static final String RESOURCE = "/iproute2/rt_protos.d/weft.conf";
 
