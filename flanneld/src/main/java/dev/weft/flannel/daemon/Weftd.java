@@ -141,10 +141,11 @@ final class Weftd {
             Backend backend = Backends.create(cfg, ext, Path.of(o.node.stateDir), o.udpSettings(), o.bgpSettings());
             open.add(backend);
             this.backend = backend;
-            boolean onBlocks = (backend instanceof BlockAnnouncer || BlockRoutes.routesBlocks(backend.type()))
-                    && BlockIpam.wanted(o.node.rawNetConf(store, o.store.etcdPrefix));
+            boolean routesBlocks = backend instanceof BlockAnnouncer || BlockRoutes.routesBlocks(backend.type());
+            String rawNetConf = routesBlocks ? o.node.rawNetConf(store, o.store.etcdPrefix) : null;
+            boolean onBlocks = routesBlocks && BlockIpam.wanted(rawNetConf);
             if (onBlocks) {
-                refuseUnroutedIpv6(cfg, backend, store); // before prepare() makes a device a refused start would leave
+                refuseUnroutedIpv6(cfg, backend, rawNetConf); // before prepare() makes a device a refused start would leave
             }
             LeaseAttrs attrs = backend.prepare();
             if (onBlocks) {
@@ -388,7 +389,7 @@ final class Weftd {
      * router id are all IPv4, so no backend would route its pods (and an IPv4 Network left in the
      * net-conf would still hand out IPv4 addresses).
      */
-    private void refuseUnroutedIpv6(NetworkConfig cfg, Backend backend, KvStore store) throws IOException {
+    private static void refuseUnroutedIpv6(NetworkConfig cfg, Backend backend, String rawNetConf) {
         if (!cfg.enableIPv4()) {
             throw new IllegalArgumentException("block IPAM needs IPv4 (EnableIPv4 true and a Network): an IPv6-only network is not "
                     + "supported on blocks yet, the nodes register and route through their IPv4 addresses; use dual-stack "
@@ -400,7 +401,7 @@ final class Weftd {
         }
         if (!cfg.enableIPv6()) {
             try {
-                if (!PoolConfig.fromNetConf(o.node.rawNetConf(store, o.store.etcdPrefix)).pools(dev.weft.ipam.blocks.Family.V6).isEmpty()) {
+                if (!PoolConfig.fromNetConf(rawNetConf).pools(dev.weft.ipam.blocks.Family.V6).isEmpty()) {
                     throw new IllegalArgumentException("block IPAM: the pools include IPv6 (IPv6Network or Pools) but EnableIPv6 is false: "
                             + "pods would get IPv6 addresses that the " + backend.type() + " backend does not route; set EnableIPv6 true"
                             + (backend instanceof UdpBackend ? " with vxlan or host-gw" : "") + ", or drop the IPv6 pools");

@@ -124,7 +124,14 @@ public record BgpLeaseData(Cidr address, long as, String nodeName, Cidr address6
      * were independent too). {@link #address6Problem} says what was wrong.
      */
     private static Cidr address6(JsonNode a6) {
-        return address6Problem(a6) == null && a6 != null && !a6.isNull() ? cidr(a6, ADDRESS6, true) : null;
+        if (a6 == null || a6.isNull()) {
+            return null;
+        }
+        try {
+            return cidr(a6, ADDRESS6, true);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** Why a lease's IPv6Address is ignored, or null when it is usable or absent. */

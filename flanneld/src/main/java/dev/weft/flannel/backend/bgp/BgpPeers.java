@@ -62,7 +62,7 @@ final class BgpPeers {
                 LOG.warn("ignoring the bgp lease of {}: {}", l.subnet(), e.getMessage());
                 continue;
             }
-            String problem6 = BgpLeaseData.address6Problem(l);
+            String problem6 = other.address6() == null ? BgpLeaseData.address6Problem(l) : null; // read again only when dropped
             if (problem6 != null) {
                 LOG.warn("no IPv6 session with the node of {} (its IPv4 session stays): {}", l.subnet(), problem6);
             }
